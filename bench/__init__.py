@@ -1,0 +1,1 @@
+"""Benchmark harness: config, suites, data, training loop, budgets, metrics, store, reports."""

@@ -1,0 +1,1 @@
+"""GAN definitions: losses, Lipschitz constraints, architectures and paper recipes."""
