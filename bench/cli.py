@@ -1,0 +1,151 @@
+"""Command line: parse, dispatch, and turn input errors into one line and exit code 2."""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from bench.errors import BenchError
+
+METRICS = {
+    "w1": "exact Wasserstein-1 between generated and fresh real samples (POT)",
+    "modes_captured": "modes nearest to >= 1 high-quality sample (VEEGAN/PacGAN)",
+    "modes_well_captured": "modes holding >= 10% of their uniform share of HQ samples",
+    "hq_fraction": "fraction of samples within 3 std of their nearest mode",
+    "reverse_kl": "KL(HQ samples' mode histogram || uniform), nats",
+    "critic_gap": "E[D(real)] - E[D(fake)] on held-out samples",
+    "divergence_estimate": "critic's W1 estimate (WGANs) or JS estimate (GAN), held out",
+    "critic_loss / generator_loss / penalty": "training losses, mean since last checkpoint",
+    "gen_steps_per_s / critic_steps_per_s / samples_per_s": "training throughput",
+    "critic_steps / real_samples / train_seconds / eval_seconds": "budget counters",
+}
+
+
+def _budget(text: str):
+    from bench.config import parse_budget
+
+    kind, sep, amount = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError("use KIND=AMOUNT, e.g. generator_steps=500")
+    try:
+        value = float(amount) if kind == "seconds" else int(amount)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{amount}' is not a number") from None
+    try:
+        return parse_budget({kind: value}, "--budget")
+    except BenchError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_bench.py",
+        description="GAN benchmark suite: train GAN / WGAN-clip / WGAN-GP under matched "
+        "budgets and report quality, mode coverage, critic estimates and throughput. "
+        "With no command, runs the 'quick' suite.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run a suite (the default command)")
+    run.add_argument("--suite", default="quick",
+                     help="built-in suite name (see 'list') or a YAML path (default: quick)")
+    run.add_argument("--out", type=Path,
+                     help="results folder (default: results/<suite>-<time>); an existing "
+                     "folder of the same suite is resumed, skipping finished runs")
+    run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                     help="training device (default: auto = CUDA if available)")
+    run.add_argument("--seeds", type=_positive_int, help="override the number of seeds")
+    run.add_argument("--budget", type=_budget, metavar="KIND=AMOUNT",
+                     help="override the budget: generator_steps, critic_steps, real_samples "
+                     "or seconds, e.g. generator_steps=500")
+    run.add_argument("--workers", type=_positive_int,
+                     help="worker processes on CPU (default: one per core)")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    report = sub.add_parser("report", help="rebuild tables, plots and report.md from results")
+    report.add_argument("results", type=Path, help="a folder written by 'run'")
+
+    sub.add_parser("list", help="list GANs, datasets, optimizers, suites and metrics")
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bench.config import load_suite, with_overrides
+    from bench.report.build import build_report
+    from bench.runner import run_suite
+
+    config = with_overrides(load_suite(args.suite), seeds=args.seeds, budget=args.budget)
+    out = args.out or Path("results") / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    n_runs = len(config.datasets) * len(config.gans) * len(config.optimizers) * len(
+        config.seeds)
+    print(f"suite '{config.name}': {n_runs} runs, budget {config.budget} -> {out}")
+    start = time.perf_counter()
+    outcome = run_suite(config, out, args.device, args.workers, not args.no_progress)
+    print(f"trained {outcome.ran} runs ({outcome.diverged} diverged, {outcome.skipped} "
+          f"already done) in {time.perf_counter() - start:.0f} s")
+    if outcome.ran + outcome.skipped:
+        path = build_report(out)
+        print(f"report: {path}")
+    for failure in outcome.failures:
+        print(f"error: run group failed: {failure}", file=sys.stderr)
+    return 1 if outcome.failures else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from bench.report.build import build_report
+
+    if not args.results.is_dir():
+        raise BenchError(f"no such results folder: {args.results}")
+    print(f"report: {build_report(args.results)}")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from bench.config import BUDGET_KINDS, OPTIMIZERS, builtin_suites, load_suite
+    from bench.data.toy import TOY_DATASETS
+    from gan_zoo.registry import GANS
+
+    print("GANs:")
+    for name, gan in GANS.items():
+        print(f"  {name:12s} {gan.description}")
+    print("datasets:")
+    for name, data in TOY_DATASETS.items():
+        print(f"  {name:14s} {data.description}")
+    print(f"optimizers: {', '.join(OPTIMIZERS)}")
+    print(f"budgets: {', '.join(BUDGET_KINDS)}")
+    print("suites:")
+    for name in builtin_suites():
+        suite = load_suite(name)
+        first_line = suite.description.strip().splitlines()[0] if suite.description else ""
+        print(f"  {name:12s} {first_line}")
+    print("metrics:")
+    for name, text in METRICS.items():
+        print(f"  {name}: {text}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["run", *argv]
+    args = build_parser().parse_args(argv)
+    commands = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list}
+    try:
+        return commands[args.command](args)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are kept; rerun with the same --out to resume",
+              file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Feature extractors for image metrics (FID Inception, ...)."""

@@ -1,0 +1,244 @@
+"""A small CNN trained on the ``digits`` training split, for offline image metrics.
+
+It gives (a) penultimate-layer features, for a Frechet distance in its feature space
+(``fd-digits``) where the Inception weights are absent, and (b) mode counting on stacked
+images as in PacGAN: each channel is classified on its own, the three digits name one of
+1000 modes, and we report the modes covered and KL(mode histogram || uniform).
+
+Training is deterministic and always on the CPU (a few seconds on 2 cores), so the cached
+weights do not depend on which accelerator a machine has. The cache holds a state dict and
+JSON metadata (settings, held-out accuracy on the test split) under a hash of the settings.
+
+Inputs of another size than 16 px (e.g. stacked MNIST at 28 px) are resized bilinearly with
+antialiasing. MNIST digits are drawn differently from scikit-learn's, so counts on stacked
+MNIST are not comparable with published ones, which use an MNIST-trained classifier.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from bench.data.images import DIGITS_SIZE, load_image_dataset
+
+CACHE_ENV = "GANBENCH_CACHE_DIR"
+DEFAULT_CACHE_DIR = Path("~/.cache/ganbench")
+_FORMAT = 1
+"""Part of the cache key: bump it when the network or the training procedure changes."""
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    """Everything that decides the trained weights (hashed into the cache key)."""
+
+    seed: int = 0
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 2e-3
+    """Adam learning rate."""
+    width: int = 32
+    """Filters of the first conv layer; the second has twice as many."""
+    feature_dim: int = 64
+    """Width of the penultimate layer, the feature space of ``fd-digits``."""
+
+    def key(self) -> str:
+        blob = json.dumps({**asdict(self), "format": _FORMAT}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+DEFAULT_SETTINGS = ClassifierSettings()
+
+
+class DigitsCNN(nn.Module):
+    """[B, 1, 16, 16] -> logits [B, 10]; ``features`` stops before the last layer."""
+
+    def __init__(self, width: int, feature_dim: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 8x8
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 4x4
+            nn.Flatten(),
+            nn.Linear(2 * width * 16, feature_dim),
+            nn.ReLU(),
+        )
+        self.head = nn.Linear(feature_dim, 10)
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.body(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.body(x))
+
+
+def _classifier_size(images: Tensor) -> Tensor:
+    if images.shape[-1] == DIGITS_SIZE and images.shape[-2] == DIGITS_SIZE:
+        return images
+    return F.interpolate(
+        images, size=DIGITS_SIZE, mode="bilinear", align_corners=False, antialias=True
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class DigitsClassifier:
+    """A trained DigitsCNN in eval mode, with where it came from."""
+
+    model: DigitsCNN
+    settings: ClassifierSettings
+    test_accuracy: float
+    """Accuracy on the 360 held-out ``digits`` test images."""
+    from_cache: bool
+
+    @torch.no_grad()
+    def _per_channel(self, images: Tensor, fn: Callable[[Tensor], Tensor]) -> Tensor:
+        """fn on every channel of [B, C, H, W] as its own 1-channel image -> [B, C, ...]."""
+        b, c, h, w = images.shape
+        device = next(self.model.parameters()).device
+        flat = images.reshape(b * c, 1, h, w)
+        # chunks bound the activation memory for large sample sets
+        out = torch.cat([
+            fn(_classifier_size(chunk.to(device, torch.float32))) for chunk in flat.split(2048)
+        ])
+        return out.view(b, c, *out.shape[1:])
+
+    def features(self, images: Tensor) -> Tensor:
+        """Penultimate features [B, C * feature_dim] of images [B, C, H, W] in [-1, 1]; the
+        channels of stacked images are embedded one by one and concatenated."""
+        return self._per_channel(images, self.model.features).flatten(1)
+
+    def predict(self, images: Tensor) -> Tensor:
+        """Digit of every channel: [B, C, H, W] -> int64 [B, C]."""
+        return self._per_channel(images, lambda x: self.model(x).argmax(dim=1))
+
+
+@contextmanager
+def _deterministic(seed: int) -> Iterator[None]:
+    """Seeded, deterministic kernels, without leaving the process's global state changed."""
+    previous = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+    finally:
+        torch.use_deterministic_algorithms(previous, warn_only=warn_only)
+
+
+def _accuracy(model: DigitsCNN, images: Tensor, labels: Tensor) -> float:
+    with torch.no_grad():
+        return (model(images).argmax(dim=1) == labels).double().mean().item()
+
+
+def train_digits_classifier(settings: ClassifierSettings) -> tuple[DigitsCNN, float]:
+    """Train on the digits training split on the CPU; returns (model, test-split accuracy)."""
+    train = load_image_dataset("digits", train=True)
+    test = load_image_dataset("digits", train=False)
+    with _deterministic(settings.seed):
+        model = DigitsCNN(settings.width, settings.feature_dim)
+        optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+        order = torch.Generator().manual_seed(settings.seed)
+        for _ in range(settings.epochs):
+            for idx in torch.randperm(len(train), generator=order).split(settings.batch_size):
+                loss = F.cross_entropy(model(train.images[idx]), train.labels[idx])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+    model.eval()
+    return model, _accuracy(model, test.images, test.labels)
+
+
+def _atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write via a temp file in the same folder and os.replace, so readers (and concurrent
+    runs) see either no file or a complete one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_digits_classifier(
+    *,
+    cache_dir: Path | None = None,
+    settings: ClassifierSettings = DEFAULT_SETTINGS,
+    device: torch.device | str = "cpu",
+) -> DigitsClassifier:
+    """The classifier for ``settings`` from ``cache_dir`` (default ``$GANBENCH_CACHE_DIR``,
+    else ``~/.cache/ganbench``), training and caching it on a miss."""
+    root = Path(cache_dir or os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR).expanduser()
+    folder = root / "digits-classifier"
+    weights, meta_path = folder / f"{settings.key()}.pt", folder / f"{settings.key()}.json"
+    model = DigitsCNN(settings.width, settings.feature_dim)
+    # the JSON is written last, so its presence means the weights are complete
+    if meta_path.is_file() and weights.is_file():
+        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        accuracy = json.loads(meta_path.read_text())["test_accuracy"]
+        from_cache = True
+    else:
+        model, accuracy = train_digits_classifier(settings)
+        meta = {
+            "settings": asdict(settings),
+            "format": _FORMAT,
+            "test_accuracy": accuracy,
+            "test_split": "digits, 360 held-out images",
+            "torch": torch.__version__,
+        }
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(weights, lambda f: torch.save(model.state_dict(), f))
+        _atomic_write(meta_path, lambda f: f.write(json.dumps(meta, indent=2).encode()))
+        from_cache = False
+    model.eval().requires_grad_(False)
+    return DigitsClassifier(model.to(device), settings, accuracy, from_cache)
+
+
+def mean_cov(features: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean [D] and unbiased covariance [D, D] of features [N, D], in float64 (as pytorch-fid's
+    ``np.cov(rowvar=False)``), for a Frechet distance."""
+    x = features.double()
+    if x.shape[0] < 2:
+        raise ValueError("mean_cov needs at least 2 samples")
+    mu = x.mean(dim=0)
+    centred = x - mu
+    return mu, centred.T @ centred / (x.shape[0] - 1)
+
+
+@dataclass(frozen=True)
+class StackedModes:
+    modes_captured: int
+    """Modes (digit triples) assigned to at least one sample."""
+    reverse_kl: float
+    """KL(mode histogram of the samples || uniform over the 1000 modes), in nats."""
+    n_samples: int
+    n_modes: int = 1000
+
+
+def count_stacked_modes(classifier: DigitsClassifier, images: Tensor) -> StackedModes:
+    """Modes covered by stacked images [B, 3, H, W] in [-1, 1], the PacGAN protocol: each
+    channel classified on its own, mode = 100 * d0 + 10 * d1 + d2."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"expected stacked images [B, 3, H, W], got {tuple(images.shape)}")
+    digits = classifier.predict(images)
+    modes = (digits * torch.tensor([100, 10, 1], device=digits.device)).sum(dim=1)
+    counts = torch.bincount(modes, minlength=1000).double()
+    p = counts[counts > 0] / images.shape[0]
+    return StackedModes(
+        modes_captured=int((counts > 0).sum()),
+        reverse_kl=float((p * (p * 1000).log()).sum()),
+        n_samples=images.shape[0],
+    )

@@ -1,0 +1,1 @@
+"""Reports: pure functions of the results store -> summary, tables, plots, report.md."""

@@ -1,0 +1,127 @@
+"""Rebuild summary.csv, tables/, plots/ and report.md from a results folder, no training."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from bench.errors import BenchError
+from bench.report import plots
+from bench.report.summary import build_summary
+from bench.report.tables import (
+    cell_statistics,
+    divergence_table,
+    frame_to_markdown,
+    markdown_table,
+)
+from bench.store import ResultsStore, write_text_atomic
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    write_text_atomic(path, frame.to_csv(index=False))
+
+
+def _provenance(store: ResultsStore) -> dict:
+    dirs = store.run_dirs()
+    return json.loads((dirs[0] / "provenance.json").read_text()) if dirs else {}
+
+
+def build_report(root: Path) -> Path:
+    """Write every report artefact of the suite in ``root``; returns the report's path."""
+    store = ResultsStore(root)
+    config = store.load_suite()
+    summary = build_summary(store)
+    if summary.empty:
+        raise BenchError(f"{root} holds no finished runs yet; run the suite first")
+    metrics = store.load_metrics()
+    root = store.root
+    _csv(summary, root / "summary.csv")
+    _csv(cell_statistics(summary), root / "tables" / "cells.csv")
+    divergence = divergence_table(summary)
+    _csv(divergence, root / "tables" / "divergence.csv")
+    datasets = [d for d in config.datasets if d in set(summary["dataset"])]
+    for dataset in datasets:
+        write_text_atomic(root / "tables" / f"{dataset}.md", markdown_table(summary, dataset))
+
+    figures: list[tuple[str, Path | None]] = [
+        ("Sample quality (exact W1) vs generator step",
+         plots.metric_curves(metrics, "w1", "step", root / "plots" / "w1_vs_step.png")),
+        ("Sample quality (exact W1) vs training wall-clock",
+         plots.metric_curves(metrics, "w1", "train_seconds",
+                             root / "plots" / "w1_vs_time.png")),
+        ("Modes captured vs generator step",
+         plots.metric_curves(metrics, "modes_captured", "step",
+                             root / "plots" / "modes_vs_step.png")),
+        ("Critic's divergence estimate vs generator step",
+         plots.metric_curves(metrics, "divergence_estimate", "step",
+                             root / "plots" / "estimate_vs_step.png")),
+        ("Final metrics with 95% CIs",
+         plots.final_metrics_plot(summary, root / "plots" / "final_metrics.png")),
+    ]
+    for dataset in datasets:
+        figures.append((f"Samples and critic: {dataset}",
+                        plots.samples_plot(store, summary, dataset,
+                                           root / "plots" / f"samples_{dataset}.png")))
+
+    text = _markdown(config, summary, divergence, datasets, figures, _provenance(store), root)
+    path = root / "report.md"
+    write_text_atomic(path, text)
+    return path
+
+
+def _markdown(config, summary, divergence, datasets, figures, provenance, root) -> str:
+    expected = len(config.datasets) * len(config.gans) * len(config.optimizers) * len(
+        config.seeds)
+    n_div = int((summary["status"] == "diverged").sum())
+    packages = provenance.get("packages", {})
+    ev = config.eval
+    lines = [
+        f"# GAN benchmark report: `{config.name}`",
+        "",
+        config.description.strip(),
+        "",
+        "## Setup",
+        "",
+        f"- Runs: {len(summary)} of {expected} finished ({n_div} diverged); "
+        f"datasets {', '.join(config.datasets)}; GANs {', '.join(config.gans)}; "
+        f"optimizers {', '.join(o.label for o in config.optimizers)}; "
+        f"seeds {', '.join(map(str, config.seeds))}.",
+        f"- Matched budget for every run: **{config.budget}**; batch {config.batch_size}; "
+        f"MLPs {config.model.depth} x {config.model.width} ReLU, latent {config.model.latent_dim}.",
+        f"- Device: {provenance.get('device_name', '?')} ({provenance.get('device', '?')}); "
+        f"torch {packages.get('torch')}; commit `{provenance.get('git_commit')}`"
+        f"{' (dirty tree)' if provenance.get('git_dirty') else ''}.",
+        f"- Metrics at every {ev.every} generator steps: exact W1 on N={ev.w1_samples} "
+        f"generated vs N={ev.w1_samples} fresh real samples (empirical W1 is biased upwards "
+        f"at finite N; compare equal N only); mode coverage on N={ev.samples} samples "
+        f"(high quality within {ev.hq_threshold:g} std of the nearest mode; VEEGAN/PacGAN "
+        f"protocol); the critic's estimate on N={ev.critic_samples} held-out real samples.",
+        "- Cells show the mean over seeds and a percentile-bootstrap 95% CI in brackets; "
+        "with 3 seeds such CIs are rough. Diverged runs are excluded from quality means "
+        "and counted in 'diverged'.",
+        "",
+        "## Results",
+        "",
+    ]
+    for dataset in datasets:
+        lines += [f"### {dataset}", "", markdown_table(summary, dataset), ""]
+    if n_div:
+        lines += ["### Divergence", "",
+                  "Runs whose losses became NaN/inf; each stopped at its recorded step.", "",
+                  frame_to_markdown(divergence[divergence["diverged"] > 0]), ""]
+    lines += ["## Plots", ""]
+    for title, path in figures:
+        if path is not None:
+            rel = path.relative_to(root)
+            lines += [f"### {title}", "", f"![{title}]({rel.as_posix()})", ""]
+    lines += [
+        "## Files",
+        "",
+        "- `summary.csv`: one row per run (status, counters, final metrics).",
+        "- `tables/cells.csv`: mean and 95% CI per dataset x GAN x optimizer x metric.",
+        "- `runs/<run>/metrics.csv`: every checkpoint's metrics (tidy rows).",
+        "- Rebuild everything here without training: `python run_bench.py report "
+        f"{root}`.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""Seaborn figures built from the store alone (no model is needed to redraw them)."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from bench.store import ResultsStore  # noqa: E402
+
+GAN_ORDER = ["gan", "wgan-clip", "wgan-gp"]
+LABELS = {
+    "w1": "exact W1 to real data (lower is better)",
+    "modes_captured": "modes captured",
+    "hq_fraction": "high-quality sample fraction",
+    "divergence_estimate": "critic's divergence estimate",
+}
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _hue_order(frame: pd.DataFrame) -> list[str]:
+    present = list(frame["gan"].unique())
+    return [g for g in GAN_ORDER if g in present] + sorted(set(present) - set(GAN_ORDER))
+
+
+def metric_curves(
+    metrics: pd.DataFrame, metric: str, x: str, path: Path
+) -> Path | None:
+    """``metric`` against generator step (x='step') or training seconds (x='train_seconds'),
+    mean over seeds with a bootstrap 95% band; one panel per dataset."""
+    rows = metrics[metrics["metric"] == metric]
+    if rows.empty:
+        return None
+    if x == "train_seconds":
+        # x of each checkpoint: the cell's mean training time at that step, so seeds align
+        seconds = metrics[metrics["metric"] == "train_seconds"]
+        cell_time = seconds.groupby(["dataset", "gan", "optimizer", "step"])["value"].mean()
+        rows = rows.join(cell_time.rename("train_seconds"),
+                         on=["dataset", "gan", "optimizer", "step"])
+    grid = sns.relplot(
+        data=rows, x=x, y="value", hue="gan", style="optimizer", col="dataset",
+        kind="line", errorbar=("ci", 95), hue_order=_hue_order(rows), markers=True,
+        dashes=True, facet_kws={"sharey": False, "sharex": x == "step"}, height=3.6,
+        aspect=1.2,
+    )
+    grid.set_axis_labels("generator step" if x == "step" else "training wall-clock (s)",
+                         LABELS.get(metric, metric))
+    grid.figure.suptitle(f"{LABELS.get(metric, metric)}: mean over seeds, 95% CI", y=1.03)
+    return _save(grid.figure, path)
+
+
+def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Path | None:
+    """Final W1 and modes captured per GAN and optimizer, mean with bootstrap 95% CI."""
+    columns = [c for c in ("final_w1", "final_modes_captured", "final_hq_fraction")
+               if c in summary and summary[c].notna().any()]
+    if not columns:
+        return None
+    long = summary.melt(
+        id_vars=["dataset", "gan", "optimizer", "seed"], value_vars=columns,
+        var_name="metric", value_name="value",
+    ).dropna(subset=["value"])
+    long["metric"] = long["metric"].str.removeprefix("final_").map(lambda m: LABELS.get(m, m))
+    grid = sns.catplot(
+        data=long, x="gan", y="value", hue="optimizer", row="metric", col="dataset",
+        kind="point", errorbar=("ci", 95), order=_hue_order(long), dodge=0.3,
+        sharey=False, height=2.8, aspect=1.3, linestyle="none", capsize=0.15,
+    )
+    grid.set_titles("{row_name} | {col_name}")
+    grid.set_axis_labels("", "")
+    grid.figure.suptitle("Final metrics: mean over seeds, 95% CI (diverged runs excluded)",
+                         y=1.02)
+    return _save(grid.figure, path)
+
+
+def samples_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path: Path):
+    """Real (grey) vs generated (orange) samples over the critic's contour, lowest seed of
+    each GAN x optimizer."""
+    cells = summary[summary["dataset"] == dataset].sort_values("seed")
+    cells = cells.groupby(["optimizer", "gan"], sort=True).head(1)
+    optimizers = sorted(cells["optimizer"].unique())
+    gans = _hue_order(cells)
+    fig, axes = plt.subplots(
+        len(optimizers), len(gans), figsize=(3.4 * len(gans), 3.3 * len(optimizers)),
+        squeeze=False,
+    )
+    for (i, optimizer), (j, gan) in ((a, b) for a in enumerate(optimizers)
+                                     for b in enumerate(gans)):
+        ax = axes[i][j]
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{gan} / {optimizer}", fontsize=10)
+        match = cells[(cells["optimizer"] == optimizer) & (cells["gan"] == gan)]
+        data = store.load_samples(match["run_id"].iloc[0]) if len(match) else None
+        if data is None:
+            ax.text(0.5, 0.5, "diverged" if len(match) else "no run", ha="center",
+                    va="center", transform=ax.transAxes, color="crimson")
+            continue
+        critic = data["critic"]
+        if np.isfinite(critic).all():
+            ax.contourf(data["grid_x"], data["grid_y"], critic, levels=20, cmap="viridis",
+                        alpha=0.55)
+        ax.scatter(*data["real"].T, s=2, c="0.35", alpha=0.5, label="real")
+        ax.scatter(*data["fake"].T, s=2, c="tab:orange", alpha=0.6, label="generated")
+        ax.set_aspect("equal", adjustable="datalim")
+    axes[0][0].legend(loc="lower left", fontsize=7, markerscale=4)
+    fig.suptitle(f"{dataset}: generated vs real samples, critic value as contour", y=1.0)
+    fig.tight_layout()
+    return _save(fig, path)

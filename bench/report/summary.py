@@ -1,0 +1,32 @@
+"""Per-run summary: identity, status, counters and final metric values."""
+
+import pandas as pd
+
+from bench.store import ResultsStore
+
+IDENTITY = ["run_id", "dataset", "gan", "optimizer", "seed"]
+
+
+def final_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Each run's metrics at its last recorded checkpoint, one column per metric."""
+    if metrics.empty:
+        return pd.DataFrame(columns=["run_id"])
+    last_step = metrics.groupby("run_id")["step"].transform("max")
+    last = metrics[metrics["step"] == last_step]
+    wide = last.pivot_table(index="run_id", columns="metric", values="value", aggfunc="last")
+    wide = wide.rename(columns=lambda m: f"final_{m}")
+    wide["final_step"] = last.groupby("run_id")["step"].max()
+    return wide.reset_index()
+
+
+def build_summary(store: ResultsStore) -> pd.DataFrame:
+    """One row per run; quality metrics of diverged runs are left empty (not their last
+    finite values), so averages never mix diverged and healthy runs."""
+    runs = store.load_runs()
+    if runs.empty:
+        return runs
+    finals = final_metrics(store.load_metrics())
+    summary = runs.merge(finals, on="run_id", how="left")
+    quality = [c for c in summary.columns if c.startswith("final_") and c != "final_step"]
+    summary.loc[summary["status"] == "diverged", quality] = float("nan")
+    return summary.sort_values(["dataset", "gan", "optimizer", "seed"]).reset_index(drop=True)

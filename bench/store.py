@@ -1,0 +1,163 @@
+"""The results store: one folder per run, written atomically, append-only.
+
+Layout of a suite folder::
+
+    suite.yaml                 the resolved suite (what ran)
+    runs/<run_id>/config.json  the RunSpec
+    runs/<run_id>/provenance.json
+    runs/<run_id>/metrics.csv  tidy rows: step, metric, value
+    runs/<run_id>/status.json  finished | diverged, counters, timings
+    runs/<run_id>/samples.npz  final samples and critic grid (plots)
+    runs/<run_id>/models.pt    final weights (torch.load(weights_only=True))
+
+A run folder is assembled under a temporary name and renamed into place, so a folder under
+``runs/`` is always complete; an interrupted suite loses only the runs in flight.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+
+from bench.config import SuiteConfig, parse_suite
+from bench.errors import BenchError
+from bench.trainer import RunResult
+
+RUNS = "runs"
+SUITE_FILE = "suite.yaml"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class ResultsStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / RUNS
+
+    # --- suite -----------------------------------------------------------------------
+
+    def init_suite(self, config: SuiteConfig) -> None:
+        """Record the suite; refuse a folder that holds a different suite."""
+        path = self.root / SUITE_FILE
+        if path.exists():
+            existing = self.load_suite()
+            if existing != config:
+                raise BenchError(
+                    f"{self.root} already holds results of a different suite configuration; "
+                    "use another --out folder"
+                )
+            return
+        write_text_atomic(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
+
+    def load_suite(self) -> SuiteConfig:
+        path = self.root / SUITE_FILE
+        if not path.is_file():
+            raise BenchError(
+                f"{self.root} is not a results folder (no {SUITE_FILE}); "
+                "pass the folder that 'run' wrote"
+            )
+        return parse_suite(yaml.safe_load(path.read_text()), str(path))
+
+    # --- runs ------------------------------------------------------------------------
+
+    def finished_run_ids(self) -> set[str]:
+        if not self.runs_dir.is_dir():
+            return set()
+        return {p.name for p in self.runs_dir.iterdir() if (p / "status.json").is_file()}
+
+    def write_run(self, result: RunResult, provenance: dict) -> Path:
+        """Write one run's folder atomically; returns its path."""
+        run_id = result.spec.run_id
+        final = self.runs_dir / run_id
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=self.runs_dir, prefix=f".{run_id}."))
+        try:
+            (tmp / "config.json").write_text(json.dumps(result.spec.to_dict(), indent=2))
+            run_provenance = {**provenance, "seed": result.spec.seed,
+                              "group_size": result.group_size}
+            (tmp / "provenance.json").write_text(json.dumps(run_provenance, indent=2))
+            rows = pd.DataFrame(result.rows, columns=["step", "metric", "value"])
+            rows.to_csv(tmp / "metrics.csv", index=False)
+            if result.samples:
+                np.savez_compressed(tmp / "samples.npz", **result.samples)
+            if result.state:
+                torch.save(result.state, tmp / "models.pt")
+            status = {
+                "status": result.status,
+                "diverged_step": result.diverged_step,
+                "counters": asdict(result.counters),
+            }
+            (tmp / "status.json").write_text(json.dumps(status, indent=2))
+            os.replace(tmp, final)  # fails rather than overwrite a finished run
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return final
+
+    # --- reading -----------------------------------------------------------------------
+
+    def run_dirs(self) -> list[Path]:
+        if not self.runs_dir.is_dir():
+            return []
+        return sorted(p for p in self.runs_dir.iterdir() if (p / "status.json").is_file())
+
+    def load_runs(self) -> pd.DataFrame:
+        """One row per run: its identity, status and counters."""
+        records = []
+        for path in self.run_dirs():
+            config = json.loads((path / "config.json").read_text())
+            status = json.loads((path / "status.json").read_text())
+            records.append(
+                {
+                    "run_id": config["run_id"],
+                    "dataset": config["dataset"],
+                    "gan": config["gan"],
+                    "optimizer": config["optimizer_label"],
+                    "seed": config["seed"],
+                    "status": status["status"],
+                    "diverged_step": status["diverged_step"],
+                    **status["counters"],
+                }
+            )
+        return pd.DataFrame.from_records(records)
+
+    def load_metrics(self) -> pd.DataFrame:
+        """All tidy metric rows of all runs, with the run's identity columns."""
+        runs = self.load_runs()
+        frames = []
+        for path, run in zip(self.run_dirs(), runs.itertuples(index=False), strict=True):
+            rows = pd.read_csv(path / "metrics.csv")
+            for column in ("run_id", "dataset", "gan", "optimizer", "seed"):
+                rows[column] = getattr(run, column)
+            frames.append(rows)
+        if not frames:
+            return pd.DataFrame(columns=["step", "metric", "value", "run_id"])
+        return pd.concat(frames, ignore_index=True)
+
+    def load_samples(self, run_id: str) -> dict[str, np.ndarray] | None:
+        path = self.runs_dir / run_id / "samples.npz"
+        if not path.is_file():
+            return None
+        with np.load(path) as data:
+            return {key: data[key] for key in data.files}

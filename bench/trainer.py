@@ -1,0 +1,252 @@
+"""The training loop for a group of runs that differ only in seed.
+
+One iteration is the phase schedule: ``critic_steps_before(g)`` critic steps, then one
+generator step. Losses, penalties and divergence flags accumulate on the device and are read
+only at evaluation checkpoints, so the hot loop never waits for the device.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from bench.config import OptimizerSpec, RunSpec
+from bench.data.toy import get_toy_dataset
+from bench.evaluate import ToyEvaluator
+from bench.schedule import Counters, CriticSchedule, budget_fraction, next_iteration_fits
+from bench.streams import MemberStreams
+from gan_zoo.architectures.mlp import build_toy_models
+from gan_zoo.registry import get_gan
+
+ProgressCallback = Callable[[float], None]
+"""Receives the group's spent budget fraction, in [0, 1]."""
+
+_PROGRESS_EVERY = 25  # iterations between progress callbacks (host-only, no sync)
+
+
+@dataclass
+class RunResult:
+    """What one member run produced; the driver writes it to the results store."""
+
+    spec: RunSpec
+    rows: list[dict] = field(default_factory=list)
+    """Tidy metric rows: {step, metric, value}."""
+    status: str = "finished"
+    """``finished`` or ``diverged``."""
+    diverged_step: int | None = None
+    """Generator step whose iteration first produced a non-finite loss."""
+    counters: Counters = field(default_factory=Counters)
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
+    """Final generated/real samples and the critic on a grid, for plots."""
+    state: dict[str, Tensor] = field(default_factory=dict)
+    """Final generator and critic weights of this member (leading member dim of 1)."""
+    group_size: int = 1
+
+
+def make_optimizer(spec: OptimizerSpec, params: list[Tensor]) -> torch.optim.Optimizer:
+    """A torch optimizer; foreach kernels update all tensors in a few launches."""
+    if spec.name == "adam":
+        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, foreach=True)
+    if spec.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=spec.lr, foreach=True)
+    return torch.optim.SGD(params, lr=spec.lr, foreach=True)
+
+
+def _member_state(module: torch.nn.Module, prefix: str, member: int) -> dict[str, Tensor]:
+    return {
+        f"{prefix}.{name}": p.detach()[member : member + 1].cpu().clone()
+        for name, p in module.named_parameters()
+    }
+
+
+class GroupTrainer:
+    """Trains K seed-batched members of one (dataset, GAN, optimizer) configuration."""
+
+    def __init__(self, specs: list[RunSpec], device: torch.device) -> None:
+        first = specs[0]
+        if any(s.group_key != first.group_key for s in specs):
+            raise ValueError("a group holds runs that differ only in seed")
+        self.specs = specs
+        self.device = device
+        seeds = [s.seed for s in specs]
+        self.k = len(specs)
+        self.batch = first.batch_size
+        self.latent = first.model.latent_dim
+        self.dataset = get_toy_dataset(first.dataset)
+        gan = get_gan(first.gan)
+        self.loss = gan.loss
+        self.constraint = gan.make_constraint(first.recipe)
+        self.schedule = CriticSchedule(first.recipe.n_critic, first.recipe.warmup)
+        self.budget = first.budget
+        self.every = first.eval.every
+
+        self.streams = MemberStreams(seeds, device, purpose="train")
+        init = MemberStreams(seeds, device, purpose="init")
+        self.generator, self.critic = build_toy_models(
+            init.generators, self.dataset.dim, self.latent, first.model.width, first.model.depth
+        )
+        self.generator.to(device)
+        self.critic.to(device)
+        self.opt_g = make_optimizer(first.optimizer, list(self.generator.parameters()))
+        self.opt_d = make_optimizer(first.optimizer, list(self.critic.parameters()))
+        self.evaluator = ToyEvaluator(
+            self.dataset, first.eval, seeds, device, gan.loss, self.latent
+        )
+
+        zeros = torch.zeros(self.k, device=device)
+        self.sums = {"critic_loss": zeros.clone(), "generator_loss": zeros.clone(),
+                     "penalty": zeros.clone()}
+        self.first_bad_step = torch.full((self.k,), -1, dtype=torch.long, device=device)
+        self.step_tensor = torch.zeros((), dtype=torch.long, device=device)
+
+    # --- one iteration --------------------------------------------------------------
+
+    def _note_nonfinite(self, loss: Tensor) -> None:
+        newly_bad = ~torch.isfinite(loss) & (self.first_bad_step < 0)
+        self.first_bad_step = torch.where(newly_bad, self.step_tensor, self.first_bad_step)
+
+    def critic_step(self) -> None:
+        real = self.dataset.sample(self.streams, self.batch)
+        with torch.no_grad():
+            fake = self.generator(self.streams.randn((self.batch, self.latent)))
+        loss = self.loss.critic(self.critic(real), self.critic(fake))
+        penalty = self.constraint.penalty(self.critic, real, fake, self.streams.rand)
+        total = loss if penalty is None else loss + penalty
+        self.opt_d.zero_grad(set_to_none=True)
+        total.sum().backward()  # members share no parameters: each gets its own gradient
+        self.opt_d.step()
+        self.constraint.after_critic_step(self.critic)
+        self.sums["critic_loss"] += loss.detach()
+        if penalty is not None:
+            self.sums["penalty"] += penalty.detach()
+        self._note_nonfinite(total.detach())
+
+    def generator_step(self) -> None:
+        self.critic.requires_grad_(False)  # no critic gradients needed here
+        fake = self.generator(self.streams.randn((self.batch, self.latent)))
+        loss = self.loss.generator(self.critic(fake))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        self.opt_g.step()
+        self.critic.requires_grad_(True)
+        self.sums["generator_loss"] += loss.detach()
+        self._note_nonfinite(loss.detach())
+
+    # --- the loop ---------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def train(self, progress: ProgressCallback | None = None) -> list[RunResult]:
+        results = [RunResult(spec, group_size=self.k) for spec in self.specs]
+        counters = Counters()
+        alive = np.ones(self.k, dtype=bool)
+        window = {"critic": 0, "generator": 0}
+        self._checkpoint(results, counters, alive, window)
+        iterations = 0
+        segment_start = time.perf_counter()
+        while alive.any():
+            n_critic = self.schedule.critic_steps_before(counters.generator_steps)
+            elapsed = time.perf_counter() - segment_start
+            probe = Counters(
+                counters.generator_steps,
+                counters.critic_steps,
+                counters.real_samples,
+                counters.train_seconds + elapsed,
+            )
+            if not next_iteration_fits(self.budget, probe, n_critic, self.batch):
+                break
+            for _ in range(n_critic):
+                self.critic_step()
+            self.generator_step()
+            self.step_tensor += 1
+            counters.generator_steps += 1
+            counters.critic_steps += n_critic
+            counters.real_samples += n_critic * self.batch
+            window["critic"] += n_critic
+            window["generator"] += 1
+            iterations += 1
+            if counters.generator_steps % self.every == 0:
+                self._sync()
+                counters.train_seconds += time.perf_counter() - segment_start
+                self._checkpoint(results, counters, alive, window)
+                segment_start = time.perf_counter()
+            if progress is not None and iterations % _PROGRESS_EVERY == 0:
+                probe.train_seconds = counters.train_seconds + time.perf_counter() - segment_start
+                probe.generator_steps = counters.generator_steps
+                probe.critic_steps = counters.critic_steps
+                probe.real_samples = counters.real_samples
+                progress(budget_fraction(self.budget, probe))
+        if window["generator"] or not results[0].rows:
+            self._sync()
+            counters.train_seconds += time.perf_counter() - segment_start
+            self._checkpoint(results, counters, alive, window)
+        self._finish(results, counters, alive)
+        if progress is not None:
+            progress(1.0)
+        return results
+
+    def _checkpoint(
+        self, results: list[RunResult], counters: Counters, alive: np.ndarray, window: dict
+    ) -> None:
+        """Read the device accumulators, mark divergence, evaluate the living members."""
+        start = time.perf_counter()
+        bad = self.first_bad_step.cpu().numpy()
+        sums = {name: value.cpu().numpy() for name, value in self.sums.items()}
+        for member, result in enumerate(results):
+            if alive[member] and bad[member] >= 0:
+                alive[member] = False
+                result.status = "diverged"
+                result.diverged_step = int(bad[member])
+        metrics, nonfinite = self.evaluator.evaluate(self.generator, self.critic, alive)
+        for member in nonfinite:
+            alive[member] = False
+            results[member].status = "diverged"
+            results[member].diverged_step = counters.generator_steps
+        for member, result in enumerate(results):
+            if member not in metrics:
+                continue
+            values = dict(metrics[member])
+            if window["critic"]:
+                values["critic_loss"] = sums["critic_loss"][member] / window["critic"]
+                values["penalty"] = sums["penalty"][member] / window["critic"]
+            if window["generator"]:
+                values["generator_loss"] = sums["generator_loss"][member] / window["generator"]
+            values.update(self._counter_metrics(counters))
+            step = counters.generator_steps
+            result.rows.extend(
+                {"step": step, "metric": name, "value": float(v)} for name, v in values.items()
+            )
+        for value in self.sums.values():
+            value.zero_()
+        window["critic"] = window["generator"] = 0
+        counters.eval_seconds += time.perf_counter() - start
+
+    def _counter_metrics(self, counters: Counters) -> dict[str, float]:
+        seconds = counters.train_seconds
+        out = {
+            "critic_steps": counters.critic_steps,
+            "real_samples": counters.real_samples,
+            "train_seconds": seconds,
+            "eval_seconds": counters.eval_seconds,
+        }
+        if seconds > 0:
+            out["gen_steps_per_s"] = counters.generator_steps / seconds
+            out["critic_steps_per_s"] = counters.critic_steps / seconds
+            out["samples_per_s"] = counters.real_samples / seconds
+        return out
+
+    def _finish(self, results: list[RunResult], counters: Counters, alive: np.ndarray) -> None:
+        snapshots = self.evaluator.snapshot(self.generator, self.critic)
+        for member, result in enumerate(results):
+            result.counters = Counters(**vars(counters))
+            if alive[member]:
+                result.samples = snapshots[member]
+            result.state = {
+                **_member_state(self.generator, "generator", member),
+                **_member_state(self.critic, "critic", member),
+            }

@@ -1,0 +1,1 @@
+"""Generator and critic architectures, separate from losses, constraints and recipes."""

@@ -1,0 +1,66 @@
+"""Paper hyperparameters as data, one recipe per (GAN, data domain), each overridable.
+
+Sources:
+- WGAN (Arjovsky et al. 2017, Algorithm 1 and the reference code): RMSProp, lr 5e-5,
+  c = 0.01, n_critic = 5; the reference code also runs 100 critic steps for the first 25
+  generator steps and on every 500th (``warmup``), on for images, off for toy data because the
+  WGAN-GP toy code, our 2-D reference, does not use it.
+- WGAN-GP (Gulrajani et al. 2017): Adam 1e-4, betas (0.5, 0.9) as in the reference code (the
+  paper's Algorithm 1 says (0, 0.9)), n_critic = 5, lambda = 10; the toy code uses lambda 0.1.
+- GAN/DCGAN (Radford et al. 2016): Adam 2e-4, beta1 0.5, one discriminator step.
+"""
+
+from dataclasses import dataclass, fields, replace
+
+from bench.errors import BenchError
+
+DOMAINS = ("toy", "image")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Hyperparameters of one GAN; every field can be overridden from a suite YAML."""
+
+    optimizer: str
+    """Default optimizer name (adam, rmsprop or sgd); the suite's optimizer axis replaces it."""
+    lr: float
+    """Learning rate of both networks, kept when the optimizer axis switches algorithm."""
+    betas: tuple[float, float]
+    """Adam's (beta1, beta2), used whenever the run's optimizer is Adam."""
+    n_critic: int
+    """Critic steps per generator step."""
+    clip_value: float
+    """Weight clipping bound c (used by wgan-clip only)."""
+    gp_weight: float
+    """Gradient penalty weight lambda (used by wgan-gp only)."""
+    warmup: bool
+    """WGAN reference schedule: 100 critic steps for generator steps < 25 and every 500th."""
+
+
+_GAN = Recipe("adam", 2e-4, (0.5, 0.999), 1, 0.01, 10.0, False)
+_WGAN_CLIP = Recipe("rmsprop", 5e-5, (0.5, 0.999), 5, 0.01, 10.0, True)
+_WGAN_GP = Recipe("adam", 1e-4, (0.5, 0.9), 5, 0.01, 10.0, False)
+
+RECIPES: dict[tuple[str, str], Recipe] = {
+    ("gan", "image"): _GAN,
+    ("gan", "toy"): _GAN,
+    ("wgan-clip", "image"): _WGAN_CLIP,
+    ("wgan-clip", "toy"): replace(_WGAN_CLIP, warmup=False),
+    ("wgan-gp", "image"): _WGAN_GP,
+    ("wgan-gp", "toy"): replace(_WGAN_GP, gp_weight=0.1),
+}
+
+RECIPE_FIELDS = tuple(f.name for f in fields(Recipe))
+
+
+def recipe_for(gan: str, domain: str, overrides: dict[str, object] | None = None) -> Recipe:
+    """The paper recipe of ``gan`` on ``domain`` data with ``overrides`` applied."""
+    recipe = RECIPES[(gan, domain)]
+    if not overrides:
+        return recipe
+    unknown = sorted(set(overrides) - set(RECIPE_FIELDS))
+    if unknown:
+        raise BenchError(
+            f"unknown recipe field(s) {unknown} for {gan}; valid: {', '.join(RECIPE_FIELDS)}"
+        )
+    return replace(recipe, **overrides)

@@ -1,0 +1,176 @@
+"""The FID Inception network and its weight loading, on a random-valued state dict.
+
+The real weights cannot be downloaded here, so the tests write a state dict with the
+published keys and shapes but random values, and load it through the real loading path
+(with ``expected_sha256`` set to that file's digest). The CPU forward pass is slow at
+299x299, so the module runs it on two tiny images only a few times.
+"""
+
+import hashlib
+
+import pytest
+import torch
+
+from bench.errors import BenchError
+from bench.features import fid_inception
+from bench.features.fid_inception import (
+    FEATURE_DIM,
+    FID_WEIGHTS_FILENAME,
+    FID_WEIGHTS_URL,
+    WEIGHTS_ENV_VAR,
+    WEIGHTS_FLAG,
+    FIDInceptionV3,
+    extract_features,
+    load_fid_inception,
+    strict_float32,
+)
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    """A state dict file with the published layout and random values, and its SHA-256."""
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / FID_WEIGHTS_FILENAME
+    torch.save(FIDInceptionV3().state_dict(), path)
+    return path, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def model(weights):
+    path, digest = weights
+    return load_fid_inception(path, expected_sha256=digest)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+
+
+@pytest.fixture(scope="module")
+def features(model, images):
+    with strict_float32(), torch.inference_mode():
+        return model(images)
+
+
+@pytest.fixture(autouse=True)
+def isolated_lookup(tmp_path, monkeypatch):
+    """No real weights from the user's environment or torch hub cache leak into a test."""
+    monkeypatch.delenv(WEIGHTS_ENV_VAR, raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+
+
+def test_loads_in_eval_mode_without_gradients(model):
+    assert not model.training
+    assert not any(p.requires_grad for p in model.parameters())
+
+
+def test_pool3_features_have_2048_dimensions(features):
+    assert features.shape == (2, FEATURE_DIM)
+    assert features.dtype == torch.float32
+    assert torch.isfinite(features).all()
+
+
+def test_matches_pytorch_fid_network_with_the_same_weights(weights, images, features, monkeypatch):
+    inception = pytest.importorskip(
+        "pytorch_fid.inception",
+        reason="pytorch-fid is not installed: `pip install pytorch-fid` to compare with it",
+    )
+    path, _ = weights
+    state_dict = torch.load(path, weights_only=True)
+    # pytorch-fid downloads its weights; hand it the same random-valued state dict instead.
+    monkeypatch.setattr(inception, "load_state_dict_from_url", lambda *a, **k: state_dict)
+    theirs = inception.InceptionV3([inception.InceptionV3.BLOCK_INDEX_BY_DIM[2048]]).eval()
+    with strict_float32(), torch.inference_mode():
+        expected = theirs(images)[0].flatten(1)
+    torch.testing.assert_close(features, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_extract_features_streams_batches_and_accepts_symmetric_range(weights, images, features):
+    path, digest = weights
+    tanh_model = load_fid_inception(path, expected_sha256=digest, input_range=(-1.0, 1.0))
+    batches = iter([images[:1] * 2 - 1, images[1:] * 2 - 1])
+    stats = extract_features(tanh_model, batches, batch_size=1)
+    assert stats.n == 2 and stats.dim == FEATURE_DIM
+    assert stats.mean().dtype == torch.float64
+    # Rescaling before or after the bilinear resize differs only by float32 rounding.
+    torch.testing.assert_close(
+        stats.mean(), features.double().mean(dim=0), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_strict_float32_disables_tf32_and_restores_settings():
+    matmul = torch.backends.cuda.matmul
+    if not hasattr(matmul, "fp32_precision"):
+        pytest.skip("this torch has only the legacy TF32 switches")
+    before = matmul.fp32_precision
+    matmul.fp32_precision = "tf32"
+    try:
+        with strict_float32():
+            assert matmul.fp32_precision == "ieee"
+        assert matmul.fp32_precision == "tf32"
+    finally:
+        matmul.fp32_precision = before
+
+
+def test_weights_found_through_env_var_then_hub_dir(weights, tmp_path, monkeypatch):
+    path, digest = weights
+    monkeypatch.setenv(WEIGHTS_ENV_VAR, str(path))
+    assert fid_inception.resolve_weights_path() == path
+    monkeypatch.delenv(WEIGHTS_ENV_VAR)
+    hub_file = tmp_path / "torch_home" / "hub" / "checkpoints" / FID_WEIGHTS_FILENAME
+    hub_file.parent.mkdir(parents=True)
+    hub_file.write_bytes(path.read_bytes())
+    assert fid_inception.resolve_weights_path() == hub_file
+    load_fid_inception(expected_sha256=digest)
+
+
+def test_missing_weights_error_says_how_to_get_them():
+    with pytest.raises(BenchError) as err:
+        load_fid_inception()
+    message = str(err.value)
+    assert FID_WEIGHTS_URL in message
+    assert WEIGHTS_FLAG in message and WEIGHTS_ENV_VAR in message
+
+
+def test_explicit_path_that_does_not_exist_is_an_error(weights, tmp_path, monkeypatch):
+    monkeypatch.setenv(WEIGHTS_ENV_VAR, str(weights[0]))  # present, but must not be used
+    with pytest.raises(BenchError, match=f"not found at .*from {WEIGHTS_FLAG}"):
+        load_fid_inception(tmp_path / "nowhere.pth")
+
+
+def test_checksum_mismatch_is_an_error(weights, tmp_path):
+    path, digest = weights
+    corrupt = tmp_path / "corrupt.pth"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    corrupt.write_bytes(bytes(data))
+    with pytest.raises(BenchError, match="SHA-256") as err:
+        load_fid_inception(corrupt, expected_sha256=digest)
+    assert FID_WEIGHTS_URL in str(err.value)
+
+
+def test_published_digest_is_checked_by_default(weights):
+    with pytest.raises(BenchError, match=fid_inception.FID_WEIGHTS_SHA256):
+        load_fid_inception(weights[0])
+
+
+def test_unloadable_or_wrong_state_dict_is_an_error(tmp_path):
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"not a checkpoint")
+    with pytest.raises(BenchError, match="cannot read"):
+        load_fid_inception(garbage, expected_sha256=hashlib.sha256(b"not a checkpoint").hexdigest())
+    other = tmp_path / "other.pth"
+    torch.save(torch.nn.Linear(2, 2).state_dict(), other)
+    digest = hashlib.sha256(other.read_bytes()).hexdigest()
+    with pytest.raises(BenchError, match="do not fit"):
+        load_fid_inception(other, expected_sha256=digest)
+
+
+def test_download_failure_offline_is_a_clear_error(monkeypatch):
+    # Port 9 on localhost refuses the connection at once: the real download code fails
+    # the way it does offline, without touching the network.
+    unreachable = "http://127.0.0.1:9/" + FID_WEIGHTS_FILENAME
+    monkeypatch.setattr(fid_inception, "FID_WEIGHTS_URL", unreachable)
+    with pytest.raises(BenchError, match="could not download") as err:
+        load_fid_inception(download=True)
+    assert WEIGHTS_FLAG in str(err.value) and unreachable in str(err.value)
