@@ -3,12 +3,14 @@
     d^2 = |mu1 - mu2|^2 + tr(sigma1) + tr(sigma2) - 2 tr(sqrt(sigma1 sigma2))
 
 sigma1 sigma2 is not symmetric, so pytorch-fid takes its general matrix square root
-(scipy's Schur-based ``sqrtm``). We use that, with S = sqrt(sigma1) (symmetric PSD),
-sigma1 sigma2 = S (S sigma2) is similar to the symmetric PSD matrix S sigma2 S, so
-tr(sqrt(sigma1 sigma2)) is the sum of the square roots of the eigenvalues of S sigma2 S.
-That takes two symmetric eigensolvers and two matrix products, all in float64, with no
-regularising epsilon and no imaginary parts to discard. S depends only on sigma1, so
-``FrechetReference`` keeps it for repeated distances against one real-data reference.
+(scipy's Schur-based ``sqrtm``). Instead, with sigma1 = U diag(l) U^T (``eigh``) and
+A = U diag(sqrt(l)), so that sigma1 = A A^T, the product sigma1 sigma2 = A (A^T sigma2)
+has the eigenvalues of the symmetric PSD matrix A^T sigma2 A, which is orthogonally
+similar to S sigma2 S for S = sqrt(sigma1) = A U^T. So tr(sqrt(sigma1 sigma2)) is the sum
+of the square roots of the eigenvalues of A^T sigma2 A: two symmetric eigensolvers and two
+matrix products, all in float64, with no regularising epsilon and no imaginary parts to
+discard. A depends only on sigma1, so ``FrechetReference`` keeps it for repeated distances
+against one real-data reference.
 """
 
 import numpy as np
@@ -45,14 +47,14 @@ def _check_stats(mu: Tensor, sigma: Tensor, name: str) -> tuple[Tensor, Tensor]:
     return mu, sigma
 
 
-def _psd_sqrt(sigma: Tensor) -> Tensor:
-    """Symmetric square root; eigenvalues below zero are rounding noise, clamped to 0."""
+def _sqrt_factor(sigma: Tensor) -> Tensor:
+    """A with A A^T = sigma, from eigh; eigenvalues below zero are rounding noise, set to 0."""
     eigvals, eigvecs = torch.linalg.eigh(sigma)
-    return (eigvecs * eigvals.clamp(min=0).sqrt()) @ eigvecs.T
+    return eigvecs * eigvals.clamp(min=0).sqrt()
 
 
 class FrechetReference:
-    """Gaussian statistics of a reference set, with sqrt(sigma) computed once.
+    """Gaussian statistics of a reference set, with the square-root factor of sigma computed once.
 
     ``distance`` then costs two matrix products and one eigenvalue solve per call.
     """
@@ -64,7 +66,7 @@ class FrechetReference:
         )
         self._mu = mu_t
         self._trace = torch.trace(sigma_t)
-        self._sqrt_sigma = _psd_sqrt(sigma_t)
+        self._factor = _sqrt_factor(sigma_t)
 
     @property
     def dim(self) -> int:
@@ -79,8 +81,8 @@ class FrechetReference:
             raise ValueError(
                 f"dimension mismatch: reference has {self.dim}, compared has {mu_t.shape[0]}"
             )
-        s = self._sqrt_sigma
-        eigvals = torch.linalg.eigvalsh(s @ sigma_t @ s)
+        a = self._factor
+        eigvals = torch.linalg.eigvalsh(a.T @ sigma_t @ a)
         tr_covmean = eigvals.clamp(min=0).sqrt().sum()
         diff = mu_t - self._mu
         fd = diff.dot(diff) + self._trace + torch.trace(sigma_t) - 2 * tr_covmean

@@ -1,0 +1,26 @@
+import pytest
+import torch
+
+
+def tiny_suite(**overrides) -> dict:
+    """A suite mapping small enough to train in about a second on one CPU core."""
+    suite = {
+        "name": "tiny",
+        "description": "test suite",
+        "datasets": ["ring8"],
+        "gans": ["gan", "wgan-clip", "wgan-gp"],
+        "optimizers": ["adam"],
+        "seeds": 2,
+        "budget": {"generator_steps": 6},
+        "batch_size": 32,
+        "model": {"width": 16, "depth": 2, "latent_dim": 2},
+        "eval": {"every": 3, "samples": 200, "w1_samples": 50, "critic_samples": 100},
+    }
+    suite.update(overrides)
+    return suite
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+    yield

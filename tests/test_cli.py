@@ -1,0 +1,152 @@
+"""The command line end to end: outputs, report rebuilding, and every bad input."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from bench.cli import main
+from tests.conftest import tiny_suite
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _write_suite(tmp_path: Path, **overrides) -> Path:
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(tiny_suite(**overrides)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def finished_suite(tmp_path_factory) -> Path:
+    """A tiny suite run through the real CLI in a subprocess, with the process pool."""
+    tmp = tmp_path_factory.mktemp("cli")
+    suite = _write_suite(tmp, datasets=["ring8", "swissroll"], optimizers=["adam", "rmsprop"])
+    out = tmp / "out"
+    proc = subprocess.run(
+        [sys.executable, "run_bench.py", "run", "--suite", str(suite), "--out", str(out),
+         "--device", "cpu", "--workers", "2"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"report: {out / 'report.md'}" in proc.stdout
+    return out
+
+
+def test_run_writes_every_output(finished_suite: Path):
+    out = finished_suite
+    runs = sorted(p.name for p in (out / "runs").iterdir())
+    assert len(runs) == 2 * 3 * 2 * 2  # datasets x GANs x optimizers x seeds
+    for run in (out / "runs").iterdir():
+        for name in ("config.json", "provenance.json", "metrics.csv", "status.json",
+                     "samples.npz", "models.pt"):
+            assert (run / name).is_file(), f"{run.name}/{name}"
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary) == 24 and set(summary["status"]) == {"finished"}
+    assert (summary["generator_steps"] == 6).all()
+    assert summary["final_w1"].notna().all()
+    ring = summary[summary["dataset"] == "ring8"]
+    assert ring["final_modes_captured"].between(0, 8).all()
+    assert summary[summary["dataset"] == "swissroll"]["final_modes_captured"].isna().all()
+    for name in ("cells.csv", "divergence.csv", "ring8.md", "swissroll.md"):
+        assert (out / "tables" / name).is_file()
+    for name in ("w1_vs_step.png", "w1_vs_time.png", "final_metrics.png",
+                 "samples_ring8.png", "samples_swissroll.png", "modes_vs_step.png"):
+        assert (out / "plots" / name).stat().st_size > 5000
+    report = (out / "report.md").read_text()
+    assert "| gan | adam | 2 | 0 |" in report and "plots/w1_vs_step.png" in report
+
+
+def test_metrics_rows_are_tidy_and_cover_checkpoints(finished_suite: Path):
+    rows = pd.read_csv(finished_suite / "runs" / "ring8__wgan-gp__adam__s0" / "metrics.csv")
+    assert list(rows.columns) == ["step", "metric", "value"]
+    assert sorted(rows["step"].unique()) == [0, 3, 6]
+    at_end = set(rows[rows["step"] == 6]["metric"])
+    assert {"w1", "modes_captured", "hq_fraction", "reverse_kl", "critic_gap",
+            "divergence_estimate", "critic_loss", "generator_loss", "penalty",
+            "gen_steps_per_s", "critic_steps_per_s", "samples_per_s", "critic_steps",
+            "real_samples", "train_seconds", "eval_seconds"} <= at_end
+
+
+def test_report_rebuilds_from_store_without_training(finished_suite: Path, tmp_path):
+    for path in [finished_suite / "report.md", finished_suite / "summary.csv",
+                 *(finished_suite / "plots").iterdir(), *(finished_suite / "tables").iterdir()]:
+        path.unlink()
+    assert main(["report", str(finished_suite)]) == 0
+    assert (finished_suite / "report.md").is_file()
+    assert len(list((finished_suite / "plots").iterdir())) == 7
+    assert len(pd.read_csv(finished_suite / "summary.csv")) == 24
+
+
+def test_rerun_same_out_skips_finished_runs(finished_suite: Path, capsys):
+    suite = finished_suite.parent / "suite.yaml"
+    code = main(["run", "--suite", str(suite), "--out", str(finished_suite), "--no-progress"])
+    assert code == 0
+    assert "trained 0 runs (0 diverged, 24 already done)" in capsys.readouterr().out
+
+
+def test_list_names_everything(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("wgan-gp", "wgan-clip", "ring8-pacgan", "swissroll", "quick", "paper-toy",
+                 "rmsprop", "real_samples", "w1"):
+        assert name in out
+
+
+BAD_SUITES = {
+    "unknown GAN": ({"gans": ["wgan-xx"]}, "unknown name 'wgan-xx'; valid: gan, wgan-clip"),
+    "unknown dataset": ({"datasets": ["ring9"]}, "unknown name 'ring9'"),
+    "unknown optimizer": ({"optimizers": ["adamw"]}, "unknown optimizer 'adamw'"),
+    "zero budget": ({"budget": {"generator_steps": 0}}, "must be > 0"),
+    "negative budget": ({"budget": {"seconds": -1}}, "must be > 0"),
+    "unknown budget": ({"budget": {"epochs": 3}}, "unknown budget 'epochs'"),
+    "two budgets": ({"budget": {"seconds": 3, "generator_steps": 3}}, "exactly one"),
+    "mistyped seeds": ({"seeds": "three"}, "seeds: expected a count"),
+    "mistyped width": ({"model": {"width": "wide"}}, "model.width: expected an integer"),
+    "unknown key": ({"batchsize": 64}, "unknown key(s) ['batchsize']"),
+    "unknown recipe field": ({"recipes": {"wgan-gp": {"lamda": 1}}}, "recipes.wgan-gp"),
+    "impossible budget": ({"budget": {"critic_steps": 2}, "gans": ["wgan-gp"]},
+                          "too small for wgan-gp"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SUITES))
+def test_bad_suite_is_one_line_exit_2_nothing_written(case, tmp_path, capsys):
+    overrides, expected = BAD_SUITES[case]
+    suite = _write_suite(tmp_path, **overrides)
+    out = tmp_path / "out"
+    assert main(["run", "--suite", str(suite), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and expected in err and "\n" not in err
+    assert not out.exists()
+
+
+def test_malformed_yaml(tmp_path, capsys):
+    suite = tmp_path / "bad.yaml"
+    suite.write_text("name: x\ndatasets: [ring8\n")
+    out = tmp_path / "out"
+    assert main(["run", "--suite", str(suite), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "malformed YAML" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_unknown_builtin_suite(tmp_path, capsys):
+    assert main(["run", "--suite", "quik", "--out", str(tmp_path / "o")]) == 2
+    assert "unknown suite 'quik'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_budget_override_rejects_nonsense(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--budget", "generator_steps=-4"])
+    assert exc.value.code == 2
+    assert "must be > 0" in capsys.readouterr().err
+
+
+def test_report_on_a_non_results_folder(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a results folder" in capsys.readouterr().err

@@ -1,0 +1,92 @@
+import torch
+
+from bench.config import Budget, expand, parse_suite
+from bench.schedule import Counters, CriticSchedule, next_iteration_fits
+from bench.trainer import GroupTrainer
+from tests.conftest import tiny_suite
+
+
+def _trainer(**overrides) -> GroupTrainer:
+    return GroupTrainer(expand(parse_suite(tiny_suite(**overrides))), torch.device("cpu"))
+
+
+def _snapshot(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def _changed(before, module):
+    return [not torch.equal(b, p) for b, p in zip(before, module.parameters(), strict=True)]
+
+
+def test_critic_step_changes_only_critic_and_generator_step_only_generator():
+    trainer = _trainer(gans=["wgan-gp"])
+    g0, d0 = _snapshot(trainer.generator), _snapshot(trainer.critic)
+    trainer.critic_step()
+    # every critic tensor but the output bias, which a Wasserstein loss cannot move
+    # (it adds the same constant to D(real) and D(fake))
+    assert all(_changed(d0, trainer.critic)[:-1]) and not any(_changed(g0, trainer.generator))
+    g1, d1 = _snapshot(trainer.generator), _snapshot(trainer.critic)
+    trainer.generator_step()
+    assert all(_changed(g1, trainer.generator)) and not any(_changed(d1, trainer.critic))
+
+
+def test_n_critic_schedule_by_parameter_changes():
+    trainer = _trainer(
+        gans=["wgan-gp"],
+        recipes={"wgan-gp": {"n_critic": 3}},
+        budget={"generator_steps": 2},
+        eval={"every": 100},
+    )
+    events = []
+    critic_step, generator_step = trainer.critic_step, trainer.generator_step
+
+    def watched(step, name, module):
+        def run():
+            before = _snapshot(module)
+            step()
+            events.append(name if any(_changed(before, module)) else f"{name}-unchanged")
+
+        return run
+
+    trainer.critic_step = watched(critic_step, "D", trainer.critic)
+    trainer.generator_step = watched(generator_step, "G", trainer.generator)
+    results = trainer.train()
+    assert events == ["D", "D", "D", "G", "D", "D", "D", "G"]
+    assert results[0].counters.critic_steps == 6 and results[0].counters.generator_steps == 2
+
+
+def test_wgan_reference_warmup_schedule():
+    schedule = CriticSchedule(n_critic=5, warmup=True)
+    steps = [schedule.critic_steps_before(g) for g in range(1001)]
+    assert steps[:25] == [100] * 25
+    assert steps[25:500] == [5] * 475
+    assert steps[500] == 100 and steps[501] == 5 and steps[1000] == 100
+    assert CriticSchedule(5, warmup=False).critic_steps_before(0) == 5
+
+
+def test_step_and_sample_budgets_are_never_exceeded():
+    for budget, field in [
+        (Budget("critic_steps", 13), "critic_steps"),
+        (Budget("real_samples", 32 * 13), "real_samples"),
+    ]:
+        trainer = _trainer(gans=["wgan-clip"], budget={budget.kind: budget.amount})
+        counters = trainer.train()[0].counters
+        assert getattr(counters, field) <= budget.amount
+        assert counters.critic_steps == 10 and counters.generator_steps == 2  # 5 per gen step
+
+
+def test_seconds_budget_stops_and_records_every_counter():
+    trainer = _trainer(gans=["gan"], budget={"seconds": 0.3}, eval={"every": 1000})
+    counters = trainer.train()[0].counters
+    assert 0.3 <= counters.train_seconds < 5
+    assert counters.generator_steps > 0
+    assert counters.real_samples == counters.critic_steps * 32
+    assert counters.eval_seconds > 0
+
+
+def test_next_iteration_fits():
+    c = Counters(generator_steps=9, critic_steps=45, real_samples=45 * 64)
+    assert next_iteration_fits(Budget("generator_steps", 10), c, 5, 64)
+    assert not next_iteration_fits(Budget("generator_steps", 9), c, 5, 64)
+    assert not next_iteration_fits(Budget("critic_steps", 49), c, 5, 64)
+    assert next_iteration_fits(Budget("critic_steps", 50), c, 5, 64)
