@@ -14,11 +14,9 @@ import torch
 from torch import Tensor
 
 from bench.config import OptimizerSpec, RunSpec
-from bench.data.toy import get_toy_dataset
-from bench.evaluate import ToyEvaluator
 from bench.schedule import Counters, CriticSchedule, budget_fraction, next_iteration_fits
 from bench.streams import MemberStreams
-from gan_zoo.architectures.mlp import build_toy_models
+from bench.workload import build_workload
 from gan_zoo.registry import get_gan
 
 ProgressCallback = Callable[[float], None]
@@ -74,8 +72,6 @@ class GroupTrainer:
         seeds = [s.seed for s in specs]
         self.k = len(specs)
         self.batch = first.batch_size
-        self.latent = first.model.latent_dim
-        self.dataset = get_toy_dataset(first.dataset)
         gan = get_gan(first.gan)
         self.loss = gan.loss
         self.constraint = gan.make_constraint(first.recipe)
@@ -84,17 +80,13 @@ class GroupTrainer:
         self.every = first.eval.every
 
         self.streams = MemberStreams(seeds, device, purpose="train")
-        init = MemberStreams(seeds, device, purpose="init")
-        self.generator, self.critic = build_toy_models(
-            init.generators, self.dataset.dim, self.latent, first.model.width, first.model.depth
-        )
-        self.generator.to(device)
-        self.critic.to(device)
+        workload = build_workload(specs, device)
+        self.dataset = workload.data
+        self.generator, self.critic = workload.generator, workload.critic
+        self.latent = workload.latent_dim
+        self.evaluator = workload.evaluator
         self.opt_g = make_optimizer(first.optimizer, list(self.generator.parameters()))
         self.opt_d = make_optimizer(first.optimizer, list(self.critic.parameters()))
-        self.evaluator = ToyEvaluator(
-            self.dataset, first.eval, seeds, device, gan.loss, self.latent
-        )
 
         zeros = torch.zeros(self.k, device=device)
         self.sums = {"critic_loss": zeros.clone(), "generator_loss": zeros.clone(),
