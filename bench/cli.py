@@ -13,6 +13,9 @@ METRICS = {
     "modes_well_captured": "modes holding >= 10% of their uniform share of HQ samples",
     "hq_fraction": "fraction of samples within 3 std of their nearest mode",
     "reverse_kl": "KL(HQ samples' mode histogram || uniform), nats",
+    "fd_digits": "images: Frechet distance in a digits-CNN feature space (digits family)",
+    "fid / fid_n / kid / kid_std": "images: pytorch-fid FID on fid_n samples vs the train "
+    "split, KID (cubic kernel, subsets)",
     "critic_gap": "E[D(real)] - E[D(fake)] on held-out samples",
     "divergence_estimate": "critic's W1 estimate (WGANs) or JS estimate (GAN), held out",
     "critic_loss / generator_loss / penalty": "training losses, mean since last checkpoint",
@@ -71,9 +74,28 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_positive_int,
                      help="worker processes on CPU (default: one per core)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--data-root", type=Path,
+                     help="image datasets' root in torchvision's layout (default: "
+                     "$GANBENCH_DATA_ROOT or ~/.cache/ganbench/data)")
+    run.add_argument("--download", action="store_true",
+                     help="download absent datasets and FID weights (needs a network)")
+    run.add_argument("--fid-weights", type=Path,
+                     help="pytorch-fid Inception weights pt_inception-2015-12-05-6726825d.pth "
+                     "(default: $GANBENCH_FID_WEIGHTS or the torch hub cache)")
+    run.add_argument("--cache-dir", type=Path,
+                     help="reference statistics / classifier cache (default: "
+                     "$GANBENCH_CACHE_DIR or ~/.cache/ganbench)")
 
     report = sub.add_parser("report", help="rebuild tables, plots and report.md from results")
     report.add_argument("results", type=Path, help="a folder written by 'run'")
+
+    compare = sub.add_parser(
+        "compare", help="regression gate: judge CANDIDATE results against BASELINE results "
+        "with the suite's gates; exit 1 on any regression")
+    compare.add_argument("baseline", type=Path, help="a results folder of the suite")
+    compare.add_argument("candidate", type=Path, help="a results folder of the same suite")
+    compare.add_argument("--json", action="store_true",
+                         help="print stable JSON (sorted keys, no timestamps) instead of a table")
 
     sub.add_parser("list", help="list GANs, datasets, optimizers, suites and metrics")
     return parser
@@ -81,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from bench.config import load_suite, with_overrides
+    from bench.environment import Environment
     from bench.report.build import build_report
     from bench.runner import run_suite
 
@@ -90,7 +113,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config.seeds)
     print(f"suite '{config.name}': {n_runs} runs, budget {config.budget} -> {out}")
     start = time.perf_counter()
-    outcome = run_suite(config, out, args.device, args.workers, not args.no_progress)
+    env = Environment(args.data_root, args.download, args.fid_weights, args.cache_dir)
+    outcome = run_suite(config, out, args.device, args.workers, not args.no_progress, env)
     print(f"trained {outcome.ran} runs ({outcome.diverged} diverged, {outcome.skipped} "
           f"already done) in {time.perf_counter() - start:.0f} s")
     if outcome.ran + outcome.skipped:
@@ -110,17 +134,29 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from bench.compare import compare, format_table, to_json
+
+    comparison = compare(args.baseline, args.candidate)
+    print(to_json(comparison) if args.json else format_table(comparison))
+    return 1 if comparison.regressions else 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from bench.config import BUDGET_KINDS, OPTIMIZERS, builtin_suites, load_suite
-    from bench.data.toy import TOY_DATASETS
+    from bench.data import DATASET_DOMAINS, dataset_description
+    from gan_zoo.architectures.dcgan import IMAGE_ARCHS
     from gan_zoo.registry import GANS
 
     print("GANs:")
     for name, gan in GANS.items():
         print(f"  {name:12s} {gan.description}")
     print("datasets:")
-    for name, data in TOY_DATASETS.items():
-        print(f"  {name:14s} {data.description}")
+    for name, domain in DATASET_DOMAINS.items():
+        print(f"  {name:14s} [{domain}] {dataset_description(name)}")
+    print("image architectures (suite key image_model.arch):")
+    for name, arch in IMAGE_ARCHS.items():
+        print(f"  {name:14s} {arch.description}")
     print(f"optimizers: {', '.join(OPTIMIZERS)}")
     print(f"budgets: {', '.join(BUDGET_KINDS)}")
     print("suites:")
@@ -139,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
     args = build_parser().parse_args(argv)
-    commands = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list}
+    commands = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list,
+                "compare": _cmd_compare}
     try:
         return commands[args.command](args)
     except BenchError as exc:

@@ -11,8 +11,9 @@ from typing import Any
 
 import yaml
 
-from bench.data.toy import TOY_DATASETS
+from bench.data import DATASET_DOMAINS
 from bench.errors import BenchError
+from gan_zoo.architectures.dcgan import CRITIC_NORMS, IMAGE_ARCHS
 from gan_zoo.recipes import RECIPE_FIELDS, Recipe, recipe_for
 from gan_zoo.registry import GANS
 
@@ -68,6 +69,21 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
+class ImageModelSpec:
+    """DCGAN-family generator and critic for image datasets."""
+
+    arch: str = "dcgan"
+    """dcgan, dcgan-wgangp, dcgan-nobn-g or mlp-g (see gan_zoo/architectures/dcgan.py)."""
+    latent_dim: int = 100
+    """Generator input dimension (100 in the WGAN and DCGAN reference code)."""
+    filters: int = 64
+    """Filters of the layer nearest the image (ngf = ndf in the reference code)."""
+    critic_norm: str = "auto"
+    """batch, layer, none, or auto: layer norm with a gradient penalty (batch norm makes the
+    per-sample penalty invalid), batch norm otherwise."""
+
+
+@dataclass(frozen=True)
 class EvalSpec:
     """What is measured at checkpoints, and on how many samples."""
 
@@ -83,6 +99,85 @@ class EvalSpec:
     """A sample is high quality within this many std of its nearest mode."""
     min_share: float = 0.1
     """A mode is well captured with at least this share of its uniform count."""
+    fid_samples: int = 0
+    """Generated images for FID/KID against the training split (0: no FID). FID needs the
+    pytorch-fid Inception weights (--fid-weights); 10,000 is the usual protocol."""
+
+
+@dataclass(frozen=True)
+class ClaimsSpec:
+    """Thresholds of the claims report's verdict rules (the rules are in bench/analysis)."""
+
+    alpha: float = 0.05
+    """Significance level of each one-sided seed comparison (Mann-Whitney U)."""
+    min_seeds: int = 3
+    """Finished seeds a compared group needs; fewer makes a check inconclusive."""
+    min_effect: float = 0.33
+    """|Cliff's delta| a significant difference must also reach (0.33: a medium effect)."""
+    median_window: int = 3
+    """Odd number of checkpoints in the median filter on minus the training critic loss."""
+    min_checkpoints: int = 5
+    """Checkpoints a run needs for its estimate-quality rank correlation."""
+    min_rho: float = 0.5
+    """An estimate tracks quality when the CI of its mean Spearman rho lies above this."""
+    pile_tolerance: float = 0.01
+    """A critic weight is piled at +-c when | |w| - c | <= pile_tolerance * c."""
+    min_pile_fraction: float = 0.2
+    """Clipping piles weights when the CI of the piled fraction lies above this."""
+    flat_decades: float = 1.0
+    """The penalty's per-layer gradient norms are flat when the CI of their span over layers
+    (max - min of log10 norm) lies below this many decades."""
+
+
+@dataclass(frozen=True)
+class DiagnosticsSpec:
+    """The critic diagnostics experiment (bench/diagnostics/critic_experiment.py)."""
+
+    critic_steps: int = 1000
+    """Critic steps per trained critic, against the fixed generator."""
+    seeds: int = 3
+    """Critics per setting (seed-batched); the gradient-norm claim compares them."""
+    width: int = 512
+    """Hidden units per layer of the diagnostic critics."""
+    depth: int = 12
+    """Hidden layers of the gradient-norm critic (12 in the WGAN-GP paper's Fig. 1b)."""
+    batch_size: int = 256
+    """Real and noisy samples per critic step."""
+    gp_weight: float = 10.0
+    """Gradient penalty weight lambda (the paper's default)."""
+
+
+@dataclass(frozen=True)
+class MetricGate:
+    """How ``compare`` judges one final metric of a (dataset, GAN, optimizer) cell."""
+
+    better: str
+    """"higher" (modes_captured, hq_fraction) or "lower" (w1, reverse_kl)."""
+    margin: float
+    """The smallest worsening of the mean over seeds that counts: in the metric's units, or a
+    fraction of the baseline mean's magnitude when ``relative``."""
+    relative: bool = False
+
+
+@dataclass(frozen=True)
+class Gates:
+    """Regression thresholds of ``run_bench.py compare`` (the rule is in bench/compare.py)."""
+
+    metrics: tuple[tuple[str, MetricGate], ...]
+    """Gated final metrics, as sorted (name, gate) pairs."""
+    alpha: float = 0.05
+    """Family-wise false-alarm rate of one comparison: the seed tests of every gated metric and
+    every cell's divergence rate are Holm-corrected together at this level."""
+    divergence_margin: float = 0.25
+    """Smallest increase of a cell's divergence rate (diverged / seeds) that counts."""
+    min_throughput_ratio: float = 0.67
+    """A cell's throughput regresses when candidate / baseline generator steps per second is
+    below this ratio."""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["metrics"] = {name: asdict(gate) for name, gate in self.metrics}
+        return d
 
 
 @dataclass(frozen=True)
@@ -99,11 +194,19 @@ class SuiteConfig:
     batch_size: int = 256
     """Real and generated samples per critic and generator step."""
     model: ModelSpec = field(default_factory=ModelSpec)
+    image_model: ImageModelSpec = field(default_factory=ImageModelSpec)
     eval: EvalSpec = field(default_factory=EvalSpec)
     recipes: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     """Per-GAN recipe overrides, as sorted (gan, ((field, value), ...)) pairs."""
     seed_batch: int = 8
     """At most this many seeds of one configuration train together as one batched model."""
+    gates: Gates | None = None
+    """Regression thresholds for ``compare`` (the optional ``gates:`` section)."""
+    claims: ClaimsSpec = field(default_factory=ClaimsSpec)
+    """Thresholds of the claims report (the optional ``claims:`` section)."""
+    diagnostics: DiagnosticsSpec | None = None
+    """The critic diagnostics experiment: ``diagnostics: true`` or a mapping of overrides
+    runs it after training; absent or false, it does not run."""
 
     def recipe_overrides(self, gan: str) -> dict[str, Any]:
         return dict(dict(self.recipes).get(gan, ()))
@@ -124,6 +227,12 @@ class SuiteConfig:
             list(self.seeds),
         )
         d["recipes"] = {gan: dict(items) for gan, items in self.recipes}
+        if self.gates is None:
+            del d["gates"]  # an optional section: absent, not null
+        else:
+            d["gates"] = self.gates.to_dict()
+        if self.diagnostics is None:
+            del d["diagnostics"]
         return d
 
 
@@ -141,7 +250,13 @@ class RunSpec:
     budget: Budget
     batch_size: int
     model: ModelSpec
+    image_model: ImageModelSpec
     eval: EvalSpec
+
+    @property
+    def domain(self) -> str:
+        """"toy" or "image": which models, recipes and metrics apply."""
+        return DATASET_DOMAINS[self.dataset]
 
     @property
     def run_id(self) -> str:
@@ -178,6 +293,8 @@ def _number(value: Any, where: str, *, integer: bool = False, positive: bool = T
         raise _fail(where, f"expected {kind}, got {value!r}")
     if positive and value <= 0:
         raise _fail(where, f"must be > 0, got {value!r}")
+    if value < 0:
+        raise _fail(where, f"must be >= 0, got {value!r}")
     return value
 
 
@@ -194,7 +311,13 @@ def _names(value: Any, valid: dict | tuple, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _dataclass_from(cls: type, raw: Any, where: str) -> Any:
+NON_NEGATIVE = ("fid_samples",)  # fields where 0 means "off"
+
+
+def _dataclass_from(
+    cls: type, raw: Any, where: str, choices: dict[str, tuple[str, ...]] | None = None
+) -> Any:
+    choices = choices or {}
     if raw is None:
         return cls()
     if not isinstance(raw, dict):
@@ -205,8 +328,15 @@ def _dataclass_from(cls: type, raw: Any, where: str) -> Any:
     values = {}
     for key, value in raw.items():
         default = getattr(defaults, key)
+        if isinstance(default, str):
+            valid = choices.get(key, ())
+            if value not in valid:
+                raise _fail(f"{where}.{key}", f"got {value!r}; valid: {', '.join(valid)}")
+            values[key] = value
+            continue
         integer = isinstance(default, int)
-        values[key] = _number(value, f"{where}.{key}", integer=integer)
+        values[key] = _number(value, f"{where}.{key}", integer=integer,
+                              positive=key not in NON_NEGATIVE)
     return replace(defaults, **values)
 
 
@@ -287,6 +417,68 @@ def _parse_recipes(raw: Any, gans: tuple[str, ...]) -> tuple:
     return tuple(out)
 
 
+def _bounded(value: Any, where: str, low: float, high: float, *, low_open: bool) -> float:
+    """A number in (low, high] when ``low_open``, else in [low, high]."""
+    _number(value, where, positive=False)
+    if value < low or value > high or (low_open and value == low):
+        bracket = "(" if low_open else "["
+        raise _fail(where, f"must be in {bracket}{low:g}, {high:g}], got {value!r}")
+    return float(value)
+
+
+def _parse_gates(raw: Any) -> Gates | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _fail("gates", f"expected a mapping, got {raw!r}")
+    _check_keys(raw, tuple(f.name for f in fields(Gates)), "gates")
+    metrics = raw.get("metrics")
+    if not isinstance(metrics, dict) or not metrics:
+        raise _fail("gates.metrics", "expected a mapping metric -> {better, margin, relative}, "
+                    f"e.g. {{w1: {{better: lower, margin: 0.1}}}}, got {metrics!r}")
+    gated = []
+    for name, gate in sorted(metrics.items()):
+        where = f"gates.metrics.{name}"
+        if not isinstance(gate, dict) or "margin" not in gate:
+            raise _fail(where, f"expected a mapping with better and margin, got {gate!r}")
+        _check_keys(gate, tuple(f.name for f in fields(MetricGate)), where)
+        if gate.get("better") not in ("higher", "lower"):
+            raise _fail(f"{where}.better", f"expected higher or lower, got {gate.get('better')!r}")
+        relative = gate.get("relative", False)
+        if not isinstance(relative, bool):
+            raise _fail(f"{where}.relative", f"expected true/false, got {relative!r}")
+        margin = _bounded(gate["margin"], f"{where}.margin", 0, float("inf"), low_open=False)
+        gated.append((str(name), MetricGate(gate["better"], margin, relative)))
+    return Gates(
+        metrics=tuple(gated),
+        alpha=_bounded(raw.get("alpha", Gates.alpha), "gates.alpha", 0, 0.5, low_open=True),
+        divergence_margin=_bounded(raw.get("divergence_margin", Gates.divergence_margin),
+                                   "gates.divergence_margin", 0, 1, low_open=False),
+        min_throughput_ratio=_bounded(raw.get("min_throughput_ratio", Gates.min_throughput_ratio),
+                                      "gates.min_throughput_ratio", 0, 1, low_open=True),
+    )
+
+
+def _parse_claims(raw: Any) -> ClaimsSpec:
+    spec = _dataclass_from(ClaimsSpec, raw, "claims")
+    for key in ("alpha", "min_effect", "min_rho", "pile_tolerance", "min_pile_fraction"):
+        _bounded(getattr(spec, key), f"claims.{key}", 0, 0.5 if key == "alpha" else 1,
+                 low_open=True)
+    if spec.median_window % 2 == 0:
+        raise _fail("claims.median_window", f"must be odd, got {spec.median_window}")
+    for key, least in (("min_seeds", 2), ("min_checkpoints", 3)):
+        if getattr(spec, key) < least:
+            raise _fail(f"claims.{key}", f"must be >= {least}, got {getattr(spec, key)}")
+    return spec
+
+
+def _parse_diagnostics(raw: Any) -> DiagnosticsSpec | None:
+    if raw is None or raw is False:
+        return None
+    return DiagnosticsSpec() if raw is True else _dataclass_from(
+        DiagnosticsSpec, raw, "diagnostics")
+
+
 SUITE_KEYS = tuple(f.name for f in fields(SuiteConfig))
 
 
@@ -312,16 +504,23 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
     config = SuiteConfig(
         name=name,
         description=str(raw.get("description", "")),
-        datasets=_names(raw["datasets"], TOY_DATASETS, "datasets"),
+        datasets=_names(raw["datasets"], DATASET_DOMAINS, "datasets"),
         gans=gans,
         optimizers=choices,
         seeds=_parse_seeds(raw["seeds"]),
         budget=parse_budget(raw["budget"]),
         batch_size=_number(raw.get("batch_size", 256), "batch_size", integer=True),
         model=_dataclass_from(ModelSpec, raw.get("model"), "model"),
+        image_model=_dataclass_from(
+            ImageModelSpec, raw.get("image_model"), "image_model",
+            {"arch": tuple(IMAGE_ARCHS), "critic_norm": ("auto", *CRITIC_NORMS)},
+        ),
         eval=_dataclass_from(EvalSpec, raw.get("eval"), "eval"),
         recipes=_parse_recipes(raw.get("recipes"), gans),
         seed_batch=_number(raw.get("seed_batch", 8), "seed_batch", integer=True),
+        gates=_parse_gates(raw.get("gates")),
+        claims=_parse_claims(raw.get("claims")),
+        diagnostics=_parse_diagnostics(raw.get("diagnostics")),
     )
     return config
 
@@ -373,7 +572,7 @@ def expand(config: SuiteConfig) -> list[RunSpec]:
     specs = []
     for dataset in config.datasets:
         for gan in config.gans:
-            recipe = recipe_for(gan, "toy", config.recipe_overrides(gan))
+            recipe = recipe_for(gan, DATASET_DOMAINS[dataset], config.recipe_overrides(gan))
             for choice in config.optimizers:
                 for seed in config.seeds:
                     specs.append(
@@ -388,6 +587,7 @@ def expand(config: SuiteConfig) -> list[RunSpec]:
                             budget=config.budget,
                             batch_size=config.batch_size,
                             model=config.model,
+                            image_model=config.image_model,
                             eval=config.eval,
                         )
                     )

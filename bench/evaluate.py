@@ -80,6 +80,10 @@ class ToyEvaluator:
             metrics[int(member)] = values
         return metrics, nonfinite
 
+    def checkpoint_images(self, generator: nn.Module) -> None:
+        """2-D runs have no image grids; their samples are plotted from the snapshot."""
+        return None
+
     @torch.no_grad()
     def snapshot(self, generator: nn.Module, critic: nn.Module) -> list[dict[str, np.ndarray]]:
         """Final samples and the critic's values on a grid covering real and fake data."""

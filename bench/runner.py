@@ -19,11 +19,15 @@ import torch
 from tqdm import tqdm
 
 from bench.config import RunSpec, SuiteConfig, expand
+from bench.diagnostics.critic_experiment import DIAGNOSTICS_DIR, run_critic_diagnostics
+from bench.environment import Environment
 from bench.errors import BenchError
+from bench.features.fid_inception import load_fid_inception
 from bench.provenance import collect
 from bench.schedule import Counters, CriticSchedule, next_iteration_fits
 from bench.store import ResultsStore
 from bench.trainer import GroupTrainer, RunResult
+from bench.workload import critic_norm_for, load_image_split
 
 
 def resolve_device(name: str) -> torch.device:
@@ -47,17 +51,34 @@ def check_budgets(specs: list[RunSpec]) -> None:
 
 
 def plan_groups(specs: list[RunSpec], seed_batch: int) -> list[list[RunSpec]]:
-    """Runs that differ only in seed, in chunks of at most ``seed_batch``."""
+    """Runs that differ only in seed, in chunks of at most ``seed_batch`` (image runs, whose
+    DCGANs are plain modules, one at a time). Image groups come first: they are the longest,
+    so a process pool finishes sooner when it starts them early."""
     groups = []
-    ordered = sorted(specs, key=lambda s: (s.group_key, s.seed))
+    ordered = sorted(specs, key=lambda s: (s.domain != "image", s.group_key, s.seed))
     for _, members in groupby(ordered, key=lambda s: s.group_key):
         members = list(members)
-        groups.extend(members[i : i + seed_batch] for i in range(0, len(members), seed_batch))
+        size = 1 if members[0].domain == "image" else seed_batch
+        groups.extend(members[i : i + size] for i in range(0, len(members), size))
     return groups
 
 
+def preflight(specs: list[RunSpec], env: Environment) -> None:
+    """Fail before anything is written when an image run cannot start: absent dataset files,
+    missing or corrupt FID weights, a batch-norm critic under a gradient penalty."""
+    image_specs = [s for s in specs if s.domain == "image"]
+    for spec in image_specs:
+        critic_norm_for(spec)
+    for name in sorted({s.dataset for s in image_specs}):
+        for train in (True, False):
+            load_image_split(name, train, env, "cpu")
+    if any(s.eval.fid_samples for s in image_specs):
+        load_fid_inception(env.fid_weights, download=env.download)
+
+
 def _train_group(
-    specs: list[RunSpec], device: str, threads: int, index: int, progress_queue
+    specs: list[RunSpec], device: str, threads: int, index: int, progress_queue,
+    env: Environment,
 ) -> list[RunResult]:
     """Worker entry point (top level, so it pickles for process pools)."""
     torch.set_num_threads(threads)
@@ -65,7 +86,7 @@ def _train_group(
     if progress_queue is not None:
         def report(fraction: float) -> None:
             progress_queue.put((index, fraction))
-    return GroupTrainer(specs, torch.device(device)).train(report)
+    return GroupTrainer(specs, torch.device(device), env).train(report)
 
 
 @dataclass
@@ -103,11 +124,14 @@ def run_suite(
     device_name: str = "auto",
     workers: int | None = None,
     show_progress: bool = True,
+    env: Environment | None = None,
 ) -> SuiteOutcome:
     """Train every run of ``config`` not already finished in ``out``; returns a summary."""
+    env = env or Environment()
     specs = expand(config)
     check_budgets(specs)
     device = resolve_device(device_name)
+    preflight(specs, env)
     store = ResultsStore(out)
     store.init_suite(config)  # the first write: all input has been validated above
     finished = store.finished_run_ids()
@@ -125,12 +149,14 @@ def run_suite(
 
     try:
         if device.type == "cuda" or (workers or 0) == 1 or len(groups) <= 1:
-            _run_in_process(groups, str(device), progress, store_results, outcome)
+            _run_in_process(groups, str(device), progress, store_results, outcome, env)
         else:
             _run_in_pool(groups, workers or os.cpu_count() or 1, progress, store_results,
-                         outcome)
+                         outcome, env)
     finally:
         progress.close()
+    if config.diagnostics is not None:  # a separate, cheap experiment; skipped on resume
+        run_critic_diagnostics(store.root / DIAGNOSTICS_DIR, device, config.diagnostics)
     return outcome
 
 
@@ -140,11 +166,11 @@ def _describe(group: list[RunSpec]) -> str:
     return f"{first.dataset}/{first.gan}/{first.optimizer_label} seeds {seeds}"
 
 
-def _run_in_process(groups, device, progress, store_results, outcome) -> None:
+def _run_in_process(groups, device, progress, store_results, outcome, env) -> None:
     threads = torch.get_num_threads()
     for index, group in enumerate(groups):
         try:
-            results = _train_group(group, device, threads, index, None)
+            results = _train_group(group, device, threads, index, None, env)
         except Exception:
             outcome.failures.append(f"{_describe(group)}:\n{traceback.format_exc()}")
             continue
@@ -152,14 +178,14 @@ def _run_in_process(groups, device, progress, store_results, outcome) -> None:
         progress.update(index, 1.0)
 
 
-def _run_in_pool(groups, workers, progress, store_results, outcome) -> None:
+def _run_in_pool(groups, workers, progress, store_results, outcome, env) -> None:
     workers = min(workers, len(groups))
     threads = max(1, (os.cpu_count() or 1) // workers)
     context = mp.get_context("spawn")  # no fork: safe with threads and CUDA
     with context.Manager() as manager, cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
         updates = manager.Queue()
         futures = {
-            pool.submit(_train_group, group, "cpu", threads, index, updates): index
+            pool.submit(_train_group, group, "cpu", threads, index, updates, env): index
             for index, group in enumerate(groups)
         }
         remaining = set(futures)

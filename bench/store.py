@@ -9,6 +9,7 @@ Layout of a suite folder::
     runs/<run_id>/status.json  finished | diverged, counters, timings
     runs/<run_id>/samples.npz  final samples and critic grid (plots)
     runs/<run_id>/models.pt    final weights (torch.load(weights_only=True))
+    runs/<run_id>/images/      image runs: a grid of generated samples per checkpoint
 
 A run folder is assembled under a temporary name and renamed into place, so a folder under
 ``runs/`` is always complete; an interrupted suite loses only the runs in flight.
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 import yaml
+from PIL import Image
 
 from bench.config import SuiteConfig, parse_suite
 from bench.errors import BenchError
@@ -103,6 +105,12 @@ class ResultsStore:
                 np.savez_compressed(tmp / "samples.npz", **result.samples)
             if result.state:
                 torch.save(result.state, tmp / "models.pt")
+            if result.images:
+                (tmp / "images").mkdir()
+                for step, grid in sorted(result.images.items()):
+                    Image.fromarray(grid.squeeze(-1) if grid.shape[-1] == 1 else grid).save(
+                        tmp / "images" / f"step_{step:07d}.png"
+                    )
             status = {
                 "status": result.status,
                 "diverged_step": result.diverged_step,

@@ -14,6 +14,8 @@ import torch
 from torch import Tensor
 
 from bench.config import OptimizerSpec, RunSpec
+from bench.diagnostics.adam_cosine import adam_update_cosine
+from bench.environment import Environment
 from bench.schedule import Counters, CriticSchedule, budget_fraction, next_iteration_fits
 from bench.streams import MemberStreams
 from bench.workload import build_workload
@@ -41,6 +43,8 @@ class RunResult:
     """Final generated/real samples and the critic on a grid, for plots."""
     state: dict[str, Tensor] = field(default_factory=dict)
     """Final generator and critic weights of this member (leading member dim of 1)."""
+    images: dict[int, np.ndarray] = field(default_factory=dict)
+    """Generator step -> uint8 grid of generated images (image datasets only)."""
     group_size: int = 1
 
 
@@ -53,17 +57,12 @@ def make_optimizer(spec: OptimizerSpec, params: list[Tensor]) -> torch.optim.Opt
     return torch.optim.SGD(params, lr=spec.lr, foreach=True)
 
 
-def _member_state(module: torch.nn.Module, prefix: str, member: int) -> dict[str, Tensor]:
-    return {
-        f"{prefix}.{name}": p.detach()[member : member + 1].cpu().clone()
-        for name, p in module.named_parameters()
-    }
-
-
 class GroupTrainer:
     """Trains K seed-batched members of one (dataset, GAN, optimizer) configuration."""
 
-    def __init__(self, specs: list[RunSpec], device: torch.device) -> None:
+    def __init__(
+        self, specs: list[RunSpec], device: torch.device, env: Environment | None = None
+    ) -> None:
         first = specs[0]
         if any(s.group_key != first.group_key for s in specs):
             raise ValueError("a group holds runs that differ only in seed")
@@ -80,7 +79,8 @@ class GroupTrainer:
         self.every = first.eval.every
 
         self.streams = MemberStreams(seeds, device, purpose="train")
-        workload = build_workload(specs, device)
+        workload = build_workload(specs, device, env)
+        self.member_state = workload.member_state
         self.dataset = workload.data
         self.generator, self.critic = workload.generator, workload.critic
         self.latent = workload.latent_dim
@@ -91,6 +91,8 @@ class GroupTrainer:
         zeros = torch.zeros(self.k, device=device)
         self.sums = {"critic_loss": zeros.clone(), "generator_loss": zeros.clone(),
                      "penalty": zeros.clone()}
+        if first.optimizer.name == "adam":  # the WGAN paper's Adam diagnostic (issue 4)
+            self.sums["critic_adam_cosine"] = zeros.clone()
         self.first_bad_step = torch.full((self.k,), -1, dtype=torch.long, device=device)
         self.step_tensor = torch.zeros((), dtype=torch.long, device=device)
 
@@ -110,6 +112,8 @@ class GroupTrainer:
         self.opt_d.zero_grad(set_to_none=True)
         total.sum().backward()  # members share no parameters: each gets its own gradient
         self.opt_d.step()
+        if "critic_adam_cosine" in self.sums:  # Adam's own step: before clipping moves it
+            self.sums["critic_adam_cosine"] += adam_update_cosine(self.opt_d, self.k)
         self.constraint.after_critic_step(self.critic)
         self.sums["critic_loss"] += loss.detach()
         if penalty is not None:
@@ -199,13 +203,19 @@ class GroupTrainer:
             alive[member] = False
             results[member].status = "diverged"
             results[member].diverged_step = counters.generator_steps
+        grids = self.evaluator.checkpoint_images(self.generator)
         for member, result in enumerate(results):
             if member not in metrics:
                 continue
+            if grids is not None:
+                result.images[counters.generator_steps] = grids[member]
             values = dict(metrics[member])
             if window["critic"]:
                 values["critic_loss"] = sums["critic_loss"][member] / window["critic"]
                 values["penalty"] = sums["penalty"][member] / window["critic"]
+                if "critic_adam_cosine" in sums:
+                    values["critic_adam_cosine"] = (sums["critic_adam_cosine"][member]
+                                                    / window["critic"])
             if window["generator"]:
                 values["generator_loss"] = sums["generator_loss"][member] / window["generator"]
             values.update(self._counter_metrics(counters))
@@ -238,7 +248,4 @@ class GroupTrainer:
             result.counters = Counters(**vars(counters))
             if alive[member]:
                 result.samples = snapshots[member]
-            result.state = {
-                **_member_state(self.generator, "generator", member),
-                **_member_state(self.critic, "critic", member),
-            }
+            result.state = self.member_state(member)

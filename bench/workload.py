@@ -1,8 +1,11 @@
 """What a group trains on: its data sampler, its networks and its evaluator.
 
 The trainer asks for a Workload and never looks at which dataset or architecture it holds.
+Networks follow one layout: samples are [K, B, ...] and scores [K, B], K being the number of
+seed-batched members (always 1 for images, whose DCGANs are plain modules).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -11,11 +14,20 @@ import torch
 from torch import Tensor, nn
 
 from bench.config import RunSpec
+from bench.data import DATASET_DOMAINS
+from bench.data.images import ImageDataset, load_image_dataset
 from bench.data.toy import get_toy_dataset
+from bench.environment import Environment
+from bench.errors import BenchError
 from bench.evaluate import ToyEvaluator
+from bench.evaluate_images import ImageEvaluator
 from bench.streams import MemberStreams
+from gan_zoo.architectures.dcgan import build_image_models
 from gan_zoo.architectures.mlp import build_toy_models
 from gan_zoo.registry import get_gan
+
+_INIT_SEED_OFFSET = 1_000_003
+EVAL_STACKED_COUNT = 10_000  # stacked test-split images for the held-out critic estimate
 
 
 class DataSampler(Protocol):
@@ -28,6 +40,8 @@ class Evaluator(Protocol):
     def evaluate(
         self, generator: nn.Module, critic: nn.Module, alive: np.ndarray
     ) -> tuple[dict[int, dict[str, float]], list[int]]: ...
+
+    def checkpoint_images(self, generator: nn.Module) -> list[np.ndarray] | None: ...
 
     def snapshot(self, generator: nn.Module, critic: nn.Module) -> list[dict[str, np.ndarray]]:
         ...
@@ -42,6 +56,21 @@ class Workload:
     """Maps samples [K, B, ...] to scores [K, B]."""
     latent_dim: int
     evaluator: Evaluator
+    member_state: Callable[[int], dict[str, Tensor]]
+    """Final weights of one member, loadable into a network of that member alone."""
+
+
+# --- toy data: MLP ensembles ------------------------------------------------------------
+
+
+def _ensemble_state(generator: nn.Module, critic: nn.Module) -> Callable[[int], dict]:
+    def state(member: int) -> dict[str, Tensor]:
+        return {
+            f"{prefix}.{name}": p.detach()[member : member + 1].cpu().clone()
+            for prefix, module in (("generator", generator), ("critic", critic))
+            for name, p in module.named_parameters()
+        }
+    return state
 
 
 def toy_workload(specs: list[RunSpec], device: torch.device) -> Workload:
@@ -54,12 +83,88 @@ def toy_workload(specs: list[RunSpec], device: torch.device) -> Workload:
         init.generators, dataset.dim, first.model.latent_dim, first.model.width,
         first.model.depth,
     )
+    generator, critic = generator.to(device), critic.to(device)
     evaluator = ToyEvaluator(
         dataset, first.eval, seeds, device, get_gan(first.gan).loss, first.model.latent_dim
     )
-    return Workload(dataset, generator.to(device), critic.to(device), first.model.latent_dim,
-                    evaluator)
+    return Workload(dataset, generator, critic, first.model.latent_dim, evaluator,
+                    _ensemble_state(generator, critic))
 
 
-def build_workload(specs: list[RunSpec], device: torch.device) -> Workload:
+# --- images: DCGANs, one member -----------------------------------------------------------
+
+
+class ImageSampler:
+    """Random batches of a dataset that lives on the device as one tensor."""
+
+    def __init__(self, dataset: ImageDataset) -> None:
+        self.images = dataset.images
+
+    def sample(self, streams: MemberStreams, n: int) -> Tensor:
+        return self.images[streams.randint(len(self.images), (n,))]
+
+
+class SingleMember(nn.Module):
+    """Runs a plain [B, ...] network on the trainer's [K=1, B, ...] layout."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x.squeeze(0)).unsqueeze(0)
+
+
+def critic_norm_for(spec: RunSpec) -> str:
+    """The suite's critic normalisation, ``auto`` resolved against the GAN's constraint."""
+    constraint = get_gan(spec.gan).make_constraint(spec.recipe)
+    norm = spec.image_model.critic_norm
+    if norm == "auto":
+        return "batch" if constraint.batch_norm_compatible else "layer"
+    if norm == "batch" and not constraint.batch_norm_compatible:
+        raise BenchError(
+            f"image_model.critic_norm 'batch' is invalid with {spec.gan}: its gradient penalty "
+            "needs per-sample critic gradients; use layer, none or auto"
+        )
+    return norm
+
+
+def load_image_split(name: str, train: bool, env: Environment, device) -> ImageDataset:
+    return load_image_dataset(
+        name, data_root=env.data_root, train=train, download=env.download, device=device,
+        **({} if train else {"stacked_count": EVAL_STACKED_COUNT}),
+    )
+
+
+def image_workload(specs: list[RunSpec], device: torch.device, env: Environment) -> Workload:
+    (spec,) = specs  # DCGANs are not seed-batched
+    train = load_image_split(spec.dataset, True, env, device)
+    test = load_image_split(spec.dataset, False, env, device)
+    arch = spec.image_model
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(spec.seed + _INIT_SEED_OFFSET)
+        g_net, d_net = build_image_models(
+            arch.arch, image_size=train.size, channels=train.channels,
+            latent_dim=arch.latent_dim, critic_norm=critic_norm_for(spec),
+            base_filters=arch.filters,
+        )
+    generator, critic = SingleMember(g_net).to(device), SingleMember(d_net).to(device)
+    evaluator = ImageEvaluator(train, test, spec.eval, [spec.seed], device,
+                               get_gan(spec.gan).loss, arch.latent_dim, env)
+
+    def state(member: int) -> dict[str, Tensor]:
+        return {
+            f"{prefix}.{name}": t.detach().cpu().clone()
+            for prefix, module in (("generator", g_net), ("critic", d_net))
+            for name, t in module.state_dict().items()
+        }
+
+    return Workload(ImageSampler(train), generator, critic, arch.latent_dim, evaluator, state)
+
+
+def build_workload(
+    specs: list[RunSpec], device: torch.device, env: Environment | None = None
+) -> Workload:
+    if DATASET_DOMAINS[specs[0].dataset] == "image":
+        return image_workload(specs, device, env or Environment())
     return toy_workload(specs, device)

@@ -19,6 +19,8 @@ class Constraint:
     """No constraint (the vanilla GAN)."""
 
     name = "none"
+    batch_norm_compatible = True
+    """False where the constraint needs per-sample critic gradients, which batch norm mixes."""
 
     def penalty(
         self, critic: nn.Module, real: Tensor, fake: Tensor, uniform: UniformSampler
@@ -52,6 +54,7 @@ class GradientPenalty(Constraint):
 
     weight: float
     name = "gradient-penalty"
+    batch_norm_compatible = False
 
     def penalty(
         self, critic: nn.Module, real: Tensor, fake: Tensor, uniform: UniformSampler

@@ -20,6 +20,15 @@ def tiny_suite(**overrides) -> dict:
     return suite
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _session_cache(tmp_path_factory):
+    """One cache for the session (the digits classifier trains once), never the user's."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GANBENCH_CACHE_DIR", str(tmp_path_factory.mktemp("ganbench-cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(autouse=True)
 def _one_thread():
     torch.set_num_threads(1)

@@ -98,12 +98,20 @@ def _read_digits(root: Path, train: bool, download: bool) -> tuple[Tensor, Tenso
     return images[split], labels[split]
 
 
-def _unavailable(name: str, reason: str, root: Path, layout: str, source: str) -> BenchError:
+def _unavailable(
+    name: str, problem: str, root: Path, layout: str, source: str, offer_download: bool
+) -> BenchError:
+    fix = f"pass --data-root DIR (or set ${DATA_ROOT_ENV}=DIR) where DIR/{layout} holds them"
+    if offer_download:
+        fix += ", or rerun with --download to fetch them"
     return BenchError(
-        f"dataset '{name}' is not available: {reason}. Expected the files in {root / layout}. "
-        f"Pass --data-root DIR (or set ${DATA_ROOT_ENV}=DIR) where DIR/{layout} holds them, "
-        f"or rerun with --download to fetch them with {source}."
+        f"dataset '{name}' {problem}. Expected the files in {root / layout}: {fix} "
+        f"(source: {source})."
     )
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())[:300]
 
 
 def _idx_reader(name: str, dataset_cls_name: str) -> Reader:
@@ -118,15 +126,19 @@ def _idx_reader(name: str, dataset_cls_name: str) -> Reader:
         layout = f"{dataset_cls_name}/raw"
         folder = root / layout
         files = [folder / Path(gz).stem for gz, _md5 in cls.resources]
-        source = f"torchvision.datasets.{dataset_cls_name} from {cls.mirrors[0]}"
+        source = (
+            f"torchvision.datasets.{dataset_cls_name}; the *-ubyte.gz files at "
+            f"{cls.mirrors[0]}, gunzipped"
+        )
         missing = [f.name for f in files if not f.is_file()]
         if missing and not download:
-            raise _unavailable(name, f"missing {', '.join(missing)}", root, layout, source)
+            problem = f"is not available: missing {', '.join(missing)}"
+            raise _unavailable(name, problem, root, layout, source, offer_download=True)
         try:
             ds = cls(str(root), train=train, download=download)
         except (RuntimeError, OSError) as err:  # download failures (URLError is an OSError)
-            reason = str(err).strip().splitlines()[0]
-            raise _unavailable(name, f"download failed ({reason})", root, layout, source) from err
+            problem = f"could not be downloaded ({_one_line(err)})"
+            raise _unavailable(name, problem, root, layout, source, offer_download=False) from err
         except (AssertionError, TypeError, ValueError) as err:  # malformed IDX header or data
             msg = f"dataset '{name}': cannot read the IDX files in {folder}: {err!r}"
             raise BenchError(msg) from err
@@ -179,16 +191,17 @@ def _read_cifar10(root: Path, train: bool, download: bool) -> tuple[Tensor, Tens
     layout = cls.base_folder
     folder = root / layout
     batches = cls.train_list if train else cls.test_list
-    source = f"torchvision.datasets.CIFAR10 from {cls.url}"
+    source = f"torchvision.datasets.CIFAR10; {cls.url}, extracted"
     missing = [name for name, _md5 in batches if not (folder / name).is_file()]
+    if missing and not download:
+        problem = f"is not available: missing {', '.join(missing)}"
+        raise _unavailable("cifar10", problem, root, layout, source, offer_download=True)
     if missing:
-        if not download:
-            raise _unavailable("cifar10", f"missing {', '.join(missing)}", root, layout, source)
         try:
             cls(str(root), train=train, download=True)
         except (RuntimeError, OSError) as err:
-            reason = f"download failed ({str(err).strip().splitlines()[0]})"
-            raise _unavailable("cifar10", reason, root, layout, source) from err
+            problem = f"could not be downloaded ({_one_line(err)})"
+            raise _unavailable("cifar10", problem, root, layout, source, False) from err
     unofficial = [name for name, md5 in batches if not check_integrity(folder / name, md5)]
     if unofficial:
         warnings.warn(
@@ -209,9 +222,7 @@ def _read_cifar10(root: Path, train: bool, download: bool) -> tuple[Tensor, Tens
     return images, torch.tensor(labels, dtype=torch.long)
 
 
-def _stack_channels(
-    images: Tensor, labels: Tensor, count: int, seed: int
-) -> tuple[Tensor, Tensor]:
+def _stack_channels(images: Tensor, labels: Tensor, count: int, seed: int) -> tuple[Tensor, Tensor]:
     """``count`` images made of three random single-channel images as R, G, B."""
     gen = torch.Generator().manual_seed(seed)
     idx = torch.randint(len(labels), (count, 3), generator=gen)
@@ -269,4 +280,3 @@ def load_image_dataset(
     # convert on the device: the float copy never exists on the host when device is a GPU
     images = images.to(device).float().div_(127.5).sub_(1.0)
     return ImageDataset(name, images, labels.to(device), num_classes)
-

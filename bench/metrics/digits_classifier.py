@@ -41,7 +41,7 @@ class ClassifierSettings:
     """Everything that decides the trained weights (hashed into the cache key)."""
 
     seed: int = 0
-    epochs: int = 30
+    epochs: int = 20
     batch_size: int = 64
     lr: float = 2e-3
     """Adam learning rate."""
@@ -63,13 +63,12 @@ class DigitsCNN(nn.Module):
 
     def __init__(self, width: int, feature_dim: int) -> None:
         super().__init__()
+        # strided convs rather than conv + max-pool: as accurate here, and 3x cheaper on a CPU
         self.body = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1),
+            nn.Conv2d(1, width, 4, stride=2, padding=1),  # 8x8
             nn.ReLU(),
-            nn.MaxPool2d(2),  # 8x8
-            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),  # 4x4
             nn.ReLU(),
-            nn.MaxPool2d(2),  # 4x4
             nn.Flatten(),
             nn.Linear(2 * width * 16, feature_dim),
             nn.ReLU(),
@@ -108,9 +107,9 @@ class DigitsClassifier:
         device = next(self.model.parameters()).device
         flat = images.reshape(b * c, 1, h, w)
         # chunks bound the activation memory for large sample sets
-        out = torch.cat([
-            fn(_classifier_size(chunk.to(device, torch.float32))) for chunk in flat.split(2048)
-        ])
+        out = torch.cat(
+            [fn(_classifier_size(chunk.to(device, torch.float32))) for chunk in flat.split(2048)]
+        )
         return out.view(b, c, *out.shape[1:])
 
     def features(self, images: Tensor) -> Tensor:
@@ -125,15 +124,22 @@ class DigitsClassifier:
 
 @contextmanager
 def _deterministic(seed: int) -> Iterator[None]:
-    """Seeded, deterministic kernels, without leaving the process's global state changed."""
+    """Seeded, deterministic kernels on one thread, restoring the process's settings after.
+
+    One thread because CPU kernels may split reductions by thread count, and the cached
+    weights must not depend on how many cores trained them; the net is small enough.
+    """
     previous = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    threads = torch.get_num_threads()
     torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             yield
     finally:
+        torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(previous, warn_only=warn_only)
 
 
@@ -184,9 +190,10 @@ def load_digits_classifier(
     root = Path(cache_dir or os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR).expanduser()
     folder = root / "digits-classifier"
     weights, meta_path = folder / f"{settings.key()}.pt", folder / f"{settings.key()}.json"
-    model = DigitsCNN(settings.width, settings.feature_dim)
     # the JSON is written last, so its presence means the weights are complete
     if meta_path.is_file() and weights.is_file():
+        with torch.random.fork_rng(devices=[]):  # the throwaway init must not move the caller's RNG
+            model = DigitsCNN(settings.width, settings.feature_dim)
         model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
         accuracy = json.loads(meta_path.read_text())["test_accuracy"]
         from_cache = True

@@ -1,0 +1,30 @@
+"""Machine-side settings of an invocation: where data, weights and caches live.
+
+They are not part of a suite (the same suite runs on machines with different paths), so they
+travel beside the RunSpecs to the workers instead of inside them.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CACHE_ENV = "GANBENCH_CACHE_DIR"
+DEFAULT_CACHE_DIR = Path("~/.cache/ganbench")
+
+
+@dataclass(frozen=True)
+class Environment:
+    data_root: Path | None = None
+    """Image datasets' root (--data-root; else $GANBENCH_DATA_ROOT or ~/.cache/ganbench/data)."""
+    download: bool = False
+    """Let torchvision download absent datasets and fetch FID weights (--download)."""
+    fid_weights: Path | None = None
+    """pytorch-fid Inception weights file (--fid-weights; else $GANBENCH_FID_WEIGHTS or the
+    torch hub cache)."""
+    cache_dir: Path | None = None
+    """Reference statistics and classifier cache (else $GANBENCH_CACHE_DIR or
+    ~/.cache/ganbench)."""
+
+    def resolved_cache_dir(self) -> Path:
+        root = self.cache_dir or os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR
+        return Path(root).expanduser()
