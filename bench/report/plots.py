@@ -16,6 +16,8 @@ from bench.store import ResultsStore  # noqa: E402
 GAN_ORDER = ["gan", "wgan-clip", "wgan-gp"]
 LABELS = {
     "w1": "exact W1 to real data (lower is better)",
+    "fd_digits": "Frechet distance, digits-CNN features (lower is better)",
+    "fid": "FID (lower is better)",
     "modes_captured": "modes captured",
     "hq_fraction": "high-quality sample fraction",
     "divergence_estimate": "critic's divergence estimate",
@@ -115,5 +117,32 @@ def samples_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path:
         ax.set_aspect("equal", adjustable="datalim")
     axes[0][0].legend(loc="lower left", fontsize=7, markerscale=4)
     fig.suptitle(f"{dataset}: generated vs real samples, critic value as contour", y=1.0)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def image_grids_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path: Path):
+    """The last checkpoint's sample grid of the lowest seed of each GAN x optimizer."""
+    cells = summary[summary["dataset"] == dataset].sort_values("seed")
+    cells = cells.groupby(["optimizer", "gan"], sort=True).head(1)
+    optimizers, gans = sorted(cells["optimizer"].unique()), _hue_order(cells)
+    fig, axes = plt.subplots(
+        len(optimizers), len(gans), figsize=(3.2 * len(gans), 3.4 * len(optimizers)),
+        squeeze=False,
+    )
+    for (i, optimizer), (j, gan) in ((a, b) for a in enumerate(optimizers)
+                                     for b in enumerate(gans)):
+        ax = axes[i][j]
+        ax.set_axis_off()
+        match = cells[(cells["optimizer"] == optimizer) & (cells["gan"] == gan)]
+        grids = sorted((store.runs_dir / match["run_id"].iloc[0] / "images").glob("*.png")) \
+            if len(match) else []
+        if not grids:
+            ax.text(0.5, 0.5, "no images", ha="center", va="center", transform=ax.transAxes)
+            continue
+        step = int(grids[-1].stem.removeprefix("step_"))
+        ax.imshow(plt.imread(grids[-1]), cmap="gray", interpolation="nearest")
+        ax.set_title(f"{gan} / {optimizer} (step {step})", fontsize=9)
+    fig.suptitle(f"{dataset}: generated samples at the last checkpoint", y=1.0)
     fig.tight_layout()
     return _save(fig, path)

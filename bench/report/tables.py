@@ -7,6 +7,9 @@ from bench.stats import bootstrap_mean_ci
 # (column in the summary, heading, lower is better?) in display order
 TABLE_METRICS: list[tuple[str, str]] = [
     ("final_w1", "W1 (lower better)"),
+    ("final_fid", "FID (lower better)"),
+    ("final_kid", "KID (lower better)"),
+    ("final_fd_digits", "FD digits-CNN (lower better)"),
     ("final_modes_captured", "modes captured"),
     ("final_modes_well_captured", "modes >=10% share"),
     ("final_hq_fraction", "high-quality fraction"),
