@@ -23,7 +23,12 @@ from torchvision.utils import make_grid
 from bench.config import EvalSpec
 from bench.data.images import ImageDataset
 from bench.environment import Environment
-from bench.features.fid_inception import FEATURE_DIM, load_fid_inception, sha256_file
+from bench.features.fid_inception import (
+    FEATURE_DIM,
+    load_fid_inception,
+    sha256_file,
+    strict_float32,
+)
 from bench.features.fid_inception import resolve_weights_path as resolve_fid_weights
 from bench.metrics.digits_classifier import (
     DigitsClassifier,
@@ -96,7 +101,9 @@ class ImageEvaluator:
         return FrechetReference(mu, sigma, device=self.device)
 
     def _inception_features(self, images: Tensor) -> Tensor:
-        return torch.cat([self.inception(chunk) for chunk in images.split(CHUNK)])
+        # strict float32: TF32 convolutions shift Inception features enough to move FID
+        with strict_float32():
+            return torch.cat([self.inception(chunk) for chunk in images.split(CHUNK)])
 
     def _inception_reference(self) -> tuple[FrechetReference, Tensor]:
         key = {"metric": "fid", "dataset": self.train.name, "split": "train",
@@ -106,7 +113,7 @@ class ImageEvaluator:
             stats = FeatureStats(device=self.device)
             with torch.inference_mode():
                 for chunk in self.train.images.split(CHUNK):
-                    stats.update(self.inception(chunk))
+                    stats.update(self._inception_features(chunk))
             return stats.mean(), stats.covariance()
 
         mu, sigma = load_or_compute(self.cache_dir, key, compute)

@@ -130,7 +130,9 @@ def _counting_compute(calls: list):
 def test_cache_hits_on_the_same_key_and_misses_on_another(tmp_path):
     calls: list = []
     mu, sigma = stats_cache.load_or_compute(tmp_path, KEY, _counting_compute(calls))
-    again_mu, again_sigma = stats_cache.load_or_compute(tmp_path, dict(KEY), _counting_compute(calls))
+    again_mu, again_sigma = stats_cache.load_or_compute(
+        tmp_path, dict(KEY), _counting_compute(calls)
+    )
     assert len(calls) == 1
     np.testing.assert_array_equal(mu, np.arange(3.0))
     np.testing.assert_array_equal(again_mu, mu)

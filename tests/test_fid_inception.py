@@ -7,9 +7,11 @@ published keys and shapes but random values, and load it through the real loadin
 """
 
 import hashlib
+import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from bench.errors import BenchError
 from bench.features import fid_inception
@@ -28,10 +30,23 @@ from bench.features.fid_inception import (
 
 @pytest.fixture(scope="module")
 def weights(tmp_path_factory):
-    """A state dict file with the published layout and random values, and its SHA-256."""
-    torch.manual_seed(0)
+    """A state dict file with the published layout and random values, and its SHA-256.
+
+    Values are scaled so activations stay of order 1 through the 94 conv layers (default
+    init shrinks them to ~1e-8, which would make any comparison of features vacuous).
+    """
+    gen = torch.Generator().manual_seed(0)
+    state_dict = {}
+    for name, value in FIDInceptionV3().state_dict().items():
+        if name.endswith("conv.weight"):
+            value = torch.randn(value.shape, generator=gen) * math.sqrt(2 / value[0].numel())
+        elif name.endswith(("bn.weight", "bn.running_var")):
+            value = torch.rand(value.shape, generator=gen) + 0.5
+        elif name.endswith(("bn.bias", "bn.running_mean")):
+            value = torch.randn(value.shape, generator=gen) * 0.1
+        state_dict[name] = value
     path = tmp_path_factory.mktemp("weights") / FID_WEIGHTS_FILENAME
-    torch.save(FIDInceptionV3().state_dict(), path)
+    torch.save(state_dict, path)
     return path, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -47,9 +62,20 @@ def images():
 
 
 @pytest.fixture(scope="module")
-def features(model, images):
-    with strict_float32(), torch.inference_mode():
-        return model(images)
+def extracted(model, images):
+    """Per-image features (captured by a hook) and the statistics extract_features streams."""
+    captured = []
+    handle = model.register_forward_hook(lambda module, args, out: captured.append(out.clone()))
+    try:
+        stats = extract_features(model, images, batch_size=2)
+    finally:
+        handle.remove()
+    return torch.cat(captured), stats
+
+
+@pytest.fixture(scope="module")
+def features(extracted):
+    return extracted[0]
 
 
 @pytest.fixture(autouse=True)
@@ -68,6 +94,7 @@ def test_pool3_features_have_2048_dimensions(features):
     assert features.shape == (2, FEATURE_DIM)
     assert features.dtype == torch.float32
     assert torch.isfinite(features).all()
+    assert features.abs().mean() > 0.1  # order-1 activations, so comparisons mean something
 
 
 def test_matches_pytorch_fid_network_with_the_same_weights(weights, images, features, monkeypatch):
@@ -85,16 +112,59 @@ def test_matches_pytorch_fid_network_with_the_same_weights(weights, images, feat
     torch.testing.assert_close(features, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_extract_features_streams_batches_and_accepts_symmetric_range(weights, images, features):
-    path, digest = weights
-    tanh_model = load_fid_inception(path, expected_sha256=digest, input_range=(-1.0, 1.0))
-    batches = iter([images[:1] * 2 - 1, images[1:] * 2 - 1])
-    stats = extract_features(tanh_model, batches, batch_size=1)
+def test_extract_features_accumulates_float64_statistics(extracted, features):
+    _, stats = extracted
     assert stats.n == 2 and stats.dim == FEATURE_DIM
     assert stats.mean().dtype == torch.float64
-    # Rescaling before or after the bilinear resize differs only by float32 rounding.
+    torch.testing.assert_close(stats.mean(), features.double().mean(dim=0))
+
+
+def test_extract_features_streams_an_iterable_in_batches():
+    # The batching logic, on a cheap stand-in network.
+    torch.manual_seed(2)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 5))
+    x = torch.randn(7, 3, 2, 2)
+    stats = extract_features(net, iter([x[:3], x[3:]]), batch_size=2)
+    assert stats.n == 7
+    with torch.no_grad():
+        torch.testing.assert_close(stats.mean(), net(x).double().mean(dim=0))
+
+
+class _Stop(Exception):
+    pass
+
+
+def _network_input(model: FIDInceptionV3, images: torch.Tensor) -> torch.Tensor:
+    """What the first convolution receives, without running the slow rest of the network."""
+    seen = []
+
+    def stop(module, args):
+        seen.append(args[0])
+        raise _Stop
+
+    handle = model.Conv2d_1a_3x3.register_forward_pre_hook(stop)
+    try:
+        with pytest.raises(_Stop):
+            model(images)
+    finally:
+        handle.remove()
+    return seen[0]
+
+
+def test_preprocessing_resizes_to_299_and_scales_either_range_to_unit_interval(model, images):
+    expected = F.interpolate(images, size=(299, 299), mode="bilinear", align_corners=False) * 2 - 1
+    from_unit = _network_input(model, images)
+    assert from_unit.shape == (2, 3, 299, 299)
+    torch.testing.assert_close(from_unit, expected, rtol=0, atol=0)
+    from_tanh = _network_input(FIDInceptionV3(input_range=(-1.0, 1.0)), images * 2 - 1)
+    # Rescaling before or after the (linear) resize differs only by float32 rounding.
+    torch.testing.assert_close(from_tanh, expected)
+
+
+def test_grayscale_images_are_repeated_to_rgb(model, images):
+    gray = images[:, :1]
     torch.testing.assert_close(
-        stats.mean(), features.double().mean(dim=0), rtol=1e-4, atol=1e-5
+        _network_input(model, gray), _network_input(model, gray.expand(-1, 3, -1, -1))
     )
 
 

@@ -33,9 +33,10 @@ FID_WEIGHTS_URL = (
     "pt_inception-2015-12-05-6726825d.pth"
 )
 FID_WEIGHTS_FILENAME = "pt_inception-2015-12-05-6726825d.pth"
-# The file name carries the first 8 hex digits (torch hub convention). The full digest is
-# the one published for this 95,628,359-byte file by several independent users of
-# pytorch-fid and torch-fidelity (which re-hosts the same file); it begins with 6726825d.
+# The file name carries the first 8 hex digits of its SHA-256 (torch hub's convention);
+# pytorch-fid publishes no full digest. This one is recorded, for the 95,628,359-byte file,
+# in several independent public projects, both for pytorch-fid's release asset and for
+# torch-fidelity's re-hosted copy of the same file, and it starts with 6726825d.
 FID_WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
 WEIGHTS_ENV_VAR = "GANBENCH_FID_WEIGHTS"
 WEIGHTS_FLAG = "--fid-weights"
@@ -168,8 +169,8 @@ class FIDInceptionV3(nn.Module):
 
 def _how_to_provide(hub_dir: Path) -> str:
     return (
-        f"download {FID_WEIGHTS_URL} and pass {WEIGHTS_FLAG} PATH, set {WEIGHTS_ENV_VAR}=PATH, "
-        f"or put the file in {hub_dir}"
+        f"download {FID_WEIGHTS_URL} and pass {WEIGHTS_FLAG} PATH or set {WEIGHTS_ENV_VAR}=PATH "
+        f"(or save it as {hub_dir / FID_WEIGHTS_FILENAME})"
     )
 
 
@@ -196,9 +197,7 @@ def resolve_weights_path(
     if path.is_file():
         return path
     if not download:
-        raise BenchError(
-            f"FID Inception weights not found in {hub_dir}; " + _how_to_provide(hub_dir)
-        )
+        raise BenchError("FID Inception weights not found: " + _how_to_provide(hub_dir))
     hub_dir.mkdir(parents=True, exist_ok=True)
     try:
         # hash_prefix makes torch discard a corrupt download instead of caching it.
@@ -208,6 +207,12 @@ def resolve_weights_path(
             f"could not download the FID Inception weights ({exc}); " + _how_to_provide(hub_dir)
         ) from exc
     return path
+
+
+def _brief(exc: BaseException, limit: int = 300) -> str:
+    """An exception's text on one line and cut short: torch's load errors run to pages."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -238,12 +243,18 @@ def load_fid_inception(
     try:
         state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # whatever unpickling raises, the file is unusable
-        raise BenchError(f"cannot read FID Inception weights {path}: {exc}") from exc
+        # torch's own text suggests weights_only=False, which we never want for a download.
+        raise BenchError(
+            f"cannot read FID Inception weights {path} as a weights-only checkpoint "
+            f"({type(exc).__name__}); re-download it from {FID_WEIGHTS_URL}"
+        ) from exc
     model = FIDInceptionV3(input_range=input_range)
     try:
         model.load_state_dict(state_dict)
     except (RuntimeError, TypeError) as exc:
-        raise BenchError(f"FID Inception weights {path} do not fit the network: {exc}") from exc
+        raise BenchError(
+            f"FID Inception weights {path} do not fit the network: {_brief(exc)}"
+        ) from exc
     return model.requires_grad_(False).eval().to(device)
 
 
