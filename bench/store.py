@@ -28,25 +28,13 @@ import torch
 import yaml
 from PIL import Image
 
+from bench.atomic import write_text_atomic
 from bench.config import SuiteConfig, parse_suite
 from bench.errors import BenchError
 from bench.trainer import RunResult
 
 RUNS = "runs"
 SUITE_FILE = "suite.yaml"
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class ResultsStore:
@@ -84,9 +72,13 @@ class ResultsStore:
     # --- runs ------------------------------------------------------------------------
 
     def finished_run_ids(self) -> set[str]:
-        if not self.runs_dir.is_dir():
-            return set()
-        return {p.name for p in self.runs_dir.iterdir() if (p / "status.json").is_file()}
+        return {p.name for p in self.run_dirs()}
+
+    def discard_partial_runs(self) -> None:
+        """Remove run folders a killed writer left under their temporary names."""
+        if self.runs_dir.is_dir():
+            for path in self.runs_dir.glob(".*"):
+                shutil.rmtree(path, ignore_errors=True)
 
     def write_run(self, result: RunResult, provenance: dict) -> Path:
         """Write one run's folder atomically; returns its path."""
@@ -126,9 +118,12 @@ class ResultsStore:
     # --- reading -----------------------------------------------------------------------
 
     def run_dirs(self) -> list[Path]:
+        """Finished runs' folders (a temporary ``.name`` one is never a finished run, even
+        complete: its writer died before renaming it)."""
         if not self.runs_dir.is_dir():
             return []
-        return sorted(p for p in self.runs_dir.iterdir() if (p / "status.json").is_file())
+        return sorted(p for p in self.runs_dir.iterdir()
+                      if not p.name.startswith(".") and (p / "status.json").is_file())
 
     def load_runs(self) -> pd.DataFrame:
         """One row per run: its identity, status and counters."""

@@ -16,22 +16,19 @@ MNIST are not comparable with published ones, which use an MNIST-trained classif
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from bench.atomic import atomic_write
 from bench.data.images import DIGITS_SIZE, load_image_dataset
+from bench.environment import Environment
 
-CACHE_ENV = "GANBENCH_CACHE_DIR"
-DEFAULT_CACHE_DIR = Path("~/.cache/ganbench")
 _FORMAT = 1
 """Part of the cache key: bump it when the network or the training procedure changes."""
 
@@ -166,19 +163,6 @@ def train_digits_classifier(settings: ClassifierSettings) -> tuple[DigitsCNN, fl
     return model, _accuracy(model, test.images, test.labels)
 
 
-def _atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write via a temp file in the same folder and os.replace, so readers (and concurrent
-    runs) see either no file or a complete one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def load_digits_classifier(
     *,
     cache_dir: Path | None = None,
@@ -187,7 +171,7 @@ def load_digits_classifier(
 ) -> DigitsClassifier:
     """The classifier for ``settings`` from ``cache_dir`` (default ``$GANBENCH_CACHE_DIR``,
     else ``~/.cache/ganbench``), training and caching it on a miss."""
-    root = Path(cache_dir or os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR).expanduser()
+    root = Environment(cache_dir=cache_dir).resolved_cache_dir()
     folder = root / "digits-classifier"
     weights, meta_path = folder / f"{settings.key()}.pt", folder / f"{settings.key()}.json"
     # the JSON is written last, so its presence means the weights are complete
@@ -207,8 +191,8 @@ def load_digits_classifier(
             "torch": torch.__version__,
         }
         folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(weights, lambda f: torch.save(model.state_dict(), f))
-        _atomic_write(meta_path, lambda f: f.write(json.dumps(meta, indent=2).encode()))
+        atomic_write(weights, lambda tmp: torch.save(model.state_dict(), tmp))
+        atomic_write(meta_path, lambda tmp: tmp.write_text(json.dumps(meta, indent=2)))
         from_cache = False
     model.eval().requires_grad_(False)
     return DigitsClassifier(model.to(device), settings, accuracy, from_cache)

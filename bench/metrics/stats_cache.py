@@ -11,7 +11,6 @@ and concurrent writers of one key just overwrite each other with the same conten
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
+from bench.atomic import atomic_write
 from bench.metrics.feature_stats import load_stats_npz, save_stats_npz
 
 # Bump when the way statistics are computed changes, to invalidate every cached entry.
@@ -43,19 +43,6 @@ def cache_path(cache_dir: str | os.PathLike, key: Mapping[str, Any]) -> Path:
     return Path(cache_dir) / f"{key_digest(key)}.npz"
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    # The temporary file must be in the target's directory: os.replace is only atomic
-    # within one filesystem.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def load_or_compute(
     cache_dir: str | os.PathLike,
     key: Mapping[str, Any],
@@ -74,6 +61,6 @@ def load_or_compute(
     mu, sigma = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
     key_json = json.dumps(dict(key), sort_keys=True, indent=2) + "\n"
-    _write_atomically(path.with_suffix(".json"), lambda tmp: tmp.write_text(key_json))
-    _write_atomically(path, lambda tmp: save_stats_npz(tmp, mu, sigma))
+    atomic_write(path.with_suffix(".json"), lambda tmp: tmp.write_text(key_json))
+    atomic_write(path, lambda tmp: save_stats_npz(tmp, mu, sigma))
     return load_stats_npz(path)
