@@ -1,0 +1,354 @@
+"""The papers' claims, each checked against one suite's data by the rules in rules.py.
+
+A claim is a statement, the paper figure it reproduces, our plot, and a function that
+turns the suite's data into checks (one per dataset, comparison or setting). Nothing here
+knows an outcome: every verdict comes from the seeds' numbers and the suite's thresholds.
+
+Conventions shared by the checks:
+- Each GAN is compared at its paper recipe's optimizer (GAN: Adam, WGAN-clip: RMSProp,
+  WGAN-GP: Adam) unless the claim is about optimizers or says "per optimizer".
+- Quality is the run's distance to the data (exact W1 on 2-D data; FID on images), lower is
+  better. In rank comparisons of outcomes, a diverged run counts as the worst outcome
+  (+inf distance, -inf modes); correlations and weight statistics leave diverged runs out.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bench.analysis.rules import INCONCLUSIVE, Outcome, directional, overall, threshold
+from bench.analysis.suite_data import SuiteData
+from bench.data.toy import TOY_DATASETS
+from bench.diagnostics.critic_experiment import CLIP_VALUES
+
+WEAK_GENERATORS = ("dcgan-nobn-g", "mlp-g")  # the WGAN paper's Figs. 6 and 7
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verdict of a claim."""
+
+    dataset: str
+    subject: str
+    """What is compared, e.g. 'wgan-gp vs wgan-clip (adam), matched generator steps'."""
+    metric: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    text: str
+    paper: str
+    """The paper figure or section it reproduces."""
+    figures: tuple[str, ...]
+    """Our plots, relative to the results folder (only those that exist are linked)."""
+    checks: Callable[[SuiteData], list[Check]]
+
+    def evaluate(self, data: SuiteData) -> tuple[str, list[Check]]:
+        checks = self.checks(data)
+        return overall([c.outcome.verdict for c in checks]), checks
+
+
+def _missing(dataset: str, subject: str, metric: str, why: str) -> Check:
+    return Check(dataset, subject, metric, Outcome(INCONCLUSIVE, why))
+
+
+def _outcomes(cell: pd.DataFrame, column: str, worst: float) -> np.ndarray:
+    """Final values of ``column`` per seed, diverged runs as ``worst``."""
+    values = cell[column].to_numpy(dtype=float).copy() if column in cell else np.full(
+        len(cell), math.nan)
+    values[(cell["status"] == "diverged").to_numpy()] = worst
+    return values
+
+
+# --- claim 1: the estimate tracks quality ------------------------------------------------
+
+
+def _correlation_checks(data: SuiteData) -> list[Check]:
+    spec, checks = data.config.claims, []
+    expectations = (("wgan-clip", "above", "tracks"), ("wgan-gp", "above", "tracks"),
+                    ("gan", "below", "does not track"))
+    for dataset in data.datasets:
+        quality = data.quality(dataset)
+        metric = f"Spearman rho(-critic loss, {quality})"
+        for gan, side, verb in expectations:
+            label = data.recipe_label(gan)
+            subject = f"{gan} ({label}): estimate {verb} quality"
+            if label is None:
+                checks.append(_missing(dataset, subject, metric, f"the suite has no {gan} runs"))
+                continue
+            c = data.correlations
+            cell = c[(c["dataset"] == dataset) & (c["gan"] == gan) & (c["optimizer"] == label)]
+            outcome = threshold(cell["rho_train"], spec.min_rho, side, spec, name="mean rho")
+            notes = ""
+            short = int((cell["n_train"] < spec.min_checkpoints).sum())
+            if short:
+                notes += (f"; {short} run(s) had fewer than {spec.min_checkpoints} "
+                          "checkpoints or diverged")
+            heldout = cell["rho_heldout"].to_numpy(dtype=float)
+            heldout = heldout[np.isfinite(heldout)]
+            if len(heldout):
+                notes += f"; held-out estimate: mean rho {heldout.mean():.2f} (n={len(heldout)})"
+            checks.append(Check(dataset, subject, metric,
+                                Outcome(outcome.verdict, outcome.evidence + notes)))
+    return checks
+
+
+# --- claim 2: more modes than the GAN ----------------------------------------------------
+
+
+def _mode_checks(data: SuiteData) -> list[Check]:
+    spec, checks = data.config.claims, []
+    with_modes = [d for d in data.datasets
+                  if (data.metrics.loc[data.metrics["dataset"] == d, "metric"]
+                      == "modes_captured").any()]
+    if not with_modes:
+        return [_missing("-", "WGANs vs gan", "modes_captured",
+                         "no dataset with modes in this suite")]
+    gan_label = data.recipe_label("gan")
+    for dataset in with_modes:
+        for wgan in ("wgan-clip", "wgan-gp"):
+            label = data.recipe_label(wgan)
+            subject = f"{wgan} ({label}) vs gan ({gan_label})"
+            if label is None or gan_label is None:
+                checks.append(_missing(dataset, subject, "final modes_captured",
+                                       "the suite lacks one of the two GANs"))
+                continue
+            a = _outcomes(data.cell(dataset, wgan, label), "final_modes_captured", -math.inf)
+            b = _outcomes(data.cell(dataset, "gan", gan_label), "final_modes_captured",
+                          -math.inf)
+            checks.append(Check(dataset, subject, "final modes_captured (higher is better)",
+                                directional(a, b, "higher", spec, (wgan, "gan"))))
+    return checks
+
+
+# --- claim 3: Adam destabilises WGAN-clip ------------------------------------------------
+
+
+def _cosine_note(data: SuiteData, dataset: str, label: str) -> str:
+    m = data.metrics
+    rows = m[(m["dataset"] == dataset) & (m["gan"] == "wgan-clip") & (m["optimizer"] == label)
+             & (m["metric"] == "critic_adam_cosine")]
+    if rows.empty:
+        return ""
+    negative = (rows["value"] < 0).mean()
+    return (f"; Adam-gradient cosine: min {rows['value'].min():+.2f}, negative at "
+            f"{negative:.0%} of checkpoints")
+
+
+def _std(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.std(finite)) if len(finite) else math.nan
+
+
+def _optimizer_checks(data: SuiteData) -> list[Check]:
+    spec, checks = data.config.claims, []
+    names = dict(zip(data.runs["optimizer"], data.runs["optimizer_name"], strict=False))
+    labels = [label for label in data.optimizer_labels if label in names]
+    adam = [label for label in labels if names[label] == "adam"]
+    rmsprop = [label for label in labels if names[label] == "rmsprop"]
+    if "wgan-clip" not in data.config.gans or not adam or not rmsprop:
+        return [_missing("-", "wgan-clip: rmsprop vs adam", "final quality",
+                         "the suite has no wgan-clip runs with both adam and rmsprop")]
+    for dataset in data.datasets:
+        quality = data.quality(dataset)
+        for r, a in ((r, a) for r in rmsprop for a in adam):
+            column = f"final_{quality}"
+            x = _outcomes(data.cell(dataset, "wgan-clip", r), column, math.inf)
+            y = _outcomes(data.cell(dataset, "wgan-clip", a), column, math.inf)
+            outcome = directional(x, y, "lower", spec, (r, a))
+            spread = f"; std over seeds {_std(x):.3g} ({r}) vs {_std(y):.3g} ({a})"
+            evidence = outcome.evidence + spread + _cosine_note(data, dataset, a)
+            checks.append(Check(dataset, f"wgan-clip: {r} vs {a}",
+                                f"final {quality}, diverged = worst (lower is better)",
+                                Outcome(outcome.verdict, evidence, outcome.p_value,
+                                        outcome.effect_size)))
+    return checks
+
+
+# --- claim 4: GP beats clipping at matched steps and time ---------------------------------
+
+
+def _quality_at(data: SuiteData, runs: pd.DataFrame, quality: str, x: str,
+                at: float) -> np.ndarray:
+    """Each run's quality at its last checkpoint with ``x`` (step or train_seconds) <= ``at``;
+    +inf for a run that diverged before reaching ``at``."""
+    m = data.metrics
+    values = []
+    for run in runs.itertuples(index=False):
+        rows = m[m["run_id"] == run.run_id].pivot_table(index="step", columns="metric",
+                                                        values="value").reset_index()
+        reached = rows[rows[x] <= at] if x in rows else rows.iloc[:0]
+        if run.status == "diverged" and (rows.empty or rows[x].max() < at):
+            values.append(math.inf)
+        elif reached.empty or quality not in reached:
+            values.append(math.nan)
+        else:
+            values.append(float(reached[quality].iloc[-1]))
+    return np.array(values)
+
+
+def _matched_checks(data: SuiteData) -> list[Check]:
+    spec, checks = data.config.claims, []
+    for dataset in data.datasets:
+        quality = data.quality(dataset)
+        for label in data.optimizer_labels:
+            gp, clip = data.cell(dataset, "wgan-gp", label), data.cell(dataset, "wgan-clip",
+                                                                       label)
+            subject = f"wgan-gp vs wgan-clip ({label})"
+            if gp.empty or clip.empty:
+                checks.append(_missing(dataset, subject, quality,
+                                       "the suite lacks wgan-gp or wgan-clip runs"))
+                continue
+            both = pd.concat([gp, clip])
+            finished = both[both["status"] == "finished"]
+            if finished.empty:
+                checks.append(_missing(dataset, subject, quality, "every run diverged"))
+                continue
+            for x, at, unit in (
+                ("step", finished["final_step"].min(), "matched generator steps"),
+                ("train_seconds", finished["train_seconds"].min(), "matched wall-clock"),
+            ):
+                a = _quality_at(data, gp, quality, x, at)
+                b = _quality_at(data, clip, quality, x, at)
+                outcome = directional(a, b, "lower", spec, ("wgan-gp", "wgan-clip"))
+                where = f"at step {at:g}" if x == "step" else f"within {at:.1f} s of training"
+                checks.append(Check(dataset, f"{subject}, {unit}",
+                                    f"{quality} {where} (lower is better)", outcome))
+    return checks
+
+
+# --- claim 5: clipping piles weights at +-c ------------------------------------------------
+
+
+def _weight_checks(data: SuiteData) -> list[Check]:
+    spec, checks, w = data.config.claims, [], data.weights
+    for dataset in data.datasets:
+        for label in data.optimizer_labels:
+            clip = w[(w["dataset"] == dataset) & (w["gan"] == "wgan-clip")
+                     & (w["optimizer"] == label)]
+            gp = w[(w["dataset"] == dataset) & (w["gan"] == "wgan-gp") & (w["optimizer"] == label)]
+            if clip.empty or gp.empty:
+                checks.append(_missing(dataset, f"critic weights ({label})", "piled fraction",
+                                       "the suite lacks wgan-clip or wgan-gp runs"))
+                continue
+            c = clip["clip_value"].iloc[0]
+            metric = f"fraction of critic weights within {spec.pile_tolerance:.0%} of +-c={c:g}"
+            checks.append(Check(dataset, f"wgan-clip ({label}): weights piled at +-c", metric,
+                                threshold(clip["piled_fraction"], spec.min_pile_fraction,
+                                          "above", spec, name="mean fraction")))
+            checks.append(Check(dataset, f"wgan-clip vs wgan-gp ({label})", metric,
+                                directional(clip["piled_fraction"], gp["piled_fraction"],
+                                            "higher", spec, ("wgan-clip", "wgan-gp"))))
+    return checks
+
+
+# --- claim 6: gradient norms explode or vanish under clipping -----------------------------
+
+
+def _gradient_checks(data: SuiteData) -> list[Check]:
+    spec, g = data.config.claims, data.gradients
+    decades = "largest abs(log10 weight-gradient norm) over layers (decades from norm 1)"
+    if g is None:
+        return [_missing("swissroll", "deep critic gradient norms", decades,
+                         "no critic diagnostics in this suite (set 'diagnostics: true')")]
+    gp = g[g["clip_value"].isna()]
+    checks = [
+        Check("swissroll", f"clip {c:g} vs gradient penalty: explode or vanish", decades,
+              directional(g.loc[np.isclose(g["clip_value"], c), "decades"], gp["decades"],
+                          "higher", spec, (f"clip {c:g}", "penalty")))
+        for c in CLIP_VALUES
+    ]
+    checks.append(Check("swissroll", "gradient penalty: norms flat across layers",
+                        "span of log10 weight-gradient norm over layers (decades)",
+                        threshold(gp["span"], spec.flat_decades, "below", spec,
+                                  name="mean span")))
+    return checks
+
+
+# --- claim 7: weak image generators --------------------------------------------------------
+
+
+def _weak_generator_checks(data: SuiteData) -> list[Check]:
+    spec, checks = data.config.claims, []
+    images = [d for d in data.datasets if d not in TOY_DATASETS]
+    if not images:
+        return [_missing("-", "wgan-clip vs gan, no-BN / MLP generator", "FID",
+                         "no image runs in this suite")]
+    for dataset in images:
+        quality = data.quality(dataset)
+        archs = set(data.runs.loc[data.runs["run_id"].isin(
+            data.summary.loc[data.summary["dataset"] == dataset, "run_id"]), "image_arch"])
+        wgan, gan = data.recipe_label("wgan-clip"), data.recipe_label("gan")
+        subject = f"wgan-clip ({wgan}) vs gan ({gan}), generator {', '.join(map(str, archs))}"
+        if not archs & set(WEAK_GENERATORS):
+            checks.append(_missing(dataset, subject, str(quality),
+                                   f"needs image_model.arch {' or '.join(WEAK_GENERATORS)}"))
+        elif wgan is None or gan is None or quality is None:
+            checks.append(_missing(dataset, subject, str(quality),
+                                   "the suite lacks wgan-clip or gan runs, or a quality metric"))
+        else:
+            a = _outcomes(data.cell(dataset, "wgan-clip", wgan), f"final_{quality}", math.inf)
+            b = _outcomes(data.cell(dataset, "gan", gan), f"final_{quality}", math.inf)
+            checks.append(Check(dataset, subject, f"final {quality} (lower is better)",
+                                directional(a, b, "lower", spec, ("wgan-clip", "gan"))))
+    return checks
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("1", "The WGAN critic's estimate tracks sample quality; the GAN discriminator's "
+          "(JS) estimate does not.",
+          "WGAN paper, Figs. 3 and 4", ("plots/claims/estimate_vs_quality.png",
+                                        "plots/claims/estimate_and_quality.png"),
+          _correlation_checks),
+    Claim("2", "WGAN and WGAN-GP capture more modes than the GAN.",
+          "WGAN paper, Sec. 4.3 and Fig. 7 (no mode collapse)",
+          ("plots/final_metrics.png", "plots/modes_vs_step.png"), _mode_checks),
+    Claim("3", "WGAN-clip is less stable with Adam on the critic than with RMSProp.",
+          "WGAN paper, Sec. 3 (momentum; the Adam-gradient cosine turns negative)",
+          ("plots/claims/optimizers.png", "plots/claims/adam_cosine.png"), _optimizer_checks),
+    Claim("4", "WGAN-GP reaches better quality than WGAN-clip at matched generator steps and "
+          "at matched wall-clock time, with either optimizer.",
+          "WGAN-GP paper, Fig. 2 (left: iterations, right: wall-clock)",
+          ("plots/w1_vs_step.png", "plots/w1_vs_time.png"), _matched_checks),
+    Claim("5", "Weight clipping piles critic weights at +-c; the gradient penalty does not.",
+          "WGAN-GP paper, Fig. 1b (right)", ("plots/claims/critic_weights.png",),
+          _weight_checks),
+    Claim("6", "Clipped critics' per-layer gradient norms explode or vanish; with the "
+          "gradient penalty they stay flat across layers.",
+          "WGAN-GP paper, Fig. 1b (left); value surfaces: Fig. 1a",
+          ("plots/claims/gradient_norms.png", "plots/claims/value_surfaces.png"),
+          _gradient_checks),
+    Claim("7", "WGAN trains image generators without batch norm, and MLP generators, where "
+          "the GAN fails.", "WGAN paper, Figs. 6 and 7", (), _weak_generator_checks),
+)
+
+
+def evaluate_claims(data: SuiteData) -> pd.DataFrame:
+    """claims.csv: one 'overall' row per claim, then one row per check; ``figure`` lists the
+    claim's plots that exist in the results folder (draw them first)."""
+    records = []
+    for claim in CLAIMS:
+        verdict, checks = claim.evaluate(data)
+        base = {"claim": claim.id, "text": claim.text, "paper": claim.paper,
+                "figure": ";".join(f for f in claim.figures if (data.root / f).is_file())}
+        datasets = sorted({c.dataset for c in checks})
+        records.append(base | {"check": "overall", "verdict": verdict,
+                               "evidence": f"{len(checks)} check(s): " + ", ".join(
+                                   f"{sum(c.outcome.verdict == v for c in checks)} {v}"
+                                   for v in ("reproduced", "not reproduced", "inconclusive")),
+                               "dataset": ",".join(datasets), "metric": "",
+                               "p_value": math.nan, "effect_size": math.nan})
+        for check in checks:
+            records.append(base | {"check": check.subject, "verdict": check.outcome.verdict,
+                                   "evidence": check.outcome.evidence,
+                                   "dataset": check.dataset, "metric": check.metric,
+                                   "p_value": check.outcome.p_value,
+                                   "effect_size": check.outcome.effect_size})
+    return pd.DataFrame.from_records(records, columns=[
+        "claim", "check", "verdict", "evidence", "dataset", "metric", "p_value", "effect_size",
+        "text", "paper", "figure"])

@@ -1,0 +1,66 @@
+"""The optimizer comparison: Adam vs RMSProp (or any optimizer axis) per GAN and dataset.
+
+Stability is measured per cell by the divergence rate and the spread (std over seeds) of the
+final quality; the WGAN paper's Adam diagnostic, the cosine between Adam's critic step and
+the gradient, is summarised where it was recorded.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from bench.analysis.correlation import quality_metric
+from bench.stats import Estimate, bootstrap_mean_ci
+
+COSINE = "critic_adam_cosine"
+
+
+def optimizer_table(summary: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset x GAN x optimizer: seeds, diverged, divergence_rate, the final
+    quality's mean, CI and std over finished seeds, final modes captured, and the Adam cosine
+    (mean over checkpoints and seeds, minimum, share of negative checkpoints)."""
+    records = []
+    for (dataset, gan, optimizer), cell in summary.groupby(["dataset", "gan", "optimizer"],
+                                                           sort=True):
+        rows = metrics[metrics["run_id"].isin(cell["run_id"])]
+        quality = quality_metric(rows["metric"].unique())
+        record = {"dataset": dataset, "gan": gan, "optimizer": optimizer,
+                  "seeds": len(cell), "diverged": int((cell["status"] == "diverged").sum()),
+                  "quality_metric": quality}
+        record["divergence_rate"] = record["diverged"] / len(cell)
+        finals = cell[f"final_{quality}"].to_numpy(dtype=float) if quality else np.zeros(0)
+        finals = finals[np.isfinite(finals)]
+        est = bootstrap_mean_ci(finals)
+        record |= {"quality_n": est.n, "quality_mean": est.mean, "quality_ci_low": est.low,
+                   "quality_ci_high": est.high,
+                   "quality_std": float(np.std(finals)) if len(finals) else math.nan}
+        modes = bootstrap_mean_ci(cell["final_modes_captured"].to_numpy(dtype=float)) \
+            if "final_modes_captured" in cell else bootstrap_mean_ci([])
+        record |= {"modes_n": modes.n, "modes_mean": modes.mean, "modes_ci_low": modes.low,
+                   "modes_ci_high": modes.high}
+        cosine = rows.loc[rows["metric"] == COSINE, "value"].to_numpy(dtype=float)
+        record |= {"adam_cosine_mean": cosine.mean() if len(cosine) else math.nan,
+                   "adam_cosine_min": cosine.min() if len(cosine) else math.nan,
+                   "adam_cosine_negative": (cosine < 0).mean() if len(cosine) else math.nan}
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def optimizer_markdown(table: pd.DataFrame) -> str:
+    """The table as Markdown, one line per cell."""
+    header = ["dataset", "GAN", "optimizer", "seeds", "diverged", "final quality [95% CI]",
+              "std over seeds", "modes [95% CI]", "Adam cosine mean / min / <0"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in table.itertuples(index=False):
+        cosine = "-" if math.isnan(row.adam_cosine_mean) else (
+            f"{row.adam_cosine_mean:+.2f} / {row.adam_cosine_min:+.2f} / "
+            f"{row.adam_cosine_negative:.0%}")
+        quality = Estimate(row.quality_mean, row.quality_ci_low, row.quality_ci_high,
+                           row.quality_n)
+        modes = Estimate(row.modes_mean, row.modes_ci_low, row.modes_ci_high, row.modes_n)
+        cells = [row.dataset, row.gan, row.optimizer, str(row.seeds), str(row.diverged),
+                 f"{row.quality_metric} {quality.format()}", f"{row.quality_std:.3g}",
+                 modes.format(), cosine]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

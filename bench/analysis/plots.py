@@ -1,0 +1,143 @@
+"""Figures of the claims report, drawn from the results folder alone."""
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from bench.analysis.correlation import run_series
+from bench.analysis.suite_data import SuiteData
+from bench.diagnostics.weights import load_critic_weights
+from bench.report.plots import GAN_ORDER, _save  # the report's figure conventions
+
+WEIGHT_GANS = ("wgan-clip", "wgan-gp")
+
+
+def _recipe_cells(data: SuiteData) -> list[tuple[str, str]]:
+    """(gan, optimizer label) of each GAN at its recipe optimizer, in display order."""
+    gans = [g for g in GAN_ORDER if g in data.config.gans]
+    return [(g, label) for g in gans if (label := data.recipe_label(g)) is not None]
+
+
+def _grid(rows: int, cols: int, size: tuple[float, float] = (3.4, 3.0)):
+    return plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
+
+
+def estimate_plots(data: SuiteData, scatter_path: Path, curves_path: Path) -> list[Path]:
+    """(1) the training estimate against quality, one point per checkpoint and seed; (2) both
+    against the generator step. Rows: datasets; columns: GANs at their recipe optimizer."""
+    cells, datasets = _recipe_cells(data), data.datasets
+    if not cells or not datasets:
+        return []
+    window = data.config.claims.median_window
+    fig_s, axes_s = _grid(len(datasets), len(cells))
+    fig_c, axes_c = _grid(len(datasets), len(cells), (3.8, 3.0))
+    c = data.correlations
+    for i, dataset in enumerate(datasets):
+        for j, (gan, label) in enumerate(cells):
+            runs = data.cell(dataset, gan, label)
+            rho = c.loc[c["run_id"].isin(runs["run_id"]), "rho_train"].mean()
+            ax_s, ax_c = axes_s[i][j], axes_c[i][j]
+            twin = ax_c.twinx()
+            for k, run in enumerate(runs.itertuples(index=False)):
+                series = run_series(data.metrics[data.metrics["run_id"] == run.run_id], window)
+                if series is None:
+                    continue
+                color = f"C{k}"
+                ax_s.plot(series["quality"], series["train"], "o-", ms=3, lw=0.8, color=color,
+                          label=f"seed {run.seed}")
+                ax_c.plot(series["step"], series["quality"], "-", color=color, lw=1)
+                twin.plot(series["step"], series["train"], "--", color=color, lw=1)
+            quality = data.quality(dataset)
+            ax_s.set_title(f"{dataset} | {gan} ({label})\nmean rho = {rho:.2f}", fontsize=9)
+            ax_s.set_xlabel(f"{quality} (lower is better)")
+            ax_s.set_ylabel("-critic loss, median-filtered")
+            ax_c.set_title(f"{dataset} | {gan} ({label})", fontsize=9)
+            ax_c.set_xlabel("generator step")
+            ax_c.set_ylabel(f"{quality} (solid)")
+            twin.set_ylabel("-critic loss (dashed)")
+    axes_s[0][0].legend(fontsize=7)
+    fig_s.suptitle("Critic estimate vs sample quality per checkpoint (rho > 0: tracks quality)",
+                   y=1.0)
+    fig_c.suptitle("Sample quality and critic estimate vs generator step, per seed", y=1.0)
+    fig_s.tight_layout()
+    fig_c.tight_layout()
+    return [_save(fig_s, scatter_path), _save(fig_c, curves_path)]
+
+
+def optimizer_plot(summary: pd.DataFrame, table: pd.DataFrame, path: Path) -> Path | None:
+    """Final quality per GAN and optimizer: seeds as points, mean with 95% CI; one panel per
+    dataset, diverged runs counted in the panel title."""
+    if table.empty:
+        return None
+    datasets = list(dict.fromkeys(table["dataset"]))
+    fig, axes = _grid(1, len(datasets), (4.2, 3.4))
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        rows = table[table["dataset"] == dataset]
+        quality = rows["quality_metric"].dropna().iloc[0] if rows["quality_metric"].notna().any() \
+            else None
+        cells = summary[summary["dataset"] == dataset]
+        if quality is None or f"final_{quality}" not in cells:
+            continue
+        order = [g for g in GAN_ORDER if g in set(cells["gan"])]
+        kwargs = {"data": cells, "x": "gan", "y": f"final_{quality}", "hue": "optimizer",
+                  "order": order, "ax": ax}
+        sns.stripplot(**kwargs, dodge=True, alpha=0.6, legend=False)
+        sns.pointplot(**kwargs, dodge=0.4, errorbar=("ci", 95), linestyle="none",
+                      markers="D", capsize=0.1)
+        ax.set_title(f"{dataset}: {int(rows['diverged'].sum())} diverged", fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel(f"final {quality} (lower is better)")
+    fig.suptitle("Optimizer comparison: final quality per seed, mean with 95% CI", y=1.02)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def adam_cosine_plot(metrics: pd.DataFrame, path: Path) -> Path | None:
+    """The cosine between Adam's critic step and the gradient vs generator step (mean over
+    seeds, 95% band); below 0 Adam's momentum goes against the gradient."""
+    rows = metrics[metrics["metric"] == "critic_adam_cosine"]
+    if rows.empty:
+        return None
+    order = [g for g in GAN_ORDER if g in set(rows["gan"])]
+    grid = sns.relplot(data=rows, x="step", y="value", hue="gan", style="optimizer",
+                       col="dataset", kind="line", errorbar=("ci", 95), hue_order=order,
+                       height=3.2, aspect=1.2, facet_kws={"sharey": True})
+    for ax in grid.axes.flat:
+        ax.axhline(0, color="0.4", lw=0.8, ls=":")
+    grid.set_axis_labels("generator step", "cos(-Adam step, gradient)")
+    grid.figure.suptitle("Critic: cosine between Adam's step and the gradient", y=1.03)
+    return _save(grid.figure, path)
+
+
+def critic_weights_plot(data: SuiteData, path: Path) -> Path | None:
+    """Histograms of trained critic weights in units of c (lowest seed of each dataset and
+    constraint at its recipe optimizer); the dotted lines mark +-c."""
+    cells = [(g, label) for g, label in _recipe_cells(data) if g in WEIGHT_GANS]
+    w = data.weights
+    if not cells or w.empty:
+        return None
+    fig, axes = _grid(len(cells), len(data.datasets))
+    for i, (gan, label) in enumerate(cells):
+        for j, dataset in enumerate(data.datasets):
+            ax = axes[i][j]
+            runs = w[(w["dataset"] == dataset) & (w["gan"] == gan) & (w["optimizer"] == label)]
+            ax.set_title(f"{dataset} | {gan} ({label})", fontsize=9)
+            if runs.empty:
+                continue
+            run = runs.sort_values("seed").iloc[0]
+            weights = load_critic_weights(data.root / "runs" / run["run_id"])
+            if weights is None or not np.isfinite(weights).all():
+                continue
+            c = run["clip_value"]
+            ax.hist(weights / c, bins=80, color="tab:blue" if gan == "wgan-clip" else "tab:green")
+            for x in (-1, 1):
+                ax.axvline(x, color="crimson", lw=0.8, ls=":")
+            ax.set_xlabel(f"critic weight / c (c = {c:g}); piled: {run['piled_fraction']:.0%}")
+            ax.set_yscale("log")
+    fig.suptitle("Critic weights: clipping piles them at +-c (WGAN-GP paper, Fig. 1b right)",
+                 y=1.0)
+    fig.tight_layout()
+    return _save(fig, path)

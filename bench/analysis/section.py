@@ -1,0 +1,134 @@
+"""The claims section of report.md, with claims.csv and the tables and plots it cites."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench.analysis import plots
+from bench.analysis.claims import CLAIMS, evaluate_claims
+from bench.analysis.correlation import cell_correlations
+from bench.analysis.optimizers import optimizer_markdown, optimizer_table
+from bench.analysis.suite_data import SuiteData, load_suite_data
+from bench.atomic import write_text_atomic
+from bench.config import SuiteConfig
+from bench.diagnostics import plots as diagnostic_plots
+from bench.diagnostics.critic_experiment import DIAGNOSTICS_DIR, GRADIENT_FILE, SURFACE_FILE
+from bench.report.tables import frame_to_markdown
+from bench.stats import Estimate
+
+CLAIMS_FILE = "claims.csv"
+PLOTS = Path("plots") / "claims"
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    write_text_atomic(path, frame.to_csv(index=False))
+
+
+def _draw(data: SuiteData, table: pd.DataFrame) -> None:
+    """Every claims figure that the suite's data allows (see Claim.figures for the names)."""
+    root = data.root
+    plots.estimate_plots(data, root / PLOTS / "estimate_vs_quality.png",
+                         root / PLOTS / "estimate_and_quality.png")
+    plots.optimizer_plot(data.summary, table, root / PLOTS / "optimizers.png")
+    plots.adam_cosine_plot(data.metrics, root / PLOTS / "adam_cosine.png")
+    plots.critic_weights_plot(data, root / PLOTS / "critic_weights.png")
+    diagnostics = root / DIAGNOSTICS_DIR
+    if (diagnostics / GRADIENT_FILE).is_file():
+        diagnostic_plots.gradient_norms_plot(pd.read_csv(diagnostics / GRADIENT_FILE),
+                                             root / PLOTS / "gradient_norms.png")
+    if (diagnostics / SURFACE_FILE).is_file():
+        with np.load(diagnostics / SURFACE_FILE) as arrays:
+            diagnostic_plots.value_surfaces_plot(dict(arrays), root / PLOTS / "value_surfaces.png")
+
+
+def _rules(config: SuiteConfig) -> list[str]:
+    s = config.claims
+    return [
+        "Verdicts are computed from this suite's runs by fixed rules; thresholds come from the "
+        "suite's `claims:` section:",
+        "",
+        f"- *A better than B*: one-sided Mann-Whitney U over seeds (permutation p-value), "
+        f"reproduced when p <= {s.alpha:g} and |Cliff's delta| >= {s.min_effect:g} in the "
+        "claimed direction, not reproduced when that holds in the opposite direction, "
+        "inconclusive otherwise. A diverged run ranks as the worst outcome.",
+        "- *a mean above / below a bound*: reproduced when the bootstrap 95% CI of the mean "
+        "over seeds lies wholly on the claimed side, not reproduced when it lies wholly on the "
+        "other side, inconclusive when it contains the bound.",
+        f"- Any check with fewer than {s.min_seeds} seeds in a group is inconclusive. A claim "
+        "is reproduced when all its checks are, not reproduced when any is not, and "
+        "inconclusive otherwise.",
+        f"- Loss-quality correlation: Spearman rho between minus the critic's training loss "
+        f"(median filter of {s.median_window} checkpoints) and the distance to the data "
+        f"(lower is better), over >= {s.min_checkpoints} checkpoints per run; **rho > 0 means "
+        f"the estimate tracks quality**; it tracks when rho's CI lies above {s.min_rho:g}. "
+        "For the GAN, minus the BCE loss is an increasing function of its JS estimate.",
+        f"- Weight pile-up: fraction of critic weights within {s.pile_tolerance:.0%} of +-c, "
+        f"piled when above {s.min_pile_fraction:g}. Deep-critic gradient norms: a clipped "
+        "critic's explode or vanish when its largest abs(log10 norm) over layers exceeds the "
+        "penalty's (a norm that underflows to 0 counts as 30 decades); the penalty's are flat "
+        "when their span over layers is below "
+        f"{s.flat_decades:g} decade(s). (Per-layer weight-gradient norms scale with width and "
+        "activations, so 'near 1' is tested as 'flat'.)",
+        "",
+    ]
+
+
+def _claim_markdown(claim, verdict: str, checks: pd.DataFrame, root: Path) -> list[str]:
+    lines = [f"### Claim {claim.id}: {verdict}", "", f"{claim.text} *({claim.paper})*", ""]
+    links = [f"[{Path(f).name}]({f})" for f in claim.figures if (root / f).is_file()]
+    if links:
+        lines += ["Plots: " + ", ".join(links), ""]
+    table = checks[["dataset", "check", "metric", "verdict", "evidence"]]
+    lines += [frame_to_markdown(table.replace("|", r"\|", regex=False)), ""]
+    return lines
+
+
+def _correlation_markdown(cells: pd.DataFrame) -> str:
+    spearman = cells[cells["statistic"] == "spearman"]
+    rows = []
+    for (dataset, gan, optimizer), cell in spearman.groupby(["dataset", "gan", "optimizer"],
+                                                            sort=True):
+        by = cell.set_index("estimate")
+        rows.append({"dataset": dataset, "GAN": gan, "optimizer": optimizer} | {
+            f"rho, {name} estimate": Estimate(*by.loc[name, ["mean", "ci_low", "ci_high"]],
+                                              int(by.loc[name, "n"])).format(2)
+            for name in ("train", "heldout")})
+    return frame_to_markdown(pd.DataFrame.from_records(rows))
+
+
+def claims_section(
+    root: Path, config: SuiteConfig, summary: pd.DataFrame, metrics: pd.DataFrame
+) -> list[str]:
+    """Write claims.csv, the claims' tables and plots; return the report's Markdown lines."""
+    root = Path(root)
+    data = load_suite_data(root, config, summary, metrics)
+    table = optimizer_table(summary, metrics)
+    _csv(data.correlations, root / "tables" / "correlation_runs.csv")
+    cells = cell_correlations(data.correlations)
+    _csv(cells, root / "tables" / "correlation.csv")
+    _csv(table, root / "tables" / "optimizers.csv")
+    _csv(data.weights, root / "tables" / "critic_weights.csv")
+    _draw(data, table)
+    claims = evaluate_claims(data)
+    _csv(claims, root / CLAIMS_FILE)
+
+    overall = claims[claims["check"] == "overall"].set_index("claim")
+    lines = ["## Claims", "", *_rules(config),
+             "| claim | verdict | reproduces |", "|---|---|---|"]
+    lines += [f"| {c.id}. {c.text} | **{overall.loc[c.id, 'verdict']}** | {c.paper} |"
+              for c in CLAIMS]
+    lines += ["", f"Every check, with its evidence: `{CLAIMS_FILE}`.", ""]
+    for claim in CLAIMS:
+        checks = claims[(claims["claim"] == claim.id) & (claims["check"] != "overall")]
+        lines += _claim_markdown(claim, overall.loc[claim.id, "verdict"], checks, root)
+    lines += ["### Loss-quality correlation", "",
+              "Mean Spearman rho over seeds [bootstrap 95% CI] of the critic's estimate against "
+              "the distance to the data; > 0: the estimate tracks quality "
+              "(`tables/correlation.csv`, per run: `tables/correlation_runs.csv`).", "",
+              _correlation_markdown(cells), ""]
+    lines += ["### Optimizer comparison", "",
+              "Stability per cell: divergence rate and the spread of final quality over seeds; "
+              "the Adam cosine is the critic's cos(-Adam step, gradient), averaged between "
+              "checkpoints (`tables/optimizers.csv`).", "", optimizer_markdown(table), ""]
+    return lines

@@ -1,0 +1,48 @@
+"""The WGAN paper's diagnostic for momentum on the critic: the cosine between Adam's step and
+the gradient ("as the loss blew up and samples got worse, the cosine between the Adam step and
+the gradient usually turned negative", Arjovsky et al. 2017, Sec. 3).
+
+Sign convention: cos(-update, grad). Plain gradient descent gives +1; a negative value means
+Adam's momentum moved the parameters *up* the current gradient.
+"""
+
+import torch
+from torch import Tensor
+
+
+@torch.no_grad()
+def adam_update_cosine(optimizer: torch.optim.Adam, members: int) -> Tensor:
+    """Per-member cos(-update, grad) of the step ``optimizer`` has just taken, shape [K].
+
+    Call it right after ``optimizer.step()``, before anything else touches the parameters or
+    their ``.grad`` (weight clipping changes the parameters, not Adam's step). With
+    ``members`` K > 1 every parameter carries the leading member dimension K of the
+    seed-batched models; with K = 1 (a plain network) each whole tensor counts. The step is read
+    from Adam's state instead of diffing parameters, so no copy of the weights is kept:
+    torch's Adam moves each parameter by -lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t))
+    + eps), whose direction is m / (sqrt(v / (1 - beta2^t)) + eps). Everything stays on the
+    device (no host sync).
+    """
+    exp_avgs, exp_avg_sqs, grads, corrections, eps = [], [], [], [], []
+    for group in optimizer.param_groups:
+        if group["amsgrad"] or group["weight_decay"] or group["maximize"]:
+            raise ValueError("adam_update_cosine supports plain Adam only (no amsgrad, weight "
+                             "decay or maximize)")
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = optimizer.state[p]
+            exp_avgs.append(state["exp_avg"])
+            exp_avg_sqs.append(state["exp_avg_sq"])
+            grads.append(p.grad)
+            # Adam's step counter lives on the host unless the optimizer is capturable
+            corrections.append(1 - group["betas"][1] ** float(state["step"]))
+            eps.append(group["eps"])
+    # foreach kernels: a handful of launches per step whatever the number of tensors
+    denom = torch._foreach_div(exp_avg_sqs, corrections)
+    torch._foreach_sqrt_(denom)
+    torch._foreach_add_(denom, eps)
+    directions = torch._foreach_div(exp_avgs, denom)
+    d = torch.cat([t.reshape(members, -1) for t in directions], dim=1)
+    g = torch.cat([t.reshape(members, -1) for t in grads], dim=1)
+    return (d * g).sum(1) / (d.norm(dim=1) * g.norm(dim=1)).clamp_min(1e-30)

@@ -1,0 +1,78 @@
+"""Seed comparisons and verdict rules on constructed results."""
+
+import math
+
+import pytest
+
+from bench.analysis.compare_stats import cliffs_delta, compare
+from bench.analysis.rules import (
+    INCONCLUSIVE,
+    NOT_REPRODUCED,
+    REPRODUCED,
+    directional,
+    overall,
+    threshold,
+)
+from bench.config import ClaimsSpec
+
+SPEC = ClaimsSpec(alpha=0.05, min_seeds=3, min_effect=0.33)
+
+
+def test_cliffs_delta_by_hand():
+    a, b = [3.0, 4.0], [1.0, 2.0, 5.0]
+    # greater: 3>1, 3>2, 4>1, 4>2 = 4; less: 3<5, 4<5 = 2; delta = (4 - 2) / 6
+    assert cliffs_delta(a, b) == pytest.approx(1 / 3)
+    assert cliffs_delta([math.inf, math.inf], [math.inf, 1.0]) == pytest.approx(0.5)
+
+
+def test_mann_whitney_p_values_are_exact_for_three_seeds():
+    result = compare([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
+    # 1 of the C(6, 3) = 20 splits is as extreme as this one
+    assert result.p_less == pytest.approx(1 / 20)
+    assert result.p_greater == pytest.approx(1.0)
+    assert result.cliffs_delta == -1.0
+    tied = compare([8.0, 8.0, 8.0], [8.0, 8.0, 8.0])
+    assert tied.p_less == pytest.approx(1.0) and tied.cliffs_delta == 0.0
+
+
+def test_clear_win_is_reproduced():
+    outcome = directional([0.30, 0.31, 0.29, 0.30], [0.60, 0.62, 0.58, 0.65], "lower", SPEC,
+                          ("wgan-gp", "wgan-clip"))
+    assert outcome.verdict == REPRODUCED
+    assert outcome.p_value <= SPEC.alpha and outcome.effect_size == 1.0
+    assert "wgan-gp" in outcome.evidence and "Mann-Whitney" in outcome.evidence
+
+
+def test_clear_loss_is_not_reproduced():
+    outcome = directional([8.0, 7.0, 8.0], [2.0, 1.0, 3.0], "lower", SPEC)
+    assert outcome.verdict == NOT_REPRODUCED
+
+
+def test_overlapping_groups_are_inconclusive():
+    outcome = directional([0.3, 0.5, 0.7, 0.4], [0.35, 0.55, 0.6, 0.45], "lower", SPEC)
+    assert outcome.verdict == INCONCLUSIVE
+
+
+def test_too_few_seeds_is_inconclusive_even_when_separated():
+    outcome = directional([1.0, 2.0], [5.0, 6.0, 7.0], "lower", SPEC)
+    assert outcome.verdict == INCONCLUSIVE and "too few seeds" in outcome.evidence
+
+
+def test_diverged_runs_rank_as_the_worst_outcome():
+    # every clipped run diverged (+inf distance): the penalty wins by ranks
+    outcome = directional([0.3, 0.4, 0.35], [math.inf] * 3, "lower", SPEC)
+    assert outcome.verdict == REPRODUCED and "3 diverged" in outcome.evidence
+
+
+def test_threshold_rule_uses_the_bootstrap_ci():
+    assert threshold([0.9, 0.95, 1.0], 0.5, "above", SPEC).verdict == REPRODUCED
+    assert threshold([0.9, 0.95, 1.0], 0.5, "below", SPEC).verdict == NOT_REPRODUCED
+    assert threshold([0.0, 0.5, 1.0], 0.5, "above", SPEC).verdict == INCONCLUSIVE
+    assert threshold([0.9, 1.0], 0.5, "above", SPEC).verdict == INCONCLUSIVE
+
+
+def test_a_claim_needs_every_check():
+    assert overall([REPRODUCED, REPRODUCED]) == REPRODUCED
+    assert overall([REPRODUCED, INCONCLUSIVE]) == INCONCLUSIVE
+    assert overall([REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE]) == NOT_REPRODUCED
+    assert overall([]) == INCONCLUSIVE
