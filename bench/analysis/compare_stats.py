@@ -52,11 +52,12 @@ def compare(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> Compari
 
     The p-values come from the permutation distribution of U, exact for small groups, so they
     are valid with ties (e.g. every run capturing all 8 modes) and with 3 seeds per group,
-    where the asymptotic normal approximation is not. Groups with no values give NaN p-values.
+    where the asymptotic normal approximation is not. A group with fewer than two values gives
+    NaN p-values (no test is possible), and an empty one a NaN delta too.
     """
     x, y = _finite_or_inf(a), _finite_or_inf(b)
-    if len(x) == 0 or len(y) == 0:
-        return Comparison(len(x), len(y), math.nan, math.nan, math.nan)
+    if len(x) < 2 or len(y) < 2:
+        return Comparison(len(x), len(y), math.nan, math.nan, cliffs_delta(x, y))
     method = stats.PermutationMethod(n_resamples=PERMUTATIONS, rng=0)
     p = {
         alternative: float(stats.mannwhitneyu(x, y, alternative=alternative, method=method)

@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.analysis.section import claims_section
+from bench.atomic import write_text_atomic
+from bench.data import DATASET_DOMAINS
 from bench.errors import BenchError
 from bench.report import plots
 from bench.report.summary import build_summary
@@ -14,7 +17,7 @@ from bench.report.tables import (
     frame_to_markdown,
     markdown_table,
 )
-from bench.store import ResultsStore, write_text_atomic
+from bench.store import ResultsStore
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -58,18 +61,33 @@ def build_report(root: Path) -> Path:
         ("Final metrics with 95% CIs",
          plots.final_metrics_plot(summary, root / "plots" / "final_metrics.png")),
     ]
+    for metric, title in (("fd_digits", "Frechet distance (digits CNN)"), ("fid", "FID")):
+        figures += [
+            (f"{title} vs generator step",
+             plots.metric_curves(metrics, metric, "step",
+                                 root / "plots" / f"{metric}_vs_step.png")),
+            (f"{title} vs training wall-clock",
+             plots.metric_curves(metrics, metric, "train_seconds",
+                                 root / "plots" / f"{metric}_vs_time.png")),
+        ]
     for dataset in datasets:
-        figures.append((f"Samples and critic: {dataset}",
-                        plots.samples_plot(store, summary, dataset,
-                                           root / "plots" / f"samples_{dataset}.png")))
+        path = root / "plots" / f"samples_{dataset}.png"
+        if DATASET_DOMAINS[dataset] == "image":
+            figures.append((f"Final generated images: {dataset}",
+                            plots.image_grids_plot(store, summary, dataset, path)))
+        else:
+            figures.append((f"Samples and critic: {dataset}",
+                            plots.samples_plot(store, summary, dataset, path)))
 
-    text = _markdown(config, summary, divergence, datasets, figures, _provenance(store), root)
+    claims = claims_section(root, config, summary, metrics)  # also writes claims.csv
+    text = _markdown(config, summary, divergence, datasets, figures, _provenance(store), root,
+                     claims)
     path = root / "report.md"
     write_text_atomic(path, text)
     return path
 
 
-def _markdown(config, summary, divergence, datasets, figures, provenance, root) -> str:
+def _markdown(config, summary, divergence, datasets, figures, provenance, root, claims) -> str:
     expected = len(config.datasets) * len(config.gans) * len(config.optimizers) * len(
         config.seeds)
     n_div = int((summary["status"] == "diverged").sum())
@@ -109,6 +127,7 @@ def _markdown(config, summary, divergence, datasets, figures, provenance, root) 
         lines += ["### Divergence", "",
                   "Runs whose losses became NaN/inf; each stopped at its recorded step.", "",
                   frame_to_markdown(divergence[divergence["diverged"] > 0]), ""]
+    lines += claims
     lines += ["## Plots", ""]
     for title, path in figures:
         if path is not None:
