@@ -97,6 +97,32 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true",
                          help="print stable JSON (sorted keys, no timestamps) instead of a table")
 
+    perf = sub.add_parser(
+        "perf", help="time the suite's training loop and FID pieces against the reference "
+        "implementations (WGAN-GP toy loop, pytorch-fid), side by side in one process")
+    perf.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                      help="device of both sides (default: auto = CUDA if available)")
+    perf.add_argument("--steps", type=_positive_int, default=20,
+                      help="generator steps timed per loop (default: 20)")
+    perf.add_argument("--warmup", type=_positive_int, default=3,
+                      help="untimed generator steps per loop before timing (default: 3)")
+    perf.add_argument("--width", type=_positive_int, default=512,
+                      help="hidden units of the 3-layer MLPs (default: 512, the reference's)")
+    perf.add_argument("--seeds", type=_positive_int, nargs="+", default=[1, 8],
+                      help="seed-batch sizes K of the suite's loop (default: 1 8)")
+    perf.add_argument("--threads", type=_positive_int,
+                      help="torch threads for every side (default: torch's default)")
+    perf.add_argument("--repeats", type=_positive_int, default=1,
+                      help="interleaved rounds of all loops; each reports its median "
+                      "(default: 1; use 3 or more on a shared machine)")
+    perf.add_argument("--fid-dim", type=_positive_int, default=2048,
+                      help="feature dimension of the FID statistics (default: 2048)")
+    perf.add_argument("--fid-samples", type=_positive_int, default=10_000,
+                      help="feature rows per statistics set (default: 10000)")
+    perf.add_argument("--no-fid", action="store_true", help="time the training loops only")
+    perf.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    perf.add_argument("--out", type=Path, help="also write the JSON results to this file")
+
     sub.add_parser("list", help="list GANs, datasets, optimizers, suites and metrics")
     return parser
 
@@ -142,6 +168,22 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 1 if comparison.regressions else 0
 
 
+def _cmd_perf(args: argparse.Namespace) -> int:
+    from bench.perf.compare_loops import PerfOptions, format_report, run_perf, to_json
+
+    options = PerfOptions(
+        device=args.device, steps=args.steps, warmup=args.warmup, width=args.width,
+        seeds=tuple(args.seeds), threads=args.threads, repeats=args.repeats,
+        fid_dim=args.fid_dim, fid_samples=args.fid_samples, fid=not args.no_fid,
+    )
+    result = run_perf(options)
+    print(to_json(result) if args.json else format_report(result))
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(to_json(result) + "\n")
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from bench.config import BUDGET_KINDS, OPTIMIZERS, builtin_suites, load_suite
     from bench.data import DATASET_DOMAINS, dataset_description
@@ -176,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["run", *argv]
     args = build_parser().parse_args(argv)
     commands = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list,
-                "compare": _cmd_compare}
+                "compare": _cmd_compare, "perf": _cmd_perf}
     try:
         return commands[args.command](args)
     except BenchError as exc:

@@ -1,0 +1,1 @@
+"""Side-by-side performance measurements: the reference loop and the comparison."""

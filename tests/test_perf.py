@@ -1,0 +1,131 @@
+"""``run_bench.py perf``: the reference loop trains, and the comparison runs end to end."""
+
+import contextlib
+import io
+import json
+import math
+import sys
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from bench.cli import main
+from bench.perf.compare_loops import REFERENCE, PerfOptions, suite_specs, time_fid_pieces
+from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP, eight_gaussians
+from bench.trainer import make_optimizer
+
+TINY = ["--steps", "3", "--warmup", "1", "--width", "16", "--seeds", "1", "2",
+        "--fid-dim", "16", "--fid-samples", "200", "--threads", "1"]
+
+
+def test_reference_data_is_the_8_gaussians_of_the_reference():
+    batch = next(eight_gaussians(512))
+    assert batch.shape == (512, 2) and batch.dtype == np.float32
+    radius = np.linalg.norm(batch, axis=1)
+    assert np.allclose(radius, 2 / 1.414, atol=0.1)  # centres at 2 / 1.414, std 0.0141
+    angles = np.round(np.arctan2(batch[:, 1], batch[:, 0]) / (np.pi / 4)) % 8
+    assert len(set(angles.astype(int))) == 8
+
+
+def test_reference_loop_runs_with_finite_losses_and_logs_each_iteration():
+    model = ReferenceWGANGP(ReferenceConfig(width=16, batch_size=32))
+    model.train(3)
+    for name, values in model.log.items():
+        assert len(values) == 3 and all(math.isfinite(v) for v in values), name
+
+
+def test_reference_loop_trains_its_critic():
+    # weights start at N(0, 0.02), so the critic starts blind (W estimate ~0) and learns to
+    # separate the ring from the generator's samples near the origin
+    model = ReferenceWGANGP(ReferenceConfig(width=32, batch_size=64))
+    model.train(20)
+    w = model.log["wasserstein"]
+    assert w[-1] > 0 and w[-1] > 10 * abs(w[0])
+
+
+def test_suite_side_matches_the_reference_configuration():
+    (spec,) = suite_specs(width=64, members=1, steps=5, every=5)
+    assert (spec.dataset, spec.gan, spec.batch_size) == ("ring8", "wgan-gp", REFERENCE.batch_size)
+    assert (spec.model.width, spec.model.depth, spec.model.latent_dim) == (64, 3, 2)
+    assert spec.optimizer.name == "adam"
+    assert (spec.optimizer.lr, spec.optimizer.betas) == (REFERENCE.lr, REFERENCE.betas)
+    assert spec.recipe.n_critic == REFERENCE.critic_iters
+    assert spec.recipe.gp_weight == REFERENCE.penalty_weight and not spec.recipe.warmup
+
+
+@pytest.fixture(scope="module")
+def perf_run(tmp_path_factory) -> tuple[str, dict]:
+    """One tiny ``perf`` invocation: its printed table and the JSON it wrote with --out."""
+    path = tmp_path_factory.mktemp("perf") / "sub" / "result.json"
+    out = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(out):
+        warnings.simplefilter("ignore", DeprecationWarning)  # pytorch-fid's scipy sqrtm call
+        assert main(["perf", *TINY, "--out", str(path)]) == 0
+    return out.getvalue(), json.loads(path.read_text())
+
+
+def test_perf_command_prints_both_loops_and_ratios(perf_run):
+    table, _ = perf_run
+    rows = [line.split() for line in table.splitlines() if line.startswith(("reference", "suite"))]
+    assert [(r[0], r[1]) for r in rows] == [("reference", "1"), ("suite", "1"), ("suite", "2")]
+    assert rows[0][-1] == "1.00x" and all(float(r[-1].rstrip("x")) > 0 for r in rows)
+    assert "Frechet distance, 16-d" in table and "feature statistics, 200 x 16" in table
+
+
+def test_perf_json_has_the_expected_keys(perf_run):
+    _, result = perf_run
+    assert {"options", "machine", "training", "frechet", "feature_stats"} <= set(result)
+    assert {"device", "threads", "packages", "load_average_1m", "load_average_1m_end"} <= set(
+        result["machine"])
+    assert result["machine"]["threads"] == 1
+    loops = result["training"]
+    assert [(t["loop"], t["members"]) for t in loops] == [("reference", 1), ("suite", 1),
+                                                          ("suite", 2)]
+    for t in loops:
+        assert {"steps", "seconds", "gen_steps_per_s", "samples_per_s",
+                "ratio_vs_reference"} <= set(t)
+        assert t["steps"] == 3 and t["seconds"] > 0
+        assert t["samples_per_s"] == pytest.approx(
+            t["gen_steps_per_s"] * REFERENCE.critic_iters * REFERENCE.batch_size)
+    assert loops[0]["ratio_vs_reference"] == 1.0
+    frechet = result["frechet"]
+    assert frechet["pytorch_fid"] == pytest.approx(frechet["ours"], rel=1e-8)
+    assert {"ours_seconds", "ours_cached_seconds", "pytorch_fid_seconds", "speedup"} <= set(
+        frechet)
+    stats = result["feature_stats"]
+    assert stats["max_rel_cov_diff"] < 1e-10 and stats["speedup"] > 0
+
+
+def test_frechet_row_is_skipped_with_a_note_without_pytorch_fid(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pytorch_fid", None)  # makes the import fail
+    monkeypatch.setitem(sys.modules, "pytorch_fid.fid_score", None)
+    out = time_fid_pieces(PerfOptions(fid_dim=8, fid_samples=100), torch.device("cpu"))
+    assert out["frechet"]["pytorch_fid"] is None and "pytorch-fid" in out["frechet"]["note"]
+    assert math.isfinite(out["frechet"]["ours"])
+
+
+def test_perf_json_goes_to_stdout_with_json(capsys):
+    assert main(["perf", *TINY, "--seeds", "1", "--no-fid", "--json", "--repeats", "2"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [t["loop"] for t in result["training"]] == ["reference", "suite"]
+    for t in result["training"]:  # the median of two rounds is the faster one
+        assert len(t["seconds_per_round"]) == 2 and t["seconds"] == min(t["seconds_per_round"])
+    assert "frechet" not in result
+
+
+def test_perf_refuses_cuda_without_a_gpu(capsys):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert main(["perf", *TINY, "--device", "cuda"]) == 2
+    assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_optimizers_use_fused_kernels_on_the_cpu():
+    (spec,) = suite_specs(width=8, members=1, steps=5, every=5)
+    params = [torch.zeros(3, requires_grad=True)]
+    assert make_optimizer(spec.optimizer, params).defaults["fused"]
+    rmsprop = make_optimizer(replace(spec.optimizer, name="rmsprop"), params)
+    assert rmsprop.defaults["foreach"]  # torch has no fused RMSProp
