@@ -60,11 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="run a suite (the default command)")
-    run.add_argument("--suite", default="quick",
+    run.add_argument("--suite",
                      help="built-in suite name (see 'list') or a YAML path (default: quick)")
     run.add_argument("--out", type=Path,
                      help="results folder (default: results/<suite>-<time>); an existing "
                      "folder of the same suite is resumed, skipping finished runs")
+    run.add_argument("--resume", type=Path, metavar="DIR",
+                     help="continue the suite in DIR (its suite.yaml): skip finished runs, "
+                     "continue unfinished ones from their checkpoints")
+    run.add_argument("--executor", choices=("local", "ray"), default="local",
+                     help="where groups train: local processes (default) or a Ray cluster "
+                     "(needs pip install -e \".[ray]\")")
+    run.add_argument("--address",
+                     help="Ray cluster to join: auto or HOST:PORT (default: start a local "
+                     "Ray instance)")
     run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                      help="training device (default: auto = CUDA if available)")
     run.add_argument("--seeds", type=_positive_int, help="override the number of seeds")
@@ -132,15 +141,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from bench.environment import Environment
     from bench.report.build import build_report
     from bench.runner import run_suite
+    from bench.store import ResultsStore
 
-    config = with_overrides(load_suite(args.suite), seeds=args.seeds, budget=args.budget)
-    out = args.out or Path("results") / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if args.resume is not None:
+        if args.suite or args.out or args.seeds or args.budget:
+            raise BenchError("--resume DIR runs the suite saved in DIR/suite.yaml; drop "
+                             "--suite, --out, --seeds and --budget")
+        config, out = ResultsStore(args.resume).load_suite(), args.resume
+    else:
+        config = with_overrides(load_suite(args.suite or "quick"), seeds=args.seeds,
+                                budget=args.budget)
+        out = args.out or Path("results") / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     n_runs = len(config.datasets) * len(config.gans) * len(config.optimizers) * len(
         config.seeds)
     print(f"suite '{config.name}': {n_runs} runs, budget {config.budget} -> {out}")
     start = time.perf_counter()
     env = Environment(args.data_root, args.download, args.fid_weights, args.cache_dir)
-    outcome = run_suite(config, out, args.device, args.workers, not args.no_progress, env)
+    outcome = run_suite(config, out, args.device, args.workers, not args.no_progress, env,
+                        args.executor, args.address)
     print(f"trained {outcome.ran} runs ({outcome.diverged} diverged, {outcome.skipped} "
           f"already done) in {time.perf_counter() - start:.0f} s")
     if outcome.ran + outcome.skipped:
@@ -148,6 +166,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"report: {path}")
     for failure in outcome.failures:
         print(f"error: run group failed: {failure}", file=sys.stderr)
+    if outcome.failures:
+        print(f"'run_bench.py run --resume {out}' retries the failed groups from their "
+              "checkpoints", file=sys.stderr)
     return 1 if outcome.failures else 0
 
 
@@ -225,6 +246,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: finished runs are kept; rerun with the same --out to resume",
-              file=sys.stderr)
+        print("interrupted: finished runs and checkpoints are kept; 'run --resume DIR' "
+              "continues", file=sys.stderr)
         return 130

@@ -1,42 +1,31 @@
 """Runs a suite: plan (validate everything), execute groups, store results, build the report.
 
-Groups of runs that differ only in seed train together (seed batching). On a CPU, groups run
-in worker processes, one per core; on a GPU they run one after another in this process. The
-driver alone writes the results store, as each group finishes, so an interrupted suite keeps
-every finished run and a re-run with the same ``--out`` skips them.
+Groups of runs that differ only in seed train together (seed batching). An executor
+(``bench/executors``: local processes or a Ray cluster) trains them and streams each group's
+results back; the driver alone writes the results store, as each group finishes. The suite
+folder is locked while a driver runs, groups checkpoint as they train, and a rerun on the same
+folder skips finished runs and continues unfinished groups from their checkpoints.
 """
 
-import concurrent.futures as cf
-import multiprocessing as mp
-import os
-import queue
-import traceback
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
+from bench.checkpoint import checkpoint_path, discard_checkpoint, discard_partial_checkpoints
 from bench.config import RunSpec, SuiteConfig, expand
 from bench.diagnostics.critic_experiment import DIAGNOSTICS_DIR, run_critic_diagnostics
 from bench.environment import Environment
 from bench.errors import BenchError
+from bench.executors import GroupTask, make_executor
 from bench.features.fid_inception import load_fid_inception
+from bench.lock import SuiteLock
 from bench.provenance import collect
 from bench.schedule import Counters, CriticSchedule, next_iteration_fits
 from bench.store import ResultsStore
-from bench.trainer import GroupTrainer, RunResult
+from bench.trainer import RunResult
 from bench.workload import critic_norm_for, load_image_split
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when available; asking for CUDA without it is an input error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise BenchError("--device cuda: no CUDA device is available; use --device cpu or auto")
-    return torch.device(name)
 
 
 def check_budgets(specs: list[RunSpec]) -> None:
@@ -76,19 +65,6 @@ def preflight(specs: list[RunSpec], env: Environment) -> None:
         load_fid_inception(env.fid_weights, download=env.download)
 
 
-def _train_group(
-    specs: list[RunSpec], device: str, threads: int, index: int, progress_queue,
-    env: Environment,
-) -> list[RunResult]:
-    """Worker entry point (top level, so it pickles for process pools)."""
-    torch.set_num_threads(threads)
-    report = None
-    if progress_queue is not None:
-        def report(fraction: float) -> None:
-            progress_queue.put((index, fraction))
-    return GroupTrainer(specs, torch.device(device), env).train(report)
-
-
 @dataclass
 class SuiteOutcome:
     root: Path
@@ -125,89 +101,69 @@ def run_suite(
     workers: int | None = None,
     show_progress: bool = True,
     env: Environment | None = None,
+    executor: str = "local",
+    address: str | None = None,
 ) -> SuiteOutcome:
-    """Train every run of ``config`` not already finished in ``out``; returns a summary."""
+    """Train every run of ``config`` not already finished in ``out``; returns a summary.
+
+    ``out`` is locked for the whole call (a second driver gets a BenchError). Finished runs,
+    diverged ones included, are never trained again; unfinished groups continue from their
+    checkpoints. ``executor`` is ``local`` or ``ray`` (at ``address``, else a local instance).
+    """
     env = env or Environment()
     specs = expand(config)
     check_budgets(specs)
-    device = resolve_device(device_name)
+    engine = make_executor(executor, device_name, workers, address)
     preflight(specs, env)
-    store = ResultsStore(out)
-    store.init_suite(config)  # the first write: all input has been validated above
-    finished = store.finished_run_ids()
-    pending = [s for s in specs if s.run_id not in finished]
-    outcome = SuiteOutcome(root=store.root, skipped=len(specs) - len(pending))
-    groups = plan_groups(pending, config.seed_batch)
-    provenance = collect(device)
-    progress = _Progress(groups, show_progress)
-
-    def store_results(results: list[RunResult]) -> None:
-        for result in results:
-            store.write_run(result, provenance)
-            outcome.ran += 1
-            outcome.diverged += result.status == "diverged"
-
-    try:
-        if device.type == "cuda" or (workers or 0) == 1 or len(groups) <= 1:
-            _run_in_process(groups, str(device), progress, store_results, outcome, env)
-        else:
-            _run_in_pool(groups, workers or os.cpu_count() or 1, progress, store_results,
-                         outcome, env)
-    finally:
-        progress.close()
-    if config.diagnostics is not None:  # a separate, cheap experiment; skipped on resume
-        run_critic_diagnostics(store.root / DIAGNOSTICS_DIR, device, config.diagnostics)
+    with SuiteLock(out), engine:
+        store = ResultsStore(out)
+        store.init_suite(config)  # the first write: all input has been validated above
+        store.discard_partial_runs()  # left by a driver killed while writing a run
+        discard_partial_checkpoints(store.root)
+        finished = store.finished_run_ids()
+        # a group with some runs stored (its driver died while writing them) trains again,
+        # from its final checkpoint, and only its missing runs are written
+        groups = [g for g in plan_groups(specs, config.seed_batch)
+                  if any(s.run_id not in finished for s in g)]
+        tasks = [GroupTask(i, tuple(g), checkpoint_path(store.root, g), env)
+                 for i, g in enumerate(groups)]
+        outcome = SuiteOutcome(root=store.root, skipped=len(finished))
+        progress = _Progress(groups, show_progress)
+        driver = _Driver(store, collect(engine.device), finished, progress, outcome)
+        try:
+            engine.run(tasks, driver)
+        finally:
+            progress.close()
+        if config.diagnostics is not None:  # a separate, cheap experiment; skipped on resume
+            run_critic_diagnostics(store.root / DIAGNOSTICS_DIR, engine.device,
+                                   config.diagnostics)
     return outcome
 
 
-def _describe(group: list[RunSpec]) -> str:
-    first = group[0]
-    seeds = ",".join(str(s.seed) for s in group)
-    return f"{first.dataset}/{first.gan}/{first.optimizer_label} seeds {seeds}"
+class _Driver:
+    """Receives the executor's events and writes the results store: its only writer."""
 
+    def __init__(self, store: ResultsStore, provenance: dict, finished: set[str],
+                 progress: _Progress, outcome: SuiteOutcome) -> None:
+        self.store = store
+        self.provenance = provenance
+        self.stored = set(finished)
+        self.bar = progress
+        self.outcome = outcome
 
-def _run_in_process(groups, device, progress, store_results, outcome, env) -> None:
-    threads = torch.get_num_threads()
-    for index, group in enumerate(groups):
-        try:
-            results = _train_group(group, device, threads, index, None, env)
-        except Exception:
-            outcome.failures.append(f"{_describe(group)}:\n{traceback.format_exc()}")
-            continue
-        store_results(results)
-        progress.update(index, 1.0)
+    def finished(self, task: GroupTask, results: list[RunResult]) -> None:
+        for result in results:
+            if result.spec.run_id in self.stored:  # written before an interruption
+                continue
+            self.store.write_run(result, self.provenance)
+            self.stored.add(result.spec.run_id)
+            self.outcome.ran += 1
+            self.outcome.diverged += result.status == "diverged"
+        discard_checkpoint(task.checkpoint)  # only now: every run of the group is stored
+        self.bar.update(task.index, 1.0)
 
+    def failed(self, task: GroupTask, message: str) -> None:
+        self.outcome.failures.append(f"{task.describe()}:\n{message}")
 
-def _run_in_pool(groups, workers, progress, store_results, outcome, env) -> None:
-    workers = min(workers, len(groups))
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    context = mp.get_context("spawn")  # no fork: safe with threads and CUDA
-    with context.Manager() as manager, cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        updates = manager.Queue()
-        futures = {
-            pool.submit(_train_group, group, "cpu", threads, index, updates, env): index
-            for index, group in enumerate(groups)
-        }
-        remaining = set(futures)
-        while remaining:
-            done, remaining = cf.wait(remaining, timeout=0.5, return_when=cf.FIRST_COMPLETED)
-            _drain(updates, progress)
-            for future in done:
-                index = futures[future]
-                try:
-                    results = future.result()
-                except Exception:
-                    outcome.failures.append(f"{_describe(groups[index])}:\n"
-                                            f"{traceback.format_exc()}")
-                    continue
-                store_results(results)
-                progress.update(index, 1.0)
-
-
-def _drain(updates, progress: _Progress) -> None:
-    while True:
-        try:
-            index, fraction = updates.get_nowait()
-        except queue.Empty:
-            return
-        progress.update(index, fraction)
+    def progress(self, index: int, fraction: float) -> None:
+        self.bar.update(index, fraction)

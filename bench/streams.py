@@ -37,6 +37,17 @@ class MemberStreams:
     def members(self) -> int:
         return len(self.generators)
 
+    def get_state(self) -> list[Tensor]:
+        """Each member's generator state (uint8 CPU tensors), for checkpoints."""
+        return [g.get_state() for g in self.generators]
+
+    def set_state(self, states: Sequence[Tensor]) -> None:
+        """Continue every member's stream exactly where ``get_state`` saw it."""
+        if len(states) != len(self.generators):
+            raise ValueError(f"{len(states)} stream states for {len(self.generators)} members")
+        for gen, state in zip(self.generators, states, strict=True):
+            gen.set_state(state)
+
     def randn(self, shape: Sequence[int]) -> Tensor:
         return torch.stack(
             [torch.randn(tuple(shape), generator=g, device=self.device) for g in self.generators]

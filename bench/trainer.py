@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from bench.checkpoint import decode_result, encode_result
 from bench.config import OptimizerSpec, RunSpec
 from bench.diagnostics.adam_cosine import adam_update_cosine
 from bench.environment import Environment
@@ -23,6 +24,9 @@ from gan_zoo.registry import get_gan
 
 ProgressCallback = Callable[[float], None]
 """Receives the group's spent budget fraction, in [0, 1]."""
+
+CheckpointCallback = Callable[[dict], None]
+"""Receives ``GroupTrainer.state_dict()`` after each evaluation checkpoint and at the end."""
 
 _PROGRESS_EVERY = 25  # iterations between progress callbacks (host-only, no sync)
 
@@ -105,6 +109,8 @@ class GroupTrainer:
             self.sums["critic_adam_cosine"] = zeros.clone()
         self.first_bad_step = torch.full((self.k,), -1, dtype=torch.long, device=device)
         self.step_tensor = torch.zeros((), dtype=torch.long, device=device)
+        self._resumed: tuple | None = None
+        """(results, counters, alive, window) loaded by ``resume_from``."""
 
     # --- one iteration --------------------------------------------------------------
 
@@ -147,12 +153,20 @@ class GroupTrainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
 
-    def train(self, progress: ProgressCallback | None = None) -> list[RunResult]:
-        results = [RunResult(spec, group_size=self.k) for spec in self.specs]
-        counters = Counters()
-        alive = np.ones(self.k, dtype=bool)
-        window = {"critic": 0, "generator": 0}
-        self._checkpoint(results, counters, alive, window)
+    def train(
+        self, progress: ProgressCallback | None = None,
+        on_checkpoint: CheckpointCallback | None = None,
+    ) -> list[RunResult]:
+        """Train to the budget; ``on_checkpoint`` gets the state to save (raising from it
+        interrupts training; ``resume_from`` that state continues it)."""
+        if self._resumed is None:
+            results = [RunResult(spec, group_size=self.k) for spec in self.specs]
+            counters = Counters()
+            alive = np.ones(self.k, dtype=bool)
+            window = {"critic": 0, "generator": 0}
+            self._checkpoint(results, counters, alive, window)
+        else:
+            results, counters, alive, window = self._resumed
         iterations = 0
         segment_start = time.perf_counter()
         while alive.any():
@@ -180,6 +194,8 @@ class GroupTrainer:
                 self._sync()
                 counters.train_seconds += time.perf_counter() - segment_start
                 self._checkpoint(results, counters, alive, window)
+                if on_checkpoint is not None:  # saving counts as neither training nor eval
+                    on_checkpoint(self.state_dict(results, counters, alive, window))
                 segment_start = time.perf_counter()
             if progress is not None and iterations % _PROGRESS_EVERY == 0:
                 probe.train_seconds = counters.train_seconds + time.perf_counter() - segment_start
@@ -187,14 +203,63 @@ class GroupTrainer:
                 probe.critic_steps = counters.critic_steps
                 probe.real_samples = counters.real_samples
                 progress(budget_fraction(self.budget, probe))
-        if window["generator"] or not results[0].rows:
+        if window["generator"]:  # steps since the last checkpoint: evaluate the end
             self._sync()
             counters.train_seconds += time.perf_counter() - segment_start
             self._checkpoint(results, counters, alive, window)
+            if on_checkpoint is not None:
+                on_checkpoint(self.state_dict(results, counters, alive, window))
         self._finish(results, counters, alive)
         if progress is not None:
             progress(1.0)
         return results
+
+    # --- saving and resuming (bench/checkpoint.py writes the files) -----------------------
+
+    def state_dict(
+        self, results: list[RunResult], counters: Counters, alive: np.ndarray, window: dict
+    ) -> dict:
+        """Everything the loop needs to continue exactly: networks, optimizers, every member
+        stream (training and evaluation), device accumulators, counters and rows so far.
+        Tensors and plain Python values only, so it loads with ``weights_only=True``."""
+        return {
+            "run_ids": [spec.run_id for spec in self.specs],
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "train_streams": self.streams.get_state(),
+            "eval_streams": self.evaluator.streams.get_state(),
+            "sums": dict(self.sums),
+            "first_bad_step": self.first_bad_step,
+            "step": self.step_tensor,
+            "counters": dict(vars(counters)),
+            "alive": torch.from_numpy(alive.copy()),
+            "window": dict(window),
+            "results": [encode_result(r.status, r.diverged_step, r.rows, r.images)
+                        for r in results],
+        }
+
+    def resume_from(self, state: dict) -> None:
+        """Load a ``state_dict``; ``train`` then continues after its checkpoint, producing
+        what an uninterrupted run would (timings aside)."""
+        run_ids = [spec.run_id for spec in self.specs]
+        if list(state["run_ids"]) != run_ids:
+            raise ValueError(f"state of runs {state['run_ids']}, not {run_ids}")
+        self.generator.load_state_dict(state["generator"])
+        self.critic.load_state_dict(state["critic"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.streams.set_state(state["train_streams"])
+        self.evaluator.streams.set_state(state["eval_streams"])
+        for name, value in state["sums"].items():
+            self.sums[name].copy_(value)
+        self.first_bad_step.copy_(state["first_bad_step"])
+        self.step_tensor.copy_(state["step"])
+        results = [RunResult(spec, group_size=self.k, **decode_result(encoded))
+                   for spec, encoded in zip(self.specs, state["results"], strict=True)]
+        alive = state["alive"].numpy().copy()
+        self._resumed = (results, Counters(**state["counters"]), alive, dict(state["window"]))
 
     def _checkpoint(
         self, results: list[RunResult], counters: Counters, alive: np.ndarray, window: dict

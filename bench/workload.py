@@ -37,6 +37,9 @@ class DataSampler(Protocol):
 
 
 class Evaluator(Protocol):
+    streams: MemberStreams
+    """The evaluation streams (saved in checkpoints, so a resumed run evaluates alike)."""
+
     def evaluate(
         self, generator: nn.Module, critic: nn.Module, alive: np.ndarray
     ) -> tuple[dict[int, dict[str, float]], list[int]]: ...

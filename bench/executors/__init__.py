@@ -1,0 +1,27 @@
+"""Executors: where groups train. ``local`` (this machine) or ``ray`` (a Ray cluster); either
+way the driver alone writes the results store."""
+
+from bench.errors import BenchError
+from bench.executors.local import LocalExecutor
+from bench.executors.ray import RayExecutor
+from bench.executors.task import Executor, GroupTask, TaskEvents, run_task
+
+EXECUTORS = ("local", "ray")
+
+__all__ = ["EXECUTORS", "Executor", "GroupTask", "TaskEvents", "make_executor", "run_task"]
+
+
+def make_executor(
+    name: str = "local", device_name: str = "auto", workers: int | None = None,
+    address: str | None = None,
+) -> Executor:
+    """The executor ``name``; a BenchError for bad combinations or a missing Ray."""
+    if name == "ray":
+        if workers is not None:
+            raise BenchError("--workers applies to the local executor; Ray sizes its own workers")
+        return RayExecutor(device_name, address)
+    if name != "local":
+        raise BenchError(f"unknown executor '{name}'; choose from {', '.join(EXECUTORS)}")
+    if address is not None:
+        raise BenchError("--address needs --executor ray")
+    return LocalExecutor(device_name, workers)

@@ -1,0 +1,89 @@
+"""The Ray executor: each group is a Ray task with its resource request; results stream back
+through a ``ray.wait`` loop to the driver, which alone writes the results store.
+
+Ray is an optional extra. Workers need this package installed (or shipped in a runtime_env)
+and, for checkpoints to survive a lost node, the suite folder on a filesystem they share with
+the driver; without one, a retried group restarts from scratch, with the same results.
+"""
+
+from types import TracebackType
+
+import torch
+
+from bench.errors import BenchError
+from bench.executors.task import Executor, GroupTask, TaskEvents, run_task
+
+INSTALL_HINT = 'pip install -e ".[ray]"'
+GPU_SHARE = {"toy": 0.25, "image": 0.5}
+"""Fraction of a GPU per group: MLP ensembles are tiny (four share a GPU), DCGANs small."""
+RETRIES = 1
+"""Ray reruns a task whose worker or node died this often; it resumes from its checkpoint."""
+
+
+class RayExecutor(Executor):
+    def __init__(self, device_name: str = "auto", address: str | None = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise BenchError(
+                f"--executor ray needs Ray, which is not installed; install it with {INSTALL_HINT}"
+            ) from None
+        self._ray = ray
+        self.device_name = device_name
+        self.address = address
+        self._started = False
+
+    def __enter__(self) -> "RayExecutor":
+        """Connect to ``address`` (``auto``: the local cluster), start a local instance when
+        there is no address and Ray is not running yet, and pick the device from the cluster's
+        resources: ``auto`` means CUDA when the cluster has GPUs, whatever the driver has."""
+        ray = self._ray
+        if not ray.is_initialized():
+            if self.address is None:
+                ray.init(include_dashboard=False)
+            else:
+                try:
+                    ray.init(address=self.address)
+                except ConnectionError as exc:
+                    raise BenchError(f"--address {self.address}: {exc}") from None
+            self._started = True
+        gpus = ray.cluster_resources().get("GPU", 0)
+        if self.device_name == "cuda" and not gpus:
+            self.__exit__(None, None, None)
+            raise BenchError("--device cuda: the Ray cluster has no GPUs; use --device cpu or auto")
+        cuda = self.device_name == "cuda" or (self.device_name == "auto" and gpus > 0)
+        self.device = torch.device("cuda" if cuda else "cpu")
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._started:  # leave a cluster we joined running; stop one we started
+            self._ray.shutdown()
+            self._started = False
+
+    def _resources(self, task: GroupTask) -> dict[str, float]:
+        if self.device.type == "cuda":
+            return {"num_cpus": 1, "num_gpus": GPU_SHARE[task.specs[0].domain]}
+        return {"num_cpus": 1}
+
+    def run(self, tasks: list[GroupTask], events: TaskEvents) -> None:
+        ray = self._ray
+        remote = ray.remote(run_task)
+        refs = {
+            remote.options(**self._resources(task), max_retries=RETRIES)
+            .remote(task, str(self.device), 1): task
+            for task in tasks
+        }
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                task = refs[ref]
+                try:
+                    results = ray.get(ref)
+                except ray.exceptions.RayError as exc:  # the task raised, or its worker died
+                    events.failed(task, str(exc))
+                    continue
+                events.finished(task, results)

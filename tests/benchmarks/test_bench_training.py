@@ -1,0 +1,56 @@
+"""Throughput of what a suite spends its time on: one training iteration of each GAN on the
+toy MLP (the ``ci`` suite's sizes: one seed batch of its 8 members), toy data sampling, and
+one iteration of a small DCGAN.
+
+``extra_info`` holds the work per call and, when timed, generator steps, critic steps or
+samples per second.
+"""
+
+import pytest
+import torch
+
+from bench.config import expand, load_suite
+from bench.data.toy import get_toy_dataset
+from bench.streams import MemberStreams
+from bench.trainer import GroupTrainer
+from tests.benchmarks.conftest import bench_device, record_rates, synchronised
+
+CI_SUITE = load_suite("ci")
+
+
+def _group(gan: str) -> list:
+    """The ci suite's first seed batch of ``gan`` with Adam on ring8."""
+    specs = [s for s in expand(CI_SUITE) if s.gan == gan and s.optimizer_label == "adam"]
+    return specs[: CI_SUITE.seed_batch]
+
+
+@pytest.mark.benchmark(group="toy-iteration")
+@pytest.mark.parametrize("gan", CI_SUITE.gans)
+def test_toy_training_iteration(benchmark, gan):
+    device = bench_device()
+    group = _group(gan)
+    trainer = GroupTrainer(group, device)
+    n_critic = trainer.schedule.critic_steps_before(0)
+
+    def iteration() -> None:
+        for _ in range(n_critic):
+            trainer.critic_step()
+        trainer.generator_step()
+
+    benchmark(synchronised(iteration, device))
+    assert torch.isfinite(trainer.sums["generator_loss"]).all()
+    record_rates(benchmark, device, members=len(group), generator_steps=1,
+                 critic_steps=n_critic, samples=n_critic * group[0].batch_size * len(group))
+
+
+@pytest.mark.benchmark(group="toy-sampling")
+@pytest.mark.parametrize("dataset", ["ring8", "grid25", "swissroll"])
+def test_toy_sampling(benchmark, dataset):
+    device = bench_device()
+    data = get_toy_dataset(dataset)
+    streams = MemberStreams(range(CI_SUITE.seed_batch), device)
+    n = CI_SUITE.batch_size
+
+    samples = benchmark(synchronised(lambda: data.sample(streams, n), device))
+    assert samples.shape == (streams.members, n, 2)
+    record_rates(benchmark, device, samples=streams.members * n)
