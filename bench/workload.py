@@ -20,7 +20,6 @@ from bench.data.toy import get_toy_dataset
 from bench.environment import Environment
 from bench.errors import BenchError
 from bench.evaluate import ToyEvaluator
-from bench.evaluate_images import ImageEvaluator
 from bench.streams import MemberStreams
 from gan_zoo.architectures.dcgan import build_image_models
 from gan_zoo.architectures.mlp import build_toy_models
@@ -140,6 +139,9 @@ def load_image_split(name: str, train: bool, env: Environment, device) -> ImageD
 
 
 def image_workload(specs: list[RunSpec], device: torch.device, env: Environment) -> Workload:
+    # imported here: torchvision's models cost every toy-only worker seconds at start-up
+    from bench.evaluate_images import ImageEvaluator
+
     (spec,) = specs  # DCGANs are not seed-batched
     train = load_image_split(spec.dataset, True, env, device)
     test = load_image_split(spec.dataset, False, env, device)

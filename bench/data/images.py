@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.datasets import load_digits
 from torch import Tensor
 
 from bench.errors import BenchError
@@ -86,6 +85,8 @@ Reader = Callable[[Path, bool, bool], tuple[Tensor, Tensor]]
 
 
 def _read_digits(root: Path, train: bool, download: bool) -> tuple[Tensor, Tensor]:
+    from sklearn.datasets import load_digits  # here: sklearn costs toy-only workers seconds
+
     bunch = load_digits()
     # pixel values are 0..16; resize first, then quantise to 8 bits like the other datasets
     small = torch.from_numpy(bunch.images).float().unsqueeze(1) * (255.0 / 16.0)

@@ -75,7 +75,8 @@ def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Path | None:
     long["metric"] = long["metric"].str.removeprefix("final_").map(lambda m: LABELS.get(m, m))
     grid = sns.catplot(
         data=long, x="gan", y="value", hue="optimizer", row="metric", col="dataset",
-        kind="point", errorbar=("ci", 95), order=_hue_order(long), dodge=0.3,
+        kind="point", errorbar=("ci", 95), order=_hue_order(long),
+        dodge=0.3 if long["optimizer"].nunique() > 1 else False,  # seaborn fails on one hue
         sharey=False, height=2.8, aspect=1.3, linestyle="none", capsize=0.15,
     )
     grid.set_titles("{row_name} | {col_name}")
