@@ -8,6 +8,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
+from bench.errors import BenchError
+
 CACHE_ENV = "GANBENCH_CACHE_DIR"
 DEFAULT_CACHE_DIR = Path("~/.cache/ganbench")
 
@@ -28,3 +32,12 @@ class Environment:
     def resolved_cache_dir(self) -> Path:
         root = self.cache_dir or os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR
         return Path(root).expanduser()
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when available; asking for CUDA without it is an input error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise BenchError("--device cuda: no CUDA device is available; use --device cpu or auto")
+    return torch.device(name)

@@ -19,20 +19,11 @@ from functools import partial
 
 import torch
 
-from bench.errors import BenchError
+from bench.environment import resolve_device
 from bench.executors.task import Executor, GroupTask, TaskEvents, run_task
 
 _updates = None
 """The pool's progress queue, set in each worker process by ``_init_worker``."""
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when available; asking for CUDA without it is an input error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise BenchError("--device cuda: no CUDA device is available; use --device cpu or auto")
-    return torch.device(name)
 
 
 class LocalExecutor(Executor):

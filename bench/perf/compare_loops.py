@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from bench.config import RunSpec, expand, parse_suite
+from bench.environment import resolve_device
 from bench.errors import BenchError
 from bench.evaluate_images import CHUNK
 from bench.metrics.feature_stats import FeatureStats
@@ -89,15 +90,6 @@ class LoopTiming:
     def samples_per_s(self) -> float:
         """Real samples the critic consumes per second, aggregate over members."""
         return self.gen_steps_per_s * REFERENCE.critic_iters * REFERENCE.batch_size
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` is CUDA when available; ``cuda`` without a GPU is an input error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise BenchError("--device cuda: no CUDA device is available; use --device cpu or auto")
-    return torch.device(name)
 
 
 def _sync(device: torch.device) -> None:
