@@ -17,6 +17,7 @@ METRICS = {
     "fid / fid_n / kid / kid_std": "images: pytorch-fid FID on fid_n samples vs the train "
     "split, KID (cubic kernel, subsets)",
     "critic_gap": "E[D(real)] - E[D(fake)] on held-out samples",
+    "critic_adam_cosine": "Adam runs: mean cos(-Adam step, gradient) of the critic (WGAN Sec. 3)",
     "divergence_estimate": "critic's W1 estimate (WGANs) or JS estimate (GAN), held out",
     "critic_loss / generator_loss / penalty": "training losses, mean since last checkpoint",
     "gen_steps_per_s / critic_steps_per_s / samples_per_s": "training throughput",
