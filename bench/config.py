@@ -100,8 +100,10 @@ class EvalSpec:
     min_share: float = 0.1
     """A mode is well captured with at least this share of its uniform count."""
     fid_samples: int = 0
-    """Generated images for FID/KID against the training split (0: no FID). FID needs the
-    pytorch-fid Inception weights (--fid-weights); 10,000 is the usual protocol."""
+    """Generated images for FID/KID (0: no FID). FID needs the pytorch-fid Inception weights
+    (--fid-weights); 10,000 is the usual protocol."""
+    fid_reference: str = "train"
+    """The real split FID/KID and fd_digits compare with: train (the usual choice) or test."""
 
 
 @dataclass(frozen=True)
@@ -515,7 +517,8 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
             ImageModelSpec, raw.get("image_model"), "image_model",
             {"arch": tuple(IMAGE_ARCHS), "critic_norm": ("auto", *CRITIC_NORMS)},
         ),
-        eval=_dataclass_from(EvalSpec, raw.get("eval"), "eval"),
+        eval=_dataclass_from(EvalSpec, raw.get("eval"), "eval",
+                             {"fid_reference": ("train", "test")}),
         recipes=_parse_recipes(raw.get("recipes"), gans),
         seed_batch=_number(raw.get("seed_batch", 8), "seed_batch", integer=True),
         gates=_parse_gates(raw.get("gates")),

@@ -1,10 +1,12 @@
 """Checkpoint evaluation of image runs.
 
 - digits-family datasets (``digits``, ``stacked-digits``): ``fd_digits``, the Frechet distance
-  in the feature space of a small CNN trained on the digits training split, and mode counting
+  in the feature space of a small CNN trained on the digits training split (against
+  ``eval.fid_reference``, the training split by default), and mode counting
   by classifying every channel (10 modes for digits, 1000 for stacked digits; PacGAN protocol);
 - any dataset with ``eval.fid_samples > 0``: ``fid`` (pytorch-fid's Inception features,
-  against the training split's statistics, cached) and ``kid`` beside it;
+  against the ``eval.fid_reference`` split's statistics, cached; the split is in every run's
+  config.json and ``fid_n`` beside every value) and ``kid`` beside it;
 - every dataset: the critic's estimate on held-out test-split images never used in training,
   and a grid of generated samples.
 
@@ -69,7 +71,8 @@ class ImageEvaluator:
         latent_dim: int,
         env: Environment,
     ) -> None:
-        self.train, self.test, self.spec = train, test, spec
+        self.test, self.spec = test, spec
+        self.reference = train if spec.fid_reference == "train" else test
         self.device, self.loss, self.latent_dim = device, loss, latent_dim
         self.streams = MemberStreams(seeds, device, purpose="eval")
         self.cache_dir = env.resolved_cache_dir() / "reference-stats"
@@ -91,11 +94,12 @@ class ImageEvaluator:
     # --- references (cached on disk) ---------------------------------------------------
 
     def _digits_reference(self) -> FrechetReference:
-        key = {"metric": "fd_digits", "dataset": self.train.name, "split": "train",
-               "n": len(self.train), "classifier": self.classifier.settings.key()}
+        ref = self.reference
+        key = {"metric": "fd_digits", "dataset": ref.name, "split": self.spec.fid_reference,
+               "n": len(ref), "classifier": self.classifier.settings.key()}
 
         def compute():
-            return mean_cov(self.classifier.features(self.train.images))
+            return mean_cov(self.classifier.features(ref.images))
 
         mu, sigma = load_or_compute(self.cache_dir, key, compute)
         return FrechetReference(mu, sigma, device=self.device)
@@ -106,21 +110,22 @@ class ImageEvaluator:
             return torch.cat([self.inception(chunk) for chunk in images.split(CHUNK)])
 
     def _inception_reference(self) -> tuple[FrechetReference, Tensor]:
-        key = {"metric": "fid", "dataset": self.train.name, "split": "train",
-               "n": len(self.train), **self.fid_key}
+        ref = self.reference
+        key = {"metric": "fid", "dataset": ref.name, "split": self.spec.fid_reference,
+               "n": len(ref), **self.fid_key}
 
         def compute():
             stats = FeatureStats(device=self.device)
             with torch.inference_mode():
-                for chunk in self.train.images.split(CHUNK):
+                for chunk in ref.images.split(CHUNK):
                     stats.update(self._inception_features(chunk))
             return stats.mean(), stats.covariance()
 
         mu, sigma = load_or_compute(self.cache_dir, key, compute)
         gen = torch.Generator().manual_seed(0)
-        idx = torch.randperm(len(self.train), generator=gen)[:KID_REAL_SAMPLES]
+        idx = torch.randperm(len(ref), generator=gen)[:KID_REAL_SAMPLES]
         with torch.inference_mode():
-            kid_real = self._inception_features(self.train.images[idx.to(self.device)])
+            kid_real = self._inception_features(ref.images[idx.to(self.device)])
         return FrechetReference(mu, sigma, device=self.device), kid_real
 
     # --- evaluation ----------------------------------------------------------------------
