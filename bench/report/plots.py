@@ -86,27 +86,36 @@ def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Path | None:
     return _save(grid.figure, path)
 
 
+def _cell_panels(summary: pd.DataFrame, dataset: str, size: tuple[float, float]):
+    """A figure with a panel per optimizer (rows) x GAN (columns) of ``dataset``, and per panel
+    (axes, gan, optimizer, run id of its lowest seed or None where the cell has no run)."""
+    cells = summary[summary["dataset"] == dataset].sort_values("seed")
+    cells = cells.groupby(["optimizer", "gan"], sort=True).head(1)
+    optimizers, gans = sorted(cells["optimizer"].unique()), _hue_order(cells)
+    fig, axes = plt.subplots(
+        len(optimizers), len(gans), figsize=(size[0] * len(gans), size[1] * len(optimizers)),
+        squeeze=False,
+    )
+    panels = []
+    for i, optimizer in enumerate(optimizers):
+        for j, gan in enumerate(gans):
+            match = cells[(cells["optimizer"] == optimizer) & (cells["gan"] == gan)]
+            run_id = match["run_id"].iloc[0] if len(match) else None
+            panels.append((axes[i][j], gan, optimizer, run_id))
+    return fig, axes, panels
+
+
 def samples_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path: Path):
     """Real (grey) vs generated (orange) samples over the critic's contour, lowest seed of
     each GAN x optimizer."""
-    cells = summary[summary["dataset"] == dataset].sort_values("seed")
-    cells = cells.groupby(["optimizer", "gan"], sort=True).head(1)
-    optimizers = sorted(cells["optimizer"].unique())
-    gans = _hue_order(cells)
-    fig, axes = plt.subplots(
-        len(optimizers), len(gans), figsize=(3.4 * len(gans), 3.3 * len(optimizers)),
-        squeeze=False,
-    )
-    for (i, optimizer), (j, gan) in ((a, b) for a in enumerate(optimizers)
-                                     for b in enumerate(gans)):
-        ax = axes[i][j]
+    fig, axes, panels = _cell_panels(summary, dataset, (3.4, 3.3))
+    for ax, gan, optimizer, run_id in panels:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"{gan} / {optimizer}", fontsize=10)
-        match = cells[(cells["optimizer"] == optimizer) & (cells["gan"] == gan)]
-        data = store.load_samples(match["run_id"].iloc[0]) if len(match) else None
+        data = store.load_samples(run_id) if run_id else None
         if data is None:
-            ax.text(0.5, 0.5, "diverged" if len(match) else "no run", ha="center",
+            ax.text(0.5, 0.5, "diverged" if run_id else "no run", ha="center",
                     va="center", transform=ax.transAxes, color="crimson")
             continue
         critic = data["critic"]
@@ -124,20 +133,10 @@ def samples_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path:
 
 def image_grids_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path: Path):
     """The last checkpoint's sample grid of the lowest seed of each GAN x optimizer."""
-    cells = summary[summary["dataset"] == dataset].sort_values("seed")
-    cells = cells.groupby(["optimizer", "gan"], sort=True).head(1)
-    optimizers, gans = sorted(cells["optimizer"].unique()), _hue_order(cells)
-    fig, axes = plt.subplots(
-        len(optimizers), len(gans), figsize=(3.2 * len(gans), 3.4 * len(optimizers)),
-        squeeze=False,
-    )
-    for (i, optimizer), (j, gan) in ((a, b) for a in enumerate(optimizers)
-                                     for b in enumerate(gans)):
-        ax = axes[i][j]
+    fig, _, panels = _cell_panels(summary, dataset, (3.2, 3.4))
+    for ax, gan, optimizer, run_id in panels:
         ax.set_axis_off()
-        match = cells[(cells["optimizer"] == optimizer) & (cells["gan"] == gan)]
-        grids = sorted((store.runs_dir / match["run_id"].iloc[0] / "images").glob("*.png")) \
-            if len(match) else []
+        grids = sorted((store.runs_dir / run_id / "images").glob("*.png")) if run_id else []
         if not grids:
             ax.text(0.5, 0.5, "no images", ha="center", va="center", transform=ax.transAxes)
             continue
