@@ -89,25 +89,35 @@ class ToyEvaluator:
         """Final samples and the critic's values on a grid covering real and fake data."""
         fake = self._generate(generator, SNAPSHOT_SAMPLES)
         real = self.dataset.sample(self.streams, SNAPSHOT_SAMPLES)
-        out = []
+        axes, grids = [], []
         for member in range(fake.shape[0]):
             both = torch.cat([real[member], fake[member]])
             both = both[torch.isfinite(both).all(-1)]
-            lo = torch.quantile(both, 0.005, dim=0).cpu() - 0.3
-            hi = torch.quantile(both, 0.995, dim=0).cpu() + 0.3
-            xs = torch.linspace(float(lo[0]), float(hi[0]), GRID_POINTS)
-            ys = torch.linspace(float(lo[1]), float(hi[1]), GRID_POINTS)
-            gx, gy = torch.meshgrid(xs, ys, indexing="xy")
-            grid = torch.stack([gx.flatten(), gy.flatten()], -1).to(self.device)
-            # evaluate the whole ensemble on the grid, keep this member's values
-            values = critic(grid.expand(fake.shape[0], -1, -1))[member]
-            out.append(
-                {
-                    "fake": fake[member].cpu().numpy(),
-                    "real": real[member].cpu().numpy(),
-                    "grid_x": xs.numpy(),
-                    "grid_y": ys.numpy(),
-                    "critic": values.reshape(GRID_POINTS, GRID_POINTS).cpu().numpy(),
-                }
-            )
-        return out
+            lo = torch.quantile(both, 0.005, dim=0) - 0.3
+            hi = torch.quantile(both, 0.995, dim=0) + 0.3
+            xs, ys, grid = square_grid(lo, hi, GRID_POINTS)
+            axes.append((xs, ys))
+            grids.append(grid)
+        # one ensemble pass: member k scores its own grid
+        values = critic(torch.stack(grids).to(self.device)).cpu()
+        return [
+            {
+                "fake": fake[member].cpu().numpy(),
+                "real": real[member].cpu().numpy(),
+                "grid_x": xs.numpy(),
+                "grid_y": ys.numpy(),
+                "critic": values[member].reshape(GRID_POINTS, GRID_POINTS).numpy(),
+            }
+            for member, (xs, ys) in enumerate(axes)
+        ]
+
+
+def square_grid(lo: torch.Tensor, hi: torch.Tensor, points: int):
+    """Axes (xs, ys) of a ``points`` x ``points`` grid spanning [lo, hi] (2-vectors) and its
+    points [points^2, 2] in row-major (y, x) order, so values ``reshape(points, points)``
+    line up with ``contourf(xs, ys, values)``. Axes and points are on the CPU."""
+    lo, hi = lo.cpu(), hi.cpu()
+    xs = torch.linspace(float(lo[0]), float(hi[0]), points)
+    ys = torch.linspace(float(lo[1]), float(hi[1]), points)
+    gx, gy = torch.meshgrid(xs, ys, indexing="xy")
+    return xs, ys, torch.stack([gx.flatten(), gy.flatten()], -1)

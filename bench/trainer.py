@@ -7,7 +7,7 @@ only at evaluation checkpoints, so the hot loop never waits for the device.
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -169,16 +169,13 @@ class GroupTrainer:
             results, counters, alive, window = self._resumed
         iterations = 0
         segment_start = time.perf_counter()
+        def spent() -> Counters:  # the counters with the running segment's time included
+            return replace(counters, train_seconds=counters.train_seconds
+                           + time.perf_counter() - segment_start)
+
         while alive.any():
             n_critic = self.schedule.critic_steps_before(counters.generator_steps)
-            elapsed = time.perf_counter() - segment_start
-            probe = Counters(
-                counters.generator_steps,
-                counters.critic_steps,
-                counters.real_samples,
-                counters.train_seconds + elapsed,
-            )
-            if not next_iteration_fits(self.budget, probe, n_critic, self.batch):
+            if not next_iteration_fits(self.budget, spent(), n_critic, self.batch):
                 break
             for _ in range(n_critic):
                 self.critic_step()
@@ -198,11 +195,7 @@ class GroupTrainer:
                     on_checkpoint(self.state_dict(results, counters, alive, window))
                 segment_start = time.perf_counter()
             if progress is not None and iterations % _PROGRESS_EVERY == 0:
-                probe.train_seconds = counters.train_seconds + time.perf_counter() - segment_start
-                probe.generator_steps = counters.generator_steps
-                probe.critic_steps = counters.critic_steps
-                probe.real_samples = counters.real_samples
-                progress(budget_fraction(self.budget, probe))
+                progress(budget_fraction(self.budget, spent()))
         if window["generator"]:  # steps since the last checkpoint: evaluate the end
             self._sync()
             counters.train_seconds += time.perf_counter() - segment_start
@@ -320,7 +313,7 @@ class GroupTrainer:
     def _finish(self, results: list[RunResult], counters: Counters, alive: np.ndarray) -> None:
         snapshots = self.evaluator.snapshot(self.generator, self.critic)
         for member, result in enumerate(results):
-            result.counters = Counters(**vars(counters))
+            result.counters = replace(counters)
             if alive[member]:
                 result.samples = snapshots[member]
             result.state = self.member_state(member)

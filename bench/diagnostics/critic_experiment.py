@@ -27,6 +27,7 @@ from torch import Tensor
 from bench.atomic import atomic_write, write_text_atomic
 from bench.config import DiagnosticsSpec, OptimizerSpec
 from bench.data.toy import ToyDataset, get_toy_dataset
+from bench.evaluate import square_grid
 from bench.streams import MemberStreams
 from bench.trainer import make_optimizer
 from gan_zoo.architectures.mlp import EnsembleCritic
@@ -124,11 +125,8 @@ def gradient_norm_rows(spec: DiagnosticsSpec, device: torch.device) -> pd.DataFr
 
 @torch.no_grad()
 def _surface(critic: EnsembleCritic, real: Tensor) -> dict[str, np.ndarray]:
-    lo, hi = real.min(0).values - 1.0, real.max(0).values + 1.0
-    xs = torch.linspace(float(lo[0]), float(hi[0]), GRID_POINTS)
-    ys = torch.linspace(float(lo[1]), float(hi[1]), GRID_POINTS)
-    gx, gy = torch.meshgrid(xs, ys, indexing="xy")
-    grid = torch.stack([gx.flatten(), gy.flatten()], -1).to(real.device)
+    xs, ys, grid = square_grid(real.min(0).values - 1.0, real.max(0).values + 1.0, GRID_POINTS)
+    grid = grid.to(real.device)
     values = critic(grid.expand(critic.members, -1, -1))[0]  # the first seed's critic
     return {"x": xs.numpy(), "y": ys.numpy(), "values":
             values.reshape(GRID_POINTS, GRID_POINTS).cpu().numpy()}
