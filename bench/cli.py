@@ -51,6 +51,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _add_acceleration_arguments(parser: argparse.ArgumentParser) -> None:
+    modes = ("auto", "on", "off")
+    parser.add_argument("--compile", choices=modes, default="auto",
+                        help="torch.compile the training networks (default: auto = on CUDA "
+                        "only; a critic under a gradient penalty is never compiled)")
+    parser.add_argument("--cuda-graphs", choices=modes, default="auto",
+                        help="capture each training iteration as a CUDA graph (default: auto "
+                        "= the toy MLPs on CUDA); falls back to eager if capture fails")
+    parser.add_argument("--channels-last", choices=modes, default="auto",
+                        help="channels_last memory format for the DCGANs (default: auto = on)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run_bench.py",
@@ -95,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", type=Path,
                      help="reference statistics / classifier cache (default: "
                      "$GANBENCH_CACHE_DIR or ~/.cache/ganbench)")
+
+    _add_acceleration_arguments(run)
 
     report = sub.add_parser("report", help="rebuild tables, plots and report.md from results")
     report.add_argument("results", type=Path, help="a folder written by 'run'")
@@ -157,7 +171,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config.seeds)
     print(f"suite '{config.name}': {n_runs} runs, budget {config.budget} -> {out}")
     start = time.perf_counter()
-    env = Environment(args.data_root, args.download, args.fid_weights, args.cache_dir)
+    env = Environment(args.data_root, args.download, args.fid_weights, args.cache_dir,
+                      compile=args.compile, cuda_graphs=args.cuda_graphs,
+                      channels_last=args.channels_last)
     outcome = run_suite(config, out, args.device, args.workers, not args.no_progress, env,
                         args.executor, args.address)
     print(f"trained {outcome.ran} runs ({outcome.diverged} diverged, {outcome.skipped} "

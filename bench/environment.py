@@ -29,6 +29,13 @@ class Environment:
     """Reference statistics and classifier cache (else $GANBENCH_CACHE_DIR or
     ~/.cache/ganbench)."""
 
+    compile: str = "auto"
+    """torch.compile of the training networks: auto, on or off (--compile)."""
+    cuda_graphs: str = "auto"
+    """Whole-iteration CUDA graph capture: auto, on or off (--cuda-graphs)."""
+    channels_last: str = "auto"
+    """channels_last memory format for convolutional networks: auto, on or off."""
+
     def resolved_cache_dir(self) -> Path:
         root = self.cache_dir or os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR
         return Path(root).expanduser()

@@ -113,6 +113,9 @@ def run_suite(
     env = env or Environment()
     specs = expand(config)
     check_budgets(specs)
+    if env.cuda_graphs == "on" and device_name != "cuda":
+        raise BenchError("--cuda-graphs on captures CUDA graphs, so it needs --device cuda; "
+                         "use --cuda-graphs auto to capture whenever the suite trains on CUDA")
     engine = make_executor(executor, device_name, workers, address)
     preflight(specs, env)
     with SuiteLock(out), engine:

@@ -89,7 +89,8 @@ class ResultsStore:
         try:
             (tmp / "config.json").write_text(json.dumps(result.spec.to_dict(), indent=2))
             run_provenance = {**provenance, "seed": result.spec.seed,
-                              "group_size": result.group_size}
+                              "group_size": result.group_size,
+                              "acceleration": result.acceleration}
             (tmp / "provenance.json").write_text(json.dumps(run_provenance, indent=2))
             rows = pd.DataFrame(result.rows, columns=["step", "metric", "value"])
             rows.to_csv(tmp / "metrics.csv", index=False)

@@ -13,8 +13,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from bench.accel.iterations import IterationRunner
+from bench.accel.policy import compile_network, plan_acceleration
+from bench.accel.state import TrainingState
 from bench.checkpoint import decode_result, encode_result
 from bench.config import OptimizerSpec, RunSpec
+from bench.data import DATASET_DOMAINS
 from bench.diagnostics.adam_cosine import adam_update_cosine
 from bench.environment import Environment
 from bench.schedule import Counters, CriticSchedule, budget_fraction, next_iteration_fits
@@ -50,24 +54,27 @@ class RunResult:
     images: dict[int, np.ndarray] = field(default_factory=dict)
     """Generator step -> uint8 grid of generated images (image datasets only)."""
     group_size: int = 1
+    acceleration: dict = field(default_factory=dict)
+    """The speed-ups its group trained with (``AccelPlan.to_dict``)."""
 
 
-def make_optimizer(spec: OptimizerSpec, params: list[Tensor]) -> torch.optim.Optimizer:
-    """A torch optimizer updating all tensors in a few kernels: fused where that adds no host
-    synchronisation, foreach otherwise (torch has no fused RMSProp).
+def make_optimizer(
+    spec: OptimizerSpec, params: list[Tensor], capturable: bool = False
+) -> torch.optim.Optimizer:
+    """A torch optimizer updating all tensors in a few kernels: fused where torch has a fused
+    kernel for the device, foreach otherwise (torch has no fused RMSProp).
 
     On the CPU a fused Adam step is 3-7x faster than a foreach one for the toy MLPs (see
-    docs/PERFORMANCE.md). On CUDA, fused Adam keeps its step counter on the device, and
-    ``adam_update_cosine`` reads that counter on the host after every critic step, so Adam
-    stays foreach there until the diagnostic reads it on the device.
+    docs/PERFORMANCE.md). ``capturable`` keeps the step counters on the device so a CUDA graph
+    can capture ``step()``.
     """
-    device = params[0].device.type
+    fused = params[0].device.type in ("cpu", "cuda")
+    kernels = {"fused": True} if fused else {"foreach": True}
     if spec.name == "adam":
-        kernels = {"fused": True} if device == "cpu" else {"foreach": True}
-        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, **kernels)
+        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, capturable=capturable,
+                                **kernels)
     if spec.name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=spec.lr, foreach=True)
-    kernels = {"fused": True} if device in ("cpu", "cuda") else {"foreach": True}
+        return torch.optim.RMSprop(params, lr=spec.lr, foreach=True, capturable=capturable)
     return torch.optim.SGD(params, lr=spec.lr, **kernels)
 
 
@@ -92,15 +99,28 @@ class GroupTrainer:
         self.budget = first.budget
         self.every = first.eval.every
 
+        env = env or Environment()
+        self.accel = plan_acceleration(
+            env.compile, env.cuda_graphs, env.channels_last, device,
+            double_backward=self.constraint.double_backward,
+            convolutional=DATASET_DOMAINS[first.dataset] == "image",
+        )
         self.streams = MemberStreams(seeds, device, purpose="train")
-        workload = build_workload(specs, device, env)
+        workload = build_workload(specs, device, env, channels_last=self.accel.channels_last)
         self.member_state = workload.member_state
         self.dataset = workload.data
         self.generator, self.critic = workload.generator, workload.critic
         self.latent = workload.latent_dim
         self.evaluator = workload.evaluator
-        self.opt_g = make_optimizer(first.optimizer, list(self.generator.parameters()))
-        self.opt_d = make_optimizer(first.optimizer, list(self.critic.parameters()))
+        capturable = self.accel.cuda_graphs
+        self.opt_g = make_optimizer(first.optimizer, list(self.generator.parameters()),
+                                    capturable)
+        self.opt_d = make_optimizer(first.optimizer, list(self.critic.parameters()), capturable)
+        # what the hot loop calls: the networks, or their torch.compile'd versions
+        self.train_generator = (compile_network(self.generator)
+                                if "generator" in self.accel.compile else self.generator)
+        self.train_critic = (compile_network(self.critic)
+                             if "critic" in self.accel.compile else self.critic)
 
         zeros = torch.zeros(self.k, device=device)
         self.sums = {"critic_loss": zeros.clone(), "generator_loss": zeros.clone(),
@@ -111,19 +131,25 @@ class GroupTrainer:
         self.step_tensor = torch.zeros((), dtype=torch.long, device=device)
         self._resumed: tuple | None = None
         """(results, counters, alive, window) loaded by ``resume_from``."""
+        state = TrainingState([self.generator, self.critic], [self.opt_g, self.opt_d],
+                              [*self.sums.values(), self.first_bad_step, self.step_tensor],
+                              self.streams)
+        self.run_iteration = IterationRunner(self.iteration, state, self.accel,
+                                             self._uncompile, self.streams.generators)
 
     # --- one iteration --------------------------------------------------------------
 
     def _note_nonfinite(self, loss: Tensor) -> None:
         newly_bad = ~torch.isfinite(loss) & (self.first_bad_step < 0)
-        self.first_bad_step = torch.where(newly_bad, self.step_tensor, self.first_bad_step)
+        # in place: a captured CUDA graph keeps writing to this tensor's address
+        self.first_bad_step.copy_(torch.where(newly_bad, self.step_tensor, self.first_bad_step))
 
     def critic_step(self) -> None:
         real = self.dataset.sample(self.streams, self.batch)
         with torch.no_grad():
-            fake = self.generator(self.streams.randn((self.batch, self.latent)))
-        loss = self.loss.critic(self.critic(real), self.critic(fake))
-        penalty = self.constraint.penalty(self.critic, real, fake, self.streams.rand)
+            fake = self.train_generator(self.streams.randn((self.batch, self.latent)))
+        loss = self.loss.critic(self.train_critic(real), self.train_critic(fake))
+        penalty = self.constraint.penalty(self.train_critic, real, fake, self.streams.rand)
         total = loss if penalty is None else loss + penalty
         self.opt_d.zero_grad(set_to_none=True)
         total.sum().backward()  # members share no parameters: each gets its own gradient
@@ -138,14 +164,24 @@ class GroupTrainer:
 
     def generator_step(self) -> None:
         self.critic.requires_grad_(False)  # no critic gradients needed here
-        fake = self.generator(self.streams.randn((self.batch, self.latent)))
-        loss = self.loss.generator(self.critic(fake))
+        fake = self.train_generator(self.streams.randn((self.batch, self.latent)))
+        loss = self.loss.generator(self.train_critic(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss.sum().backward()
         self.opt_g.step()
         self.critic.requires_grad_(True)
         self.sums["generator_loss"] += loss.detach()
         self._note_nonfinite(loss.detach())
+
+    def iteration(self, n_critic: int) -> None:
+        """``n_critic`` critic steps, then one generator step (eager; see ``run_iteration``)."""
+        for _ in range(n_critic):
+            self.critic_step()
+        self.generator_step()
+        self.step_tensor += 1
+
+    def _uncompile(self) -> None:
+        self.train_generator, self.train_critic = self.generator, self.critic
 
     # --- the loop ---------------------------------------------------------------------
 
@@ -177,10 +213,7 @@ class GroupTrainer:
             n_critic = self.schedule.critic_steps_before(counters.generator_steps)
             if not next_iteration_fits(self.budget, spent(), n_critic, self.batch):
                 break
-            for _ in range(n_critic):
-                self.critic_step()
-            self.generator_step()
-            self.step_tensor += 1
+            self.run_iteration(n_critic)
             counters.generator_steps += 1
             counters.critic_steps += n_critic
             counters.real_samples += n_critic * self.batch
@@ -314,6 +347,7 @@ class GroupTrainer:
         snapshots = self.evaluator.snapshot(self.generator, self.critic)
         for member, result in enumerate(results):
             result.counters = replace(counters)
+            result.acceleration = self.accel.to_dict()
             if alive[member]:
                 result.samples = snapshots[member]
             result.state = self.member_state(member)

@@ -107,14 +107,21 @@ class ImageSampler:
 
 
 class SingleMember(nn.Module):
-    """Runs a plain [B, ...] network on the trainer's [K=1, B, ...] layout."""
+    """Runs a plain [B, ...] network on the trainer's [K=1, B, ...] layout, feeding image
+    inputs in the network's memory format."""
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(
+        self, net: nn.Module, memory_format: torch.memory_format = torch.contiguous_format
+    ) -> None:
         super().__init__()
         self.net = net
+        self.memory_format = memory_format
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x.squeeze(0)).unsqueeze(0)
+        x = x.squeeze(0)
+        if x.dim() == 4:
+            x = x.contiguous(memory_format=self.memory_format)
+        return self.net(x).unsqueeze(0)
 
 
 def critic_norm_for(spec: RunSpec) -> str:
@@ -138,7 +145,9 @@ def load_image_split(name: str, train: bool, env: Environment, device) -> ImageD
     )
 
 
-def image_workload(specs: list[RunSpec], device: torch.device, env: Environment) -> Workload:
+def image_workload(
+    specs: list[RunSpec], device: torch.device, env: Environment, channels_last: bool
+) -> Workload:
     # imported here: torchvision's models cost every toy-only worker seconds at start-up
     from bench.evaluate_images import ImageEvaluator
 
@@ -153,7 +162,11 @@ def image_workload(specs: list[RunSpec], device: torch.device, env: Environment)
             latent_dim=arch.latent_dim, critic_norm=critic_norm_for(spec),
             base_filters=arch.filters,
         )
-    generator, critic = SingleMember(g_net).to(device), SingleMember(d_net).to(device)
+    # channels_last lets cuDNN (and oneDNN on a CPU) pick their NHWC convolution kernels
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    g_net = g_net.to(device, memory_format=memory_format)
+    d_net = d_net.to(device, memory_format=memory_format)
+    generator, critic = SingleMember(g_net, memory_format), SingleMember(d_net, memory_format)
     evaluator = ImageEvaluator(train, test, spec.eval, [spec.seed], device,
                                get_gan(spec.gan).loss, arch.latent_dim, env)
 
@@ -168,8 +181,10 @@ def image_workload(specs: list[RunSpec], device: torch.device, env: Environment)
 
 
 def build_workload(
-    specs: list[RunSpec], device: torch.device, env: Environment | None = None
+    specs: list[RunSpec], device: torch.device, env: Environment | None = None,
+    channels_last: bool = False,
 ) -> Workload:
+    """``channels_last`` applies to the convolutional (image) networks only."""
     if DATASET_DOMAINS[specs[0].dataset] == "image":
-        return image_workload(specs, device, env or Environment())
+        return image_workload(specs, device, env or Environment(), channels_last)
     return toy_workload(specs, device)

@@ -21,6 +21,8 @@ class Constraint:
     name = "none"
     batch_norm_compatible = True
     """False where the constraint needs per-sample critic gradients, which batch norm mixes."""
+    double_backward = False
+    """True where the critic's loss differentiates through its input gradient."""
 
     def penalty(
         self, critic: nn.Module, real: Tensor, fake: Tensor, uniform: UniformSampler
@@ -55,6 +57,7 @@ class GradientPenalty(Constraint):
     weight: float
     name = "gradient-penalty"
     batch_norm_compatible = False
+    double_backward = True
 
     def penalty(
         self, critic: nn.Module, real: Tensor, fake: Tensor, uniform: UniformSampler

@@ -10,6 +10,7 @@ Parameters follow the WGAN-GP reference toy code and PacGAN's presets (see DESIG
 - ``grid25-pacgan``: means {-4, -2, 0, 2, 4}^2, std 0.05.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Protocol
@@ -48,7 +49,7 @@ class GaussianMixture:
 
     def sample(self, streams: Streams, n: int) -> Tensor:
         """[K, n, 2] samples, member k from stream k."""
-        centers = self.centers_tensor(streams.device)
+        centers = _centers_on(self.centers, str(streams.device))
         idx = streams.randint(len(self.centers), (n,))
         return centers[idx] + self.std * streams.randn((n, 2))
 
@@ -76,6 +77,13 @@ class SwissRoll:
 
 
 ToyDataset = GaussianMixture | SwissRoll
+
+
+@functools.cache
+def _centers_on(centers: tuple[tuple[float, float], ...], device: str) -> Tensor:
+    """The mixture's centres on ``device``, copied there once: a copy per batch would make the
+    host wait for the device at every step (and cannot be captured in a CUDA graph)."""
+    return torch.tensor(centers, dtype=torch.float32, device=device)
 
 
 def _ring8_reference() -> GaussianMixture:

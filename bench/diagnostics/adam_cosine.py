@@ -23,26 +23,25 @@ def adam_update_cosine(optimizer: torch.optim.Adam, members: int) -> Tensor:
     + eps), whose direction is m / (sqrt(v / (1 - beta2^t)) + eps). Everything stays on the
     device (no host sync).
     """
-    exp_avgs, exp_avg_sqs, grads, corrections, eps = [], [], [], [], []
+    directions, grads = [], []
     for group in optimizer.param_groups:
         if group["amsgrad"] or group["weight_decay"] or group["maximize"]:
             raise ValueError("adam_update_cosine supports plain Adam only (no amsgrad, weight "
                              "decay or maximize)")
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            state = optimizer.state[p]
-            exp_avgs.append(state["exp_avg"])
-            exp_avg_sqs.append(state["exp_avg_sq"])
-            grads.append(p.grad)
-            # Adam's step counter lives on the host unless the optimizer is capturable
-            corrections.append(1 - group["betas"][1] ** float(state["step"]))
-            eps.append(group["eps"])
-    # foreach kernels: a handful of launches per step whatever the number of tensors
-    denom = torch._foreach_div(exp_avg_sqs, corrections)
-    torch._foreach_sqrt_(denom)
-    torch._foreach_add_(denom, eps)
-    directions = torch._foreach_div(exp_avgs, denom)
+        params = [p for p in group["params"] if p.grad is not None]
+        if not params:
+            continue
+        states = [optimizer.state[p] for p in params]
+        # every parameter of a group steps together, so one bias correction serves the group;
+        # a capturable or CUDA-fused Adam keeps its counter on the device, and the correction
+        # is then computed there (a float() of it would wait for the device)
+        correction = 1 - group["betas"][1] ** states[0]["step"]
+        denom = torch._foreach_div([s["exp_avg_sq"] for s in states], correction)
+        # foreach kernels: a handful of launches per step whatever the number of tensors
+        torch._foreach_sqrt_(denom)
+        torch._foreach_add_(denom, group["eps"])
+        directions += torch._foreach_div([s["exp_avg"] for s in states], denom)
+        grads += [p.grad for p in params]
     d = torch.cat([t.reshape(members, -1) for t in directions], dim=1)
     g = torch.cat([t.reshape(members, -1) for t in grads], dim=1)
     return (d * g).sum(1) / (d.norm(dim=1) * g.norm(dim=1)).clamp_min(1e-30)

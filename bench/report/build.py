@@ -1,6 +1,7 @@
 """Rebuild summary.csv, tables/, plots/ and report.md from a results folder, no training."""
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,22 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 def _provenance(store: ResultsStore) -> dict:
     dirs = store.run_dirs()
     return json.loads((dirs[0] / "provenance.json").read_text()) if dirs else {}
+
+
+def _speed_ups(store: ResultsStore) -> list[str]:
+    """Setup lines saying which speed-ups the runs trained with and what fell back."""
+    plans = [json.loads((d / "provenance.json").read_text()).get("acceleration")
+             for d in store.run_dirs()]
+    plans = [p for p in plans if p]  # folders written before speed-ups were recorded
+    if not plans:
+        return []
+    compiled = Counter("+".join(p["compile"]) or "none" for p in plans)
+    line = ("- Speed-ups: torch.compile "
+            + ", ".join(f"{name} ({n} runs)" for name, n in sorted(compiled.items()))
+            + f"; CUDA graphs {sum(p['cuda_graphs'] for p in plans)} of {len(plans)} runs; "
+            f"channels_last {sum(p['channels_last'] for p in plans)} of {len(plans)} runs.")
+    notes = sorted({note for p in plans for note in p["notes"]})
+    return [line] + [f"  - {note}" for note in notes]
 
 
 def build_report(root: Path) -> Path:
@@ -80,14 +97,16 @@ def build_report(root: Path) -> Path:
                             plots.samples_plot(store, summary, dataset, path)))
 
     claims = claims_section(root, config, summary, metrics)  # also writes claims.csv
-    text = _markdown(config, summary, divergence, datasets, figures, _provenance(store), root,
-                     claims)
+    text = _markdown(config, summary, divergence, datasets, figures, _provenance(store),
+                     _speed_ups(store), root, claims)
     path = root / "report.md"
     write_text_atomic(path, text)
     return path
 
 
-def _markdown(config, summary, divergence, datasets, figures, provenance, root, claims) -> str:
+def _markdown(
+    config, summary, divergence, datasets, figures, provenance, speed_ups, root, claims
+) -> str:
     expected = len(config.datasets) * len(config.gans) * len(config.optimizers) * len(
         config.seeds)
     n_div = int((summary["status"] == "diverged").sum())
@@ -109,6 +128,7 @@ def _markdown(config, summary, divergence, datasets, figures, provenance, root, 
         f"- Device: {provenance.get('device_name', '?')} ({provenance.get('device', '?')}); "
         f"torch {packages.get('torch')}; commit `{provenance.get('git_commit')}`"
         f"{' (dirty tree)' if provenance.get('git_dirty') else ''}.",
+        *speed_ups,
         f"- Metrics at every {ev.every} generator steps: exact W1 on N={ev.w1_samples} "
         f"generated vs N={ev.w1_samples} fresh real samples (empirical W1 is biased upwards "
         f"at finite N; compare equal N only); mode coverage on N={ev.samples} samples "
