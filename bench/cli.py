@@ -51,7 +51,9 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_acceleration_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_acceleration_arguments(
+    parser: argparse.ArgumentParser, channels_last: bool = True
+) -> None:
     modes = ("auto", "on", "off")
     parser.add_argument("--compile", choices=modes, default="auto",
                         help="torch.compile the training networks (default: auto = on CUDA "
@@ -59,8 +61,10 @@ def _add_acceleration_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cuda-graphs", choices=modes, default="auto",
                         help="capture each training iteration as a CUDA graph (default: auto "
                         "= the toy MLPs on CUDA); falls back to eager if capture fails")
-    parser.add_argument("--channels-last", choices=modes, default="auto",
-                        help="channels_last memory format for the DCGANs (default: auto = on)")
+    if channels_last:  # the perf loops are MLPs
+        parser.add_argument("--channels-last", choices=modes, default="auto",
+                            help="channels_last memory format for the DCGANs (default: auto = "
+                            "on)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     perf.add_argument("--no-fid", action="store_true", help="time the training loops only")
     perf.add_argument("--json", action="store_true", help="print JSON instead of the table")
     perf.add_argument("--out", type=Path, help="also write the JSON results to this file")
+    _add_acceleration_arguments(perf, channels_last=False)
 
     sub.add_parser("list", help="list GANs, datasets, optimizers, suites and metrics")
     return parser
@@ -213,6 +218,7 @@ def _cmd_perf(args: argparse.Namespace) -> int:
         device=args.device, steps=args.steps, warmup=args.warmup, width=args.width,
         seeds=tuple(args.seeds), threads=args.threads, repeats=args.repeats,
         fid_dim=args.fid_dim, fid_samples=args.fid_samples, fid=not args.no_fid,
+        compile=args.compile, cuda_graphs=args.cuda_graphs,
     )
     result = run_perf(options)
     print(to_json(result) if args.json else format_report(result))

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from bench.config import RunSpec, expand, parse_suite
-from bench.environment import resolve_device
+from bench.environment import Environment, resolve_device
 from bench.errors import BenchError
 from bench.evaluate_images import CHUNK
 from bench.metrics.feature_stats import FeatureStats
@@ -68,6 +68,10 @@ class PerfOptions:
     """Feature rows per statistics set."""
     fid: bool = True
     """Time the FID pieces too."""
+    compile: str = "auto"
+    """The suite loop's torch.compile mode (``run --compile``)."""
+    cuda_graphs: str = "auto"
+    """The suite loop's CUDA graph mode (``run --cuda-graphs``)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class LoopTiming:
     steps: int
     """Generator steps timed, per member."""
     seconds: float
+    speed_ups: str = "-"
+    """What the suite's loop trained with (compiled networks, CUDA graphs, fall-backs)."""
 
     @property
     def gen_steps_per_s(self) -> float:
@@ -145,12 +151,26 @@ def time_suite(options: PerfOptions, members: int, device: torch.device) -> Loop
     the end of the warm-up and the last one."""
     total = options.warmup + options.steps
     specs = suite_specs(options.width, members, total, every=options.warmup)
-    results = GroupTrainer(specs, device).train()
+    env = Environment(compile=options.compile, cuda_graphs=options.cuda_graphs)
+    results = GroupTrainer(specs, device, env).train()
     if any(r.status != "finished" for r in results):
         raise RuntimeError("a member of the suite's loop diverged")
     seconds = {r["step"]: r["value"] for r in results[0].rows if r["metric"] == "train_seconds"}
     return LoopTiming("suite", members, total - options.warmup,
-                      seconds[total] - seconds[options.warmup])
+                      seconds[total] - seconds[options.warmup],
+                      describe_speed_ups(results[0].acceleration))
+
+
+def describe_speed_ups(plan: dict) -> str:
+    """One short phrase for a group's ``AccelPlan.to_dict()``."""
+    parts = []
+    if plan["compile"]:
+        parts.append("compiled " + "+".join(plan["compile"]))
+    if plan["cuda_graphs"]:
+        parts.append("CUDA graphs")
+    if any("failed" in note or "differed" in note for note in plan["notes"]):
+        parts.append("fell back: see JSON")
+    return ", ".join(parts) or "eager"
 
 
 # --- FID pieces -------------------------------------------------------------------------
@@ -286,11 +306,13 @@ def format_report(result: dict) -> str:
         f"{REFERENCE.critic_iters}, 8 Gaussians; {o['steps']} generator steps timed after "
         f"{o['warmup']} warm-up steps; median of {o['repeats']} interleaved round(s)",
         "",
-        f"{'loop':<10} {'members':>7} {'gen steps/s':>12} {'samples/s':>11} {'vs reference':>13}",
+        f"{'loop':<10} {'members':>7} {'gen steps/s':>12} {'samples/s':>11} {'vs reference':>13}"
+        "  speed-ups",
     ]
     for t in result["training"]:
         lines.append(f"{t['loop']:<10} {t['members']:>7} {t['gen_steps_per_s']:>12.2f} "
-                     f"{t['samples_per_s']:>11.0f} {t['ratio_vs_reference']:>12.2f}x")
+                     f"{t['samples_per_s']:>11.0f} {t['ratio_vs_reference']:>12.2f}x"
+                     f"  {t['speed_ups']}")
     lines.append("(gen steps/s and samples/s are aggregates over members)")
     if "frechet" not in result:
         return "\n".join(lines)
