@@ -70,6 +70,7 @@ class ImageEvaluator:
         loss: AdversarialLoss,
         latent_dim: int,
         env: Environment,
+        channels_last: bool = False,
     ) -> None:
         self.test, self.spec = test, spec
         self.reference = train if spec.fid_reference == "train" else test
@@ -86,7 +87,8 @@ class ImageEvaluator:
         self.inception = None
         if spec.fid_samples:
             weights = resolve_fid_weights(env.fid_weights, download=env.download)
-            self.inception = load_fid_inception(weights, device=device, input_range=(-1, 1))
+            self.inception = load_fid_inception(weights, device=device, input_range=(-1, 1),
+                                                channels_last=channels_last)
             self.fid_key = {"extractor": "pytorch-fid-inception-pool3",
                             "weights_sha256": sha256_file(weights)}
             self.fid_reference, self.kid_real = self._inception_reference()

@@ -168,7 +168,7 @@ def image_workload(
     d_net = d_net.to(device, memory_format=memory_format)
     generator, critic = SingleMember(g_net, memory_format), SingleMember(d_net, memory_format)
     evaluator = ImageEvaluator(train, test, spec.eval, [spec.seed], device,
-                               get_gan(spec.gan).loss, arch.latent_dim, env)
+                               get_gan(spec.gan).loss, arch.latent_dim, env, channels_last)
 
     def state(member: int) -> dict[str, Tensor]:
         return {

@@ -112,6 +112,15 @@ def test_matches_pytorch_fid_network_with_the_same_weights(weights, images, feat
     torch.testing.assert_close(features, expected, rtol=1e-5, atol=1e-6)
 
 
+def test_channels_last_network_gives_the_same_features(weights, images, features):
+    path, digest = weights
+    fast = load_fid_inception(path, expected_sha256=digest, channels_last=True)
+    conv = fast.Mixed_7c.branch1x1.conv.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        torch.testing.assert_close(fast(images), features, rtol=1e-5, atol=1e-6)
+
+
 def test_extract_features_accumulates_float64_statistics(extracted, features):
     _, stats = extracted
     assert stats.n == 2 and stats.dim == FEATURE_DIM
