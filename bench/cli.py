@@ -51,9 +51,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_acceleration_arguments(
-    parser: argparse.ArgumentParser, channels_last: bool = True
-) -> None:
+def _add_acceleration_arguments(parser: argparse.ArgumentParser) -> None:
     modes = ("auto", "on", "off")
     parser.add_argument("--compile", choices=modes, default="auto",
                         help="torch.compile the training networks (default: auto = on CUDA "
@@ -61,10 +59,9 @@ def _add_acceleration_arguments(
     parser.add_argument("--cuda-graphs", choices=modes, default="auto",
                         help="capture each training iteration as a CUDA graph (default: auto "
                         "= the toy MLPs on CUDA); falls back to eager if capture fails")
-    if channels_last:  # the perf loops are MLPs
-        parser.add_argument("--channels-last", choices=modes, default="auto",
-                            help="channels_last memory format for the DCGANs (default: auto = "
-                            "on)")
+    parser.add_argument("--channels-last", choices=modes, default="auto",
+                        help="channels_last memory format for the DCGANs and the FID Inception "
+                        "(default: auto = on)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,7 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     perf.add_argument("--no-fid", action="store_true", help="time the training loops only")
     perf.add_argument("--json", action="store_true", help="print JSON instead of the table")
     perf.add_argument("--out", type=Path, help="also write the JSON results to this file")
-    _add_acceleration_arguments(perf, channels_last=False)
+    perf.add_argument("--fid-images", type=int, metavar="N",
+                      help="images of the end-to-end FID timing (default: 10000 on CUDA, 200 on "
+                      "a CPU; 0 skips it)")
+    perf.add_argument("--fid-weights", type=Path,
+                      help="pytorch-fid Inception weights for the end-to-end FID (default: "
+                      "random weights: same arithmetic, so same time, meaningless values)")
+    _add_acceleration_arguments(perf)
 
     sub.add_parser("list", help="list GANs, datasets, optimizers, suites and metrics")
     return parser
@@ -218,7 +221,9 @@ def _cmd_perf(args: argparse.Namespace) -> int:
         device=args.device, steps=args.steps, warmup=args.warmup, width=args.width,
         seeds=tuple(args.seeds), threads=args.threads, repeats=args.repeats,
         fid_dim=args.fid_dim, fid_samples=args.fid_samples, fid=not args.no_fid,
-        compile=args.compile, cuda_graphs=args.cuda_graphs,
+        compile=args.compile, cuda_graphs=args.cuda_graphs, channels_last=args.channels_last,
+        fid_images=args.fid_images,
+        fid_weights=str(args.fid_weights) if args.fid_weights else None,
     )
     result = run_perf(options)
     print(to_json(result) if args.json else format_report(result))

@@ -59,6 +59,20 @@ def image_grid(images: Tensor, columns: int = 8) -> np.ndarray:
     return ((grid + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
 
 
+def inception_features(inception: nn.Module, images: Tensor) -> Tensor:
+    """Pool3 features of ``images``, CHUNK at a time, in strict float32 (TF32 convolutions
+    shift Inception features enough to move FID)."""
+    with strict_float32():
+        return torch.cat([inception(chunk) for chunk in images.split(CHUNK)])
+
+
+def fid_from_features(features: Tensor, reference: FrechetReference) -> float:
+    """FID of ``features`` against cached reference statistics, in float64 on their device."""
+    stats = FeatureStats(device=features.device)
+    stats.update(features)
+    return reference.distance(stats.mean(), stats.covariance())
+
+
 class ImageEvaluator:
     def __init__(
         self,
@@ -106,11 +120,6 @@ class ImageEvaluator:
         mu, sigma = load_or_compute(self.cache_dir, key, compute)
         return FrechetReference(mu, sigma, device=self.device)
 
-    def _inception_features(self, images: Tensor) -> Tensor:
-        # strict float32: TF32 convolutions shift Inception features enough to move FID
-        with strict_float32():
-            return torch.cat([self.inception(chunk) for chunk in images.split(CHUNK)])
-
     def _inception_reference(self) -> tuple[FrechetReference, Tensor]:
         ref = self.reference
         key = {"metric": "fid", "dataset": ref.name, "split": self.spec.fid_reference,
@@ -120,14 +129,14 @@ class ImageEvaluator:
             stats = FeatureStats(device=self.device)
             with torch.inference_mode():
                 for chunk in ref.images.split(CHUNK):
-                    stats.update(self._inception_features(chunk))
+                    stats.update(inception_features(self.inception, chunk))
             return stats.mean(), stats.covariance()
 
         mu, sigma = load_or_compute(self.cache_dir, key, compute)
         gen = torch.Generator().manual_seed(0)
         idx = torch.randperm(len(ref), generator=gen)[:KID_REAL_SAMPLES]
         with torch.inference_mode():
-            kid_real = self._inception_features(ref.images[idx.to(self.device)])
+            kid_real = inception_features(self.inception, ref.images[idx.to(self.device)])
         return FrechetReference(mu, sigma, device=self.device), kid_real
 
     # --- evaluation ----------------------------------------------------------------------
@@ -180,13 +189,11 @@ class ImageEvaluator:
             values["reverse_kl"] = float((p * (p * n_modes).log()).sum())
         if self.inception is not None:
             with torch.inference_mode():
-                feats = self._inception_features(fakes[: spec.fid_samples])
+                feats = inception_features(self.inception, fakes[: spec.fid_samples])
             if len(feats) < FEATURE_DIM:
                 warnings.warn(f"FID on N={len(feats)} < {FEATURE_DIM} features: the covariance "
                               "is singular and FID strongly biased", stacklevel=2)
-            stats = FeatureStats(device=self.device)
-            stats.update(feats)
-            values["fid"] = self.fid_reference.distance(stats.mean(), stats.covariance())
+            values["fid"] = fid_from_features(feats, self.fid_reference)
             values["fid_n"] = len(feats)
             kid = kernel_inception_distance(feats, self.kid_real)
             values["kid"] = kid.mean

@@ -7,7 +7,6 @@ published keys and shapes but random values, and load it through the real loadin
 """
 
 import hashlib
-import math
 
 import pytest
 import torch
@@ -24,29 +23,17 @@ from bench.features.fid_inception import (
     FIDInceptionV3,
     extract_features,
     load_fid_inception,
+    random_fid_weights,
     strict_float32,
 )
 
 
 @pytest.fixture(scope="module")
 def weights(tmp_path_factory):
-    """A state dict file with the published layout and random values, and its SHA-256.
-
-    Values are scaled so activations stay of order 1 through the 94 conv layers (default
-    init shrinks them to ~1e-8, which would make any comparison of features vacuous).
-    """
-    gen = torch.Generator().manual_seed(0)
-    state_dict = {}
-    for name, value in FIDInceptionV3().state_dict().items():
-        if name.endswith("conv.weight"):
-            value = torch.randn(value.shape, generator=gen) * math.sqrt(2 / value[0].numel())
-        elif name.endswith(("bn.weight", "bn.running_var")):
-            value = torch.rand(value.shape, generator=gen) + 0.5
-        elif name.endswith(("bn.bias", "bn.running_mean")):
-            value = torch.randn(value.shape, generator=gen) * 0.1
-        state_dict[name] = value
+    """A state dict file with the published layout and order-1 random values, and its
+    SHA-256."""
     path = tmp_path_factory.mktemp("weights") / FID_WEIGHTS_FILENAME
-    torch.save(state_dict, path)
+    torch.save(random_fid_weights(), path)
     return path, hashlib.sha256(path.read_bytes()).hexdigest()
 
 

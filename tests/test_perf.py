@@ -18,7 +18,7 @@ from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP, eight_ga
 from bench.trainer import make_optimizer
 
 TINY = ["--steps", "3", "--warmup", "1", "--width", "16", "--seeds", "1", "2",
-        "--fid-dim", "16", "--fid-samples", "200", "--threads", "1"]
+        "--fid-dim", "16", "--fid-samples", "200", "--threads", "1", "--fid-images", "0"]
 
 
 def test_reference_data_is_the_8_gaussians_of_the_reference():
@@ -63,7 +63,8 @@ def perf_run(tmp_path_factory) -> tuple[str, dict]:
     out = io.StringIO()
     with warnings.catch_warnings(), contextlib.redirect_stdout(out):
         warnings.simplefilter("ignore", DeprecationWarning)  # pytorch-fid's scipy sqrtm call
-        assert main(["perf", *TINY, "--out", str(path)]) == 0
+        # 3 images: the end-to-end FID's cost here is pytorch-fid's 2048-d sqrtm (~12 s)
+        assert main(["perf", *TINY, "--fid-images", "3", "--out", str(path)]) == 0
     return out.getvalue(), json.loads(path.read_text())
 
 
@@ -98,6 +99,16 @@ def test_perf_json_has_the_expected_keys(perf_run):
         frechet)
     stats = result["feature_stats"]
     assert stats["max_rel_cov_diff"] < 1e-10 and stats["speedup"] > 0
+
+
+def test_fid_end_to_end_matches_pytorch_fid_on_the_same_images(perf_run):
+    table, result = perf_run
+    e2e = result["fid_end_to_end"]
+    assert e2e["images"] == 3 and e2e["weights"] == "random (timing only)"
+    assert e2e["channels_last"] and e2e["ours_seconds"] > 0 and e2e["pytorch_fid_seconds"] > 0
+    # same weights, same images: only float32 summation order and sqrtm vs eigh differ
+    assert e2e["ours"] == pytest.approx(e2e["pytorch_fid"], rel=1e-5)
+    assert "FID end to end, 3 images" in table and "timing only" in table
 
 
 def test_frechet_row_is_skipped_with_a_note_without_pytorch_fid(monkeypatch):

@@ -8,6 +8,7 @@ on images resized bilinearly to 299x299 and scaled to [-1, 1], in eval mode.
 """
 
 import hashlib
+import math
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -165,6 +166,24 @@ class FIDInceptionV3(nn.Module):
         ):
             x = block(x)
         return F.adaptive_avg_pool2d(x, output_size=1).flatten(1)
+
+
+def random_fid_weights(seed: int = 0) -> dict[str, Tensor]:
+    """A state dict with the published layout and random values (for timing and tests: the
+    arithmetic of the real network without its weights) scaled so activations stay of
+    order 1 through the 94 convolutions (torch's default init shrinks them to ~1e-8, which
+    would make any comparison of features vacuous)."""
+    gen = torch.Generator().manual_seed(seed)
+    state_dict = {}
+    for name, value in FIDInceptionV3().state_dict().items():
+        if name.endswith("conv.weight"):
+            value = torch.randn(value.shape, generator=gen) * math.sqrt(2 / value[0].numel())
+        elif name.endswith(("bn.weight", "bn.running_var")):
+            value = torch.rand(value.shape, generator=gen) + 0.5
+        elif name.endswith(("bn.bias", "bn.running_mean")):
+            value = torch.randn(value.shape, generator=gen) * 0.1
+        state_dict[name] = value
+    return state_dict
 
 
 def _how_to_provide(hub_dir: Path) -> str:

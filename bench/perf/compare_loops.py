@@ -22,8 +22,10 @@ the real samples the critic consumes (generator steps x n_critic x batch).
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,6 +36,7 @@ from bench.errors import BenchError
 from bench.evaluate_images import CHUNK
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference, frechet_distance
+from bench.perf.fid_pipeline import time_fid_end_to_end
 from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP
 from bench.provenance import collect
 from bench.trainer import GroupTrainer
@@ -72,6 +75,12 @@ class PerfOptions:
     """The suite loop's torch.compile mode (``run --compile``)."""
     cuda_graphs: str = "auto"
     """The suite loop's CUDA graph mode (``run --cuda-graphs``)."""
+    channels_last: str = "auto"
+    """channels_last for the suite's FID Inception (``run --channels-last``)."""
+    fid_images: int | None = None
+    """Images of the end-to-end FID timing (None: 10,000 on CUDA, 200 on a CPU; 0: skip)."""
+    fid_weights: str | None = None
+    """pytorch-fid Inception weights for the end-to-end FID (None: random weights)."""
 
 
 @dataclass(frozen=True)
@@ -291,6 +300,15 @@ def run_perf(options: PerfOptions) -> dict:
     ]
     if options.fid:
         out.update(time_fid_pieces(options, device))
+        images = options.fid_images
+        if images is None:
+            images = 10_000 if device.type == "cuda" else 200
+        if images > 0:
+            with warnings.catch_warnings():  # N < 2048 is announced in the table instead
+                warnings.simplefilter("ignore")
+                out["fid_end_to_end"] = time_fid_end_to_end(
+                    images, device, Path(options.fid_weights) if options.fid_weights else None,
+                    channels_last=options.channels_last != "off")
     out["machine"]["load_average_1m_end"] = os.getloadavg()[0]
     return out
 
@@ -331,7 +349,23 @@ def format_report(result: dict) -> str:
               f"  ours (streamed on {m['device']}) {s['ours_seconds']:.4f} s, numpy on the host "
               f"{s['numpy_seconds']:.4f} s, speed-up {s['speedup']:.2f}x; max relative covariance "
               f"difference {s['max_rel_cov_diff']:.1e}"]
+    if "fid_end_to_end" in result:
+        lines += format_fid_end_to_end(result["fid_end_to_end"])
     return "\n".join(lines)
+
+
+def format_fid_end_to_end(e: dict) -> list[str]:
+    undersampled = " (N < 2048: singular covariances, timing only)" if e["images"] < 2048 else ""
+    lines = [f"FID end to end, {e['images']} images of a 32-px DCGAN generator, Inception "
+             f"weights {e['weights']}{undersampled}:",
+             f"  ours         {e['ours_seconds']:9.3f} s (strict float32"
+             f"{', channels_last' if e['channels_last'] else ''}), FID {e['ours']:.6f}"]
+    if e["pytorch_fid"] is None:
+        return lines + [f"  pytorch-fid  skipped: {e['note']}"]
+    return lines + [
+        f"  pytorch-fid  {e['pytorch_fid_seconds']:9.3f} s (its default precision), FID "
+        f"{e['pytorch_fid']:.6f}",
+        f"  speed-up of ours {e['speedup']:.1f}x; relative difference {e['rel_diff']:.1e}"]
 
 
 def to_json(result: dict) -> str:
