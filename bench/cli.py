@@ -41,14 +41,20 @@ def _budget(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
+def _int_at_least(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+    return parse
+
+
+_positive_int = _int_at_least(1)
+_non_negative_int = _int_at_least(0)
 
 
 def _add_acceleration_arguments(parser: argparse.ArgumentParser) -> None:
@@ -147,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     perf.add_argument("--no-fid", action="store_true", help="time the training loops only")
     perf.add_argument("--json", action="store_true", help="print JSON instead of the table")
     perf.add_argument("--out", type=Path, help="also write the JSON results to this file")
-    perf.add_argument("--fid-images", type=int, metavar="N",
+    perf.add_argument("--fid-images", type=_non_negative_int, metavar="N",
                       help="images of the end-to-end FID timing (default: 10000 on CUDA, 200 on "
                       "a CPU; 0 skips it)")
     perf.add_argument("--fid-weights", type=Path,

@@ -141,3 +141,14 @@ def test_optimizers_use_fused_kernels_on_the_cpu():
     assert make_optimizer(spec.optimizer, params).defaults["fused"]
     rmsprop = make_optimizer(replace(spec.optimizer, name="rmsprop"), params)
     assert rmsprop.defaults["foreach"]  # torch has no fused RMSProp
+
+
+def test_perf_refuses_missing_fid_weights_before_timing(tmp_path, capsys):
+    assert main(["perf", *TINY, "--fid-weights", str(tmp_path / "nowhere.pth")]) == 2
+    err = capsys.readouterr().err
+    assert "nowhere.pth" in err and err.count("\n") == 1
+
+
+def test_perf_refuses_cuda_graphs_on_a_cpu(capsys):
+    assert main(["perf", *TINY, "--device", "cpu", "--cuda-graphs", "on"]) == 2
+    assert "--cuda-graphs on needs --device cuda" in capsys.readouterr().err

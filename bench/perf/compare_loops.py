@@ -34,6 +34,7 @@ from bench.config import RunSpec, expand, parse_suite
 from bench.environment import Environment, resolve_device
 from bench.errors import BenchError
 from bench.evaluate_images import CHUNK
+from bench.features.fid_inception import resolve_weights_path
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference, frechet_distance
 from bench.perf.fid_pipeline import time_fid_end_to_end
@@ -283,6 +284,10 @@ def run_perf(options: PerfOptions) -> dict:
     if min(options.steps, options.warmup, options.repeats) < 1 or not options.seeds:
         raise BenchError("perf needs --steps, --warmup and --repeats >= 1 and a seed count")
     device = resolve_device(options.device)
+    if options.cuda_graphs == "on" and device.type != "cuda":
+        raise BenchError("--cuda-graphs on needs --device cuda")
+    if options.fid and options.fid_weights:  # a wrong path fails now, not after the loops
+        resolve_weights_path(Path(options.fid_weights))
     if options.threads is not None:
         torch.set_num_threads(options.threads)
     out = {"options": asdict(options), "machine": machine_info(device)}
