@@ -114,7 +114,6 @@ def test_a_failing_compile_falls_back_to_exactly_the_eager_run(monkeypatch):
     trainer = _trainer(gan="wgan-gp", compile="off")
     trainer.train_critic = policy.compile_network(trainer.critic)
     trainer.accel.compile = ("critic",)
-    trainer.run_iteration._compile_unproven = True
     with pytest.warns(UserWarning, match="double backward"):
         fallen_back = trainer.train()
     notes = fallen_back[0].acceleration["notes"]
@@ -221,7 +220,7 @@ def test_cuda_graph_iterations_match_eager_ones(gan):
     trainer = _trainer(CUDA, gan=gan, compile="off", cuda_graphs="on")
     graphed = trainer.train()
     assert graphed[0].acceleration["cuda_graphs"], graphed[0].acceleration["notes"]
-    assert trainer.run_iteration._graphs  # iterations after the warm-up were replays
+    assert trainer.run_iteration.captured  # iterations after the warm-up replayed
     _close_rows(graphed, eager, rel=1e-4)
 
 

@@ -42,12 +42,17 @@ class IterationRunner:
         self.plan = plan
         self.uncompile = uncompile
         self.generators = generators
-        self._compile_unproven = bool(plan.compile)
+        self._compile_checked = False
         self._eager_iterations = 0
         self._graphs: dict[int, torch.cuda.CUDAGraph] = {}
 
+    @property
+    def captured(self) -> list[int]:
+        """The critic-step counts whose iterations replay as CUDA graphs."""
+        return sorted(self._graphs)
+
     def __call__(self, n_critic: int) -> None:
-        if self._compile_unproven:
+        if self.plan.compile and not self._compile_checked:
             self._first_compiled(n_critic)
         elif not self.plan.cuda_graphs:
             self.iteration(n_critic)
@@ -76,7 +81,7 @@ class IterationRunner:
         current.wait_stream(side)
 
     def _first_compiled(self, n_critic: int) -> None:
-        self._compile_unproven = False
+        self._compile_checked = True
         saved = self.state.save()
         try:
             self._eager(n_critic)
