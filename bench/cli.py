@@ -5,6 +5,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.accel import MODES
 from bench.errors import BenchError
 
 METRICS = {
@@ -58,14 +59,13 @@ _non_negative_int = _int_at_least(0)
 
 
 def _add_acceleration_arguments(parser: argparse.ArgumentParser) -> None:
-    modes = ("auto", "on", "off")
-    parser.add_argument("--compile", choices=modes, default="auto",
+    parser.add_argument("--compile", choices=MODES, default="auto",
                         help="torch.compile the training networks (default: auto = on CUDA "
                         "only; a critic under a gradient penalty is never compiled)")
-    parser.add_argument("--cuda-graphs", choices=modes, default="auto",
+    parser.add_argument("--cuda-graphs", choices=MODES, default="auto",
                         help="capture each training iteration as a CUDA graph (default: auto "
                         "= the toy MLPs on CUDA); falls back to eager if capture fails")
-    parser.add_argument("--channels-last", choices=modes, default="auto",
+    parser.add_argument("--channels-last", choices=MODES, default="auto",
                         help="channels_last memory format for the DCGANs and the FID Inception "
                         "(default: auto = on)")
 

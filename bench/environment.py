@@ -1,7 +1,8 @@
-"""Machine-side settings of an invocation: where data, weights and caches live.
+"""Machine-side settings of an invocation: where data, weights and caches live, and which
+speed-ups (torch.compile, CUDA graphs, channels_last) the trainer may use.
 
-They are not part of a suite (the same suite runs on machines with different paths), so they
-travel beside the RunSpecs to the workers instead of inside them.
+They are not part of a suite (the same suite runs on machines with different paths and
+devices), so they travel beside the RunSpecs to the workers instead of inside them.
 """
 
 import os

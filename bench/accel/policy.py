@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-MODES = ("auto", "on", "off")
+from bench.accel import MODES
+
 COMPILE_BACKEND = "inductor"
 """torch.compile's backend (tests use the faster ``aot_eager``, which shares its autograd)."""
 

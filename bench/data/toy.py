@@ -45,11 +45,12 @@ class GaussianMixture:
         return True
 
     def centers_tensor(self, device: torch.device | str = "cpu") -> Tensor:
-        return torch.tensor(self.centers, dtype=torch.float32, device=device)
+        """The centres on ``device``, made once per device and shared: read, don't modify."""
+        return _centers_on(self.centers, str(device))
 
     def sample(self, streams: Streams, n: int) -> Tensor:
         """[K, n, 2] samples, member k from stream k."""
-        centers = _centers_on(self.centers, str(streams.device))
+        centers = self.centers_tensor(streams.device)
         idx = streams.randint(len(self.centers), (n,))
         return centers[idx] + self.std * streams.randn((n, 2))
 

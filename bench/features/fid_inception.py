@@ -271,13 +271,23 @@ def load_fid_inception(
             f"cannot read FID Inception weights {path} as a weights-only checkpoint "
             f"({type(exc).__name__}); re-download it from {FID_WEIGHTS_URL}"
         ) from exc
-    model = FIDInceptionV3(input_range=input_range)
     try:
-        model.load_state_dict(state_dict)
+        return build_fid_inception(state_dict, device=device, input_range=input_range,
+                                   channels_last=channels_last)
     except (RuntimeError, TypeError) as exc:
         raise BenchError(
             f"FID Inception weights {path} do not fit the network: {_brief(exc)}"
         ) from exc
+
+
+def build_fid_inception(
+    state_dict: dict[str, Tensor], *, device: torch.device | str = "cpu",
+    input_range: tuple[float, float] = (0.0, 1.0), channels_last: bool = False,
+) -> FIDInceptionV3:
+    """The network with ``state_dict`` loaded (strictly), frozen, in eval mode on ``device``;
+    ``load_fid_inception`` is the way in for weights read from a file."""
+    model = FIDInceptionV3(input_range=input_range)
+    model.load_state_dict(state_dict)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     return model.requires_grad_(False).eval().to(device, memory_format=memory_format)
 

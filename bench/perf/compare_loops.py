@@ -21,9 +21,7 @@ the real samples the critic consumes (generator steps x n_critic x batch).
 
 import json
 import os
-import time
 import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,12 +37,12 @@ from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference, frechet_distance
 from bench.perf.fid_pipeline import time_fid_end_to_end
 from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP
+from bench.perf.timing import PYTORCH_FID_BATCH, timed
 from bench.provenance import collect
 from bench.trainer import GroupTrainer
 
 REFERENCE = ReferenceConfig()
 """The matched configuration (width aside): batch, n_critic, lambda, lr and betas."""
-PYTORCH_FID_BATCH = 50  # pytorch-fid's default batch: features reach the host 50 at a time
 
 
 @dataclass(frozen=True)
@@ -108,20 +106,6 @@ class LoopTiming:
         return self.gen_steps_per_s * REFERENCE.critic_iters * REFERENCE.batch_size
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _timed(fn: Callable[[], object], device: torch.device) -> tuple[float, object]:
-    """Seconds ``fn`` takes until its device work is done, and what it returned."""
-    _sync(device)
-    start = time.perf_counter()
-    out = fn()
-    _sync(device)
-    return time.perf_counter() - start, out
-
-
 # --- training loops ---------------------------------------------------------------------
 
 
@@ -129,7 +113,7 @@ def time_reference(options: PerfOptions, device: torch.device) -> LoopTiming:
     """The reference loop: ``warmup`` untimed generator steps, then ``steps`` timed ones."""
     model = ReferenceWGANGP(ReferenceConfig(width=options.width), device)
     model.train(options.warmup)
-    seconds, _ = _timed(lambda: model.train(options.steps), device)
+    seconds, _ = timed(lambda: model.train(options.steps), device)
     if not np.isfinite(model.log["disc_cost"]).all():
         raise RuntimeError("the reference loop's critic cost is not finite")
     return LoopTiming("reference", 1, options.steps, seconds)
@@ -230,8 +214,8 @@ def time_fid_pieces(options: PerfOptions, device: torch.device) -> dict:
     pytorch-fid's on the same statistics as float64 host arrays."""
     features = synthetic_features(options.fid_samples, options.fid_dim, 0, device)
     _warm_up(features[: 2 * CHUNK, :64], device)
-    ours_s, (mu1, s1) = _timed(lambda: _streamed_stats(features), device)
-    numpy_s, (mu_np, s_np) = _timed(lambda: _numpy_stats(features), device)
+    ours_s, (mu1, s1) = timed(lambda: _streamed_stats(features), device)
+    numpy_s, (mu_np, s_np) = timed(lambda: _numpy_stats(features), device)
     stats = {
         "samples": options.fid_samples, "dim": options.fid_dim,
         "ours_seconds": ours_s, "numpy_seconds": numpy_s, "speedup": numpy_s / ours_s,
@@ -240,9 +224,9 @@ def time_fid_pieces(options: PerfOptions, device: torch.device) -> dict:
     }
     mu2, s2 = _streamed_stats(synthetic_features(options.fid_samples, options.fid_dim, 1,
                                                  device))
-    ours_s, ours = _timed(lambda: frechet_distance(mu1, s1, mu2, s2), device)
+    ours_s, ours = timed(lambda: frechet_distance(mu1, s1, mu2, s2), device)
     reference = FrechetReference(mu1, s1)
-    cached_s, _ = _timed(lambda: reference.distance(mu2, s2), device)
+    cached_s, _ = timed(lambda: reference.distance(mu2, s2), device)
     frechet = {"dim": options.fid_dim, "ours_seconds": ours_s, "ours_cached_seconds": cached_s,
                "ours": ours, "pytorch_fid": None}
     try:
@@ -252,7 +236,7 @@ def time_fid_pieces(options: PerfOptions, device: torch.device) -> dict:
         frechet["note"] = "pytorch-fid is not installed (pip install pytorch-fid): row skipped"
         return {"frechet": frechet, "feature_stats": stats}
     host = [t.cpu().numpy() for t in (mu1, s1, mu2, s2)]
-    theirs_s, theirs = _timed(lambda: float(calculate_frechet_distance(*host)), device)
+    theirs_s, theirs = timed(lambda: float(calculate_frechet_distance(*host)), device)
     frechet.update({"pytorch_fid_version": pytorch_fid.__version__,
                     "pytorch_fid_seconds": theirs_s, "pytorch_fid": theirs,
                     "speedup": theirs_s / ours_s, "speedup_cached": theirs_s / cached_s,

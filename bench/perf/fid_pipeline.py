@@ -19,7 +19,6 @@ Without ``--fid-weights`` both networks get the same random weights: the arithme
 time, is that of the real network, but the FID values mean nothing beyond their agreement.
 """
 
-import time
 from pathlib import Path
 from unittest import mock
 
@@ -30,14 +29,14 @@ from torch import Tensor, nn
 from bench.evaluate_images import CHUNK, fid_from_features, inception_features
 from bench.features.fid_inception import (
     FEATURE_DIM,
-    FIDInceptionV3,
+    build_fid_inception,
     load_fid_inception,
     random_fid_weights,
 )
 from bench.metrics.frechet import FrechetReference
+from bench.perf.timing import PYTORCH_FID_BATCH, timed
 from gan_zoo.architectures.dcgan import build_image_models
 
-PYTORCH_FID_BATCH = 50  # pytorch-fid's default batch size
 LATENT_DIM = 100
 
 
@@ -56,20 +55,7 @@ def _generator(device: torch.device) -> nn.Module:
     return generator.to(device).eval().requires_grad_(False)
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _timed(fn, device: torch.device) -> tuple[float, float]:
-    _sync(device)
-    start = time.perf_counter()
-    value = fn()
-    _sync(device)
-    return time.perf_counter() - start, value
-
-
-def _reference(device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+def _reference() -> tuple[np.ndarray, np.ndarray]:
     """Full-rank reference statistics at Inception's dimension (a suite run would have them
     cached from the real data)."""
     gen = torch.Generator().manual_seed(1)
@@ -84,12 +70,10 @@ def time_fid_end_to_end(
     state_dict, weights_label = fid_weights(weights)
     generator = _generator(device)
     latents = torch.randn(n, LATENT_DIM, generator=torch.Generator().manual_seed(2)).to(device)
-    mu_ref, sigma_ref = _reference(device)
+    mu_ref, sigma_ref = _reference()
 
-    ours_net = FIDInceptionV3(input_range=(-1, 1))
-    ours_net.load_state_dict(state_dict)
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    ours_net = ours_net.requires_grad_(False).eval().to(device, memory_format=memory_format)
+    ours_net = build_fid_inception(state_dict, device=device, input_range=(-1, 1),
+                                   channels_last=channels_last)
     reference = FrechetReference(torch.from_numpy(mu_ref), torch.from_numpy(sigma_ref),
                                  device=device)
 
@@ -100,7 +84,7 @@ def time_fid_end_to_end(
 
     with torch.inference_mode():  # first calls pick kernels and allocate workspaces
         inception_features(ours_net, generator(latents[:2]))
-    ours_seconds, ours_fid = _timed(ours, device)
+    ours_seconds, ours_fid = timed(ours, device)
     out = {"images": n, "weights": weights_label, "channels_last": channels_last,
            "ours_seconds": ours_seconds, "ours": ours_fid, "pytorch_fid": None}
     try:
@@ -128,7 +112,7 @@ def time_fid_end_to_end(
 
     with torch.no_grad():
         theirs_net((generator(latents[:2]) + 1) / 2)
-    theirs_seconds, theirs_fid = _timed(theirs, device)
+    theirs_seconds, theirs_fid = timed(theirs, device)
     out.update({
         "pytorch_fid": theirs_fid, "pytorch_fid_seconds": theirs_seconds,
         "pytorch_fid_version": pytorch_fid.__version__,
