@@ -8,7 +8,10 @@ from pathlib import Path
 
 import torch
 
-PACKAGES = ("torch", "torchvision", "numpy", "pot", "scipy", "pandas", "ganbench")
+# pytorch-fid builds the FID network: its version belongs beside torch's with every FID.
+PACKAGES = (
+    "torch", "torchvision", "pytorch-fid", "numpy", "pot", "scipy", "pandas", "ganbench",
+)
 _REPO = Path(__file__).resolve().parent.parent
 
 

@@ -2,16 +2,24 @@
 
 The real weights cannot be downloaded here, so the tests write a state dict with the
 published keys and shapes but random values, and load it through the real loading path
-(with ``expected_sha256`` set to that file's digest). The CPU forward pass is slow at
-299x299, so the module runs it on two tiny images only a few times.
+(with ``expected_sha256`` set to that file's digest). pytorch-fid gets the same state dict
+in place of its download, so both networks compute the same arithmetic. The CPU forward
+pass is slow at 299x299, so the module runs it on two tiny images only a few times.
 """
 
 import hashlib
+from importlib import metadata
+from unittest import mock
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
+from pytorch_fid import fid_score, inception
+from torchvision.models.inception import InceptionE
 
+from bench import provenance
 from bench.errors import BenchError
 from bench.features import fid_inception
 from bench.features.fid_inception import (
@@ -21,11 +29,14 @@ from bench.features.fid_inception import (
     WEIGHTS_ENV_VAR,
     WEIGHTS_FLAG,
     FIDInceptionV3,
+    build_fid_inception,
     extract_features,
     load_fid_inception,
     random_fid_weights,
     strict_float32,
 )
+from bench.metrics.feature_stats import save_stats_npz
+from bench.metrics.frechet import FrechetReference
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +56,9 @@ def model(weights):
 
 @pytest.fixture(scope="module")
 def images():
-    return torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    """8-bit values, so the same images survive a round trip through PNG files exactly."""
+    gen = torch.Generator().manual_seed(1)
+    return torch.randint(0, 256, (2, 3, 16, 16), generator=gen, dtype=torch.uint8) / 255
 
 
 @pytest.fixture(scope="module")
@@ -84,19 +97,79 @@ def test_pool3_features_have_2048_dimensions(features):
     assert features.abs().mean() > 0.1  # order-1 activations, so comparisons mean something
 
 
-def test_matches_pytorch_fid_network_with_the_same_weights(weights, images, features, monkeypatch):
-    inception = pytest.importorskip(
-        "pytorch_fid.inception",
-        reason="pytorch-fid is not installed: `pip install pytorch-fid` to compare with it",
-    )
-    path, _ = weights
-    state_dict = torch.load(path, weights_only=True)
-    # pytorch-fid downloads its weights; hand it the same random-valued state dict instead.
-    monkeypatch.setattr(inception, "load_state_dict_from_url", lambda *a, **k: state_dict)
-    theirs = inception.InceptionV3([inception.InceptionV3.BLOCK_INDEX_BY_DIM[2048]]).eval()
+def _pytorch_fid_network(state_dict: dict[str, torch.Tensor]):
+    """pytorch-fid's own construction (``fid_inception_v3``), handed ``state_dict`` in place
+    of the weights it would download."""
+    with mock.patch.object(inception, "load_state_dict_from_url", return_value=state_dict):
+        return inception.InceptionV3([inception.InceptionV3.BLOCK_INDEX_BY_DIM[FEATURE_DIM]])
+
+
+def _pytorch_fid_features(state_dict: dict[str, torch.Tensor], images: torch.Tensor):
     with strict_float32(), torch.inference_mode():
-        expected = theirs(images)[0].flatten(1)
-    torch.testing.assert_close(features, expected, rtol=1e-5, atol=1e-6)
+        return _pytorch_fid_network(state_dict).eval()(images)[0].flatten(1)
+
+
+def _assert_same_features(actual: torch.Tensor, expected: torch.Tensor) -> None:
+    torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_matches_pytorch_fid_network_with_the_same_weights(weights, images, features):
+    state_dict = torch.load(weights[0], weights_only=True)
+    _assert_same_features(features, _pytorch_fid_features(state_dict, images))
+
+
+def test_parity_check_detects_a_perturbed_weight_or_torchvision_pooling(weights, images, features):
+    """The comparison above can fail: one weight scaled by 1.001, or torchvision's average
+    pool in place of the FID graph's max pool in the last block, moves features past it."""
+    state_dict = torch.load(weights[0], weights_only=True)
+    key = "Mixed_7c.branch1x1.conv.weight"
+    perturbed = {**state_dict, key: state_dict[key] * 1.001}
+    with pytest.raises(AssertionError):
+        _assert_same_features(features, _pytorch_fid_features(perturbed, images))
+
+    avg_pooled = build_fid_inception(state_dict)
+    last_block = avg_pooled.Mixed_7c
+    avg_pooled.Mixed_7c = InceptionE(2048)
+    avg_pooled.Mixed_7c.load_state_dict(last_block.state_dict())
+    with torch.inference_mode(), pytest.raises(AssertionError):
+        _assert_same_features(avg_pooled.eval()(images), features)
+
+
+# Two images give a singular covariance, which both sides warn about; the values still agree.
+# pytorch-fid passes scipy's sqrtm the deprecated ``disp`` argument.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")
+@pytest.mark.filterwarnings("ignore::bench.metrics.feature_stats.UndersampledWarning")
+def test_fid_matches_pytorch_fid_from_image_files(weights, images, extracted, tmp_path):
+    """pytorch-fid's whole path (PNG files, its loader, network, statistics and scipy's
+    ``sqrtm``) against ours (streamed statistics, eigh-based distance) on the same images
+    and full-rank reference statistics."""
+    _, stats = extracted
+    image_dir = tmp_path / "images"
+    image_dir.mkdir()
+    for i, image in enumerate(images):
+        pixels = (image * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+        Image.fromarray(pixels).save(image_dir / f"{i}.png")
+    gen = torch.Generator().manual_seed(3)
+    mu_ref = torch.randn(FEATURE_DIM, generator=gen, dtype=torch.float64)
+    factor = torch.randn(FEATURE_DIM, 64, generator=gen, dtype=torch.float64)
+    sigma_ref = factor @ factor.T / 64 + torch.eye(FEATURE_DIM, dtype=torch.float64)
+    reference_file = tmp_path / "reference.npz"
+    save_stats_npz(reference_file, mu_ref, sigma_ref)
+
+    state_dict = torch.load(weights[0], weights_only=True)
+    with mock.patch.object(inception, "load_state_dict_from_url", return_value=state_dict):
+        theirs = fid_score.calculate_fid_given_paths(
+            [str(image_dir), str(reference_file)], batch_size=len(images), device="cpu",
+            dims=FEATURE_DIM, num_workers=0,
+        )
+    ours = FrechetReference(mu_ref, sigma_ref).distance(stats.mean(), stats.covariance())
+    assert np.isfinite(theirs) and ours == pytest.approx(theirs, rel=1e-5)
+
+
+def test_provenance_records_the_pytorch_fid_version():
+    packages = provenance.collect(torch.device("cpu"))["packages"]
+    assert packages["pytorch-fid"] == metadata.version("pytorch-fid")
 
 
 def test_channels_last_network_gives_the_same_features(weights, images, features):

@@ -3,8 +3,11 @@
 This is not torchvision's Inception v3. It is the TensorFlow FID graph ported by
 pytorch-fid: different weights (1008 classes), and pooling patched to match TensorFlow:
 average pools that ignore padding in the A, C and first E blocks, a max pool in the last
-E block. Features are the 2048-d output of the final average pool ("pool3"), computed
-on images resized bilinearly to 299x299 and scaled to [-1, 1], in eval mode.
+E block. The network is built from ``pytorch_fid.inception``'s own blocks; only the
+weights come another way, from a local file checked against its SHA-256, since pytorch-fid
+would fetch them from the web unchecked. Features are the 2048-d output of the final
+average pool ("pool3"), computed on images resized bilinearly to 299x299 and scaled to
+[-1, 1], in eval mode.
 """
 
 import hashlib
@@ -16,15 +19,15 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
-from torchvision.models.inception import (
-    BasicConv2d,
-    InceptionA,
-    InceptionB,
-    InceptionC,
-    InceptionD,
-    InceptionE,
+from pytorch_fid.inception import (
+    FIDInceptionA,
+    FIDInceptionC,
+    FIDInceptionE_1,
+    FIDInceptionE_2,
+    _inception_v3,
 )
+from torch import Tensor, nn
+from torchvision.models.inception import Inception3
 
 from bench.errors import BenchError
 from bench.metrics.feature_stats import FeatureStats
@@ -44,70 +47,20 @@ WEIGHTS_FLAG = "--fid-weights"
 FEATURE_DIM = 2048
 
 
-def _tf_avg_pool(x: Tensor) -> Tensor:
-    # TensorFlow's average pool divides by the number of real (unpadded) inputs.
-    return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1, count_include_pad=False)
-
-
-class FIDInceptionA(InceptionA):
-    """InceptionA with TensorFlow's average pool."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return torch.cat(
-            [
-                self.branch1x1(x),
-                self.branch5x5_2(self.branch5x5_1(x)),
-                self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
-                self.branch_pool(_tf_avg_pool(x)),
-            ],
-            dim=1,
-        )
-
-
-class FIDInceptionC(InceptionC):
-    """InceptionC with TensorFlow's average pool."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        b7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
-        b7dbl = x
-        for layer in (
-            self.branch7x7dbl_1,
-            self.branch7x7dbl_2,
-            self.branch7x7dbl_3,
-            self.branch7x7dbl_4,
-            self.branch7x7dbl_5,
-        ):
-            b7dbl = layer(b7dbl)
-        return torch.cat([self.branch1x1(x), b7, b7dbl, self.branch_pool(_tf_avg_pool(x))], dim=1)
-
-
-class FIDInceptionE_1(InceptionE):
-    """First InceptionE (Mixed_7b) with TensorFlow's average pool."""
-
-    def _pool(self, x: Tensor) -> Tensor:
-        return _tf_avg_pool(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        b3 = self.branch3x3_1(x)
-        b3dbl = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
-        return torch.cat(
-            [
-                self.branch1x1(x),
-                self.branch3x3_2a(b3),
-                self.branch3x3_2b(b3),
-                self.branch3x3dbl_3a(b3dbl),
-                self.branch3x3dbl_3b(b3dbl),
-                self.branch_pool(self._pool(x)),
-            ],
-            dim=1,
-        )
-
-
-class FIDInceptionE_2(FIDInceptionE_1):
-    """Second InceptionE (Mixed_7c): the FID graph max-pools here (a quirk of that graph)."""
-
-    def _pool(self, x: Tensor) -> Tensor:
-        return F.max_pool2d(x, kernel_size=3, stride=1, padding=1)
+def _fid_inception3() -> Inception3:
+    """torchvision's Inception v3 patched into the FID graph exactly as pytorch-fid's
+    ``fid_inception_v3()`` patches it, without the weight download that function ends with."""
+    net = _inception_v3(num_classes=1008, aux_logits=False, weights=None)
+    net.Mixed_5b = FIDInceptionA(192, pool_features=32)
+    net.Mixed_5c = FIDInceptionA(256, pool_features=64)
+    net.Mixed_5d = FIDInceptionA(288, pool_features=64)
+    net.Mixed_6b = FIDInceptionC(768, channels_7x7=128)
+    net.Mixed_6c = FIDInceptionC(768, channels_7x7=160)
+    net.Mixed_6d = FIDInceptionC(768, channels_7x7=160)
+    net.Mixed_6e = FIDInceptionC(768, channels_7x7=192)
+    net.Mixed_7b = FIDInceptionE_1(1280)
+    net.Mixed_7c = FIDInceptionE_2(2048)
+    return net
 
 
 class FIDInceptionV3(nn.Module):
@@ -116,30 +69,18 @@ class FIDInceptionV3(nn.Module):
     ``input_range`` is the range the images come in, (0, 1) as pytorch-fid expects or
     (-1, 1) as tanh generators produce; either is mapped to [-1, 1]. One-channel images
     are repeated to RGB, as PIL's ``convert("RGB")`` does in pytorch-fid's loader.
-    Module names follow torchvision's Inception3, so pytorch-fid's state dict loads as is.
     """
 
     def __init__(self, input_range: tuple[float, float] = (0.0, 1.0)):
         super().__init__()
         self.input_range = input_range
-        self.Conv2d_1a_3x3 = BasicConv2d(3, 32, kernel_size=3, stride=2)
-        self.Conv2d_2a_3x3 = BasicConv2d(32, 32, kernel_size=3)
-        self.Conv2d_2b_3x3 = BasicConv2d(32, 64, kernel_size=3, padding=1)
-        self.Conv2d_3b_1x1 = BasicConv2d(64, 80, kernel_size=1)
-        self.Conv2d_4a_3x3 = BasicConv2d(80, 192, kernel_size=3)
-        self.Mixed_5b = FIDInceptionA(192, pool_features=32)
-        self.Mixed_5c = FIDInceptionA(256, pool_features=64)
-        self.Mixed_5d = FIDInceptionA(288, pool_features=64)
-        self.Mixed_6a = InceptionB(288)
-        self.Mixed_6b = FIDInceptionC(768, channels_7x7=128)
-        self.Mixed_6c = FIDInceptionC(768, channels_7x7=160)
-        self.Mixed_6d = FIDInceptionC(768, channels_7x7=160)
-        self.Mixed_6e = FIDInceptionC(768, channels_7x7=192)
-        self.Mixed_7a = InceptionD(768)
-        self.Mixed_7b = FIDInceptionE_1(1280)
-        self.Mixed_7c = FIDInceptionE_2(2048)
-        # Unused for features, but part of the published state dict, which loads strictly.
-        self.fc = nn.Linear(FEATURE_DIM, 1008)
+        # pytorch-fid's stages become ours, unnested, so its state dict loads as is.
+        for name, stage in _fid_inception3().named_children():
+            self.add_module(name, stage)
+        # Registration follows torchvision's forward order; dropout and fc (the 1008
+        # logits, kept because the published state dict loads strictly) come after pool3.
+        names = list(self._modules)
+        self._pool3_stages = names[: names.index("avgpool") + 1]
 
     def forward(self, images: Tensor) -> Tensor:
         x = images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
@@ -147,25 +88,9 @@ class FIDInceptionV3(nn.Module):
         x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
         lo, hi = self.input_range
         x = (x - lo) / (hi - lo) * 2 - 1
-        x = self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x)))
-        x = F.max_pool2d(x, kernel_size=3, stride=2)
-        x = self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(x))
-        x = F.max_pool2d(x, kernel_size=3, stride=2)
-        for block in (
-            self.Mixed_5b,
-            self.Mixed_5c,
-            self.Mixed_5d,
-            self.Mixed_6a,
-            self.Mixed_6b,
-            self.Mixed_6c,
-            self.Mixed_6d,
-            self.Mixed_6e,
-            self.Mixed_7a,
-            self.Mixed_7b,
-            self.Mixed_7c,
-        ):
-            x = block(x)
-        return F.adaptive_avg_pool2d(x, output_size=1).flatten(1)
+        for name in self._pool3_stages:
+            x = getattr(self, name)(x)
+        return x.flatten(1)
 
 
 def random_fid_weights(seed: int = 0) -> dict[str, Tensor]:
