@@ -48,7 +48,7 @@ from bench.config import Gates, RunSpec, SuiteConfig, expand
 from bench.errors import BenchError
 from bench.report.summary import build_summary
 from bench.report.tables import CELL
-from bench.stats import bootstrap_mean_ci
+from bench.stats import mean_ci
 from bench.store import ResultsStore
 
 THROUGHPUT = "gen_steps_per_s"
@@ -227,7 +227,7 @@ def _smallest_p(n_base: int, n_cand: int) -> float:
 
 
 def _ci(values: np.ndarray) -> tuple[float, float]:
-    est = bootstrap_mean_ci(values)
+    est = mean_ci(values)
     return est.low, est.high
 
 

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from bench.analysis.compare_stats import cliffs_delta, compare
@@ -14,6 +15,7 @@ from bench.analysis.rules import (
     threshold,
 )
 from bench.config import ClaimsSpec
+from bench.stats import BCA_FROM_N
 
 SPEC = ClaimsSpec(alpha=0.05, min_seeds=3, min_effect=0.33)
 
@@ -64,11 +66,24 @@ def test_diverged_runs_rank_as_the_worst_outcome():
     assert outcome.verdict == REPRODUCED and "3 diverged" in outcome.evidence
 
 
-def test_threshold_rule_uses_the_bootstrap_ci():
-    assert threshold([0.9, 0.95, 1.0], 0.5, "above", SPEC).verdict == REPRODUCED
+def test_threshold_rule_uses_the_ci_of_the_mean():
+    outcome = threshold([0.9, 0.95, 1.0], 0.5, "above", SPEC)
+    assert outcome.verdict == REPRODUCED and "(Student-t) lies above" in outcome.evidence
     assert threshold([0.9, 0.95, 1.0], 0.5, "below", SPEC).verdict == NOT_REPRODUCED
     assert threshold([0.0, 0.5, 1.0], 0.5, "above", SPEC).verdict == INCONCLUSIVE
     assert threshold([0.9, 1.0], 0.5, "above", SPEC).verdict == INCONCLUSIVE
+
+
+def test_three_seeds_above_the_bound_are_not_enough_when_they_spread():
+    # every seed is above 0.5, but the t-interval [0.32, 1.35] of their mean is not: a
+    # bootstrap interval of 3 values cannot reach below the smallest and called it reproduced
+    outcome = threshold([0.6, 0.9, 1.0], 0.5, "above", SPEC)
+    assert outcome.verdict == INCONCLUSIVE and "contains it" in outcome.evidence
+
+
+def test_threshold_rule_switches_to_bca_with_many_seeds():
+    outcome = threshold(np.resize([0.6, 0.9, 1.0], BCA_FROM_N), 0.5, "above", SPEC)
+    assert outcome.verdict == REPRODUCED and "(BCa bootstrap) lies above" in outcome.evidence
 
 
 def test_a_claim_needs_every_check():

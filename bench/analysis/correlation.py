@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bench.stats import bootstrap_mean_ci
+from bench.stats import mean_ci
 
 QUALITY_METRICS = ("w1", "fid", "fd_digits")
 """Sample-quality distances (lower is better) in order of preference: a run's quality is the
@@ -123,17 +123,19 @@ def run_correlations(
 
 def cell_correlations(per_run: pd.DataFrame) -> pd.DataFrame:
     """Per dataset x GAN x optimizer and estimate: the mean Spearman rho and Kendall tau over
-    seeds with a bootstrap 95% CI (n counts the seeds with a defined correlation)."""
+    seeds with a 95% CI and its method (bench.stats.mean_ci; n counts the seeds with a defined
+    correlation)."""
     records = []
     for keys, cell in per_run.groupby(CELL, sort=True):
         for name in ESTIMATES:
             for statistic, column in (("spearman", f"rho_{name}"), ("kendall", f"tau_{name}")):
-                est = bootstrap_mean_ci(cell[column].to_numpy(dtype=float))
+                est = mean_ci(cell[column].to_numpy(dtype=float))
                 records.append(
                     dict(zip(CELL, keys, strict=True))
                     | {"estimate": name, "statistic": statistic, "n": est.n, "mean": est.mean,
-                       "ci_low": est.low, "ci_high": est.high}
+                       "ci_low": est.low, "ci_high": est.high, "ci_method": est.method}
                 )
     return pd.DataFrame.from_records(
-        records, columns=CELL + ["estimate", "statistic", "n", "mean", "ci_low", "ci_high"]
+        records,
+        columns=CELL + ["estimate", "statistic", "n", "mean", "ci_low", "ci_high", "ci_method"],
     )

@@ -11,15 +11,16 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.correlation import quality_metric
-from bench.stats import Estimate, bootstrap_mean_ci
+from bench.stats import Estimate, mean_ci
 
 COSINE = "critic_adam_cosine"
 
 
 def optimizer_table(summary: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
     """One row per dataset x GAN x optimizer: seeds, diverged, divergence_rate, the final
-    quality's mean, CI and std over finished seeds, final modes captured, and the Adam cosine
-    (mean over checkpoints and seeds, minimum, share of negative checkpoints)."""
+    quality's mean, 95% CI (and its method, see bench.stats.mean_ci) and std over finished
+    seeds, final modes captured (likewise), and the Adam cosine (mean over checkpoints and
+    seeds, minimum, share of negative checkpoints)."""
     records = []
     for (dataset, gan, optimizer), cell in summary.groupby(["dataset", "gan", "optimizer"],
                                                            sort=True):
@@ -31,14 +32,14 @@ def optimizer_table(summary: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFram
         record["divergence_rate"] = record["diverged"] / len(cell)
         finals = cell[f"final_{quality}"].to_numpy(dtype=float) if quality else np.zeros(0)
         finals = finals[np.isfinite(finals)]
-        est = bootstrap_mean_ci(finals)
+        est = mean_ci(finals)
         record |= {"quality_n": est.n, "quality_mean": est.mean, "quality_ci_low": est.low,
-                   "quality_ci_high": est.high,
+                   "quality_ci_high": est.high, "quality_ci_method": est.method,
                    "quality_std": float(np.std(finals)) if len(finals) else math.nan}
-        modes = bootstrap_mean_ci(cell["final_modes_captured"].to_numpy(dtype=float)) \
-            if "final_modes_captured" in cell else bootstrap_mean_ci([])
+        modes = mean_ci(cell["final_modes_captured"].to_numpy(dtype=float)) \
+            if "final_modes_captured" in cell else mean_ci([])
         record |= {"modes_n": modes.n, "modes_mean": modes.mean, "modes_ci_low": modes.low,
-                   "modes_ci_high": modes.high}
+                   "modes_ci_high": modes.high, "modes_ci_method": modes.method}
         cosine = rows.loc[rows["metric"] == COSINE, "value"].to_numpy(dtype=float)
         record |= {"adam_cosine_mean": cosine.mean() if len(cosine) else math.nan,
                    "adam_cosine_min": cosine.min() if len(cosine) else math.nan,

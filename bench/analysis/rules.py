@@ -6,9 +6,10 @@ Two rules, both with thresholds from the suite's ``claims:`` section (ClaimsSpec
   in the claimed direction has p <= alpha and |Cliff's delta| >= min_effect; not reproduced
   when the same holds in the opposite direction; inconclusive otherwise (the groups overlap)
   or when a group has fewer than min_seeds values.
-- ``threshold``: "the mean is above (or below) a bound". Reproduced when the whole
-  bootstrap 95% CI of the mean over seeds lies on the claimed side; not reproduced when it
-  lies wholly on the other side; inconclusive when it straddles the bound or n < min_seeds.
+- ``threshold``: "the mean is above (or below) a bound". Reproduced when the whole 95% CI
+  of the mean over seeds (bench.stats.mean_ci: Student-t for few seeds, BCa bootstrap for
+  many) lies on the claimed side; not reproduced when it lies wholly on the other side;
+  inconclusive when it straddles the bound or n < min_seeds.
 
 A claim made of several checks is reproduced when all are, not reproduced when any is, and
 inconclusive otherwise (``overall``).
@@ -21,7 +22,7 @@ import numpy as np
 
 from bench.analysis.compare_stats import compare
 from bench.config import ClaimsSpec
-from bench.stats import bootstrap_mean_ci
+from bench.stats import Estimate, mean_ci
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -39,8 +40,10 @@ class Outcome:
     effect_size: float = math.nan
 
 
-def _mean_ci(values: np.ndarray) -> str:
-    est = bootstrap_mean_ci(values)
+_INTERVAL_NAMES = {"t": "Student-t", "bca": "BCa bootstrap"}  # by Estimate.method
+
+
+def _mean_and_ci(est: Estimate) -> str:
     return f"{est.mean:.3g}" if est.n == 1 else est.format()  # n is written by the caller
 
 
@@ -48,7 +51,7 @@ def describe(values: np.ndarray | list[float], worst: str = "diverged") -> str:
     """'mean [95% CI] (n=N)' of the finite values, noting infinite ones as ``worst``."""
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
-    text = _mean_ci(x[np.isfinite(x)])
+    text = _mean_and_ci(mean_ci(x[np.isfinite(x)]))
     n_inf = int(np.isinf(x).sum())
     text += f" (n={len(x)}" + (f", {n_inf} {worst}" if n_inf else "") + ")"
     return text
@@ -90,17 +93,17 @@ def threshold(
         raise ValueError(f"side must be 'above' or 'below', got {side!r}")
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
-    est = bootstrap_mean_ci(x)
-    evidence = f"{name} {_mean_ci(x)} (n={est.n}) against {bound:g}"
+    est = mean_ci(x)
+    evidence = f"{name} {_mean_and_ci(est)} (n={est.n}) against {bound:g}"
     if est.n < spec.min_seeds:
         return Outcome(INCONCLUSIVE, f"{evidence}; too few seeds (fewer than {spec.min_seeds})")
+    ci = f"the 95% CI ({_INTERVAL_NAMES[est.method]})"
     above, below = est.low >= bound, est.high < bound
     if (above and side == "above") or (below and side == "below"):
-        return Outcome(REPRODUCED, f"{evidence}: the 95% CI lies {side}")
+        return Outcome(REPRODUCED, f"{evidence}: {ci} lies {side}")
     if above or below:
-        return Outcome(NOT_REPRODUCED, f"{evidence}: the 95% CI lies "
-                       f"{'above' if above else 'below'}")
-    return Outcome(INCONCLUSIVE, f"{evidence}: the 95% CI contains it")
+        return Outcome(NOT_REPRODUCED, f"{evidence}: {ci} lies {'above' if above else 'below'}")
+    return Outcome(INCONCLUSIVE, f"{evidence}: {ci} contains it")
 
 
 def overall(verdicts: list[str]) -> str:

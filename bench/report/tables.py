@@ -1,8 +1,9 @@
-"""Tables: mean and bootstrap 95% CI over seeds for each dataset x GAN x optimizer."""
+"""Tables: mean and 95% CI over seeds for each dataset x GAN x optimizer (bench.stats.mean_ci:
+Student-t for few seeds, BCa bootstrap for many)."""
 
 import pandas as pd
 
-from bench.stats import bootstrap_mean_ci
+from bench.stats import mean_ci
 
 # (column in the summary, heading, lower is better?) in display order
 TABLE_METRICS: list[tuple[str, str]] = [
@@ -22,22 +23,23 @@ CELL = ["dataset", "gan", "optimizer"]
 
 
 def cell_statistics(summary: pd.DataFrame) -> pd.DataFrame:
-    """Long table: one row per (cell, metric) with n, mean, ci_low, ci_high."""
+    """Long table: one row per (cell, metric) with n, mean, ci_low, ci_high and ci_method
+    ("t" or "bca"; empty for a single value)."""
     records = []
     for keys, cell in summary.groupby(CELL, sort=True):
         for column, _ in TABLE_METRICS:
             if column not in cell:
                 continue
-            est = bootstrap_mean_ci(cell[column].to_numpy(dtype=float))
+            est = mean_ci(cell[column].to_numpy(dtype=float))
             if est.n == 0:
                 continue
             records.append(
                 dict(zip(CELL, keys, strict=True))
                 | {"metric": column.removeprefix("final_"), "n": est.n, "mean": est.mean,
-                   "ci_low": est.low, "ci_high": est.high}
+                   "ci_low": est.low, "ci_high": est.high, "ci_method": est.method}
             )
     return pd.DataFrame.from_records(
-        records, columns=CELL + ["metric", "n", "mean", "ci_low", "ci_high"]
+        records, columns=CELL + ["metric", "n", "mean", "ci_low", "ci_high", "ci_method"]
     )
 
 
@@ -69,7 +71,7 @@ def markdown_table(summary: pd.DataFrame, dataset: str) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for (gan, optimizer), cell in rows.groupby(["gan", "optimizer"], sort=True):
         diverged = int((cell["status"] == "diverged").sum())
-        values = [bootstrap_mean_ci(cell[c].to_numpy(dtype=float)).format() for c, _ in columns]
+        values = [mean_ci(cell[c].to_numpy(dtype=float)).format() for c, _ in columns]
         lines.append(
             "| " + " | ".join([gan, optimizer, str(len(cell)), str(diverged), *values]) + " |"
         )
