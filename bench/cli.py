@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bench.accel import MODES
 from bench.errors import BenchError
+from bench.validators import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT
 
 METRICS = {
     "w1": "exact Wasserstein-1 between generated and fresh real samples (POT)",
@@ -33,7 +34,7 @@ def _budget(text: str):
     if not sep:
         raise argparse.ArgumentTypeError("use KIND=AMOUNT, e.g. generator_steps=500")
     try:
-        value = float(amount) if kind == "seconds" else int(amount)
+        value = float(amount)  # 1e3 is 1000; the budget's own validator checks the kind
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{amount}' is not a number") from None
     try:
@@ -42,20 +43,24 @@ def _budget(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _int_at_least(minimum: int):
-    def parse(text: str) -> int:
+def _checked(validator):
+    """An argparse type that reads a number and checks it with the suite's own validator for
+    that kind of value (bench.validators), so a flag and a suite field agree."""
+    def parse(text: str):
         try:
-            value = int(text)
+            value = int(text) if text.strip().lstrip("+-").isdigit() else float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        try:
+            return validator(value, "value")
+        except BenchError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix("value: ")) from None
     return parse
 
 
-_positive_int = _int_at_least(1)
-_non_negative_int = _int_at_least(0)
+_positive_int = _checked(POSITIVE_INT)
+_non_negative_int = _checked(NON_NEGATIVE_INT)
+_positive_seconds = _checked(POSITIVE)
 
 
 def _add_acceleration_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--address",
                      help="Ray cluster to join: auto or HOST:PORT (default: start a local "
                      "Ray instance)")
+    run.add_argument("--ray-timeout", type=_positive_seconds, default=60.0, metavar="SECONDS",
+                     help="how long to wait for the Ray cluster at --address to answer before "
+                     "giving up with an error (default: 60)")
     run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                      help="training device (default: auto = CUDA if available)")
     run.add_argument("--seeds", type=_positive_int, help="override the number of seeds")
@@ -181,15 +189,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config = with_overrides(load_suite(args.suite or "quick"), seeds=args.seeds,
                                 budget=args.budget)
         out = args.out or Path("results") / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    n_runs = len(config.datasets) * len(config.gans) * len(config.optimizers) * len(
-        config.seeds)
-    print(f"suite '{config.name}': {n_runs} runs, budget {config.budget} -> {out}")
+    print(f"suite '{config.name}': {config.n_runs} runs, budget {config.budget} -> {out}")
     start = time.perf_counter()
     env = Environment(args.data_root, args.download, args.fid_weights, args.cache_dir,
                       compile=args.compile, cuda_graphs=args.cuda_graphs,
                       channels_last=args.channels_last)
     outcome = run_suite(config, out, args.device, args.workers, not args.no_progress, env,
-                        args.executor, args.address)
+                        args.executor, args.address, args.ray_timeout)
     print(f"trained {outcome.ran} runs ({outcome.diverged} diverged, {outcome.skipped} "
           f"already done) in {time.perf_counter() - start:.0f} s")
     if outcome.ran + outcome.skipped:
@@ -240,7 +246,7 @@ def _cmd_perf(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from bench.config import BUDGET_KINDS, OPTIMIZERS, builtin_suites, load_suite
+    from bench.config import BUDGET_KINDS, OPTIMIZER_CHOICES, builtin_suites, load_suite
     from bench.data import DATASET_DOMAINS, dataset_description
     from gan_zoo.architectures.dcgan import IMAGE_ARCHS
     from gan_zoo.registry import GANS
@@ -254,7 +260,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
     print("image architectures (suite key image_model.arch):")
     for name, arch in IMAGE_ARCHS.items():
         print(f"  {name:14s} {arch.description}")
-    print(f"optimizers: {', '.join(OPTIMIZERS)}")
+    print(f"optimizers: {', '.join(OPTIMIZER_CHOICES)} (recipe: each GAN's own recipe "
+          "optimizer)")
     print(f"budgets: {', '.join(BUDGET_KINDS)}")
     print("suites:")
     for name in builtin_suites():

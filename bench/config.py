@@ -5,6 +5,7 @@ types, unknown keys and impossible budgets raise one BenchError that says what i
 what is valid.
 """
 
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,49 @@ import yaml
 
 from bench.data import DATASET_DOMAINS
 from bench.errors import BenchError
+from bench.validators import (
+    FRACTION,
+    LEARNING_RATE,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    SHARE,
+    SIGNIFICANCE,
+    Choice,
+    Number,
+    betas,
+    checked,
+    fail,
+    flag,
+    identifier,
+    mapping,
+    names,
+    parse_dataclass,
+    text,
+    validator_of,
+)
 from gan_zoo.architectures.dcgan import CRITIC_NORMS, IMAGE_ARCHS
-from gan_zoo.recipes import RECIPE_FIELDS, Recipe, recipe_for
+from gan_zoo.recipes import OPTIMIZERS, RECIPE_FIELDS, Recipe, recipe_for
 from gan_zoo.registry import GANS
 
 SUITES_DIR = Path(__file__).parent / "suites"
 BUDGET_KINDS = ("generator_steps", "critic_steps", "real_samples", "seconds")
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
+RECIPE_OPTIMIZER = "recipe"
+"""The optimizer-axis entry that gives each GAN its own recipe's optimizer."""
+OPTIMIZER_CHOICES = (*OPTIMIZERS, RECIPE_OPTIMIZER)
+MAX_SEED = 2**31 - 1
+SEED = Number(minimum=0, maximum=MAX_SEED, integer=True)
+GATED_METRICS = ("w1", "modes_captured", "modes_well_captured", "hq_fraction", "reverse_kl",
+                 "fd_digits", "fid", "kid", "critic_gap", "divergence_estimate")
+"""Final metrics a ``gates:`` section can judge."""
+
+
+def _odd(raw: Any, where: str) -> int:
+    value = POSITIVE_INT(raw, where)
+    if value % 2 == 0:
+        raise fail(where, f"expected an odd integer >= 1, got {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -41,9 +78,24 @@ class OptimizerChoice:
     """One entry of a suite's optimizer axis; unset fields come from each GAN's recipe."""
 
     name: str
+    """adam, rmsprop, sgd, or ``recipe``: each GAN's own recipe optimizer."""
     label: str
     lr: float | None = None
     betas: tuple[float, float] | None = None
+
+    def run_label(self, recipe: Recipe) -> str:
+        """The label of this entry's runs of a GAN with ``recipe``: the entry's label, plus
+        the optimizer it resolved to for a ``recipe`` entry (e.g. ``recipe-rmsprop``)."""
+        if self.name == RECIPE_OPTIMIZER:
+            return f"{self.label}-{recipe.optimizer}"
+        return self.label
+
+    def resolve(self, recipe: Recipe) -> "OptimizerSpec":
+        return OptimizerSpec(
+            name=recipe.optimizer if self.name == RECIPE_OPTIMIZER else self.name,
+            lr=self.lr if self.lr is not None else recipe.lr,
+            betas=self.betas if self.betas is not None else recipe.betas,
+        )
 
 
 @dataclass(frozen=True)
@@ -60,11 +112,11 @@ class OptimizerSpec:
 class ModelSpec:
     """MLP generator and critic for 2-D data."""
 
-    width: int = 512
+    width: int = field(default=512, metadata=checked(POSITIVE_INT))
     """Hidden units per layer (512 in the WGAN-GP toy code)."""
-    depth: int = 3
+    depth: int = field(default=3, metadata=checked(POSITIVE_INT))
     """Hidden layers (3 in the WGAN-GP toy code)."""
-    latent_dim: int = 2
+    latent_dim: int = field(default=2, metadata=checked(POSITIVE_INT))
     """Generator input dimension (2 in the WGAN-GP toy code)."""
 
 
@@ -72,13 +124,13 @@ class ModelSpec:
 class ImageModelSpec:
     """DCGAN-family generator and critic for image datasets."""
 
-    arch: str = "dcgan"
+    arch: str = field(default="dcgan", metadata=checked(Choice(tuple(IMAGE_ARCHS))))
     """dcgan, dcgan-wgangp, dcgan-nobn-g or mlp-g (see gan_zoo/architectures/dcgan.py)."""
-    latent_dim: int = 100
+    latent_dim: int = field(default=100, metadata=checked(POSITIVE_INT))
     """Generator input dimension (100 in the WGAN and DCGAN reference code)."""
-    filters: int = 64
+    filters: int = field(default=64, metadata=checked(POSITIVE_INT))
     """Filters of the layer nearest the image (ngf = ndf in the reference code)."""
-    critic_norm: str = "auto"
+    critic_norm: str = field(default="auto", metadata=checked(Choice(("auto", *CRITIC_NORMS))))
     """batch, layer, none, or auto: layer norm with a gradient penalty (batch norm makes the
     per-sample penalty invalid), batch norm otherwise."""
 
@@ -87,22 +139,22 @@ class ImageModelSpec:
 class EvalSpec:
     """What is measured at checkpoints, and on how many samples."""
 
-    every: int = 500
+    every: int = field(default=500, metadata=checked(POSITIVE_INT))
     """Generator steps between checkpoints (one also runs at step 0 and at the end)."""
-    samples: int = 2500
+    samples: int = field(default=2500, metadata=checked(POSITIVE_INT))
     """Generated samples for mode coverage (2,500 is the VEEGAN/PacGAN protocol)."""
-    w1_samples: int = 1000
+    w1_samples: int = field(default=1000, metadata=checked(POSITIVE_INT))
     """Generated and fresh real samples for exact W1 (its cost grows as N^3)."""
-    critic_samples: int = 2500
+    critic_samples: int = field(default=2500, metadata=checked(POSITIVE_INT))
     """Held-out real and generated samples for the critic's estimate."""
-    hq_threshold: float = 3.0
+    hq_threshold: float = field(default=3.0, metadata=checked(POSITIVE))
     """A sample is high quality within this many std of its nearest mode."""
-    min_share: float = 0.1
+    min_share: float = field(default=0.1, metadata=checked(SHARE))
     """A mode is well captured with at least this share of its uniform count."""
-    fid_samples: int = 0
+    fid_samples: int = field(default=0, metadata=checked(NON_NEGATIVE_INT))
     """Generated images for FID/KID (0: no FID). FID needs the pytorch-fid Inception weights
     (--fid-weights); 10,000 is the usual protocol."""
-    fid_reference: str = "train"
+    fid_reference: str = field(default="train", metadata=checked(Choice(("train", "test"))))
     """The real split FID/KID and fd_digits compare with: train (the usual choice) or test."""
 
 
@@ -110,23 +162,23 @@ class EvalSpec:
 class ClaimsSpec:
     """Thresholds of the claims report's verdict rules (the rules are in bench/analysis)."""
 
-    alpha: float = 0.05
+    alpha: float = field(default=0.05, metadata=checked(SIGNIFICANCE))
     """Significance level of each one-sided seed comparison (Mann-Whitney U)."""
-    min_seeds: int = 3
+    min_seeds: int = field(default=3, metadata=checked(Number(minimum=2, integer=True)))
     """Finished seeds a compared group needs; fewer makes a check inconclusive."""
-    min_effect: float = 0.33
+    min_effect: float = field(default=0.33, metadata=checked(SHARE))
     """|Cliff's delta| a significant difference must also reach (0.33: a medium effect)."""
-    median_window: int = 3
+    median_window: int = field(default=3, metadata=checked(_odd))
     """Odd number of checkpoints in the median filter on minus the training critic loss."""
-    min_checkpoints: int = 5
+    min_checkpoints: int = field(default=5, metadata=checked(Number(minimum=3, integer=True)))
     """Checkpoints a run needs for its estimate-quality rank correlation."""
-    min_rho: float = 0.5
+    min_rho: float = field(default=0.5, metadata=checked(SHARE))
     """An estimate tracks quality when the CI of its mean Spearman rho lies above this."""
-    pile_tolerance: float = 0.01
+    pile_tolerance: float = field(default=0.01, metadata=checked(SHARE))
     """A critic weight is piled at +-c when | |w| - c | <= pile_tolerance * c."""
-    min_pile_fraction: float = 0.2
+    min_pile_fraction: float = field(default=0.2, metadata=checked(SHARE))
     """Clipping piles weights when the CI of the piled fraction lies above this."""
-    flat_decades: float = 1.0
+    flat_decades: float = field(default=1.0, metadata=checked(POSITIVE))
     """The penalty's per-layer gradient norms are flat when the CI of their span over layers
     (max - min of log10 norm) lies below this many decades."""
 
@@ -135,17 +187,17 @@ class ClaimsSpec:
 class DiagnosticsSpec:
     """The critic diagnostics experiment (bench/diagnostics/critic_experiment.py)."""
 
-    critic_steps: int = 1000
+    critic_steps: int = field(default=1000, metadata=checked(POSITIVE_INT))
     """Critic steps per trained critic, against the fixed generator."""
-    seeds: int = 3
+    seeds: int = field(default=3, metadata=checked(POSITIVE_INT))
     """Critics per setting (seed-batched); the gradient-norm claim compares them."""
-    width: int = 512
+    width: int = field(default=512, metadata=checked(POSITIVE_INT))
     """Hidden units per layer of the diagnostic critics."""
-    depth: int = 12
+    depth: int = field(default=12, metadata=checked(POSITIVE_INT))
     """Hidden layers of the gradient-norm critic (12 in the WGAN-GP paper's Fig. 1b)."""
-    batch_size: int = 256
+    batch_size: int = field(default=256, metadata=checked(POSITIVE_INT))
     """Real and noisy samples per critic step."""
-    gp_weight: float = 10.0
+    gp_weight: float = field(default=10.0, metadata=checked(POSITIVE))
     """Gradient penalty weight lambda (the paper's default)."""
 
 
@@ -153,26 +205,26 @@ class DiagnosticsSpec:
 class MetricGate:
     """How ``compare`` judges one final metric of a (dataset, GAN, optimizer) cell."""
 
-    better: str
+    better: str = field(default="lower", metadata=checked(Choice(("higher", "lower"))))
     """"higher" (modes_captured, hq_fraction) or "lower" (w1, reverse_kl)."""
-    margin: float
+    margin: float = field(default=0.0, metadata=checked(NON_NEGATIVE))
     """The smallest worsening of the mean over seeds that counts: in the metric's units, or a
     fraction of the baseline mean's magnitude when ``relative``."""
-    relative: bool = False
+    relative: bool = field(default=False, metadata=checked(flag))
 
 
 @dataclass(frozen=True)
 class Gates:
     """Regression thresholds of ``run_bench.py compare`` (the rule is in bench/compare.py)."""
 
-    metrics: tuple[tuple[str, MetricGate], ...]
+    metrics: tuple[tuple[str, MetricGate], ...] = ()
     """Gated final metrics, as sorted (name, gate) pairs."""
-    alpha: float = 0.05
+    alpha: float = field(default=0.05, metadata=checked(SIGNIFICANCE))
     """Family-wise false-alarm rate of one comparison: the seed tests of every gated metric and
     every cell's divergence rate are Holm-corrected together at this level."""
-    divergence_margin: float = 0.25
+    divergence_margin: float = field(default=0.25, metadata=checked(FRACTION))
     """Smallest increase of a cell's divergence rate (diverged / seeds) that counts."""
-    min_throughput_ratio: float = 0.67
+    min_throughput_ratio: float = field(default=0.67, metadata=checked(SHARE))
     """A cell's throughput regresses when candidate / baseline generator steps per second is
     below this ratio."""
 
@@ -213,6 +265,21 @@ class SuiteConfig:
     def recipe_overrides(self, gan: str) -> dict[str, Any]:
         return dict(dict(self.recipes).get(gan, ()))
 
+    def recipe(self, gan: str, dataset: str) -> Recipe:
+        """``gan``'s paper recipe for ``dataset``'s domain with the suite's overrides."""
+        return recipe_for(gan, DATASET_DOMAINS[dataset], self.recipe_overrides(gan))
+
+    def run_labels(self) -> list[str]:
+        """Every optimizer label the suite's runs carry, in suite order (a ``recipe`` entry
+        gives one label per optimizer its GANs' recipes name)."""
+        labels = [choice.run_label(self.recipe(gan, dataset)) for choice in self.optimizers
+                  for gan in self.gans for dataset in self.datasets]
+        return list(dict.fromkeys(labels))
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.datasets) * len(self.gans) * len(self.optimizers) * len(self.seeds)
+
     def to_dict(self) -> dict[str, Any]:
         """A YAML-ready dict that ``parse_suite`` reads back into an equal config."""
         d = asdict(self)
@@ -228,7 +295,8 @@ class SuiteConfig:
             list(self.gans),
             list(self.seeds),
         )
-        d["recipes"] = {gan: dict(items) for gan, items in self.recipes}
+        d["recipes"] = {gan: {k: list(v) if isinstance(v, tuple) else v for k, v in items}
+                        for gan, items in self.recipes}
         if self.gates is None:
             del d["gates"]  # an optional section: absent, not null
         else:
@@ -275,256 +343,172 @@ class RunSpec:
         return d
 
 
-# --- parsing ---------------------------------------------------------------------------
+# --- reading YAML -------------------------------------------------------------------------
 
 
-def _fail(where: str, message: str) -> BenchError:
-    return BenchError(f"{where}: {message}")
+class SuiteLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2's floats: ``2e-4`` and ``1E3`` are numbers (YAML
+    1.1, which PyYAML follows, reads an exponent without a dot as a string)."""
 
 
-def _check_keys(raw: dict, allowed: tuple[str, ...], where: str) -> None:
-    unknown = sorted(set(raw) - set(allowed))
-    if unknown:
-        raise _fail(where, f"unknown key(s) {unknown}; valid: {', '.join(allowed)}")
+SuiteLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
-def _number(value: Any, where: str, *, integer: bool = False, positive: bool = True) -> Any:
-    ok_types = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, ok_types):
-        kind = "an integer" if integer else "a number"
-        raise _fail(where, f"expected {kind}, got {value!r}")
-    if positive and value <= 0:
-        raise _fail(where, f"must be > 0, got {value!r}")
-    if value < 0:
-        raise _fail(where, f"must be >= 0, got {value!r}")
-    return value
+def read_yaml(text_: str, source: str) -> Any:
+    """A YAML document read the way every suite is read; malformed YAML is a BenchError."""
+    try:
+        return yaml.load(text_, Loader=SuiteLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())
+        raise BenchError(f"{source}: malformed YAML: {detail}") from None
 
 
-def _names(value: Any, valid: dict | tuple, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value:
-        raise _fail(where, f"expected a non-empty list of names, got {value!r}")
-    for name in value:
-        if name not in valid:
-            raise _fail(where, f"unknown name '{name}'; valid: {', '.join(valid)}")
-    if len(set(value)) != len(value):
-        raise _fail(where, f"duplicate names in {value}")
-    return tuple(value)
-
-
-NON_NEGATIVE = ("fid_samples",)  # fields where 0 means "off"
-
-
-def _dataclass_from(
-    cls: type, raw: Any, where: str, choices: dict[str, tuple[str, ...]] | None = None
-) -> Any:
-    choices = choices or {}
-    if raw is None:
-        return cls()
-    if not isinstance(raw, dict):
-        raise _fail(where, f"expected a mapping, got {raw!r}")
-    names = tuple(f.name for f in fields(cls))
-    _check_keys(raw, names, where)
-    defaults = cls()
-    values = {}
-    for key, value in raw.items():
-        default = getattr(defaults, key)
-        if isinstance(default, str):
-            valid = choices.get(key, ())
-            if value not in valid:
-                raise _fail(f"{where}.{key}", f"got {value!r}; valid: {', '.join(valid)}")
-            values[key] = value
-            continue
-        integer = isinstance(default, int)
-        values[key] = _number(value, f"{where}.{key}", integer=integer,
-                              positive=key not in NON_NEGATIVE)
-    return replace(defaults, **values)
+# --- parsing ------------------------------------------------------------------------------
 
 
 def parse_budget(raw: Any, where: str = "budget") -> Budget:
     """``{kind: amount}`` with exactly one kind from BUDGET_KINDS and a positive amount."""
     if not isinstance(raw, dict) or len(raw) != 1:
-        raise _fail(where, f"give exactly one of {', '.join(BUDGET_KINDS)}, e.g. "
-                    "'generator_steps: 1000'")
+        raise fail(where, f"give exactly one of {', '.join(BUDGET_KINDS)}, e.g. "
+                   "'generator_steps: 1000'")
     (kind, amount), = raw.items()
     if kind not in BUDGET_KINDS:
-        raise _fail(where, f"unknown budget '{kind}'; valid: {', '.join(BUDGET_KINDS)}")
-    _number(amount, f"{where}.{kind}", integer=kind != "seconds")
-    return Budget(kind, float(amount) if kind == "seconds" else int(amount))
+        raise fail(where, f"unknown budget {kind!r}; valid: {', '.join(BUDGET_KINDS)}")
+    if kind == "seconds":
+        return Budget(kind, float(POSITIVE(amount, f"{where}.{kind}")))
+    return Budget(kind, POSITIVE_INT(amount, f"{where}.{kind}"))
 
 
 def _parse_optimizer(raw: Any, where: str) -> OptimizerChoice:
     if isinstance(raw, str):
         raw = {"name": raw}
-    if not isinstance(raw, dict) or "name" not in raw:
-        raise _fail(where, f"expected an optimizer name or a mapping with 'name', got {raw!r}")
-    _check_keys(raw, ("name", "label", "lr", "betas"), where)
-    name = raw["name"]
-    if name not in OPTIMIZERS:
-        raise _fail(where, f"unknown optimizer '{name}'; valid: {', '.join(OPTIMIZERS)}")
-    lr = _number(raw["lr"], f"{where}.lr") if "lr" in raw else None
-    betas = None
-    if "betas" in raw:
-        b = raw["betas"]
-        if (
-            not isinstance(b, list)
-            or len(b) != 2
-            or not all(isinstance(v, int | float) and 0 <= v < 1 for v in b)
-        ):
-            raise _fail(f"{where}.betas", f"expected two numbers in [0, 1), got {b!r}")
-        betas = (float(b[0]), float(b[1]))
-    label = raw.get("label", name)
-    if not isinstance(label, str) or not label.replace("-", "").replace("_", "").isalnum():
-        raise _fail(f"{where}.label", f"use letters, digits, '-' or '_', got {label!r}")
-    return OptimizerChoice(name, label, lr, betas)
+    raw = mapping(raw, where, ("name", "label", "lr", "betas"))
+    if "name" not in raw:
+        raise fail(where, f"expected an optimizer name or a mapping with 'name', got {raw!r}")
+    name = Choice(OPTIMIZER_CHOICES)(raw["name"], f"{where}.name")
+    return OptimizerChoice(
+        name=name,
+        label=identifier(raw.get("label", name), f"{where}.label"),
+        lr=LEARNING_RATE(raw["lr"], f"{where}.lr") if "lr" in raw else None,
+        betas=betas(raw["betas"], f"{where}.betas") if "betas" in raw else None,
+    )
+
+
+def _parse_optimizers(raw: Any) -> tuple[OptimizerChoice, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise fail("optimizers", "expected a non-empty list of optimizer names or mappings "
+                   f"with name / label / lr / betas, got {raw!r}")
+    choices = tuple(_parse_optimizer(o, f"optimizers[{i}]") for i, o in enumerate(raw))
+    labels = [c.label for c in choices]
+    if len(set(labels)) != len(labels):
+        raise fail("optimizers", f"labels must be unique, got {labels}; add 'label' to tell "
+                   "entries of the same optimizer apart")
+    return choices
 
 
 def _parse_seeds(raw: Any) -> tuple[int, ...]:
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        _number(raw, "seeds", integer=True)
-        return tuple(range(raw))
-    if isinstance(raw, list) and raw and all(isinstance(s, int) and s >= 0 for s in raw):
-        if len(set(raw)) != len(raw):
-            raise _fail("seeds", f"duplicate seeds in {raw}")
-        return tuple(raw)
-    raise _fail("seeds", f"expected a count or a list of non-negative integers, got {raw!r}")
+    if isinstance(raw, list):
+        if not raw:
+            raise fail("seeds", "expected a count or a non-empty list of seeds, got []")
+        seeds = tuple(SEED(s, f"seeds[{i}]") for i, s in enumerate(raw))
+        if len(set(seeds)) != len(seeds):
+            raise fail("seeds", f"duplicate seeds in {raw}")
+        return seeds
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return tuple(range(Number(minimum=1, maximum=MAX_SEED, integer=True)(raw, "seeds")))
+    raise fail("seeds", f"expected a count or a list of non-negative integers, got {raw!r}")
 
 
-def _parse_recipes(raw: Any, gans: tuple[str, ...]) -> tuple:
+def _parse_recipes(raw: Any) -> tuple:
     if raw is None:
         return ()
-    if not isinstance(raw, dict):
-        raise _fail("recipes", f"expected a mapping gan -> overrides, got {raw!r}")
+    raw = mapping(raw, "recipes", tuple(GANS))
     out = []
     for gan, overrides in sorted(raw.items()):
-        if gan not in GANS:
-            raise _fail("recipes", f"unknown GAN '{gan}'; valid: {', '.join(GANS)}")
-        if not isinstance(overrides, dict):
-            raise _fail(f"recipes.{gan}", f"expected a mapping, got {overrides!r}")
-        _check_keys(overrides, RECIPE_FIELDS, f"recipes.{gan}")
-        checked = dict(overrides)
-        for key, value in overrides.items():
-            if key == "optimizer" and value not in OPTIMIZERS:
-                raise _fail(f"recipes.{gan}.optimizer", f"valid: {', '.join(OPTIMIZERS)}")
-            if key == "betas":
-                checked[key] = tuple(value)
-            if key == "warmup" and not isinstance(value, bool):
-                raise _fail(f"recipes.{gan}.warmup", f"expected true/false, got {value!r}")
-            if key in ("lr", "clip_value", "gp_weight"):
-                _number(value, f"recipes.{gan}.{key}")
-            if key == "n_critic":
-                _number(value, f"recipes.{gan}.{key}", integer=True)
-        out.append((gan, tuple(sorted(checked.items()))))
+        where = f"recipes.{gan}"
+        overrides = mapping(overrides, where, RECIPE_FIELDS)
+        checked_values = {key: validator_of(Recipe, key)(value, f"{where}.{key}")
+                          for key, value in overrides.items()}
+        out.append((gan, tuple(sorted(checked_values.items()))))
     return tuple(out)
-
-
-def _bounded(value: Any, where: str, low: float, high: float, *, low_open: bool) -> float:
-    """A number in (low, high] when ``low_open``, else in [low, high]."""
-    _number(value, where, positive=False)
-    if value < low or value > high or (low_open and value == low):
-        bracket = "(" if low_open else "["
-        raise _fail(where, f"must be in {bracket}{low:g}, {high:g}], got {value!r}")
-    return float(value)
 
 
 def _parse_gates(raw: Any) -> Gates | None:
     if raw is None:
         return None
-    if not isinstance(raw, dict):
-        raise _fail("gates", f"expected a mapping, got {raw!r}")
-    _check_keys(raw, tuple(f.name for f in fields(Gates)), "gates")
-    metrics = raw.get("metrics")
+    raw = dict(mapping(raw, "gates", tuple(f.name for f in fields(Gates))))
+    metrics = raw.pop("metrics", None)
     if not isinstance(metrics, dict) or not metrics:
-        raise _fail("gates.metrics", "expected a mapping metric -> {better, margin, relative}, "
-                    f"e.g. {{w1: {{better: lower, margin: 0.1}}}}, got {metrics!r}")
+        raise fail("gates.metrics", "expected a mapping metric -> {better, margin, relative}, "
+                   f"e.g. {{w1: {{better: lower, margin: 0.1}}}}, got {metrics!r}")
     gated = []
-    for name, gate in sorted(metrics.items()):
+    for name, gate in sorted(metrics.items(), key=lambda item: str(item[0])):
         where = f"gates.metrics.{name}"
-        if not isinstance(gate, dict) or "margin" not in gate:
-            raise _fail(where, f"expected a mapping with better and margin, got {gate!r}")
-        _check_keys(gate, tuple(f.name for f in fields(MetricGate)), where)
-        if gate.get("better") not in ("higher", "lower"):
-            raise _fail(f"{where}.better", f"expected higher or lower, got {gate.get('better')!r}")
-        relative = gate.get("relative", False)
-        if not isinstance(relative, bool):
-            raise _fail(f"{where}.relative", f"expected true/false, got {relative!r}")
-        margin = _bounded(gate["margin"], f"{where}.margin", 0, float("inf"), low_open=False)
-        gated.append((str(name), MetricGate(gate["better"], margin, relative)))
-    return Gates(
-        metrics=tuple(gated),
-        alpha=_bounded(raw.get("alpha", Gates.alpha), "gates.alpha", 0, 0.5, low_open=True),
-        divergence_margin=_bounded(raw.get("divergence_margin", Gates.divergence_margin),
-                                   "gates.divergence_margin", 0, 1, low_open=False),
-        min_throughput_ratio=_bounded(raw.get("min_throughput_ratio", Gates.min_throughput_ratio),
-                                      "gates.min_throughput_ratio", 0, 1, low_open=True),
-    )
-
-
-def _parse_claims(raw: Any) -> ClaimsSpec:
-    spec = _dataclass_from(ClaimsSpec, raw, "claims")
-    for key in ("alpha", "min_effect", "min_rho", "pile_tolerance", "min_pile_fraction"):
-        _bounded(getattr(spec, key), f"claims.{key}", 0, 0.5 if key == "alpha" else 1,
-                 low_open=True)
-    if spec.median_window % 2 == 0:
-        raise _fail("claims.median_window", f"must be odd, got {spec.median_window}")
-    for key, least in (("min_seeds", 2), ("min_checkpoints", 3)):
-        if getattr(spec, key) < least:
-            raise _fail(f"claims.{key}", f"must be >= {least}, got {getattr(spec, key)}")
-    return spec
+        Choice(GATED_METRICS)(name, "gates.metrics")
+        gate = mapping(gate, where, tuple(f.name for f in fields(MetricGate)))
+        for required in ("better", "margin"):
+            if required not in gate:
+                raise fail(where, f"missing '{required}'; e.g. {{better: lower, margin: 0.1}}")
+        gated.append((name, parse_dataclass(MetricGate, gate, where)))
+    return parse_dataclass(Gates, raw, "gates", Gates(metrics=tuple(gated)))
 
 
 def _parse_diagnostics(raw: Any) -> DiagnosticsSpec | None:
     if raw is None or raw is False:
         return None
-    return DiagnosticsSpec() if raw is True else _dataclass_from(
+    return DiagnosticsSpec() if raw is True else parse_dataclass(
         DiagnosticsSpec, raw, "diagnostics")
 
 
 SUITE_KEYS = tuple(f.name for f in fields(SuiteConfig))
+REQUIRED_KEYS = ("name", "datasets", "gans", "optimizers", "seeds", "budget")
+
+
+def _check_run_labels(config: SuiteConfig) -> None:
+    """A ``recipe`` entry's labels (``recipe-adam``) must not repeat another entry's."""
+    for gan in config.gans:
+        for dataset in config.datasets:
+            recipe = config.recipe(gan, dataset)
+            labels = [choice.run_label(recipe) for choice in config.optimizers]
+            repeated = sorted({label for label in labels if labels.count(label) > 1})
+            if repeated:
+                raise fail("optimizers", f"{gan} would get two entries labelled "
+                           f"{', '.join(repeated)}; give one of them another 'label'")
 
 
 def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
     """Validate a suite mapping (as loaded from YAML) into a SuiteConfig."""
     if not isinstance(raw, dict):
         raise BenchError(f"{source}: a suite must be a YAML mapping, got {type(raw).__name__}")
-    _check_keys(raw, SUITE_KEYS, source)
-    for key in ("name", "datasets", "gans", "optimizers", "seeds", "budget"):
+    unknown = sorted(map(str, set(raw) - set(SUITE_KEYS)))
+    if unknown:
+        raise BenchError(f"{source}: unknown key(s) {unknown}; valid: {', '.join(SUITE_KEYS)}")
+    for key in REQUIRED_KEYS:
         if key not in raw:
             raise BenchError(f"{source}: missing required key '{key}'")
-    name = raw["name"]
-    if not isinstance(name, str) or not name:
-        raise BenchError(f"{source}: 'name' must be a non-empty string")
-    optimizers = raw["optimizers"]
-    if not isinstance(optimizers, list) or not optimizers:
-        raise BenchError(f"{source}: 'optimizers' must be a non-empty list")
-    choices = tuple(_parse_optimizer(o, f"optimizers[{i}]") for i, o in enumerate(optimizers))
-    labels = [c.label for c in choices]
-    if len(set(labels)) != len(labels):
-        raise BenchError(f"{source}: optimizer labels must be unique, got {labels}; add 'label'")
-    gans = _names(raw["gans"], GANS, "gans")
     config = SuiteConfig(
-        name=name,
-        description=str(raw.get("description", "")),
-        datasets=_names(raw["datasets"], DATASET_DOMAINS, "datasets"),
-        gans=gans,
-        optimizers=choices,
+        name=identifier(raw["name"], "name"),
+        description=text(raw.get("description", ""), "description"),
+        datasets=names(raw["datasets"], DATASET_DOMAINS, "datasets"),
+        gans=names(raw["gans"], GANS, "gans"),
+        optimizers=_parse_optimizers(raw["optimizers"]),
         seeds=_parse_seeds(raw["seeds"]),
         budget=parse_budget(raw["budget"]),
-        batch_size=_number(raw.get("batch_size", 256), "batch_size", integer=True),
-        model=_dataclass_from(ModelSpec, raw.get("model"), "model"),
-        image_model=_dataclass_from(
-            ImageModelSpec, raw.get("image_model"), "image_model",
-            {"arch": tuple(IMAGE_ARCHS), "critic_norm": ("auto", *CRITIC_NORMS)},
-        ),
-        eval=_dataclass_from(EvalSpec, raw.get("eval"), "eval",
-                             {"fid_reference": ("train", "test")}),
-        recipes=_parse_recipes(raw.get("recipes"), gans),
-        seed_batch=_number(raw.get("seed_batch", 8), "seed_batch", integer=True),
+        batch_size=POSITIVE_INT(raw.get("batch_size", 256), "batch_size"),
+        model=parse_dataclass(ModelSpec, raw.get("model"), "model"),
+        image_model=parse_dataclass(ImageModelSpec, raw.get("image_model"), "image_model"),
+        eval=parse_dataclass(EvalSpec, raw.get("eval"), "eval"),
+        recipes=_parse_recipes(raw.get("recipes")),
+        seed_batch=POSITIVE_INT(raw.get("seed_batch", 8), "seed_batch"),
         gates=_parse_gates(raw.get("gates")),
-        claims=_parse_claims(raw.get("claims")),
+        claims=parse_dataclass(ClaimsSpec, raw.get("claims"), "claims"),
         diagnostics=_parse_diagnostics(raw.get("diagnostics")),
     )
+    _check_run_labels(config)
     return config
 
 
@@ -544,11 +528,10 @@ def load_suite(name_or_path: str) -> SuiteConfig:
             "and no such YAML file"
         )
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        detail = str(exc).replace("\n", " ")
-        raise BenchError(f"{path}: malformed YAML: {detail}") from None
-    return parse_suite(raw, str(path))
+        content = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BenchError(f"{path}: cannot read the suite: {exc}") from None
+    return parse_suite(read_yaml(content, str(path)), str(path))
 
 
 def with_overrides(
@@ -562,20 +545,12 @@ def with_overrides(
     return config
 
 
-def _resolve_optimizer(choice: OptimizerChoice, recipe: Recipe) -> OptimizerSpec:
-    return OptimizerSpec(
-        name=choice.name,
-        lr=choice.lr if choice.lr is not None else recipe.lr,
-        betas=choice.betas if choice.betas is not None else recipe.betas,
-    )
-
-
 def expand(config: SuiteConfig) -> list[RunSpec]:
     """All runs of the suite: dataset x GAN x optimizer x seed, sharing one budget."""
     specs = []
     for dataset in config.datasets:
         for gan in config.gans:
-            recipe = recipe_for(gan, DATASET_DOMAINS[dataset], config.recipe_overrides(gan))
+            recipe = config.recipe(gan, dataset)
             for choice in config.optimizers:
                 for seed in config.seeds:
                     specs.append(
@@ -583,8 +558,8 @@ def expand(config: SuiteConfig) -> list[RunSpec]:
                             suite=config.name,
                             dataset=dataset,
                             gan=gan,
-                            optimizer_label=choice.label,
-                            optimizer=_resolve_optimizer(choice, recipe),
+                            optimizer_label=choice.run_label(recipe),
+                            optimizer=choice.resolve(recipe),
                             recipe=recipe,
                             seed=seed,
                             budget=config.budget,

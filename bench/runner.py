@@ -18,10 +18,11 @@ from bench.config import RunSpec, SuiteConfig, expand
 from bench.diagnostics.critic_experiment import DIAGNOSTICS_DIR, run_critic_diagnostics
 from bench.environment import Environment
 from bench.errors import BenchError
-from bench.executors import GroupTask, make_executor
+from bench.executors import CONNECT_TIMEOUT, GroupTask, make_executor
 from bench.features.fid_inception import load_fid_inception
 from bench.lock import SuiteLock
 from bench.provenance import collect
+from bench.resources import check_resources
 from bench.schedule import Counters, CriticSchedule, next_iteration_fits
 from bench.store import ResultsStore
 from bench.trainer import RunResult
@@ -103,12 +104,15 @@ def run_suite(
     env: Environment | None = None,
     executor: str = "local",
     address: str | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
 ) -> SuiteOutcome:
     """Train every run of ``config`` not already finished in ``out``; returns a summary.
 
     ``out`` is locked for the whole call (a second driver gets a BenchError). Finished runs,
     diverged ones included, are never trained again; unfinished groups continue from their
-    checkpoints. ``executor`` is ``local`` or ``ray`` (at ``address``, else a local instance).
+    checkpoints. ``executor`` is ``local`` or ``ray`` (at ``address``, else a local instance,
+    waiting at most ``connect_timeout`` seconds for the cluster to answer). Everything that
+    can be known to fail is refused before the first write.
     """
     env = env or Environment()
     specs = expand(config)
@@ -116,9 +120,12 @@ def run_suite(
     if env.cuda_graphs == "on" and device_name != "cuda":
         raise BenchError("--cuda-graphs on captures CUDA graphs, so it needs --device cuda; "
                          "use --cuda-graphs auto to capture whenever the suite trains on CUDA")
-    engine = make_executor(executor, device_name, workers, address)
+    engine = make_executor(executor, device_name, workers, address, connect_timeout)
     preflight(specs, env)
-    with SuiteLock(out), engine:
+    all_groups = plan_groups(specs, config.seed_batch)
+    if executor == "local":  # a Ray cluster's nodes are not this machine
+        check_resources(all_groups, engine.device)
+    with engine, SuiteLock(out):  # connecting to a cluster can fail: before the lock's write
         store = ResultsStore(out)
         store.init_suite(config)  # the first write: all input has been validated above
         store.discard_partial_runs()  # left by a driver killed while writing a run
@@ -126,8 +133,7 @@ def run_suite(
         finished = store.finished_run_ids()
         # a group with some runs stored (its driver died while writing them) trains again,
         # from its final checkpoint, and only its missing runs are written
-        groups = [g for g in plan_groups(specs, config.seed_batch)
-                  if any(s.run_id not in finished for s in g)]
+        groups = [g for g in all_groups if any(s.run_id not in finished for s in g)]
         tasks = [GroupTask(i, tuple(g), checkpoint_path(store.root, g), env)
                  for i, g in enumerate(groups)]
         outcome = SuiteOutcome(root=store.root, skipped=len(finished))

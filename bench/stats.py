@@ -72,3 +72,12 @@ def mean_ci(values: np.ndarray | list[float], confidence: float = 0.95) -> Estim
         return Estimate(mean, mean, mean, n, method)
     low, high = (bca_interval if method == "bca" else t_interval)(x, confidence)
     return Estimate(mean, float(low), float(high), n, method)
+
+
+def interval_bounds(values: np.ndarray | list[float]) -> tuple[float, float]:
+    """``mean_ci``'s (low, high), or (mean, mean) where there is no interval: the error bar
+    seaborn draws (``errorbar=interval_bounds``), so plots show the tables' intervals."""
+    est = mean_ci(values)
+    if math.isnan(est.low):
+        return est.mean, est.mean
+    return est.low, est.high

@@ -29,7 +29,7 @@ import yaml
 from PIL import Image
 
 from bench.atomic import write_text_atomic
-from bench.config import SuiteConfig, parse_suite
+from bench.config import SuiteConfig, parse_suite, read_yaml
 from bench.errors import BenchError
 from bench.trainer import RunResult
 
@@ -67,7 +67,7 @@ class ResultsStore:
                 f"{self.root} is not a results folder (no {SUITE_FILE}); "
                 "pass the folder that 'run' wrote"
             )
-        return parse_suite(yaml.safe_load(path.read_text()), str(path))
+        return parse_suite(read_yaml(path.read_text(), str(path)), str(path))
 
     # --- runs ------------------------------------------------------------------------
 

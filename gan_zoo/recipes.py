@@ -10,30 +10,41 @@ Sources:
 - GAN/DCGAN (Radford et al. 2016): Adam 2e-4, beta1 0.5, one discriminator step.
 """
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 from bench.errors import BenchError
+from bench.validators import (
+    LEARNING_RATE,
+    POSITIVE,
+    POSITIVE_INT,
+    Choice,
+    betas,
+    checked,
+    flag,
+)
 
 DOMAINS = ("toy", "image")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+"""The optimizer algorithms a recipe (or a suite's optimizer axis) can name."""
 
 
 @dataclass(frozen=True)
 class Recipe:
     """Hyperparameters of one GAN; every field can be overridden from a suite YAML."""
 
-    optimizer: str
+    optimizer: str = field(metadata=checked(Choice(OPTIMIZERS)))
     """Default optimizer name (adam, rmsprop or sgd); the suite's optimizer axis replaces it."""
-    lr: float
+    lr: float = field(metadata=checked(LEARNING_RATE))
     """Learning rate of both networks, kept when the optimizer axis switches algorithm."""
-    betas: tuple[float, float]
+    betas: tuple[float, float] = field(metadata=checked(betas))
     """Adam's (beta1, beta2), used whenever the run's optimizer is Adam."""
-    n_critic: int
+    n_critic: int = field(metadata=checked(POSITIVE_INT))
     """Critic steps per generator step."""
-    clip_value: float
+    clip_value: float = field(metadata=checked(POSITIVE))
     """Weight clipping bound c (used by wgan-clip only)."""
-    gp_weight: float
+    gp_weight: float = field(metadata=checked(POSITIVE))
     """Gradient penalty weight lambda (used by wgan-gp only)."""
-    warmup: bool
+    warmup: bool = field(metadata=checked(flag))
     """WGAN reference schedule: 100 critic steps for generator steps < 25 and every 500th."""
 
 

@@ -1,5 +1,19 @@
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("thorough", max_examples=200, deadline=None)
+
+
+def slow_property(fast: int) -> settings:
+    """Settings of a slow property test: ``fast`` fixed examples under hypothesis's default
+    profile (CI: the same examples every run), the profile's own number of fresh examples
+    under any other (``--hypothesis-profile=thorough``)."""
+    default = settings.get_current_profile_name() == "default"
+    return settings(max_examples=fast if default else settings().max_examples,
+                    derandomize=default, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
 
 
 def tiny_suite(**overrides) -> dict:

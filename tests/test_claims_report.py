@@ -84,9 +84,9 @@ def test_claims_and_diagnostics_config():
 
 
 @pytest.mark.parametrize("claims, message", [
-    ({"median_window": 4}, "claims.median_window: must be odd"),
+    ({"median_window": 4}, "claims.median_window: expected an odd integer"),
     ({"alpha": 0.7}, "claims.alpha"),
-    ({"min_seeds": 1}, "claims.min_seeds: must be >= 2"),
+    ({"min_seeds": 1}, "claims.min_seeds: expected an integer >= 2, got 1"),
     ({"min_rho": 2}, "claims.min_rho"),
     ({"min_seed": 3}, "unknown key"),
     ({"min_checkpoints": 4.5}, "expected an integer"),

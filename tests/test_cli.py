@@ -105,9 +105,11 @@ def test_list_names_everything(capsys):
 BAD_SUITES = {
     "unknown GAN": ({"gans": ["wgan-xx"]}, "unknown name 'wgan-xx'; valid: gan, wgan-clip"),
     "unknown dataset": ({"datasets": ["ring9"]}, "unknown name 'ring9'"),
-    "unknown optimizer": ({"optimizers": ["adamw"]}, "unknown optimizer 'adamw'"),
-    "zero budget": ({"budget": {"generator_steps": 0}}, "must be > 0"),
-    "negative budget": ({"budget": {"seconds": -1}}, "must be > 0"),
+    "unknown optimizer": ({"optimizers": ["adamw"]},
+                          "optimizers[0].name: got 'adamw'; valid: adam, rmsprop, sgd, recipe"),
+    "zero budget": ({"budget": {"generator_steps": 0}},
+                    "budget.generator_steps: expected an integer >= 1, got 0"),
+    "negative budget": ({"budget": {"seconds": -1}}, "budget.seconds: expected a number > 0"),
     "unknown budget": ({"budget": {"epochs": 3}}, "unknown budget 'epochs'"),
     "two budgets": ({"budget": {"seconds": 3, "generator_steps": 3}}, "exactly one"),
     "mistyped seeds": ({"seeds": "three"}, "seeds: expected a count"),
@@ -153,7 +155,7 @@ def test_cli_budget_override_rejects_nonsense(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["run", "--budget", "generator_steps=-4"])
     assert exc.value.code == 2
-    assert "must be > 0" in capsys.readouterr().err
+    assert "expected an integer >= 1, got -4" in capsys.readouterr().err
 
 
 def test_report_on_a_non_results_folder(tmp_path, capsys):

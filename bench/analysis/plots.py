@@ -10,7 +10,8 @@ import seaborn as sns
 from bench.analysis.correlation import run_series
 from bench.analysis.suite_data import SuiteData
 from bench.diagnostics.weights import load_critic_weights
-from bench.report.plots import GAN_ORDER, _save  # the report's figure conventions
+from bench.report.plots import GAN_ORDER, Drawn, LeftOut, save_figure
+from bench.stats import interval_bounds
 
 WEIGHT_GANS = ("wgan-clip", "wgan-gp")
 
@@ -25,12 +26,15 @@ def _grid(rows: int, cols: int, size: tuple[float, float] = (3.4, 3.0)):
     return plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
 
 
-def estimate_plots(data: SuiteData, scatter_path: Path, curves_path: Path) -> list[Path]:
+def estimate_plots(
+    data: SuiteData, scatter_path: Path, curves_path: Path
+) -> tuple[Drawn, Drawn]:
     """(1) the training estimate against quality, one point per checkpoint and seed; (2) both
     against the generator step. Rows: datasets; columns: GANs at their recipe optimizer."""
     cells, datasets = _recipe_cells(data), data.datasets
-    if not cells or not datasets:
-        return []
+    if not cells:
+        left_out = LeftOut("no GAN ran with its recipe's optimizer")
+        return left_out, left_out
     window = data.config.claims.median_window
     fig_s, axes_s = _grid(len(datasets), len(cells))
     fig_c, axes_c = _grid(len(datasets), len(cells), (3.8, 3.0))
@@ -64,61 +68,69 @@ def estimate_plots(data: SuiteData, scatter_path: Path, curves_path: Path) -> li
     fig_c.suptitle("Sample quality and critic estimate vs generator step, per seed", y=1.0)
     fig_s.tight_layout()
     fig_c.tight_layout()
-    return [_save(fig_s, scatter_path), _save(fig_c, curves_path)]
+    return save_figure(fig_s, scatter_path), save_figure(fig_c, curves_path)
 
 
-def optimizer_plot(summary: pd.DataFrame, table: pd.DataFrame, path: Path) -> Path | None:
+def optimizer_plot(summary: pd.DataFrame, table: pd.DataFrame, path: Path) -> Drawn:
     """Final quality per GAN and optimizer: seeds as points, mean with 95% CI; one panel per
     dataset, diverged runs counted in the panel title."""
-    if table.empty:
-        return None
+    if summary["optimizer"].nunique() < 2:
+        return LeftOut("one optimizer: no optimizer comparison")
+    if table["quality_metric"].isna().all():
+        return LeftOut("no run records a quality metric (W1, FID or fd_digits)")
     datasets = list(dict.fromkeys(table["dataset"]))
     fig, axes = _grid(1, len(datasets), (4.2, 3.4))
     for ax, dataset in zip(axes[0], datasets, strict=True):
         rows = table[table["dataset"] == dataset]
         quality = rows["quality_metric"].dropna().iloc[0] if rows["quality_metric"].notna().any() \
             else None
+        ax.set_title(f"{dataset}: {int(rows['diverged'].sum())} diverged", fontsize=9)
         cells = summary[summary["dataset"] == dataset]
         if quality is None or f"final_{quality}" not in cells:
+            continue
+        cells = cells.dropna(subset=[f"final_{quality}"])  # diverged runs have no quality
+        if cells.empty:
+            ax.text(0.5, 0.5, "every run diverged", ha="center", va="center",
+                    transform=ax.transAxes, color="crimson")
             continue
         order = [g for g in GAN_ORDER if g in set(cells["gan"])]
         kwargs = {"data": cells, "x": "gan", "y": f"final_{quality}", "hue": "optimizer",
                   "order": order, "ax": ax}
-        sns.stripplot(**kwargs, dodge=True, alpha=0.6, legend=False)
-        sns.pointplot(**kwargs, dodge=0.4, errorbar=("ci", 95), linestyle="none",
-                      markers="D", capsize=0.1)
-        ax.set_title(f"{dataset}: {int(rows['diverged'].sum())} diverged", fontsize=9)
+        several = cells["optimizer"].nunique() > 1  # seaborn divides the dodge by levels - 1
+        sns.stripplot(**kwargs, dodge=several, alpha=0.6, legend=False)
+        sns.pointplot(**kwargs, dodge=0.4 if several else False, errorbar=interval_bounds,
+                      linestyle="none", markers="D", capsize=0.1)
         ax.set_xlabel("")
         ax.set_ylabel(f"final {quality} (lower is better)")
     fig.suptitle("Optimizer comparison: final quality per seed, mean with 95% CI", y=1.02)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def adam_cosine_plot(metrics: pd.DataFrame, path: Path) -> Path | None:
+def adam_cosine_plot(metrics: pd.DataFrame, path: Path) -> Drawn:
     """The cosine between Adam's critic step and the gradient vs generator step (mean over
     seeds, 95% band); below 0 Adam's momentum goes against the gradient."""
     rows = metrics[metrics["metric"] == "critic_adam_cosine"]
     if rows.empty:
-        return None
+        return LeftOut("no run trained its critic with Adam")
     order = [g for g in GAN_ORDER if g in set(rows["gan"])]
     grid = sns.relplot(data=rows, x="step", y="value", hue="gan", style="optimizer",
-                       col="dataset", kind="line", errorbar=("ci", 95), hue_order=order,
+                       col="dataset", kind="line", errorbar=interval_bounds, hue_order=order,
                        height=3.2, aspect=1.2, facet_kws={"sharey": True})
     for ax in grid.axes.flat:
         ax.axhline(0, color="0.4", lw=0.8, ls=":")
     grid.set_axis_labels("generator step", "cos(-Adam step, gradient)")
     grid.figure.suptitle("Critic: cosine between Adam's step and the gradient", y=1.03)
-    return _save(grid.figure, path)
+    return save_figure(grid.figure, path)
 
 
-def critic_weights_plot(data: SuiteData, path: Path) -> Path | None:
+def critic_weights_plot(data: SuiteData, path: Path) -> Drawn:
     """Histograms of trained critic weights in units of c (lowest seed of each dataset and
     constraint at its recipe optimizer); the dotted lines mark +-c."""
     cells = [(g, label) for g, label in _recipe_cells(data) if g in WEIGHT_GANS]
     w = data.weights
     if not cells or w.empty:
-        return None
+        return LeftOut("no wgan-clip or wgan-gp run at its recipe's optimizer")
     fig, axes = _grid(len(cells), len(data.datasets))
     for i, (gan, label) in enumerate(cells):
         for j, dataset in enumerate(data.datasets):
@@ -140,4 +152,4 @@ def critic_weights_plot(data: SuiteData, path: Path) -> Path | None:
     fig.suptitle("Critic weights: clipping piles them at +-c (WGAN-GP paper, Fig. 1b right)",
                  y=1.0)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

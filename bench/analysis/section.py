@@ -14,6 +14,7 @@ from bench.atomic import write_text_atomic
 from bench.config import SuiteConfig
 from bench.diagnostics import plots as diagnostic_plots
 from bench.diagnostics.critic_experiment import DIAGNOSTICS_DIR, GRADIENT_FILE, SURFACE_FILE
+from bench.report.plots import Drawn, LeftOut
 from bench.report.tables import frame_to_markdown
 from bench.stats import Estimate
 
@@ -25,21 +26,33 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
     write_text_atomic(path, frame.to_csv(index=False))
 
 
-def _draw(data: SuiteData, table: pd.DataFrame) -> None:
-    """Every claims figure that the suite's data allows (see Claim.figures for the names)."""
+def _draw(data: SuiteData, table: pd.DataFrame) -> list[tuple[str, Drawn]]:
+    """Every claims figure, as (title, file or why it was left out); Claim.figures names the
+    files."""
     root = data.root
-    plots.estimate_plots(data, root / PLOTS / "estimate_vs_quality.png",
-                         root / PLOTS / "estimate_and_quality.png")
-    plots.optimizer_plot(data.summary, table, root / PLOTS / "optimizers.png")
-    plots.adam_cosine_plot(data.metrics, root / PLOTS / "adam_cosine.png")
-    plots.critic_weights_plot(data, root / PLOTS / "critic_weights.png")
+    scatter, curves = plots.estimate_plots(data, root / PLOTS / "estimate_vs_quality.png",
+                                           root / PLOTS / "estimate_and_quality.png")
+    figures = [
+        ("Critic estimate vs sample quality", scatter),
+        ("Sample quality and critic estimate vs step", curves),
+        ("Optimizer comparison", plots.optimizer_plot(data.summary, table,
+                                                      root / PLOTS / "optimizers.png")),
+        ("Adam step-gradient cosine", plots.adam_cosine_plot(data.metrics,
+                                                             root / PLOTS / "adam_cosine.png")),
+        ("Critic weights", plots.critic_weights_plot(data, root / PLOTS / "critic_weights.png")),
+    ]
     diagnostics = root / DIAGNOSTICS_DIR
+    no_diagnostics = LeftOut("no critic diagnostics in this suite (add 'diagnostics: true')")
+    gradients, surfaces = no_diagnostics, no_diagnostics
     if (diagnostics / GRADIENT_FILE).is_file():
-        diagnostic_plots.gradient_norms_plot(pd.read_csv(diagnostics / GRADIENT_FILE),
-                                             root / PLOTS / "gradient_norms.png")
+        gradients = diagnostic_plots.gradient_norms_plot(
+            pd.read_csv(diagnostics / GRADIENT_FILE), root / PLOTS / "gradient_norms.png")
     if (diagnostics / SURFACE_FILE).is_file():
         with np.load(diagnostics / SURFACE_FILE) as arrays:
-            diagnostic_plots.value_surfaces_plot(dict(arrays), root / PLOTS / "value_surfaces.png")
+            surfaces = diagnostic_plots.value_surfaces_plot(
+                dict(arrays), root / PLOTS / "value_surfaces.png")
+    return figures + [("Deep critic gradient norms", gradients),
+                      ("Critic value surfaces", surfaces)]
 
 
 def _rules(config: SuiteConfig) -> list[str]:
@@ -52,9 +65,10 @@ def _rules(config: SuiteConfig) -> list[str]:
         f"reproduced when p <= {s.alpha:g} and |Cliff's delta| >= {s.min_effect:g} in the "
         "claimed direction, not reproduced when that holds in the opposite direction, "
         "inconclusive otherwise. A diverged run ranks as the worst outcome.",
-        "- *a mean above / below a bound*: reproduced when the bootstrap 95% CI of the mean "
-        "over seeds lies wholly on the claimed side, not reproduced when it lies wholly on the "
-        "other side, inconclusive when it contains the bound.",
+        "- *a mean above / below a bound*: reproduced when the 95% CI of the mean over seeds "
+        "(Student-t below 20 seeds, BCa bootstrap from 20) lies wholly on the claimed side, "
+        "not reproduced when it lies wholly on the other side, inconclusive when it contains "
+        "the bound.",
         f"- Any check with fewer than {s.min_seeds} seeds in a group is inconclusive. A claim "
         "is reproduced when all its checks are, not reproduced when any is not, and "
         "inconclusive otherwise.",
@@ -109,7 +123,7 @@ def claims_section(
     _csv(cells, root / "tables" / "correlation.csv")
     _csv(table, root / "tables" / "optimizers.csv")
     _csv(data.weights, root / "tables" / "critic_weights.csv")
-    _draw(data, table)
+    figures = _draw(data, table)
     claims = evaluate_claims(data)
     _csv(claims, root / CLAIMS_FILE)
 
@@ -123,7 +137,8 @@ def claims_section(
         checks = claims[(claims["claim"] == claim.id) & (claims["check"] != "overall")]
         lines += _claim_markdown(claim, overall.loc[claim.id, "verdict"], checks, root)
     lines += ["### Loss-quality correlation", "",
-              "Mean Spearman rho over seeds [bootstrap 95% CI] of the critic's estimate against "
+              "Mean Spearman rho over seeds [95% CI: Student-t below 20 seeds, BCa from 20] of "
+              "the critic's estimate against "
               "the distance to the data; > 0: the estimate tracks quality "
               "(`tables/correlation.csv`, per run: `tables/correlation_runs.csv`).", "",
               _correlation_markdown(cells), ""]
@@ -131,4 +146,8 @@ def claims_section(
               "Stability per cell: divergence rate and the spread of final quality over seeds; "
               "the Adam cosine is the critic's cos(-Adam step, gradient), averaged between "
               "checkpoints (`tables/optimizers.csv`).", "", optimizer_markdown(table), ""]
+    left_out = [f"- {title}: {drawn.reason}." for title, drawn in figures
+                if isinstance(drawn, LeftOut)]
+    if left_out:
+        lines += ["### Claims figures left out", "", *left_out, ""]
     return lines

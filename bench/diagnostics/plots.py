@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from bench.diagnostics.critic_experiment import NORM_FLOOR, SURFACE_DATASETS
-from bench.report.plots import _save  # the report's figure conventions
+from bench.report.plots import save_figure  # the report's figure conventions
 
 
 def gradient_norms_plot(rows: pd.DataFrame, path: Path) -> Path:
@@ -26,7 +26,7 @@ def gradient_norms_plot(rows: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel("||dL/dW|| (zero shown at 1e-30)")
     ax.legend(fontsize=8)
     ax.set_title("Deep critic on swissroll: gradient norm per layer", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def value_surfaces_plot(arrays: dict[str, np.ndarray], path: Path) -> Path:
@@ -48,4 +48,4 @@ def value_surfaces_plot(arrays: dict[str, np.ndarray], path: Path) -> Path:
             ax.set_yticks([])
     fig.suptitle("Critic value surfaces, generator fixed at real data + N(0, 1) noise", y=1.0)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

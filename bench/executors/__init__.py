@@ -3,23 +3,24 @@ way the driver alone writes the results store."""
 
 from bench.errors import BenchError
 from bench.executors.local import LocalExecutor
-from bench.executors.ray import RayExecutor
+from bench.executors.ray import CONNECT_TIMEOUT, RayExecutor
 from bench.executors.task import Executor, GroupTask, TaskEvents, run_task
 
 EXECUTORS = ("local", "ray")
 
-__all__ = ["EXECUTORS", "Executor", "GroupTask", "TaskEvents", "make_executor", "run_task"]
+__all__ = ["CONNECT_TIMEOUT", "EXECUTORS", "Executor", "GroupTask", "TaskEvents",
+           "make_executor", "run_task"]
 
 
 def make_executor(
     name: str = "local", device_name: str = "auto", workers: int | None = None,
-    address: str | None = None,
+    address: str | None = None, connect_timeout: float = CONNECT_TIMEOUT,
 ) -> Executor:
     """The executor ``name``; a BenchError for bad combinations or a missing Ray."""
     if name == "ray":
         if workers is not None:
             raise BenchError("--workers applies to the local executor; Ray sizes its own workers")
-        return RayExecutor(device_name, address)
+        return RayExecutor(device_name, address, connect_timeout)
     if name != "local":
         raise BenchError(f"unknown executor '{name}'; choose from {', '.join(EXECUTORS)}")
     if address is not None:

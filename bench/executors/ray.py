@@ -6,6 +6,8 @@ and, for checkpoints to survive a lost node, the suite folder on a filesystem th
 the driver; without one, a retried group restarts from scratch, with the same results.
 """
 
+import socket
+import time
 from types import TracebackType
 
 import torch
@@ -18,10 +20,43 @@ GPU_SHARE = {"toy": 0.25, "image": 0.5}
 """Fraction of a GPU per group: MLP ensembles are tiny (four share a GPU), DCGANs small."""
 RETRIES = 1
 """Ray reruns a task whose worker or node died this often; it resumes from its checkpoint."""
+CONNECT_TIMEOUT = 60.0
+"""Seconds to wait for a cluster at ``--address`` to answer (``--ray-timeout``)."""
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    """``HOST:PORT`` (optionally ``ray://HOST:PORT``) split; a BenchError otherwise."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise BenchError(f"--address {address}: expected auto or HOST:PORT, e.g. "
+                         "10.0.0.5:6379 (the address 'ray start --head' printed)")
+    return host, int(port)
+
+
+def wait_for_cluster(address: str, timeout: float) -> None:
+    """Return once ``address`` accepts a TCP connection; a BenchError naming the address
+    after ``timeout`` seconds (Ray's own client retries for many minutes instead)."""
+    host, port = _host_port(address)
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            with socket.create_connection((host, port), timeout=max(remaining, 0.1)):
+                return
+        except OSError as exc:
+            if time.monotonic() + 0.5 >= deadline:
+                raise BenchError(
+                    f"--address {address}: no Ray cluster answered within {timeout:g} s "
+                    f"({exc.strerror or exc}); check the address and that 'ray start --head' "
+                    "runs there, or wait longer with --ray-timeout SECONDS") from None
+            time.sleep(0.5)
 
 
 class RayExecutor(Executor):
-    def __init__(self, device_name: str = "auto", address: str | None = None) -> None:
+    def __init__(
+        self, device_name: str = "auto", address: str | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> None:
         try:
             import ray
         except ImportError:
@@ -31,6 +66,7 @@ class RayExecutor(Executor):
         self._ray = ray
         self.device_name = device_name
         self.address = address
+        self.connect_timeout = connect_timeout
         self._started = False
 
     def __enter__(self) -> "RayExecutor":
@@ -42,6 +78,8 @@ class RayExecutor(Executor):
             if self.address is None:
                 ray.init(include_dashboard=False)
             else:
+                if self.address != "auto":
+                    wait_for_cluster(self.address, self.connect_timeout)
                 try:
                     ray.init(address=self.address)
                 except ConnectionError as exc:

@@ -11,6 +11,7 @@ from bench.atomic import write_text_atomic
 from bench.data import DATASET_DOMAINS
 from bench.errors import BenchError
 from bench.report import plots
+from bench.report.plots import Drawn, LeftOut
 from bench.report.summary import build_summary
 from bench.report.tables import (
     cell_statistics,
@@ -46,6 +47,41 @@ def _speed_ups(store: ResultsStore) -> list[str]:
     return [line] + [f"  - {note}" for note in notes]
 
 
+def _figures(store: ResultsStore, summary: pd.DataFrame, metrics: pd.DataFrame,
+             datasets: list[str]) -> list[tuple[str, Drawn]]:
+    """Every figure of the report, as (title, its file or why it was left out)."""
+    folder = store.root / "plots"
+    figures: list[tuple[str, Drawn]] = []
+    for metric, title in (("w1", "Sample quality (exact W1)"), ("fd_digits",
+                          "Frechet distance (digits CNN)"), ("fid", "FID")):
+        if (metrics["metric"] == metric).any() or metric == "w1":
+            figures += [
+                (f"{title} vs generator step",
+                 plots.metric_curves(metrics, metric, "step", folder / f"{metric}_vs_step.png")),
+                (f"{title} vs training wall-clock",
+                 plots.metric_curves(metrics, metric, "train_seconds",
+                                     folder / f"{metric}_vs_time.png")),
+            ]
+    figures += [
+        ("Modes captured vs generator step",
+         plots.metric_curves(metrics, "modes_captured", "step", folder / "modes_vs_step.png")),
+        ("Critic's divergence estimate vs generator step",
+         plots.metric_curves(metrics, "divergence_estimate", "step",
+                             folder / "estimate_vs_step.png")),
+        ("Final metrics with 95% CIs",
+         plots.final_metrics_plot(summary, folder / "final_metrics.png")),
+    ]
+    for dataset in datasets:
+        path = folder / f"samples_{dataset}.png"
+        if DATASET_DOMAINS[dataset] == "image":
+            figures.append((f"Final generated images: {dataset}",
+                            plots.image_grids_plot(store, summary, dataset, path)))
+        else:
+            figures.append((f"Samples and critic: {dataset}",
+                            plots.samples_plot(store, summary, dataset, path)))
+    return figures
+
+
 def build_report(root: Path) -> Path:
     """Write every report artefact of the suite in ``root``; returns the report's path."""
     store = ResultsStore(root)
@@ -63,39 +99,7 @@ def build_report(root: Path) -> Path:
     for dataset in datasets:
         write_text_atomic(root / "tables" / f"{dataset}.md", markdown_table(summary, dataset))
 
-    figures: list[tuple[str, Path | None]] = [
-        ("Sample quality (exact W1) vs generator step",
-         plots.metric_curves(metrics, "w1", "step", root / "plots" / "w1_vs_step.png")),
-        ("Sample quality (exact W1) vs training wall-clock",
-         plots.metric_curves(metrics, "w1", "train_seconds",
-                             root / "plots" / "w1_vs_time.png")),
-        ("Modes captured vs generator step",
-         plots.metric_curves(metrics, "modes_captured", "step",
-                             root / "plots" / "modes_vs_step.png")),
-        ("Critic's divergence estimate vs generator step",
-         plots.metric_curves(metrics, "divergence_estimate", "step",
-                             root / "plots" / "estimate_vs_step.png")),
-        ("Final metrics with 95% CIs",
-         plots.final_metrics_plot(summary, root / "plots" / "final_metrics.png")),
-    ]
-    for metric, title in (("fd_digits", "Frechet distance (digits CNN)"), ("fid", "FID")):
-        figures += [
-            (f"{title} vs generator step",
-             plots.metric_curves(metrics, metric, "step",
-                                 root / "plots" / f"{metric}_vs_step.png")),
-            (f"{title} vs training wall-clock",
-             plots.metric_curves(metrics, metric, "train_seconds",
-                                 root / "plots" / f"{metric}_vs_time.png")),
-        ]
-    for dataset in datasets:
-        path = root / "plots" / f"samples_{dataset}.png"
-        if DATASET_DOMAINS[dataset] == "image":
-            figures.append((f"Final generated images: {dataset}",
-                            plots.image_grids_plot(store, summary, dataset, path)))
-        else:
-            figures.append((f"Samples and critic: {dataset}",
-                            plots.samples_plot(store, summary, dataset, path)))
-
+    figures = _figures(store, summary, metrics, datasets)
     claims = claims_section(root, config, summary, metrics)  # also writes claims.csv
     text = _markdown(config, summary, divergence, datasets, figures, _provenance(store),
                      _speed_ups(store), root, claims)
@@ -107,8 +111,7 @@ def build_report(root: Path) -> Path:
 def _markdown(
     config, summary, divergence, datasets, figures, provenance, speed_ups, root, claims
 ) -> str:
-    expected = len(config.datasets) * len(config.gans) * len(config.optimizers) * len(
-        config.seeds)
+    expected = config.n_runs
     n_div = int((summary["status"] == "diverged").sum())
     packages = provenance.get("packages", {})
     ev = config.eval
@@ -134,9 +137,10 @@ def _markdown(
         f"at finite N; compare equal N only); mode coverage on N={ev.samples} samples "
         f"(high quality within {ev.hq_threshold:g} std of the nearest mode; VEEGAN/PacGAN "
         f"protocol); the critic's estimate on N={ev.critic_samples} held-out real samples.",
-        "- Cells show the mean over seeds and a percentile-bootstrap 95% CI in brackets; "
-        "with 3 seeds such CIs are rough. Diverged runs are excluded from quality means "
-        "and counted in 'diverged'.",
+        "- Cells show the mean over seeds and its 95% CI in brackets: a Student-t interval "
+        "below 20 seeds, a BCa bootstrap interval from 20 (`ci_method` in tables/cells.csv); "
+        "with 3 seeds the t-interval is wide, as it should be. Diverged runs are excluded "
+        "from quality means and counted in 'diverged'.",
         "",
         "## Results",
         "",
@@ -149,10 +153,13 @@ def _markdown(
                   frame_to_markdown(divergence[divergence["diverged"] > 0]), ""]
     lines += claims
     lines += ["## Plots", ""]
-    for title, path in figures:
-        if path is not None:
-            rel = path.relative_to(root)
-            lines += [f"### {title}", "", f"![{title}]({rel.as_posix()})", ""]
+    for title, drawn in figures:
+        if not isinstance(drawn, LeftOut):
+            lines += [f"### {title}", "", f"![{title}]({drawn.relative_to(root).as_posix()})", ""]
+    left_out = [f"- {title}: {drawn.reason}." for title, drawn in figures
+                if isinstance(drawn, LeftOut)]
+    if left_out:
+        lines += ["### Left out", "", *left_out, ""]
     lines += [
         "## Files",
         "",

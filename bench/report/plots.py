@@ -1,5 +1,10 @@
-"""Seaborn figures built from the store alone (no model is needed to redraw them)."""
+"""Seaborn figures built from the store alone (no model is needed to redraw them).
 
+A figure function returns the path it drew, or ``LeftOut`` with one sentence saying why the
+figure does not apply to this suite; report.md prints that sentence in place of the figure.
+"""
+
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -11,6 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from bench.stats import interval_bounds  # noqa: E402
 from bench.store import ResultsStore  # noqa: E402
 
 GAN_ORDER = ["gan", "wgan-clip", "wgan-gp"]
@@ -24,7 +30,20 @@ LABELS = {
 }
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+@dataclass(frozen=True)
+class LeftOut:
+    """A figure that does not apply to a suite's data."""
+
+    reason: str
+    """One sentence for report.md, e.g. 'one optimizer: no optimizer comparison'."""
+
+
+Drawn = Path | LeftOut
+"""What a figure function returns: the file it wrote, or why it wrote none."""
+
+
+def save_figure(fig: plt.Figure, path: Path) -> Path:
+    """Write ``fig`` to ``path`` with the report's resolution and close it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -36,14 +55,12 @@ def _hue_order(frame: pd.DataFrame) -> list[str]:
     return [g for g in GAN_ORDER if g in present] + sorted(set(present) - set(GAN_ORDER))
 
 
-def metric_curves(
-    metrics: pd.DataFrame, metric: str, x: str, path: Path
-) -> Path | None:
+def metric_curves(metrics: pd.DataFrame, metric: str, x: str, path: Path) -> Drawn:
     """``metric`` against generator step (x='step') or training seconds (x='train_seconds'),
-    mean over seeds with a bootstrap 95% band; one panel per dataset."""
+    mean over seeds with its 95% CI band (bench.stats); one panel per dataset."""
     rows = metrics[metrics["metric"] == metric]
     if rows.empty:
-        return None
+        return LeftOut(f"no run of this suite records {metric}")
     if x == "train_seconds":
         # x of each checkpoint: the cell's mean training time at that step, so seeds align
         seconds = metrics[metrics["metric"] == "train_seconds"]
@@ -52,22 +69,22 @@ def metric_curves(
                          on=["dataset", "gan", "optimizer", "step"])
     grid = sns.relplot(
         data=rows, x=x, y="value", hue="gan", style="optimizer", col="dataset",
-        kind="line", errorbar=("ci", 95), hue_order=_hue_order(rows), markers=True,
+        kind="line", errorbar=interval_bounds, hue_order=_hue_order(rows), markers=True,
         dashes=True, facet_kws={"sharey": False, "sharex": x == "step"}, height=3.6,
         aspect=1.2,
     )
     grid.set_axis_labels("generator step" if x == "step" else "training wall-clock (s)",
                          LABELS.get(metric, metric))
     grid.figure.suptitle(f"{LABELS.get(metric, metric)}: mean over seeds, 95% CI", y=1.03)
-    return _save(grid.figure, path)
+    return save_figure(grid.figure, path)
 
 
-def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Path | None:
-    """Final W1 and modes captured per GAN and optimizer, mean with bootstrap 95% CI."""
+def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Drawn:
+    """Final W1 and modes captured per GAN and optimizer, mean with its 95% CI."""
     columns = [c for c in ("final_w1", "final_modes_captured", "final_hq_fraction")
                if c in summary and summary[c].notna().any()]
     if not columns:
-        return None
+        return LeftOut("no finished run records W1, modes or the high-quality fraction")
     long = summary.melt(
         id_vars=["dataset", "gan", "optimizer", "seed"], value_vars=columns,
         var_name="metric", value_name="value",
@@ -75,7 +92,7 @@ def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Path | None:
     long["metric"] = long["metric"].str.removeprefix("final_").map(lambda m: LABELS.get(m, m))
     grid = sns.catplot(
         data=long, x="gan", y="value", hue="optimizer", row="metric", col="dataset",
-        kind="point", errorbar=("ci", 95), order=_hue_order(long),
+        kind="point", errorbar=interval_bounds, order=_hue_order(long),
         dodge=0.3 if long["optimizer"].nunique() > 1 else False,  # seaborn fails on one hue
         sharey=False, height=2.8, aspect=1.3, linestyle="none", capsize=0.15,
     )
@@ -83,7 +100,7 @@ def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Path | None:
     grid.set_axis_labels("", "")
     grid.figure.suptitle("Final metrics: mean over seeds, 95% CI (diverged runs excluded)",
                          y=1.02)
-    return _save(grid.figure, path)
+    return save_figure(grid.figure, path)
 
 
 def _cell_panels(summary: pd.DataFrame, dataset: str, size: tuple[float, float]):
@@ -105,7 +122,7 @@ def _cell_panels(summary: pd.DataFrame, dataset: str, size: tuple[float, float])
     return fig, axes, panels
 
 
-def samples_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path: Path):
+def samples_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path: Path) -> Path:
     """Real (grey) vs generated (orange) samples over the critic's contour, lowest seed of
     each GAN x optimizer."""
     fig, axes, panels = _cell_panels(summary, dataset, (3.4, 3.3))
@@ -128,10 +145,12 @@ def samples_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path:
     axes[0][0].legend(loc="lower left", fontsize=7, markerscale=4)
     fig.suptitle(f"{dataset}: generated vs real samples, critic value as contour", y=1.0)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def image_grids_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path: Path):
+def image_grids_plot(
+    store: ResultsStore, summary: pd.DataFrame, dataset: str, path: Path
+) -> Path:
     """The last checkpoint's sample grid of the lowest seed of each GAN x optimizer."""
     fig, _, panels = _cell_panels(summary, dataset, (3.2, 3.4))
     for ax, gan, optimizer, run_id in panels:
@@ -145,4 +164,4 @@ def image_grids_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, p
         ax.set_title(f"{gan} / {optimizer} (step {step})", fontsize=9)
     fig.suptitle(f"{dataset}: generated samples at the last checkpoint", y=1.0)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
