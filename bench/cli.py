@@ -219,15 +219,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from bench.compare import compare, format_table, to_json
+    from bench.gate import format_table, run_gate, to_json
 
-    comparison = compare(args.baseline, args.candidate)
-    print(to_json(comparison) if args.json else format_table(comparison))
-    return 1 if comparison.regressions else 0
+    result = run_gate(args.baseline, args.candidate)
+    print(to_json(result) if args.json else format_table(result))
+    return 1 if result.regressions else 0
 
 
 def _cmd_perf(args: argparse.Namespace) -> int:
-    from bench.perf.compare_loops import PerfOptions, format_report, run_perf, to_json
+    from bench.perf.side_by_side import PerfOptions, format_report, run_perf, to_json
 
     options = PerfOptions(
         device=args.device, steps=args.steps, warmup=args.warmup, width=args.width,

@@ -15,7 +15,8 @@ from tqdm import tqdm
 
 from bench.checkpoint import checkpoint_path, discard_checkpoint, discard_partial_checkpoints
 from bench.config import RunSpec, SuiteConfig, expand
-from bench.diagnostics.critic_experiment import DIAGNOSTICS_DIR, run_critic_diagnostics
+from bench.diagnostics.critic_experiment import run_critic_diagnostics
+from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR
 from bench.environment import Environment
 from bench.errors import BenchError
 from bench.executors import CONNECT_TIMEOUT, GroupTask, make_executor
@@ -23,9 +24,9 @@ from bench.features.fid_inception import load_fid_inception
 from bench.lock import SuiteLock
 from bench.provenance import collect
 from bench.resources import check_resources
-from bench.schedule import Counters, CriticSchedule, next_iteration_fits
+from bench.results import Counters, RunResult
+from bench.schedule import CriticSchedule, next_iteration_fits
 from bench.store import ResultsStore
-from bench.trainer import RunResult
 from bench.workload import critic_norm_for, load_image_split
 
 

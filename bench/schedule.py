@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from bench.config import Budget
+from bench.results import Counters
 
 WARMUP_CRITIC_STEPS = 100
 WARMUP_FIRST_GEN_STEPS = 25
@@ -22,17 +23,6 @@ class CriticSchedule:
         if self.warmup and (gen_step < WARMUP_FIRST_GEN_STEPS or gen_step % WARMUP_EVERY == 0):
             return WARMUP_CRITIC_STEPS
         return self.n_critic
-
-
-@dataclass
-class Counters:
-    """What a run has consumed; every run records all of them whatever its budget."""
-
-    generator_steps: int = 0
-    critic_steps: int = 0
-    real_samples: int = 0
-    train_seconds: float = 0.0
-    eval_seconds: float = 0.0
 
 
 def next_iteration_fits(

@@ -31,7 +31,7 @@ from PIL import Image
 from bench.atomic import write_text_atomic
 from bench.config import SuiteConfig, parse_suite, read_yaml
 from bench.errors import BenchError
-from bench.trainer import RunResult
+from bench.results import IDENTITY, ROW_COLUMNS, RunResult
 
 RUNS = "runs"
 SUITE_FILE = "suite.yaml"
@@ -92,7 +92,7 @@ class ResultsStore:
                               "group_size": result.group_size,
                               "acceleration": result.acceleration}
             (tmp / "provenance.json").write_text(json.dumps(run_provenance, indent=2))
-            rows = pd.DataFrame(result.rows, columns=["step", "metric", "value"])
+            rows = pd.DataFrame(result.rows, columns=ROW_COLUMNS)
             rows.to_csv(tmp / "metrics.csv", index=False)
             if result.samples:
                 np.savez_compressed(tmp / "samples.npz", **result.samples)
@@ -152,11 +152,11 @@ class ResultsStore:
         frames = []
         for path, run in zip(self.run_dirs(), runs.itertuples(index=False), strict=True):
             rows = pd.read_csv(path / "metrics.csv")
-            for column in ("run_id", "dataset", "gan", "optimizer", "seed"):
+            for column in IDENTITY:
                 rows[column] = getattr(run, column)
             frames.append(rows)
         if not frames:
-            return pd.DataFrame(columns=["step", "metric", "value", "run_id"])
+            return pd.DataFrame(columns=ROW_COLUMNS + IDENTITY)
         return pd.concat(frames, ignore_index=True)
 
     def load_samples(self, run_id: str) -> dict[str, np.ndarray] | None:

@@ -7,7 +7,7 @@ only at evaluation checkpoints, so the hot loop never waits for the device.
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -21,7 +21,8 @@ from bench.config import OptimizerSpec, RunSpec
 from bench.data import DATASET_DOMAINS
 from bench.diagnostics.adam_cosine import adam_update_cosine
 from bench.environment import Environment
-from bench.schedule import Counters, CriticSchedule, budget_fraction, next_iteration_fits
+from bench.results import Counters, RunResult
+from bench.schedule import CriticSchedule, budget_fraction, next_iteration_fits
 from bench.streams import MemberStreams
 from bench.workload import build_workload
 from gan_zoo.registry import get_gan
@@ -33,29 +34,6 @@ CheckpointCallback = Callable[[dict], None]
 """Receives ``GroupTrainer.state_dict()`` after each evaluation checkpoint and at the end."""
 
 _PROGRESS_EVERY = 25  # iterations between progress callbacks (host-only, no sync)
-
-
-@dataclass
-class RunResult:
-    """What one member run produced; the driver writes it to the results store."""
-
-    spec: RunSpec
-    rows: list[dict] = field(default_factory=list)
-    """Tidy metric rows: {step, metric, value}."""
-    status: str = "finished"
-    """``finished`` or ``diverged``."""
-    diverged_step: int | None = None
-    """Generator step whose iteration first produced a non-finite loss."""
-    counters: Counters = field(default_factory=Counters)
-    samples: dict[str, np.ndarray] = field(default_factory=dict)
-    """Final generated/real samples and the critic on a grid, for plots."""
-    state: dict[str, Tensor] = field(default_factory=dict)
-    """Final generator and critic weights of this member (leading member dim of 1)."""
-    images: dict[int, np.ndarray] = field(default_factory=dict)
-    """Generator step -> uint8 grid of generated images (image datasets only)."""
-    group_size: int = 1
-    acceleration: dict = field(default_factory=dict)
-    """The speed-ups its group trained with (``AccelPlan.to_dict``)."""
 
 
 def make_optimizer(

@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 
-from bench.analysis.compare_stats import cliffs_delta, compare
 from bench.analysis.rules import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
@@ -14,6 +13,7 @@ from bench.analysis.rules import (
     overall,
     threshold,
 )
+from bench.analysis.seed_tests import cliffs_delta, compare_seeds
 from bench.config import ClaimsSpec
 from bench.stats import BCA_FROM_N
 
@@ -28,12 +28,12 @@ def test_cliffs_delta_by_hand():
 
 
 def test_mann_whitney_p_values_are_exact_for_three_seeds():
-    result = compare([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
+    result = compare_seeds([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
     # 1 of the C(6, 3) = 20 splits is as extreme as this one
     assert result.p_less == pytest.approx(1 / 20)
     assert result.p_greater == pytest.approx(1.0)
     assert result.cliffs_delta == -1.0
-    tied = compare([8.0, 8.0, 8.0], [8.0, 8.0, 8.0])
+    tied = compare_seeds([8.0, 8.0, 8.0], [8.0, 8.0, 8.0])
     assert tied.p_less == pytest.approx(1.0) and tied.cliffs_delta == 0.0
 
 

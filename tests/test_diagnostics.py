@@ -11,13 +11,12 @@ from bench.config import DiagnosticsSpec
 from bench.data.toy import get_toy_dataset
 from bench.diagnostics.adam_cosine import adam_update_cosine
 from bench.diagnostics.critic_experiment import (
-    NORM_FLOOR,
     clip_setting,
     gp_setting,
-    gradient_summary,
     run_critic_diagnostics,
     train_critic,
 )
+from bench.diagnostics.critic_outputs import NORM_FLOOR, gradient_summary
 from bench.diagnostics.weights import critic_weights, piled_fraction
 from bench.streams import make_generators
 from gan_zoo.architectures.mlp import EnsembleCritic

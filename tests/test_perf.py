@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.perf.compare_loops import REFERENCE, PerfOptions, suite_specs, time_fid_pieces
 from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP, eight_gaussians
+from bench.perf.side_by_side import REFERENCE, PerfOptions, suite_specs, time_fid_pieces
 from bench.trainer import make_optimizer
 
 TINY = ["--steps", "3", "--warmup", "1", "--width", "16", "--seeds", "1", "2",

@@ -1,7 +1,8 @@
 import torch
 
 from bench.config import Budget, expand, parse_suite
-from bench.schedule import Counters, CriticSchedule, next_iteration_fits
+from bench.results import Counters
+from bench.schedule import CriticSchedule, next_iteration_fits
 from bench.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 

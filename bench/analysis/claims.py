@@ -22,13 +22,13 @@ import pandas as pd
 from bench.analysis.rules import INCONCLUSIVE, Outcome, directional, overall, threshold
 from bench.analysis.suite_data import SuiteData
 from bench.data.toy import TOY_DATASETS
-from bench.diagnostics.critic_experiment import CLIP_VALUES
+from bench.diagnostics.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
 
 WEAK_GENERATORS = ("dcgan-nobn-g", "mlp-g")  # the WGAN paper's Figs. 6 and 7
 
 
 @dataclass(frozen=True)
-class Check:
+class ClaimCheck:
     """One verdict of a claim."""
 
     dataset: str
@@ -46,15 +46,15 @@ class Claim:
     """The paper figure or section it reproduces."""
     figures: tuple[str, ...]
     """Our plots, relative to the results folder (only those that exist are linked)."""
-    checks: Callable[[SuiteData], list[Check]]
+    checks: Callable[[SuiteData], list[ClaimCheck]]
 
-    def evaluate(self, data: SuiteData) -> tuple[str, list[Check]]:
+    def evaluate(self, data: SuiteData) -> tuple[str, list[ClaimCheck]]:
         checks = self.checks(data)
         return overall([c.outcome.verdict for c in checks]), checks
 
 
-def _missing(dataset: str, subject: str, metric: str, why: str) -> Check:
-    return Check(dataset, subject, metric, Outcome(INCONCLUSIVE, why))
+def _missing(dataset: str, subject: str, metric: str, why: str) -> ClaimCheck:
+    return ClaimCheck(dataset, subject, metric, Outcome(INCONCLUSIVE, why))
 
 
 def _outcomes(cell: pd.DataFrame, column: str, worst: float) -> np.ndarray:
@@ -68,7 +68,7 @@ def _outcomes(cell: pd.DataFrame, column: str, worst: float) -> np.ndarray:
 # --- claim 1: the estimate tracks quality ------------------------------------------------
 
 
-def _correlation_checks(data: SuiteData) -> list[Check]:
+def _correlation_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks = data.config.claims, []
     expectations = (("wgan-clip", "above", "tracks"), ("wgan-gp", "above", "tracks"),
                     ("gan", "below", "does not track"))
@@ -93,15 +93,15 @@ def _correlation_checks(data: SuiteData) -> list[Check]:
             heldout = heldout[np.isfinite(heldout)]
             if len(heldout):
                 notes += f"; held-out estimate: mean rho {heldout.mean():.2f} (n={len(heldout)})"
-            checks.append(Check(dataset, subject, metric,
-                                Outcome(outcome.verdict, outcome.evidence + notes)))
+            checks.append(ClaimCheck(dataset, subject, metric,
+                                     Outcome(outcome.verdict, outcome.evidence + notes)))
     return checks
 
 
 # --- claim 2: more modes than the GAN ----------------------------------------------------
 
 
-def _mode_checks(data: SuiteData) -> list[Check]:
+def _mode_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks = data.config.claims, []
     with_modes = [d for d in data.datasets
                   if (data.metrics.loc[data.metrics["dataset"] == d, "metric"]
@@ -121,8 +121,8 @@ def _mode_checks(data: SuiteData) -> list[Check]:
             a = _outcomes(data.cell(dataset, wgan, label), "final_modes_captured", -math.inf)
             b = _outcomes(data.cell(dataset, "gan", gan_label), "final_modes_captured",
                           -math.inf)
-            checks.append(Check(dataset, subject, "final modes_captured (higher is better)",
-                                directional(a, b, "higher", spec, (wgan, "gan"))))
+            checks.append(ClaimCheck(dataset, subject, "final modes_captured (higher is better)",
+                                     directional(a, b, "higher", spec, (wgan, "gan"))))
     return checks
 
 
@@ -145,7 +145,7 @@ def _std(values: np.ndarray) -> float:
     return float(np.std(finite)) if len(finite) else math.nan
 
 
-def _optimizer_checks(data: SuiteData) -> list[Check]:
+def _optimizer_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks = data.config.claims, []
     names = dict(zip(data.runs["optimizer"], data.runs["optimizer_name"], strict=False))
     labels = [label for label in data.optimizer_labels if label in names]
@@ -163,10 +163,10 @@ def _optimizer_checks(data: SuiteData) -> list[Check]:
             outcome = directional(x, y, "lower", spec, (r, a))
             spread = f"; std over seeds {_std(x):.3g} ({r}) vs {_std(y):.3g} ({a})"
             evidence = outcome.evidence + spread + _cosine_note(data, dataset, a)
-            checks.append(Check(dataset, f"wgan-clip: {r} vs {a}",
-                                f"final {quality}, diverged = worst (lower is better)",
-                                Outcome(outcome.verdict, evidence, outcome.p_value,
-                                        outcome.effect_size)))
+            checks.append(ClaimCheck(dataset, f"wgan-clip: {r} vs {a}",
+                                     f"final {quality}, diverged = worst (lower is better)",
+                                     Outcome(outcome.verdict, evidence, outcome.p_value,
+                                             outcome.effect_size)))
     return checks
 
 
@@ -192,7 +192,7 @@ def _quality_at(data: SuiteData, runs: pd.DataFrame, quality: str, x: str,
     return np.array(values)
 
 
-def _matched_checks(data: SuiteData) -> list[Check]:
+def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks = data.config.claims, []
     for dataset in data.datasets:
         quality = data.quality(dataset)
@@ -217,15 +217,15 @@ def _matched_checks(data: SuiteData) -> list[Check]:
                 b = _quality_at(data, clip, quality, x, at)
                 outcome = directional(a, b, "lower", spec, ("wgan-gp", "wgan-clip"))
                 where = f"at step {at:g}" if x == "step" else f"within {at:.1f} s of training"
-                checks.append(Check(dataset, f"{subject}, {unit}",
-                                    f"{quality} {where} (lower is better)", outcome))
+                checks.append(ClaimCheck(dataset, f"{subject}, {unit}",
+                                         f"{quality} {where} (lower is better)", outcome))
     return checks
 
 
 # --- claim 5: clipping piles weights at +-c ------------------------------------------------
 
 
-def _weight_checks(data: SuiteData) -> list[Check]:
+def _weight_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks, w = data.config.claims, [], data.weights
     for dataset in data.datasets:
         for label in data.optimizer_labels:
@@ -238,42 +238,42 @@ def _weight_checks(data: SuiteData) -> list[Check]:
                 continue
             c = clip["clip_value"].iloc[0]
             metric = f"fraction of critic weights within {spec.pile_tolerance:.0%} of +-c={c:g}"
-            checks.append(Check(dataset, f"wgan-clip ({label}): weights piled at +-c", metric,
-                                threshold(clip["piled_fraction"], spec.min_pile_fraction,
-                                          "above", spec, name="mean fraction")))
-            checks.append(Check(dataset, f"wgan-clip vs wgan-gp ({label})", metric,
-                                directional(clip["piled_fraction"], gp["piled_fraction"],
-                                            "higher", spec, ("wgan-clip", "wgan-gp"))))
+            checks.append(ClaimCheck(dataset, f"wgan-clip ({label}): weights piled at +-c", metric,
+                                     threshold(clip["piled_fraction"], spec.min_pile_fraction,
+                                               "above", spec, name="mean fraction")))
+            checks.append(ClaimCheck(dataset, f"wgan-clip vs wgan-gp ({label})", metric,
+                                     directional(clip["piled_fraction"], gp["piled_fraction"],
+                                                 "higher", spec, ("wgan-clip", "wgan-gp"))))
     return checks
 
 
 # --- claim 6: gradient norms explode or vanish under clipping -----------------------------
 
 
-def _gradient_checks(data: SuiteData) -> list[Check]:
+def _gradient_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, g = data.config.claims, data.gradients
     decades = "largest abs(log10 weight-gradient norm) over layers (decades from norm 1)"
     if g is None:
-        return [_missing("swissroll", "deep critic gradient norms", decades,
+        return [_missing(GRADIENT_DATASET, "deep critic gradient norms", decades,
                          "no critic diagnostics in this suite (set 'diagnostics: true')")]
     gp = g[g["clip_value"].isna()]
     checks = [
-        Check("swissroll", f"clip {c:g} vs gradient penalty: explode or vanish", decades,
-              directional(g.loc[np.isclose(g["clip_value"], c), "decades"], gp["decades"],
-                          "higher", spec, (f"clip {c:g}", "penalty")))
+        ClaimCheck(GRADIENT_DATASET, f"clip {c:g} vs gradient penalty: explode or vanish", decades,
+                   directional(g.loc[np.isclose(g["clip_value"], c), "decades"], gp["decades"],
+                               "higher", spec, (f"clip {c:g}", "penalty")))
         for c in CLIP_VALUES
     ]
-    checks.append(Check("swissroll", "gradient penalty: norms flat across layers",
-                        "span of log10 weight-gradient norm over layers (decades)",
-                        threshold(gp["span"], spec.flat_decades, "below", spec,
-                                  name="mean span")))
+    checks.append(ClaimCheck(GRADIENT_DATASET, "gradient penalty: norms flat across layers",
+                             "span of log10 weight-gradient norm over layers (decades)",
+                             threshold(gp["span"], spec.flat_decades, "below", spec,
+                                       name="mean span")))
     return checks
 
 
 # --- claim 7: weak image generators --------------------------------------------------------
 
 
-def _weak_generator_checks(data: SuiteData) -> list[Check]:
+def _weak_generator_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks = data.config.claims, []
     images = [d for d in data.datasets if d not in TOY_DATASETS]
     if not images:
@@ -294,8 +294,8 @@ def _weak_generator_checks(data: SuiteData) -> list[Check]:
         else:
             a = _outcomes(data.cell(dataset, "wgan-clip", wgan), f"final_{quality}", math.inf)
             b = _outcomes(data.cell(dataset, "gan", gan), f"final_{quality}", math.inf)
-            checks.append(Check(dataset, subject, f"final {quality} (lower is better)",
-                                directional(a, b, "lower", spec, ("wgan-clip", "gan"))))
+            checks.append(ClaimCheck(dataset, subject, f"final {quality} (lower is better)",
+                                     directional(a, b, "lower", spec, ("wgan-clip", "gan"))))
     return checks
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bench.results import CELL
 from bench.stats import mean_ci
 
 QUALITY_METRICS = ("w1", "fid", "fd_digits")
@@ -30,7 +31,6 @@ QUALITY_METRICS = ("w1", "fid", "fd_digits")
 first one it records, exact W1 on 2-D data, FID (or the digits Frechet distance) on images."""
 
 ESTIMATES = ("train", "heldout")
-CELL = ["dataset", "gan", "optimizer"]
 
 
 def quality_metric(metric_names: Iterable[str]) -> str | None:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.correlation import quality_metric
+from bench.results import CELL
 from bench.stats import Estimate, mean_ci
 
 COSINE = "critic_adam_cosine"
@@ -22,8 +23,7 @@ def optimizer_table(summary: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFram
     seeds, final modes captured (likewise), and the Adam cosine (mean over checkpoints and
     seeds, minimum, share of negative checkpoints)."""
     records = []
-    for (dataset, gan, optimizer), cell in summary.groupby(["dataset", "gan", "optimizer"],
-                                                           sort=True):
+    for (dataset, gan, optimizer), cell in summary.groupby(CELL, sort=True):
         rows = metrics[metrics["run_id"].isin(cell["run_id"])]
         quality = quality_metric(rows["metric"].unique())
         record = {"dataset": dataset, "gan": gan, "optimizer": optimizer,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.analysis.compare_stats import compare
+from bench.analysis.seed_tests import compare_seeds
 from bench.config import ClaimsSpec
 from bench.stats import Estimate, mean_ci
 
@@ -64,7 +64,7 @@ def directional(
     """Is group A better than group B? ``better`` is "higher" or "lower"."""
     if better not in ("higher", "lower"):
         raise ValueError(f"better must be 'higher' or 'lower', got {better!r}")
-    result = compare(a, b)
+    result = compare_seeds(a, b)
     evidence = f"{names[0]} {describe(a)} vs {names[1]} {describe(b)}"
     if min(result.n_a, result.n_b) < spec.min_seeds:
         return Outcome(INCONCLUSIVE, f"{evidence}; too few seeds (fewer than {spec.min_seeds})")

@@ -13,9 +13,10 @@ from bench.analysis.suite_data import SuiteData, load_suite_data
 from bench.atomic import write_text_atomic
 from bench.config import SuiteConfig
 from bench.diagnostics import plots as diagnostic_plots
-from bench.diagnostics.critic_experiment import DIAGNOSTICS_DIR, GRADIENT_FILE, SURFACE_FILE
+from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, SURFACE_FILE
 from bench.report.plots import Drawn, LeftOut
 from bench.report.tables import frame_to_markdown
+from bench.results import CELL
 from bench.stats import Estimate
 
 CLAIMS_FILE = "claims.csv"
@@ -101,8 +102,7 @@ def _claim_markdown(claim, verdict: str, checks: pd.DataFrame, root: Path) -> li
 def _correlation_markdown(cells: pd.DataFrame) -> str:
     spearman = cells[cells["statistic"] == "spearman"]
     rows = []
-    for (dataset, gan, optimizer), cell in spearman.groupby(["dataset", "gan", "optimizer"],
-                                                            sort=True):
+    for (dataset, gan, optimizer), cell in spearman.groupby(CELL, sort=True):
         by = cell.set_index("estimate")
         rows.append({"dataset": dataset, "GAN": gan, "optimizer": optimizer} | {
             f"rho, {name} estimate": Estimate(*by.loc[name, ["mean", "ci_low", "ci_high"]],

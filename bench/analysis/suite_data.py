@@ -10,8 +10,9 @@ import pandas as pd
 from bench.analysis.correlation import quality_metric, run_correlations
 from bench.config import SuiteConfig
 from bench.data.toy import TOY_DATASETS
-from bench.diagnostics.critic_experiment import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
+from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
 from bench.diagnostics.weights import load_critic_weights, piled_fraction
+from bench.results import IDENTITY
 from gan_zoo.recipes import recipe_for
 
 CONSTRAINED_GANS = ("wgan-clip", "wgan-gp")  # the critics whose weights are compared
@@ -98,8 +99,7 @@ def _weights(root: Path, config: SuiteConfig, summary: pd.DataFrame) -> pd.DataF
                         "optimizer": run.optimizer, "seed": run.seed, "clip_value": c,
                         "piled_fraction": fraction})
     return pd.DataFrame.from_records(
-        records, columns=["run_id", "dataset", "gan", "optimizer", "seed", "clip_value",
-                          "piled_fraction"])
+        records, columns=[*IDENTITY, "clip_value", "piled_fraction"])
 
 
 def load_suite_data(

@@ -13,7 +13,7 @@ code) and only critics train, K seeds at once as one batched ensemble:
 Each constraint trains with its paper recipe's optimizer (RMSProp 5e-5 for clipping, Adam 1e-4
 with betas (0.5, 0.9) for the penalty), so the comparison is the papers' own. Results go to
 ``<out_dir>/gradient_norms.csv`` and ``<out_dir>/surfaces.npz``; plots are drawn from them by
-the report.
+the report, which reads them through critic_outputs.py.
 """
 
 from dataclasses import dataclass
@@ -27,6 +27,13 @@ from torch import Tensor
 from bench.atomic import atomic_write, write_text_atomic
 from bench.config import DiagnosticsSpec, OptimizerSpec
 from bench.data.toy import ToyDataset, get_toy_dataset
+from bench.diagnostics.critic_outputs import (
+    CLIP_VALUES,
+    GRADIENT_DATASET,
+    GRADIENT_FILE,
+    SURFACE_DATASETS,
+    SURFACE_FILE,
+)
 from bench.evaluate import square_grid
 from bench.streams import MemberStreams
 from bench.trainer import make_optimizer
@@ -35,18 +42,10 @@ from gan_zoo.constraints import Constraint, GradientPenalty, WeightClipping
 from gan_zoo.losses import wasserstein_critic_loss
 from gan_zoo.recipes import recipe_for
 
-CLIP_VALUES = (0.1, 0.01, 0.001)
-"""The clipping bounds of the paper's Fig. 1b."""
 SURFACE_CLIP = 0.01
 """The WGAN recipe's c, used for the value surfaces."""
-GRADIENT_DATASET = "swissroll"
-SURFACE_DATASETS = ("ring8", "grid25", "swissroll")
 SURFACE_DEPTH = 3  # the WGAN-GP toy code's critic
 GRID_POINTS = 64
-DIAGNOSTICS_DIR = "diagnostics"
-"""The experiment's folder inside a results folder."""
-GRADIENT_FILE = "gradient_norms.csv"
-SURFACE_FILE = "surfaces.npz"
 
 
 @dataclass(frozen=True)
@@ -173,17 +172,3 @@ def run_critic_diagnostics(out_dir: Path, device: torch.device, spec: Diagnostic
         torch.set_num_threads(threads)
     return True
 
-
-NORM_FLOOR = 1e-30
-"""Gradient norms that underflow to 0 count as this (30 decades below 1)."""
-
-
-def gradient_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per setting and seed, from ``gradient_norms.csv`` rows: ``decades``, the largest
-    |log10 norm| over layers (how far any layer's gradient is from norm 1: explosion or
-    vanishing), and ``span``, max - min of log10 norm over layers."""
-    logs = rows.assign(log=np.log10(rows["grad_norm"].clip(lower=NORM_FLOOR)))
-    grouped = logs.groupby(["setting", "clip_value", "seed"], dropna=False)["log"]
-    return grouped.agg(
-        decades=lambda x: float(np.abs(x).max()), span=lambda x: float(x.max() - x.min())
-    ).reset_index()

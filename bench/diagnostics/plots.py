@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from bench.diagnostics.critic_experiment import NORM_FLOOR, SURFACE_DATASETS
+from bench.diagnostics.critic_outputs import GRADIENT_DATASET, NORM_FLOOR, SURFACE_DATASETS
 from bench.report.plots import save_figure  # the report's figure conventions
 
 
@@ -25,7 +25,7 @@ def gradient_norms_plot(rows: pd.DataFrame, path: Path) -> Path:
     ax.set_xlabel("critic layer (1 = input)")
     ax.set_ylabel("||dL/dW|| (zero shown at 1e-30)")
     ax.legend(fontsize=8)
-    ax.set_title("Deep critic on swissroll: gradient norm per layer", fontsize=10)
+    ax.set_title(f"Deep critic on {GRADIENT_DATASET}: gradient norm per layer", fontsize=10)
     return save_figure(fig, path)
 
 

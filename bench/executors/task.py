@@ -13,7 +13,8 @@ import torch
 from bench.checkpoint import load_checkpoint, save_checkpoint
 from bench.config import RunSpec
 from bench.environment import Environment
-from bench.trainer import GroupTrainer, ProgressCallback, RunResult
+from bench.results import RunResult
+from bench.trainer import GroupTrainer, ProgressCallback
 
 
 @dataclass(frozen=True)

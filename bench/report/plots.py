@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from bench.results import CELL  # noqa: E402
 from bench.stats import interval_bounds  # noqa: E402
 from bench.store import ResultsStore  # noqa: E402
 
@@ -64,9 +65,8 @@ def metric_curves(metrics: pd.DataFrame, metric: str, x: str, path: Path) -> Dra
     if x == "train_seconds":
         # x of each checkpoint: the cell's mean training time at that step, so seeds align
         seconds = metrics[metrics["metric"] == "train_seconds"]
-        cell_time = seconds.groupby(["dataset", "gan", "optimizer", "step"])["value"].mean()
-        rows = rows.join(cell_time.rename("train_seconds"),
-                         on=["dataset", "gan", "optimizer", "step"])
+        cell_time = seconds.groupby([*CELL, "step"])["value"].mean()
+        rows = rows.join(cell_time.rename("train_seconds"), on=[*CELL, "step"])
     grid = sns.relplot(
         data=rows, x=x, y="value", hue="gan", style="optimizer", col="dataset",
         kind="line", errorbar=interval_bounds, hue_order=_hue_order(rows), markers=True,
@@ -86,7 +86,7 @@ def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Drawn:
     if not columns:
         return LeftOut("no finished run records W1, modes or the high-quality fraction")
     long = summary.melt(
-        id_vars=["dataset", "gan", "optimizer", "seed"], value_vars=columns,
+        id_vars=[*CELL, "seed"], value_vars=columns,
         var_name="metric", value_name="value",
     ).dropna(subset=["value"])
     long["metric"] = long["metric"].str.removeprefix("final_").map(lambda m: LABELS.get(m, m))

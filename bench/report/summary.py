@@ -2,9 +2,8 @@
 
 import pandas as pd
 
+from bench.results import CELL
 from bench.store import ResultsStore
-
-IDENTITY = ["run_id", "dataset", "gan", "optimizer", "seed"]
 
 
 def final_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -29,4 +28,4 @@ def build_summary(store: ResultsStore) -> pd.DataFrame:
     summary = runs.merge(finals, on="run_id", how="left")
     quality = [c for c in summary.columns if c.startswith("final_") and c != "final_step"]
     summary.loc[summary["status"] == "diverged", quality] = float("nan")
-    return summary.sort_values(["dataset", "gan", "optimizer", "seed"]).reset_index(drop=True)
+    return summary.sort_values([*CELL, "seed"]).reset_index(drop=True)

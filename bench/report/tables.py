@@ -3,6 +3,7 @@ Student-t for few seeds, BCa bootstrap for many)."""
 
 import pandas as pd
 
+from bench.results import CELL
 from bench.stats import mean_ci
 
 # (column in the summary, heading, lower is better?) in display order
@@ -19,7 +20,6 @@ TABLE_METRICS: list[tuple[str, str]] = [
     ("final_gen_steps_per_s", "gen steps/s"),
     ("train_seconds", "train s"),
 ]
-CELL = ["dataset", "gan", "optimizer"]
 
 
 def cell_statistics(summary: pd.DataFrame) -> pd.DataFrame:

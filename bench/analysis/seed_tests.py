@@ -17,7 +17,7 @@ exactly below that, e.g. for up to 8 + 8 seeds)."""
 
 
 @dataclass(frozen=True)
-class Comparison:
+class SeedComparison:
     """Group A against group B."""
 
     n_a: int
@@ -47,7 +47,7 @@ def cliffs_delta(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> fl
     return float((greater - less) / (len(x) * len(y)))
 
 
-def compare(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> Comparison:
+def compare_seeds(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> SeedComparison:
     """Both one-sided Mann-Whitney U p-values and Cliff's delta of A against B.
 
     The p-values come from the permutation distribution of U, exact for small groups, so they
@@ -57,11 +57,11 @@ def compare(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> Compari
     """
     x, y = _finite_or_inf(a), _finite_or_inf(b)
     if len(x) < 2 or len(y) < 2:
-        return Comparison(len(x), len(y), math.nan, math.nan, cliffs_delta(x, y))
+        return SeedComparison(len(x), len(y), math.nan, math.nan, cliffs_delta(x, y))
     method = stats.PermutationMethod(n_resamples=PERMUTATIONS, rng=0)
     p = {
         alternative: float(stats.mannwhitneyu(x, y, alternative=alternative, method=method)
                            .pvalue)
         for alternative in ("greater", "less")
     }
-    return Comparison(len(x), len(y), p["greater"], p["less"], cliffs_delta(x, y))
+    return SeedComparison(len(x), len(y), p["greater"], p["less"], cliffs_delta(x, y))

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from bench.cli import main
-from bench.compare import REGRESSION, compare, holm, permutation_p
 from bench.config import load_suite, parse_suite
 from bench.errors import BenchError
+from bench.gate import REGRESSION, holm, permutation_p, run_gate
 from bench.runner import run_suite
 from tests.conftest import tiny_suite
 
@@ -30,7 +30,7 @@ def _suite(seeds: list[int]) -> dict:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> tuple[Path, Path]:
     """The same code run twice with different seeds: 8 + 8 seeds, the ci suite's count."""
-    root = tmp_path_factory.mktemp("compare")
+    root = tmp_path_factory.mktemp("gate")
     out = []
     for name, seeds in (("baseline", range(8)), ("candidate", range(8, 16))):
         outcome = run_suite(parse_suite(_suite(list(seeds))), root / name, "cpu", workers=1,
@@ -62,20 +62,20 @@ def _times(factor: float) -> Callable[[int, float], float]:
     return lambda seed, value: value * factor
 
 
-def _regressions(comparison) -> set[tuple[str, str]]:
-    return {(c.gan, c.metric) for c in comparison.regressions}
+def _regressions(result) -> set[tuple[str, str]]:
+    return {(c.gan, c.metric) for c in result.regressions}
 
 
 def test_same_code_different_seeds_raises_no_false_alarm(runs):
-    comparison = compare(*runs)
-    assert not [c for c in comparison.checks if c.kind != "throughput" and c.verdict == REGRESSION]
-    judged = [c for c in comparison.checks if c.metric in ("w1", "modes_captured")]
+    result = run_gate(*runs)
+    assert not [c for c in result.checks if c.kind != "throughput" and c.verdict == REGRESSION]
+    judged = [c for c in result.checks if c.metric in ("w1", "modes_captured")]
     assert len(judged) == 3 * 2 and all(c.n_baseline == c.n_candidate == 8 for c in judged)
     assert all(c.verdict == "pass" and c.p_value > 0.05 for c in judged)
     # two ~1 s runs on a shared 2-core machine time the machine's load, not the code, so
     # throughput is only required to have been compared (same machine); the planted test
     # below checks its verdicts on controlled numbers
-    assert {c.verdict for c in comparison.checks if c.kind == "throughput"} <= {"pass",
+    assert {c.verdict for c in result.checks if c.kind == "throughput"} <= {"pass",
                                                                                 "regression"}
 
 
@@ -90,9 +90,9 @@ def test_flags_a_planted_quality_regression(runs, tmp_path, capsys):
     baseline, _ = runs
     better = _copy(baseline, tmp_path / "better")
     _edit_final(better, "ring8__wgan-gp__adam", "w1", _times(0.5))  # a baseline twice as good
-    comparison = compare(better, baseline)
-    assert _regressions(comparison) == {("wgan-gp", "w1")}
-    (check,) = comparison.regressions
+    result = run_gate(better, baseline)
+    assert _regressions(result) == {("wgan-gp", "w1")}
+    (check,) = result.regressions
     assert check.worsening >= check.threshold > 0 and check.p_value <= 0.05
     assert main(["compare", str(better), str(baseline)]) == 1
     table = capsys.readouterr().out
@@ -111,7 +111,7 @@ def test_a_significant_change_within_the_margin_is_not_a_regression(runs, tmp_pa
     for worse in (1 + margin / 2, 1 + 2 * margin):
         candidate = _copy(tight, tmp_path / f"worse{worse}")
         _edit_final(candidate, "ring8__wgan-gp__adam", "w1", _times(worse))
-        (check,) = [c for c in compare(tight, candidate).checks
+        (check,) = [c for c in run_gate(tight, candidate).checks
                     if c.gan == "wgan-gp" and c.metric == "w1"]
         assert check.p_value <= 0.05
         verdicts.append(check.verdict)
@@ -125,7 +125,7 @@ def test_flags_planted_divergence(runs, tmp_path):
         status = json.loads((run / "status.json").read_text())
         status.update(status="diverged", diverged_step=7)
         (run / "status.json").write_text(json.dumps(status))
-    checks = {(c.gan, c.metric): c for c in compare(baseline, unstable).checks}
+    checks = {(c.gan, c.metric): c for c in run_gate(baseline, unstable).checks}
     assert checks[("gan", "divergence_rate")].verdict == REGRESSION
     assert checks[("gan", "divergence_rate")].candidate == 1.0
     assert checks[("gan", "w1")].verdict == "skipped"  # no finished seed left to compare
@@ -138,9 +138,9 @@ def test_flags_a_planted_throughput_regression(runs, tmp_path):
     ratio = CI_GATES["min_throughput_ratio"]
     _edit_final(slower, "ring8__wgan-clip__adam", "gen_steps_per_s", _times(ratio / 2))
     _edit_final(slower, "ring8__gan__adam", "gen_steps_per_s", _times((1 + ratio) / 2))  # ok
-    comparison = compare(baseline, slower)
-    assert _regressions(comparison) == {("wgan-clip", "gen_steps_per_s")}
-    (check,) = comparison.regressions
+    result = run_gate(baseline, slower)
+    assert _regressions(result) == {("wgan-clip", "gen_steps_per_s")}
+    (check,) = result.regressions
     assert check.candidate == pytest.approx(ratio / 2 * check.baseline)
     assert main(["compare", str(baseline), str(slower)]) == 1
 
@@ -151,7 +151,7 @@ def test_throughput_from_different_machines_is_not_judged(runs, tmp_path):
     _edit_final(elsewhere, "ring8__wgan-clip__adam", "gen_steps_per_s", _times(0.1))
     for path in (elsewhere / "runs").glob("*/provenance.json"):
         path.write_text(json.dumps(json.loads(path.read_text()) | {"hostname": "ci-runner"}))
-    checks = [c for c in compare(baseline, elsewhere).checks if c.kind == "throughput"]
+    checks = [c for c in run_gate(baseline, elsewhere).checks if c.kind == "throughput"]
     assert {c.verdict for c in checks} == {"skipped"}
     assert all(c.note == "measured on different machines" for c in checks)
 
@@ -176,7 +176,7 @@ def test_refuses_incompatible_results(runs, tmp_path, capsys, changes, message):
     other = _copy(candidate, tmp_path / "other")
     _edit_suite(other, **changes)
     with pytest.raises(BenchError) as info:
-        compare(baseline, other)
+        run_gate(baseline, other)
     assert message in str(info.value)
     assert main(["compare", str(baseline), str(other)]) == 2
     err = capsys.readouterr().err
@@ -186,20 +186,20 @@ def test_refuses_incompatible_results(runs, tmp_path, capsys, changes, message):
 def test_refuses_bad_folders(runs, tmp_path):
     baseline, candidate = runs
     with pytest.raises(BenchError, match="no such results folder"):
-        compare(baseline, tmp_path / "missing")
+        run_gate(baseline, tmp_path / "missing")
     (tmp_path / "empty").mkdir()
     with pytest.raises(BenchError, match="not a results folder"):
-        compare(tmp_path / "empty", candidate)
+        run_gate(tmp_path / "empty", candidate)
     partial = _copy(candidate, tmp_path / "partial")
     shutil.rmtree(partial / "runs" / "ring8__wgan-gp__adam__s9")
     with pytest.raises(BenchError, match="incomplete: 23 of 24 runs finished"):
-        compare(baseline, partial)
+        run_gate(baseline, partial)
     ungated = _copy(candidate, tmp_path / "ungated")
     raw = yaml.safe_load((ungated / "suite.yaml").read_text())
     del raw["gates"]
     (ungated / "suite.yaml").write_text(yaml.safe_dump(raw))
     with pytest.raises(BenchError, match="has no 'gates:' section"):
-        compare(baseline, ungated)
+        run_gate(baseline, ungated)
 
 
 def test_refuses_too_few_seeds_for_the_gate_to_fire(runs, tmp_path):
@@ -214,7 +214,7 @@ def test_refuses_too_few_seeds_for_the_gate_to_fire(runs, tmp_path):
         sides.append(side)
     # 4 + 4 seeds: p >= 1 / C(8, 4) = 0.014, above 0.05 / 15 tests
     with pytest.raises(BenchError, match="too few seeds for the gate to ever fire"):
-        compare(*sides)
+        run_gate(*sides)
 
 
 def test_json_is_stable_and_sorted(runs, capsys):

@@ -47,7 +47,7 @@ from scipy import stats
 from bench.config import Gates, RunSpec, SuiteConfig, expand
 from bench.errors import BenchError
 from bench.report.summary import build_summary
-from bench.report.tables import CELL
+from bench.results import CELL
 from bench.stats import mean_ci
 from bench.store import ResultsStore
 
@@ -72,7 +72,7 @@ class Side:
 
 
 @dataclass(frozen=True)
-class Check:
+class GateCheck:
     """One verdict: a metric of one cell, the divergence rate, or the throughput."""
 
     dataset: str
@@ -100,17 +100,17 @@ class Check:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class GateResult:
     """Every check of one baseline/candidate pair, in table order."""
 
     suite: str
     gates: Gates
     baseline: Side
     candidate: Side
-    checks: tuple[Check, ...]
+    checks: tuple[GateCheck, ...]
 
     @property
-    def regressions(self) -> list[Check]:
+    def regressions(self) -> list[GateCheck]:
         return [c for c in self.checks if c.verdict == REGRESSION]
 
 
@@ -232,7 +232,7 @@ def _ci(values: np.ndarray) -> tuple[float, float]:
 
 
 def _quality(keys: tuple, metric: str, base: pd.DataFrame, cand: pd.DataFrame,
-             gates: Gates) -> tuple[Check, float] | None:
+             gates: Gates) -> tuple[GateCheck, float] | None:
     """The check and its raw p-value; None when neither side recorded the metric here."""
     gate = dict(gates.metrics)[metric]
     b = base[f"final_{metric}"].to_numpy(float)
@@ -244,7 +244,7 @@ def _quality(keys: tuple, metric: str, base: pd.DataFrame, cand: pd.DataFrame,
     b_mean = float(b.mean()) if len(b) else math.nan
     c_mean = float(c.mean()) if len(c) else math.nan
     threshold = gate.margin * abs(b_mean) if gate.relative else gate.margin
-    check = Check(
+    check = GateCheck(
         *keys, metric=metric, kind="quality", baseline=b_mean, candidate=c_mean,
         worsening=sign * (c_mean - b_mean), threshold=threshold, p_value=math.nan,
         verdict=SKIPPED, baseline_ci=_ci(b), candidate_ci=_ci(c), n_baseline=len(b),
@@ -256,12 +256,12 @@ def _quality(keys: tuple, metric: str, base: pd.DataFrame, cand: pd.DataFrame,
 
 
 def _divergence(keys: tuple, base: pd.DataFrame, cand: pd.DataFrame,
-                gates: Gates) -> tuple[Check, float]:
+                gates: Gates) -> tuple[GateCheck, float]:
     d_b, n_b = int((base["status"] == "diverged").sum()), len(base)
     d_c, n_c = int((cand["status"] == "diverged").sum()), len(cand)
     table = [[d_c, n_c - d_c], [d_b, n_b - d_b]]
     p = float(stats.fisher_exact(table, alternative="greater")[1])
-    check = Check(
+    check = GateCheck(
         *keys, metric=DIVERGENCE, kind="divergence", baseline=d_b / n_b, candidate=d_c / n_c,
         worsening=d_c / n_c - d_b / n_b, threshold=gates.divergence_margin, p_value=math.nan,
         verdict=SKIPPED, n_baseline=n_b, n_candidate=n_c,
@@ -274,12 +274,12 @@ def _machine(provenance: dict) -> dict:
 
 
 def _throughput(keys: tuple, base: pd.DataFrame, cand: pd.DataFrame, gates: Gates,
-                same_machine: bool) -> Check:
+                same_machine: bool) -> GateCheck:
     column = f"final_{THROUGHPUT}"
     b, c = base[column].dropna(), cand[column].dropna()
     b_med = float(b.median()) if len(b) else math.nan
     c_med = float(c.median()) if len(c) else math.nan
-    check = Check(
+    check = GateCheck(
         *keys, metric=THROUGHPUT, kind="throughput", baseline=b_med, candidate=c_med,
         worsening=1 - c_med / b_med, threshold=gates.min_throughput_ratio, p_value=math.nan,
         verdict=SKIPPED, n_baseline=len(b), n_candidate=len(c),
@@ -293,7 +293,7 @@ def _throughput(keys: tuple, base: pd.DataFrame, cand: pd.DataFrame, gates: Gate
     return replace(check, verdict=verdict, note=f"ratio {ratio:.2f}")
 
 
-def compare(baseline_dir: Path, candidate_dir: Path) -> Comparison:
+def run_gate(baseline_dir: Path, candidate_dir: Path) -> GateResult:
     """Judge ``candidate_dir`` against ``baseline_dir`` with the suite's gates."""
     stores = _store(baseline_dir, "baseline"), _store(candidate_dir, "candidate")
     configs = stores[0].load_suite(), stores[1].load_suite()
@@ -302,8 +302,8 @@ def compare(baseline_dir: Path, candidate_dir: Path) -> Comparison:
     cand = _load(stores[1], configs[1], gates, "candidate")
     same_machine = _machine(base.provenance) == _machine(cand.provenance)
 
-    tested: list[tuple[Check, float]] = []
-    throughput: list[Check] = []
+    tested: list[tuple[GateCheck, float]] = []
+    throughput: list[GateCheck] = []
     base_cells = dict(iter(base.summary.groupby(CELL, sort=True)))
     for keys, cand_cell in cand.summary.groupby(CELL, sort=True):
         base_cell = base_cells[keys]
@@ -336,7 +336,7 @@ def compare(baseline_dir: Path, candidate_dir: Path) -> Comparison:
                                             + [DIVERGENCE, THROUGHPUT])}
     checks = sorted([*checks, *throughput],
                     key=lambda c: (c.dataset, c.gan, c.optimizer, order[c.metric]))
-    return Comparison(cand.config.name, gates, base, cand, tuple(checks))
+    return GateResult(cand.config.name, gates, base, cand, tuple(checks))
 
 
 # --- output ---------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def _number(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.4g}"
 
 
-def _value(check: Check, side: str) -> str:
+def _value(check: GateCheck, side: str) -> str:
     value = getattr(check, side)
     if check.kind == "divergence":  # a rate over n seeds: show the counts
         n = getattr(check, f"n_{side}")
@@ -357,7 +357,7 @@ def _value(check: Check, side: str) -> str:
     return f"{_number(value)} [{_number(low)}, {_number(high)}]"
 
 
-def _change(check: Check) -> str:
+def _change(check: GateCheck) -> str:
     if math.isnan(check.baseline) or math.isnan(check.candidate):
         return "n/a"
     delta = check.candidate - check.baseline
@@ -366,11 +366,11 @@ def _change(check: Check) -> str:
     return f"{delta:+.3g} ({delta / abs(check.baseline):+.0%})"
 
 
-def format_table(comparison: Comparison) -> str:
+def format_table(result: GateResult) -> str:
     """The human-readable verdicts, one line per check, and a one-line conclusion."""
     header = ("cell", "metric", "baseline", "candidate", "change", "p (Holm)", "verdict")
     rows = []
-    for c in comparison.checks:
+    for c in result.checks:
         verdict = c.verdict.upper() if c.verdict == REGRESSION else c.verdict
         rows.append((
             f"{c.dataset}/{c.gan}/{c.optimizer}", c.metric, _value(c, "baseline"),
@@ -381,11 +381,11 @@ def format_table(comparison: Comparison) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
              for row in [header, *rows]]
-    gates = comparison.gates
-    n_bad = len(comparison.regressions)
+    gates = result.gates
+    n_bad = len(result.regressions)
     lines.append(
-        f"{n_bad} regression(s) in {len(comparison.checks)} checks of suite "
-        f"'{comparison.suite}' (alpha {gates.alpha:g}, Holm over all seed tests; throughput "
+        f"{n_bad} regression(s) in {len(result.checks)} checks of suite "
+        f"'{result.suite}' (alpha {gates.alpha:g}, Holm over all seed tests; throughput "
         f"ratio < {gates.min_throughput_ratio:g} fails): {'FAIL' if n_bad else 'PASS'}"
     )
     return "\n".join(lines)
@@ -411,15 +411,15 @@ def _side_json(side: Side) -> dict:
     }
 
 
-def to_json(comparison: Comparison) -> str:
+def to_json(result: GateResult) -> str:
     """Stable JSON for tools: sorted keys, checks in table order, no timestamps."""
     doc = {
-        "suite": comparison.suite,
-        "verdict": "fail" if comparison.regressions else "pass",
-        "regressions": len(comparison.regressions),
-        "gates": comparison.gates.to_dict(),
-        "baseline": _side_json(comparison.baseline),
-        "candidate": _side_json(comparison.candidate),
-        "checks": [asdict(c) for c in comparison.checks],
+        "suite": result.suite,
+        "verdict": "fail" if result.regressions else "pass",
+        "regressions": len(result.regressions),
+        "gates": result.gates.to_dict(),
+        "baseline": _side_json(result.baseline),
+        "candidate": _side_json(result.candidate),
+        "checks": [asdict(c) for c in result.checks],
     }
     return json.dumps(_jsonable(doc), indent=2, sort_keys=True, allow_nan=False)

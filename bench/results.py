@@ -1,0 +1,56 @@
+"""What a run produces and the tidy row schema the store, report, analysis and gate share.
+
+The lowest layer: it imports no training code (not even torch or the configuration at run
+time), so everything that only reads results can use these types without loading the trainer.
+"""
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # annotations only: the configuration and torch load the model zoo
+    from torch import Tensor
+
+    from bench.config import RunSpec
+
+ROW_COLUMNS = ["step", "metric", "value"]
+"""The columns of a run's tidy metric rows (``metrics.csv``)."""
+CELL = ["dataset", "gan", "optimizer"]
+"""A cell of the suite: the runs that differ only in seed."""
+IDENTITY = ["run_id", *CELL, "seed"]
+"""The columns that identify a run in tables of many runs."""
+
+
+@dataclass
+class Counters:
+    """What a run has consumed; every run records all of them whatever its budget."""
+
+    generator_steps: int = 0
+    critic_steps: int = 0
+    real_samples: int = 0
+    train_seconds: float = 0.0
+    eval_seconds: float = 0.0
+
+
+@dataclass
+class RunResult:
+    """What one member run produced; the driver writes it to the results store."""
+
+    spec: "RunSpec"
+    rows: list[dict] = field(default_factory=list)
+    """Tidy metric rows: {step, metric, value}."""
+    status: str = "finished"
+    """``finished`` or ``diverged``."""
+    diverged_step: int | None = None
+    """Generator step whose iteration first produced a non-finite loss."""
+    counters: Counters = field(default_factory=Counters)
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
+    """Final generated/real samples and the critic on a grid, for plots."""
+    state: "dict[str, Tensor]" = field(default_factory=dict)
+    """Final generator and critic weights of this member (leading member dim of 1)."""
+    images: dict[int, np.ndarray] = field(default_factory=dict)
+    """Generator step -> uint8 grid of generated images (image datasets only)."""
+    group_size: int = 1
+    acceleration: dict = field(default_factory=dict)
+    """The speed-ups its group trained with (``AccelPlan.to_dict``)."""
