@@ -9,9 +9,11 @@ Adam's momentum moved the parameters *up* the current gradient.
 import torch
 from torch import Tensor
 
+from bench.member_optimizers import MemberAdam
+
 
 @torch.no_grad()
-def adam_update_cosine(optimizer: torch.optim.Adam, members: int) -> Tensor:
+def adam_update_cosine(optimizer: torch.optim.Adam | MemberAdam, members: int) -> Tensor:
     """Per-member cos(-update, grad) of the step ``optimizer`` has just taken, shape [K].
 
     Call it right after ``optimizer.step()``, before anything else touches the parameters or
@@ -20,9 +22,21 @@ def adam_update_cosine(optimizer: torch.optim.Adam, members: int) -> Tensor:
     seed-batched models; with K = 1 (a plain network) each whole tensor counts. The step is read
     from Adam's state instead of diffing parameters, so no copy of the weights is kept:
     torch's Adam moves each parameter by -lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t))
-    + eps), whose direction is m / (sqrt(v / (1 - beta2^t)) + eps). Everything stays on the
-    device (no host sync).
+    + eps), whose direction is m / (sqrt(v / (1 - beta2^t)) + eps); ``MemberAdam`` gives it
+    with each member's own beta2. Everything stays on the device (no host sync).
     """
+    if isinstance(optimizer, MemberAdam):
+        directions = optimizer.update_directions()  # it steps all parameters or none
+        grads = [p.grad for p in optimizer.params]
+    else:
+        directions, grads = _torch_adam_directions(optimizer)
+    d = torch.cat([t.reshape(members, -1) for t in directions], dim=1)
+    g = torch.cat([t.reshape(members, -1) for t in grads], dim=1)
+    return (d * g).sum(1) / (d.norm(dim=1) * g.norm(dim=1)).clamp_min(1e-30)
+
+
+def _torch_adam_directions(optimizer: torch.optim.Adam) -> tuple[list[Tensor], list[Tensor]]:
+    """The step direction and the gradient of each parameter torch's Adam has just stepped."""
     directions, grads = [], []
     for group in optimizer.param_groups:
         if group["amsgrad"] or group["weight_decay"] or group["maximize"]:
@@ -42,6 +56,4 @@ def adam_update_cosine(optimizer: torch.optim.Adam, members: int) -> Tensor:
         torch._foreach_add_(denom, group["eps"])
         directions += torch._foreach_div([s["exp_avg"] for s in states], denom)
         grads += [p.grad for p in params]
-    d = torch.cat([t.reshape(members, -1) for t in directions], dim=1)
-    g = torch.cat([t.reshape(members, -1) for t in grads], dim=1)
-    return (d * g).sum(1) / (d.norm(dim=1) * g.norm(dim=1)).clamp_min(1e-30)
+    return directions, grads

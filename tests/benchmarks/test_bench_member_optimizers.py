@@ -1,0 +1,50 @@
+"""One optimizer step on the ``quick`` suite's critic (3 x 64 toy MLP) for one seed batch of 8
+members: torch.optim as the trainer builds it (one setting for all members), and the member
+optimizers with one setting and with a distinct setting per member.
+
+``extra_info`` holds the members per call and, when timed, member steps per second.
+"""
+
+import pytest
+import torch
+
+from bench.config import OptimizerSpec
+from bench.member_optimizers import make_member_optimizer
+from bench.streams import make_generators
+from bench.trainer import make_optimizer
+from gan_zoo.architectures.mlp import build_toy_models
+from tests.benchmarks.conftest import bench_device, record_rates, synchronised
+
+MEMBERS, WIDTH, DEPTH = 8, 64, 3
+KINDS = ("torch", "member, one setting", "member, distinct settings")
+
+
+def _critic_with_gradients(device: torch.device) -> list[torch.Tensor]:
+    _, critic = build_toy_models(make_generators(range(MEMBERS), device), 2, 2, WIDTH, DEPTH)
+    params = list(critic.to(device).parameters())
+    for p in params:
+        p.grad = torch.randn_like(p) * 1e-2
+    return params
+
+
+def _optimizer(name: str, kind: str, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    if kind == "torch":
+        return make_optimizer(OptimizerSpec(name, 1e-4, (0.5, 0.9)), params)
+    spread = kind == "member, distinct settings"
+    lr = [1e-4 * (1 + m / MEMBERS if spread else 1) for m in range(MEMBERS)]
+    beta1 = [0.5 + (0.4 * m / MEMBERS if spread else 0) for m in range(MEMBERS)]
+    beta2 = [0.9 + (0.09 * m / MEMBERS if spread else 0) for m in range(MEMBERS)]
+    return make_member_optimizer(name, params, lr, (beta1, beta2) if name == "adam" else None)
+
+
+@pytest.mark.benchmark(group="optimizer-step")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "sgd"])
+def test_optimizer_step(benchmark, name, kind):
+    device = bench_device()
+    params = _critic_with_gradients(device)
+    optimizer = _optimizer(name, kind, params)
+    optimizer.step()  # state created before timing, as in training
+    benchmark(synchronised(optimizer.step, device))
+    assert all(torch.isfinite(p).all() for p in params)
+    record_rates(benchmark, device, members=MEMBERS, member_steps=MEMBERS)
