@@ -9,22 +9,15 @@ from bench.accel import MODES
 from bench.errors import BenchError
 from bench.validators import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT
 
-METRICS = {
-    "w1": "exact Wasserstein-1 between generated and fresh real samples (POT)",
-    "modes_captured": "modes nearest to >= 1 high-quality sample (VEEGAN/PacGAN)",
-    "modes_well_captured": "modes holding >= 10% of their uniform share of HQ samples",
-    "hq_fraction": "fraction of samples within 3 std of their nearest mode",
-    "reverse_kl": "KL(HQ samples' mode histogram || uniform), nats",
-    "fd_digits": "images: Frechet distance in a digits-CNN feature space (digits family)",
-    "fid / fid_n / kid / kid_std": "images: pytorch-fid FID on fid_n samples vs the train "
-    "split, KID (cubic kernel, subsets)",
+TRAINING_QUANTITIES = {
     "critic_gap": "E[D(real)] - E[D(fake)] on held-out samples",
-    "critic_adam_cosine": "Adam runs: mean cos(-Adam step, gradient) of the critic (WGAN Sec. 3)",
     "divergence_estimate": "critic's W1 estimate (WGANs) or JS estimate (GAN), held out",
+    "critic_adam_cosine": "Adam runs: mean cos(-Adam step, gradient) of the critic (WGAN Sec. 3)",
     "critic_loss / generator_loss / penalty": "training losses, mean since last checkpoint",
     "gen_steps_per_s / critic_steps_per_s / samples_per_s": "training throughput",
     "critic_steps / real_samples / train_seconds / eval_seconds": "budget counters",
 }
+"""Recorded at every checkpoint besides the registered metrics (bench.metrics.registry)."""
 
 
 def _budget(text: str):
@@ -247,7 +240,8 @@ def _cmd_perf(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from bench.config import BUDGET_KINDS, OPTIMIZER_CHOICES, builtin_suites, load_suite
-    from bench.data import DATASET_DOMAINS, dataset_description
+    from bench.data import DATASETS
+    from bench.metrics.registry import METRICS
     from gan_zoo.architectures.dcgan import IMAGE_ARCHS
     from gan_zoo.registry import GANS
 
@@ -255,8 +249,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for name, gan in GANS.items():
         print(f"  {name:12s} {gan.description}")
     print("datasets:")
-    for name, domain in DATASET_DOMAINS.items():
-        print(f"  {name:14s} [{domain}] {dataset_description(name)}")
+    for name, dataset in DATASETS.items():
+        modes = f", {dataset.modes.n_modes} modes" if dataset.modes else ""
+        print(f"  {name:14s} [{dataset.domain}{modes}] {dataset.description}")
     print("image architectures (suite key image_model.arch):")
     for name, arch in IMAGE_ARCHS.items():
         print(f"  {name:14s} {arch.description}")
@@ -268,8 +263,12 @@ def _cmd_list(args: argparse.Namespace) -> int:
         suite = load_suite(name)
         first_line = suite.description.strip().splitlines()[0] if suite.description else ""
         print(f"  {name:12s} {first_line}")
-    print("metrics:")
-    for name, text in METRICS.items():
+    print("metrics (registered in bench/metrics/registry.py; datasets declare which apply):")
+    for metric in METRICS.values():
+        summary = (metric.compute.__doc__ or "").strip().splitlines()[0]
+        print(f"  {metric.name} -> {', '.join(metric.outputs)}: {summary}")
+    print("also recorded at every checkpoint:")
+    for name, text in TRAINING_QUANTITIES.items():
         print(f"  {name}: {text}")
     return 0
 

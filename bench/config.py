@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from bench.data import DATASET_DOMAINS
+from bench.data import DATASETS
 from bench.errors import BenchError
 from bench.validators import (
     FRACTION,
@@ -47,9 +47,6 @@ RECIPE_OPTIMIZER = "recipe"
 OPTIMIZER_CHOICES = (*OPTIMIZERS, RECIPE_OPTIMIZER)
 MAX_SEED = 2**31 - 1
 SEED = Number(minimum=0, maximum=MAX_SEED, integer=True)
-GATED_METRICS = ("w1", "modes_captured", "modes_well_captured", "hq_fraction", "reverse_kl",
-                 "fd_digits", "fid", "kid", "critic_gap", "divergence_estimate")
-"""Final metrics a ``gates:`` section can judge."""
 
 
 def _odd(raw: Any, where: str) -> int:
@@ -206,7 +203,7 @@ class MetricGate:
     """How ``compare`` judges one final metric of a (dataset, GAN, optimizer) cell."""
 
     better: str = field(default="lower", metadata=checked(Choice(("higher", "lower"))))
-    """"higher" (modes_captured, hq_fraction) or "lower" (w1, reverse_kl)."""
+    """"higher" (modes_captured, hq_fraction) or "lower" (w1, reverse_kl_hq)."""
     margin: float = field(default=0.0, metadata=checked(NON_NEGATIVE))
     """The smallest worsening of the mean over seeds that counts: in the metric's units, or a
     fraction of the baseline mean's magnitude when ``relative``."""
@@ -215,7 +212,7 @@ class MetricGate:
 
 @dataclass(frozen=True)
 class Gates:
-    """Regression thresholds of ``run_bench.py compare`` (the rule is in bench/compare.py)."""
+    """Regression thresholds of ``run_bench.py compare`` (the rule is in bench/gate.py)."""
 
     metrics: tuple[tuple[str, MetricGate], ...] = ()
     """Gated final metrics, as sorted (name, gate) pairs."""
@@ -267,7 +264,7 @@ class SuiteConfig:
 
     def recipe(self, gan: str, dataset: str) -> Recipe:
         """``gan``'s paper recipe for ``dataset``'s domain with the suite's overrides."""
-        return recipe_for(gan, DATASET_DOMAINS[dataset], self.recipe_overrides(gan))
+        return recipe_for(gan, DATASETS[dataset].domain, self.recipe_overrides(gan))
 
     def run_labels(self) -> list[str]:
         """Every optimizer label the suite's runs carry, in suite order (a ``recipe`` entry
@@ -326,7 +323,7 @@ class RunSpec:
     @property
     def domain(self) -> str:
         """"toy" or "image": which models, recipes and metrics apply."""
-        return DATASET_DOMAINS[self.dataset]
+        return DATASETS[self.dataset].domain
 
     @property
     def run_id(self) -> str:
@@ -440,6 +437,9 @@ def _parse_recipes(raw: Any) -> tuple:
 def _parse_gates(raw: Any) -> Gates | None:
     if raw is None:
         return None
+    # here: the metric registry loads the metrics' libraries, which only gates need
+    from bench.metrics.registry import output_names
+
     raw = dict(mapping(raw, "gates", tuple(f.name for f in fields(Gates))))
     metrics = raw.pop("metrics", None)
     if not isinstance(metrics, dict) or not metrics:
@@ -448,7 +448,7 @@ def _parse_gates(raw: Any) -> Gates | None:
     gated = []
     for name, gate in sorted(metrics.items(), key=lambda item: str(item[0])):
         where = f"gates.metrics.{name}"
-        Choice(GATED_METRICS)(name, "gates.metrics")
+        Choice(output_names())(name, "gates.metrics")
         gate = mapping(gate, where, tuple(f.name for f in fields(MetricGate)))
         for required in ("better", "margin"):
             if required not in gate:
@@ -493,7 +493,7 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
     config = SuiteConfig(
         name=identifier(raw["name"], "name"),
         description=text(raw.get("description", ""), "description"),
-        datasets=names(raw["datasets"], DATASET_DOMAINS, "datasets"),
+        datasets=names(raw["datasets"], DATASETS, "datasets"),
         gans=names(raw["gans"], GANS, "gans"),
         optimizers=_parse_optimizers(raw["optimizers"]),
         seeds=_parse_seeds(raw["seeds"]),

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from bench.config import RunSpec
-from bench.data.images import IMAGE_DATASETS
+from bench.data import get_dataset
 from bench.errors import BenchError
 from gan_zoo.architectures.dcgan import build_image_models
 
@@ -99,7 +99,7 @@ def _activations_per_sample(generator: nn.Module, critic: nn.Module, latent_dim:
 
 
 def _image_activations(spec: RunSpec) -> int:
-    channels, size, _ = IMAGE_DATASETS[spec.dataset].shape
+    channels, size, _ = get_dataset(spec.dataset).shape
     arch = spec.image_model
     norm = "layer" if arch.critic_norm == "auto" else arch.critic_norm
     with torch.device("meta"):
@@ -114,7 +114,7 @@ def estimate_memory(group: list[RunSpec]) -> MemoryEstimate:
     spec, k = group[0], len(group)
     ev = spec.eval
     if spec.domain == "image":
-        c, h, w = IMAGE_DATASETS[spec.dataset].shape
+        c, h, w = get_dataset(spec.dataset).shape
         per_sample = _image_activations(spec)
         image = c * h * w
         eval_samples = max(ev.samples, ev.fid_samples)

@@ -54,3 +54,5 @@ class RunResult:
     group_size: int = 1
     acceleration: dict = field(default_factory=dict)
     """The speed-ups its group trained with (``AccelPlan.to_dict``)."""
+    evaluation: dict = field(default_factory=dict)
+    """How it was evaluated: the generator protocol and each metric's protocol name."""

@@ -87,7 +87,8 @@ class ResultsStore:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=self.runs_dir, prefix=f".{run_id}."))
         try:
-            (tmp / "config.json").write_text(json.dumps(result.spec.to_dict(), indent=2))
+            config = {**result.spec.to_dict(), "evaluation": result.evaluation}
+            (tmp / "config.json").write_text(json.dumps(config, indent=2))
             run_provenance = {**provenance, "seed": result.spec.seed,
                               "group_size": result.group_size,
                               "acceleration": result.acceleration}

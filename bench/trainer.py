@@ -18,9 +18,10 @@ from bench.accel.policy import compile_network, plan_acceleration
 from bench.accel.state import TrainingState
 from bench.checkpoint import decode_result, encode_result
 from bench.config import OptimizerSpec, RunSpec
-from bench.data import DATASET_DOMAINS
+from bench.data import IMAGE, get_dataset
 from bench.diagnostics.adam_cosine import adam_update_cosine
 from bench.environment import Environment
+from bench.evaluation import GENERATOR_PROTOCOL
 from bench.results import Counters, RunResult
 from bench.schedule import CriticSchedule, budget_fraction, next_iteration_fits
 from bench.streams import MemberStreams
@@ -81,7 +82,7 @@ class GroupTrainer:
         self.accel = plan_acceleration(
             env.compile, env.cuda_graphs, env.channels_last, device,
             double_backward=self.constraint.double_backward,
-            convolutional=DATASET_DOMAINS[first.dataset] == "image",
+            convolutional=get_dataset(first.dataset).domain == IMAGE,
         )
         self.streams = MemberStreams(seeds, device, purpose="train")
         workload = build_workload(specs, device, env, channels_last=self.accel.channels_last)
@@ -326,6 +327,8 @@ class GroupTrainer:
         for member, result in enumerate(results):
             result.counters = replace(counters)
             result.acceleration = self.accel.to_dict()
+            result.evaluation = {"generator": GENERATOR_PROTOCOL,
+                                 "metrics": self.evaluator.protocols}
             if alive[member]:
                 result.samples = snapshots[member]
             result.state = self.member_state(member)

@@ -7,19 +7,20 @@ seed-batched members (always 1 for images, whose DCGANs are plain modules).
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from bench.config import RunSpec
-from bench.data import DATASET_DOMAINS
+from bench.data import IMAGE, get_dataset
 from bench.data.images import ImageDataset, load_image_dataset
 from bench.data.toy import get_toy_dataset
 from bench.environment import Environment
 from bench.errors import BenchError
-from bench.evaluate import ToyEvaluator
+from bench.evaluation import Evaluator, Sampler
+from bench.features.extractors import Extractors
+from bench.metrics.feature_stats import FeatureStats
+from bench.metrics.stats_cache import load_or_compute
 from bench.streams import MemberStreams
 from gan_zoo.architectures.dcgan import build_image_models
 from gan_zoo.architectures.mlp import build_toy_models
@@ -27,31 +28,13 @@ from gan_zoo.registry import get_gan
 
 _INIT_SEED_OFFSET = 1_000_003
 EVAL_STACKED_COUNT = 10_000  # stacked test-split images for the held-out critic estimate
-
-
-class DataSampler(Protocol):
-    def sample(self, streams: MemberStreams, n: int) -> Tensor:
-        """[K, n, ...] real samples, member k from stream k."""
-        ...
-
-
-class Evaluator(Protocol):
-    streams: MemberStreams
-    """The evaluation streams (saved in checkpoints, so a resumed run evaluates alike)."""
-
-    def evaluate(
-        self, generator: nn.Module, critic: nn.Module, alive: np.ndarray
-    ) -> tuple[dict[int, dict[str, float]], list[int]]: ...
-
-    def checkpoint_images(self, generator: nn.Module) -> list[np.ndarray] | None: ...
-
-    def snapshot(self, generator: nn.Module, critic: nn.Module) -> list[dict[str, np.ndarray]]:
-        ...
+SPLIT_CHUNK = 1000
+"""Reference-split images embedded at a time for its cached statistics (memory only)."""
 
 
 @dataclass
 class Workload:
-    data: DataSampler
+    data: Sampler
     generator: nn.Module
     """Maps latent [K, B, latent_dim] to samples [K, B, ...]."""
     critic: nn.Module
@@ -65,6 +48,21 @@ class Workload:
 # --- toy data: MLP ensembles ------------------------------------------------------------
 
 
+class FreshReference:
+    """The real side of 2-D metrics: fresh samples at every checkpoint, no split."""
+
+    fixed = False
+
+    def __init__(self, sampler: Sampler) -> None:
+        self.sampler = sampler
+
+    def sample(self, streams: MemberStreams, n: int) -> Tensor:
+        return self.sampler.sample(streams, n)
+
+    def split_statistics(self, extractor: str, key: dict, extract) -> None:
+        return None
+
+
 def _ensemble_state(generator: nn.Module, critic: nn.Module) -> Callable[[int], dict]:
     def state(member: int) -> dict[str, Tensor]:
         return {
@@ -75,21 +73,23 @@ def _ensemble_state(generator: nn.Module, critic: nn.Module) -> Callable[[int], 
     return state
 
 
-def toy_workload(specs: list[RunSpec], device: torch.device) -> Workload:
+def toy_workload(specs: list[RunSpec], device: torch.device, env: Environment) -> Workload:
     """MLP ensembles on a 2-D mixture: all K seeds in one batched model."""
     first = specs[0]
     seeds = [s.seed for s in specs]
-    dataset = get_toy_dataset(first.dataset)
+    sampler = get_toy_dataset(first.dataset)
+    dataset = get_dataset(first.dataset)
     init = MemberStreams(seeds, device, purpose="init")
     generator, critic = build_toy_models(
-        init.generators, dataset.dim, first.model.latent_dim, first.model.width,
+        init.generators, dataset.shape[0], first.model.latent_dim, first.model.width,
         first.model.depth,
     )
     generator, critic = generator.to(device), critic.to(device)
-    evaluator = ToyEvaluator(
-        dataset, first.eval, seeds, device, get_gan(first.gan).loss, first.model.latent_dim
-    )
-    return Workload(dataset, generator, critic, first.model.latent_dim, evaluator,
+    evaluator = Evaluator(
+        dataset, sampler, FreshReference(sampler), first.eval, seeds, device,
+        get_gan(first.gan).loss, first.model.latent_dim, first.batch_size,
+        Extractors(dataset, first.eval, device, env))
+    return Workload(sampler, generator, critic, first.model.latent_dim, evaluator,
                     _ensemble_state(generator, critic))
 
 
@@ -104,6 +104,39 @@ class ImageSampler:
 
     def sample(self, streams: MemberStreams, n: int) -> Tensor:
         return self.images[streams.randint(len(self.images), (n,))]
+
+
+class SplitReference:
+    """The real side of image metrics: one fixed random subset of the reference split (the
+    same for every run), and the whole split's feature statistics, cached on disk."""
+
+    fixed = True
+
+    def __init__(self, split: ImageDataset, split_name: str, cache_dir) -> None:
+        self.split, self.split_name, self.cache_dir = split, split_name, cache_dir
+        self.order = torch.randperm(len(split), generator=torch.Generator().manual_seed(0))
+
+    def sample(self, streams: MemberStreams, n: int) -> Tensor:
+        """[1, n, C, H, W]: every member compares with the same images."""
+        if n > len(self.split):
+            raise BenchError(f"eval asks for {n} real images but the {self.split_name} split "
+                             f"of {self.split.name} holds {len(self.split)}; lower eval.samples "
+                             "or eval.fid_samples")
+        return self.split.images[self.order[:n].to(self.split.images.device)].unsqueeze(0)
+
+    def split_statistics(self, extractor: str, key: dict, extract) -> tuple:
+        if not key:  # an extractor without a reference-statistics key (labels)
+            return None
+        full_key = {"dataset": self.split.name, "split": self.split_name,
+                    "n": len(self.split), **key}
+
+        def compute():
+            stats = FeatureStats(device=self.split.images.device)
+            for chunk in self.split.images.split(SPLIT_CHUNK):
+                stats.update(extract(chunk))
+            return stats.mean(), stats.covariance()
+
+        return load_or_compute(self.cache_dir, full_key, compute)
 
 
 class SingleMember(nn.Module):
@@ -148,9 +181,6 @@ def load_image_split(name: str, train: bool, env: Environment, device) -> ImageD
 def image_workload(
     specs: list[RunSpec], device: torch.device, env: Environment, channels_last: bool
 ) -> Workload:
-    # imported here: torchvision's models cost every toy-only worker seconds at start-up
-    from bench.evaluate_images import ImageEvaluator
-
     (spec,) = specs  # DCGANs are not seed-batched
     train = load_image_split(spec.dataset, True, env, device)
     test = load_image_split(spec.dataset, False, env, device)
@@ -167,8 +197,14 @@ def image_workload(
     g_net = g_net.to(device, memory_format=memory_format)
     d_net = d_net.to(device, memory_format=memory_format)
     generator, critic = SingleMember(g_net, memory_format), SingleMember(d_net, memory_format)
-    evaluator = ImageEvaluator(train, test, spec.eval, [spec.seed], device,
-                               get_gan(spec.gan).loss, arch.latent_dim, env, channels_last)
+    dataset = get_dataset(spec.dataset)
+    reference = train if spec.eval.fid_reference == "train" else test
+    evaluator = Evaluator(
+        dataset, ImageSampler(test),
+        SplitReference(reference, spec.eval.fid_reference,
+                       env.resolved_cache_dir() / "reference-stats"),
+        spec.eval, [spec.seed], device, get_gan(spec.gan).loss, arch.latent_dim,
+        spec.batch_size, Extractors(dataset, spec.eval, device, env, channels_last))
 
     def state(member: int) -> dict[str, Tensor]:
         return {
@@ -185,6 +221,7 @@ def build_workload(
     channels_last: bool = False,
 ) -> Workload:
     """``channels_last`` applies to the convolutional (image) networks only."""
-    if DATASET_DOMAINS[specs[0].dataset] == "image":
-        return image_workload(specs, device, env or Environment(), channels_last)
-    return toy_workload(specs, device)
+    env = env or Environment()
+    if get_dataset(specs[0].dataset).domain == IMAGE:
+        return image_workload(specs, device, env, channels_last)
+    return toy_workload(specs, device, env)

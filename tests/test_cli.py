@@ -66,7 +66,7 @@ def test_metrics_rows_are_tidy_and_cover_checkpoints(finished_suite: Path):
     assert list(rows.columns) == ["step", "metric", "value"]
     assert sorted(rows["step"].unique()) == [0, 3, 6]
     at_end = set(rows[rows["step"] == 6]["metric"])
-    assert {"w1", "modes_captured", "hq_fraction", "reverse_kl", "critic_gap",
+    assert {"w1", "modes_captured", "hq_fraction", "reverse_kl_hq", "critic_gap",
             "divergence_estimate", "critic_loss", "generator_loss", "penalty",
             "gen_steps_per_s", "critic_steps_per_s", "samples_per_s", "critic_steps",
             "real_samples", "train_seconds", "eval_seconds"} <= at_end

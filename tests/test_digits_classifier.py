@@ -12,11 +12,11 @@ from bench.metrics import digits_classifier
 from bench.metrics.digits_classifier import (
     DEFAULT_SETTINGS,
     ClassifierSettings,
-    count_stacked_modes,
     load_digits_classifier,
-    mean_cov,
     train_digits_classifier,
 )
+from bench.metrics.feature_stats import FeatureStats
+from bench.metrics.modes import class_modes
 
 # Measured with the default settings: 0.9833 on the 360 held-out images (seed 0; seeds 1-7
 # gave 0.983-0.994). The floor leaves room for two more mistakes on another CPU.
@@ -87,7 +87,9 @@ def test_features_and_their_statistics(classifier):
     assert features.shape == (360, DEFAULT_SETTINGS.feature_dim)
     stacked = load_image_dataset("stacked-digits", stacked_count=7)
     assert classifier.features(stacked.images).shape == (7, 3 * DEFAULT_SETTINGS.feature_dim)
-    mu, sigma = mean_cov(features)
+    stats = FeatureStats()
+    stats.update(features)
+    mu, sigma = stats.mean(), stats.covariance()
     assert mu.dtype == sigma.dtype == torch.float64
     as_numpy = features.double().numpy()
     np.testing.assert_allclose(mu.numpy(), as_numpy.mean(axis=0), rtol=1e-10)
@@ -98,7 +100,7 @@ def test_real_stacked_digits_cover_nearly_all_modes(classifier):
     # held-out digits: 5,000 samples of 1000 modes leave ~7 modes empty by chance alone, and
     # the empirical histogram's KL to uniform is ~0.14 nats (measured: 984-992 modes, 0.14)
     stacked = load_image_dataset("stacked-digits", train=False, stacked_count=5000)
-    result = count_stacked_modes(classifier, stacked.images)
+    result = class_modes(classifier.predict(stacked.images))
     present = stacked.labels.unique().numel()
     assert result.n_samples == 5000 and result.n_modes == 1000
     assert result.modes_captured >= 970 and abs(result.modes_captured - present) <= 15
@@ -107,18 +109,19 @@ def test_real_stacked_digits_cover_nearly_all_modes(classifier):
 
 def test_collapsed_samples_cover_few_modes(classifier):
     constant = torch.full((64, 3, 16, 16), -1.0)
-    result = count_stacked_modes(classifier, constant)
+    result = class_modes(classifier.predict(constant))
     assert result.modes_captured == 1
     assert result.reverse_kl == pytest.approx(math.log(1000))
     # ten modes (first two digits 0): KL near log(1000 / 10)
     stacked = load_image_dataset("stacked-digits", stacked_count=20_000)
     ten = stacked.images[stacked.labels < 10]
-    result = count_stacked_modes(classifier, ten)
+    result = class_modes(classifier.predict(ten))
     assert 10 <= result.modes_captured <= 12
     assert result.reverse_kl == pytest.approx(math.log(100), abs=0.1)
 
 
-def test_other_image_sizes_are_resized_and_bad_shapes_refused(classifier):
+def test_other_image_sizes_are_resized_and_bad_labels_refused(classifier):
     assert classifier.predict(torch.zeros(5, 3, 28, 28)).shape == (5, 3)
-    with pytest.raises(ValueError, match="stacked images"):
-        count_stacked_modes(classifier, torch.zeros(5, 1, 16, 16))
+    assert class_modes(classifier.predict(torch.zeros(5, 1, 16, 16))).n_modes == 10
+    with pytest.raises(ValueError, match="expected labels"):
+        class_modes(torch.zeros(5, dtype=torch.long))

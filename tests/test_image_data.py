@@ -11,6 +11,7 @@ import pytest
 import torch
 import torchvision.datasets
 
+from bench.data import get_dataset
 from bench.data.images import DATA_ROOT_ENV, load_image_dataset
 from bench.errors import BenchError
 
@@ -82,7 +83,8 @@ def test_digits_splits_shapes_and_range():
     train = load_image_dataset("digits", train=True)
     test = load_image_dataset("digits", train=False)
     assert train.images.shape == (1437, 1, 16, 16) and test.images.shape == (360, 1, 16, 16)
-    assert (train.channels, train.size, train.num_classes) == (1, 16, 10)
+    assert (train.channels, train.size) == (1, 16)
+    assert get_dataset("digits").modes.n_modes == 10
     for ds in (train, test):
         assert ds.images.dtype == torch.float32 and ds.labels.dtype == torch.int64
         assert ds.images.min() == -1.0 and ds.images.max() == 1.0
@@ -96,7 +98,8 @@ def test_digits_splits_shapes_and_range():
 def test_stacked_digits_channels_are_digits_of_the_label():
     digits = load_image_dataset("digits", train=True)
     stacked = load_image_dataset("stacked-digits", stacked_count=300, stacked_seed=3)
-    assert stacked.images.shape == (300, 3, 16, 16) and stacked.num_classes == 1000
+    assert stacked.images.shape == (300, 3, 16, 16)
+    assert get_dataset("stacked-digits").modes.n_modes == 1000
     assert stacked.images.min() >= -1 and stacked.images.max() <= 1
     for i in range(0, 300, 37):
         for c, digit in enumerate(f"{stacked.labels[i].item():03d}"):
@@ -130,7 +133,7 @@ def test_idx_datasets_load_through_torchvision(tmp_path, name, folder):
     for train, split in ((True, "train"), (False, "t10k")):
         ds = load_image_dataset(name, data_root=tmp_path, train=train)
         images, labels = arrays[split]
-        assert ds.images.shape == (len(labels), 1, 28, 28) and ds.num_classes == 10
+        assert ds.images.shape == (len(labels), *get_dataset(name).shape)
         assert torch.equal(ds.labels, torch.from_numpy(labels).long())
         expected = torch.from_numpy(images).float().unsqueeze(1) / 127.5 - 1
         assert torch.allclose(ds.images, expected)
@@ -140,7 +143,8 @@ def test_idx_datasets_load_through_torchvision(tmp_path, name, folder):
 def test_stacked_mnist_from_idx_files(tmp_path):
     images, labels = write_mnist(tmp_path, "MNIST")["train"]
     ds = load_image_dataset("stacked-mnist", data_root=tmp_path, stacked_count=50)
-    assert ds.images.shape == (50, 3, 28, 28) and ds.num_classes == 1000
+    assert ds.images.shape == (50, *get_dataset("stacked-mnist").shape)
+    assert get_dataset("stacked-mnist").modes.n_modes == 1000
     expected = torch.from_numpy(images).float() / 127.5 - 1
     for i in range(50):
         for c, digit in enumerate(f"{ds.labels[i].item():03d}"):

@@ -4,7 +4,6 @@ import contextlib
 import io
 import json
 import math
-import sys
 import warnings
 from dataclasses import replace
 
@@ -14,7 +13,7 @@ import torch
 
 from bench.cli import main
 from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP, eight_gaussians
-from bench.perf.side_by_side import REFERENCE, PerfOptions, suite_specs, time_fid_pieces
+from bench.perf.side_by_side import REFERENCE, suite_specs
 from bench.trainer import make_optimizer
 
 TINY = ["--steps", "3", "--warmup", "1", "--width", "16", "--seeds", "1", "2",
@@ -109,14 +108,6 @@ def test_fid_end_to_end_matches_pytorch_fid_on_the_same_images(perf_run):
     # same weights, same images: only float32 summation order and sqrtm vs eigh differ
     assert e2e["ours"] == pytest.approx(e2e["pytorch_fid"], rel=1e-5)
     assert "FID end to end, 3 images" in table and "timing only" in table
-
-
-def test_frechet_row_is_skipped_with_a_note_without_pytorch_fid(monkeypatch):
-    monkeypatch.setitem(sys.modules, "pytorch_fid", None)  # makes the import fail
-    monkeypatch.setitem(sys.modules, "pytorch_fid.fid_score", None)
-    out = time_fid_pieces(PerfOptions(fid_dim=8, fid_samples=100), torch.device("cpu"))
-    assert out["frechet"]["pytorch_fid"] is None and "pytorch-fid" in out["frechet"]["note"]
-    assert math.isfinite(out["frechet"]["ours"])
 
 
 def test_perf_json_goes_to_stdout_with_json(capsys):

@@ -21,7 +21,7 @@ import pandas as pd
 
 from bench.analysis.rules import INCONCLUSIVE, Outcome, directional, overall, threshold
 from bench.analysis.suite_data import SuiteData
-from bench.data.toy import TOY_DATASETS
+from bench.data import IMAGE, get_dataset
 from bench.diagnostics.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
 
 WEAK_GENERATORS = ("dcgan-nobn-g", "mlp-g")  # the WGAN paper's Figs. 6 and 7
@@ -275,7 +275,7 @@ def _gradient_checks(data: SuiteData) -> list[ClaimCheck]:
 
 def _weak_generator_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks = data.config.claims, []
-    images = [d for d in data.datasets if d not in TOY_DATASETS]
+    images = [d for d in data.datasets if get_dataset(d).domain == IMAGE]
     if not images:
         return [_missing("-", "wgan-clip vs gan, no-BN / MLP generator", "FID",
                          "no image runs in this suite")]

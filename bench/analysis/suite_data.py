@@ -9,11 +9,10 @@ import pandas as pd
 
 from bench.analysis.correlation import quality_metric, run_correlations
 from bench.config import SuiteConfig
-from bench.data.toy import TOY_DATASETS
+from bench.data import IMAGE, get_dataset
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
 from bench.diagnostics.weights import load_critic_weights, piled_fraction
 from bench.results import IDENTITY
-from gan_zoo.recipes import recipe_for
 
 CONSTRAINED_GANS = ("wgan-clip", "wgan-gp")  # the critics whose weights are compared
 
@@ -82,16 +81,15 @@ def _run_record(run_dir: Path) -> dict:
         "is_recipe_optimizer": optimizer["name"] == recipe["optimizer"]
         and np.isclose(optimizer["lr"], recipe["lr"]) and same_betas,
         "image_arch": config.get("image_model", {}).get("arch")
-        if config["dataset"] not in TOY_DATASETS else None,
+        if get_dataset(config["dataset"]).domain == IMAGE else None,
     }
 
 
 def _weights(root: Path, config: SuiteConfig, summary: pd.DataFrame) -> pd.DataFrame:
     records = []
     for run in summary[summary["gan"].isin(CONSTRAINED_GANS)].itertuples(index=False):
-        domain = "toy" if run.dataset in TOY_DATASETS else "image"
         # the gradient-penalty critic is measured against the clipping bound of the suite
-        c = recipe_for("wgan-clip", domain, config.recipe_overrides("wgan-clip")).clip_value
+        c = config.recipe("wgan-clip", run.dataset).clip_value
         weights = load_critic_weights(root / "runs" / run.run_id)
         fraction = np.nan if weights is None or run.status != "finished" else piled_fraction(
             weights, c, config.claims.pile_tolerance)

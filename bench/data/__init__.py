@@ -1,16 +1,6 @@
-"""Datasets: 2-D toy mixtures (toy.py) and image datasets (images.py), by name."""
+"""Datasets: 2-D toy mixtures (toy.py) and image datasets (images.py), each declared once
+with its shape, modes and metrics (datasets.py)."""
 
-from bench.data.images import IMAGE_DATASETS
-from bench.data.toy import TOY_DATASETS
+from bench.data.datasets import DATASETS, IMAGE, TOY, Dataset, get_dataset
 
-DATASET_DOMAINS: dict[str, str] = {
-    **{name: "toy" for name in TOY_DATASETS},
-    **{name: "image" for name in IMAGE_DATASETS},
-}
-"""Every dataset name -> "toy" or "image" (which recipes, models and metrics apply)."""
-
-
-def dataset_description(name: str) -> str:
-    if name in TOY_DATASETS:
-        return TOY_DATASETS[name].description
-    return IMAGE_DATASETS[name].description
+__all__ = ["DATASETS", "IMAGE", "TOY", "Dataset", "get_dataset"]

@@ -57,8 +57,6 @@ class ImageDataset:
     """[N, C, H, W] float32 in [-1, 1]."""
     labels: Tensor
     """[N] int64: the class, or for stacked datasets the mode 100*d0 + 10*d1 + d2."""
-    num_classes: int
-    """10, or 1000 for the stacked datasets (the modes a generator should cover)."""
 
     @property
     def channels(self) -> int:
@@ -241,7 +239,7 @@ class _Source:
     stacked: bool = False
 
 
-IMAGE_DATASETS: dict[str, _Source] = {
+IMAGE_SOURCES: dict[str, _Source] = {
     "digits": _Source("scikit-learn 8x8 digits upsampled to 16x16, offline", _read_digits,
                       (1, 16, 16)),
     "stacked-digits": _Source("3 digits as RGB, 16x16x3, 1000 modes, offline", _read_digits,
@@ -272,16 +270,14 @@ def load_image_dataset(
     how to provide them. ``stacked_count`` and ``stacked_seed`` set how many stacked images
     are drawn, and from which stream, for the stacked datasets (ignored by the others).
     """
-    source = IMAGE_DATASETS.get(name)
+    source = IMAGE_SOURCES.get(name)
     if source is None:
-        raise BenchError(f"unknown image dataset '{name}'; valid: {', '.join(IMAGE_DATASETS)}")
+        raise BenchError(f"unknown image dataset '{name}'; valid: {', '.join(IMAGE_SOURCES)}")
     images, labels = source.read(resolve_data_root(data_root), train, download)
-    num_classes = 10
     if source.stacked:
         if stacked_count < 1:
             raise BenchError(f"stacked_count must be positive, got {stacked_count}")
         images, labels = _stack_channels(images, labels, stacked_count, stacked_seed)
-        num_classes = 1000
     # convert on the device: the float copy never exists on the host when device is a GPU
     images = images.to(device).float().div_(127.5).sub_(1.0)
-    return ImageDataset(name, images, labels.to(device), num_classes)
+    return ImageDataset(name, images, labels.to(device))

@@ -34,7 +34,7 @@ from bench.diagnostics.critic_outputs import (
     SURFACE_DATASETS,
     SURFACE_FILE,
 )
-from bench.evaluate import square_grid
+from bench.evaluation import square_grid
 from bench.streams import MemberStreams
 from bench.trainer import make_optimizer
 from gan_zoo.architectures.mlp import EnsembleCritic

@@ -261,6 +261,24 @@ def _batches(images: Tensor | Iterable[Tensor], batch_size: int) -> Iterator[Ten
         yield from chunk.split(batch_size)
 
 
+def feature_batches(
+    model: nn.Module, images: Tensor | Iterable[Tensor], batch_size: int = 50
+) -> Iterator[Tensor]:
+    """``model``'s features of ``images`` (one tensor, or an iterable of batches),
+    ``batch_size`` at a time, in strict float32 on the model's device. An eval-mode network
+    embeds every image on its own, so ``batch_size`` bounds memory, not the result."""
+    device = next(model.parameters()).device
+    model.eval()
+    with strict_float32(), torch.autocast(device.type, enabled=False), torch.inference_mode():
+        for batch in _batches(images, batch_size):
+            yield model(batch.to(device=device, dtype=torch.float32))
+
+
+def pool3_features(model: nn.Module, images: Tensor, batch_size: int = 50) -> Tensor:
+    """All features [N, D] of ``images`` (see ``feature_batches``)."""
+    return torch.cat(list(feature_batches(model, images, batch_size)))
+
+
 def extract_features(
     model: nn.Module,
     images: Tensor | Iterable[Tensor],
@@ -268,15 +286,11 @@ def extract_features(
     batch_size: int = 50,
     stats: FeatureStats | None = None,
 ) -> FeatureStats:
-    """Stream images (one tensor, or an iterable of batches) through ``model`` in float32,
-    ``batch_size`` at a time, into feature statistics on the model's device.
-
-    Pass ``stats`` to keep accumulating into existing statistics.
-    """
+    """Stream ``images`` through ``model`` (see ``feature_batches``) into feature statistics
+    on the model's device, never holding all features. Pass ``stats`` to keep accumulating
+    into existing statistics."""
     device = next(model.parameters()).device
     stats = FeatureStats(device=device) if stats is None else stats
-    model.eval()
-    with strict_float32(), torch.autocast(device.type, enabled=False), torch.inference_mode():
-        for batch in _batches(images, batch_size):
-            stats.update(model(batch.to(device=device, dtype=torch.float32)))
+    for features in feature_batches(model, images, batch_size):
+        stats.update(features)
     return stats

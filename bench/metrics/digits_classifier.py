@@ -1,9 +1,9 @@
 """A small CNN trained on the ``digits`` training split, for offline image metrics.
 
 It gives (a) penultimate-layer features, for a Frechet distance in its feature space
-(``fd-digits``) where the Inception weights are absent, and (b) mode counting on stacked
-images as in PacGAN: each channel is classified on its own, the three digits name one of
-1000 modes, and we report the modes covered and KL(mode histogram || uniform).
+(``fd_digits``) where the Inception weights are absent, and (b) the digit of every channel,
+from which ``bench.metrics.modes.class_modes`` counts modes as PacGAN does on stacked
+images: each channel classified on its own, the three digits naming one of 1000 modes.
 
 Training is deterministic and always on the CPU (a few seconds on 2 cores), so the cached
 weights do not depend on which accelerator a machine has. The cache holds a state dict and
@@ -31,6 +31,8 @@ from bench.environment import Environment
 
 _FORMAT = 1
 """Part of the cache key: bump it when the network or the training procedure changes."""
+BATCH = 2048
+"""Channel images per forward pass by default."""
 
 
 @dataclass(frozen=True)
@@ -98,25 +100,25 @@ class DigitsClassifier:
     from_cache: bool
 
     @torch.no_grad()
-    def _per_channel(self, images: Tensor, fn: Callable[[Tensor], Tensor]) -> Tensor:
-        """fn on every channel of [B, C, H, W] as its own 1-channel image -> [B, C, ...]."""
+    def _per_channel(self, images: Tensor, fn: Callable[[Tensor], Tensor],
+                     batch_size: int) -> Tensor:
+        """fn on every channel of [B, C, H, W] as its own 1-channel image -> [B, C, ...],
+        ``batch_size`` channel images at a time (memory only: the network is in eval mode)."""
         b, c, h, w = images.shape
         device = next(self.model.parameters()).device
         flat = images.reshape(b * c, 1, h, w)
-        # chunks bound the activation memory for large sample sets
-        out = torch.cat(
-            [fn(_classifier_size(chunk.to(device, torch.float32))) for chunk in flat.split(2048)]
-        )
+        out = torch.cat([fn(_classifier_size(chunk.to(device, torch.float32)))
+                         for chunk in flat.split(batch_size)])
         return out.view(b, c, *out.shape[1:])
 
-    def features(self, images: Tensor) -> Tensor:
+    def features(self, images: Tensor, batch_size: int = BATCH) -> Tensor:
         """Penultimate features [B, C * feature_dim] of images [B, C, H, W] in [-1, 1]; the
         channels of stacked images are embedded one by one and concatenated."""
-        return self._per_channel(images, self.model.features).flatten(1)
+        return self._per_channel(images, self.model.features, batch_size).flatten(1)
 
-    def predict(self, images: Tensor) -> Tensor:
+    def predict(self, images: Tensor, batch_size: int = BATCH) -> Tensor:
         """Digit of every channel: [B, C, H, W] -> int64 [B, C]."""
-        return self._per_channel(images, lambda x: self.model(x).argmax(dim=1))
+        return self._per_channel(images, lambda x: self.model(x).argmax(dim=1), batch_size)
 
 
 @contextmanager
@@ -196,40 +198,3 @@ def load_digits_classifier(
         from_cache = False
     model.eval().requires_grad_(False)
     return DigitsClassifier(model.to(device), settings, accuracy, from_cache)
-
-
-def mean_cov(features: Tensor) -> tuple[Tensor, Tensor]:
-    """Mean [D] and unbiased covariance [D, D] of features [N, D], in float64 (as pytorch-fid's
-    ``np.cov(rowvar=False)``), for a Frechet distance."""
-    x = features.double()
-    if x.shape[0] < 2:
-        raise ValueError("mean_cov needs at least 2 samples")
-    mu = x.mean(dim=0)
-    centred = x - mu
-    return mu, centred.T @ centred / (x.shape[0] - 1)
-
-
-@dataclass(frozen=True)
-class StackedModes:
-    modes_captured: int
-    """Modes (digit triples) assigned to at least one sample."""
-    reverse_kl: float
-    """KL(mode histogram of the samples || uniform over the 1000 modes), in nats."""
-    n_samples: int
-    n_modes: int = 1000
-
-
-def count_stacked_modes(classifier: DigitsClassifier, images: Tensor) -> StackedModes:
-    """Modes covered by stacked images [B, 3, H, W] in [-1, 1], the PacGAN protocol: each
-    channel classified on its own, mode = 100 * d0 + 10 * d1 + d2."""
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"expected stacked images [B, 3, H, W], got {tuple(images.shape)}")
-    digits = classifier.predict(images)
-    modes = (digits * torch.tensor([100, 10, 1], device=digits.device)).sum(dim=1)
-    counts = torch.bincount(modes, minlength=1000).double()
-    p = counts[counts > 0] / images.shape[0]
-    return StackedModes(
-        modes_captured=int((counts > 0).sum()),
-        reverse_kl=float((p * (p * 1000).log()).sum()),
-        n_samples=images.shape[0],
-    )

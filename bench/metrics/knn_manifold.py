@@ -184,7 +184,8 @@ def _fraction(flags: Tensor) -> float:
 
 
 def precision_recall(
-    real: ArrayLike, fake: ArrayLike, k: int = 3, *, chunk_size: int = DEFAULT_CHUNK_SIZE
+    real: ArrayLike, fake: ArrayLike, k: int = 3, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
+    real_radii: Tensor | None = None,
 ) -> PrecisionRecall:
     """Improved precision and recall (Kynkaanniemi et al. 2019) of fake [M, D] against real
     [N, D] features, with k-NN balls (k = 3 in the paper) and strict ``<`` as in prdc.
@@ -192,15 +193,15 @@ def precision_recall(
     Computed on the first non-CPU input's device (numpy arrays start on the CPU), in float64
     if either input is float64 and float32 otherwise, ``chunk_size`` rows of distances at a
     time (it bounds memory, not the result; see the module docstring). Needs
-    1 <= k < min(N, M).
+    1 <= k < min(N, M). ``real_radii`` are ``knn_radii(real, k)`` when the caller has them
+    (a fixed real set's radii need computing only once).
     """
     r, f = _real_and_fake(real, fake)
     _check_k(k, r.shape[0], "real")
     _check_k(k, f.shape[0], "fake")
     _check_chunk_size(chunk_size)
-    m = ball_membership(
-        r, f, _knn_radii(r, k, chunk_size), _knn_radii(f, k, chunk_size), chunk_size=chunk_size
-    )
+    radii = _knn_radii(r, k, chunk_size) if real_radii is None else real_radii.to(r)
+    m = ball_membership(r, f, radii, _knn_radii(f, k, chunk_size), chunk_size=chunk_size)
     assert m.real_in_fake_manifold is not None
     return PrecisionRecall(
         precision=_fraction(m.real_balls_per_fake > 0),
@@ -210,18 +211,20 @@ def precision_recall(
 
 
 def density_coverage(
-    real: ArrayLike, fake: ArrayLike, k: int = 5, *, chunk_size: int = DEFAULT_CHUNK_SIZE
+    real: ArrayLike, fake: ArrayLike, k: int = 5, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
+    real_radii: Tensor | None = None,
 ) -> DensityCoverage:
     """Density and coverage (Naeem et al. 2020) of fake [M, D] against real [N, D] features,
     with real k-NN balls (k = 5 in the paper) and strict ``<`` as in prdc.
 
     Device, dtype and chunking as in ``precision_recall``; only real radii are needed, so
-    fake may have any M >= 1. Needs 1 <= k < N.
+    fake may have any M >= 1. Needs 1 <= k < N. ``real_radii`` as in ``precision_recall``.
     """
     r, f = _real_and_fake(real, fake)
     _check_k(k, r.shape[0], "real")
     _check_chunk_size(chunk_size)
-    m = ball_membership(r, f, _knn_radii(r, k, chunk_size), chunk_size=chunk_size)
+    radii = _knn_radii(r, k, chunk_size) if real_radii is None else real_radii.to(r)
+    m = ball_membership(r, f, radii, chunk_size=chunk_size)
     return DensityCoverage(
         density=int(m.real_balls_per_fake.sum()) / (k * f.shape[0]),
         coverage=_fraction(m.real_ball_has_fake),

@@ -6,10 +6,10 @@ the ``paper-images`` suite, in eval mode so batch sizes do not change the images
 Inception pool3 features, their statistics and the Frechet distance against reference
 statistics prepared beforehand (a suite run caches them; pytorch-fid reads them from .npz):
 
-- the suite: images made and embedded on the device 500 at a time, strict float32, the
-  network in channels_last when asked, statistics streamed in float64 on the device, the
-  distance with the cached square root of the reference covariance (``ImageEvaluator``'s
-  own functions);
+- the suite: images made and embedded on the device ``FEATURE_BATCH`` at a time, strict
+  float32, the network in channels_last when asked, statistics streamed in float64 on the
+  device, the distance with the cached square root of the reference covariance (the
+  evaluator's own functions: ``pool3_features`` and the registry's ``frechet_to``);
 - pytorch-fid (``fid_score.get_activations`` and ``calculate_frechet_distance`` as its CLI
   runs them): batches of 50, each batch's features copied to the host, ``np.mean`` /
   ``np.cov``, scipy's ``sqrtm``, and torch's default precision (TF32 convolutions on CUDA
@@ -23,17 +23,22 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
+import pytorch_fid
 import torch
+from pytorch_fid import inception
+from pytorch_fid.fid_score import calculate_frechet_distance
 from torch import Tensor, nn
 
-from bench.evaluate_images import CHUNK, fid_from_features, inception_features
+from bench.features.extractors import FEATURE_BATCH
 from bench.features.fid_inception import (
     FEATURE_DIM,
     build_fid_inception,
     load_fid_inception,
+    pool3_features,
     random_fid_weights,
 )
 from bench.metrics.frechet import FrechetReference
+from bench.metrics.registry import frechet_to
 from bench.perf.timing import PYTORCH_FID_BATCH, timed
 from gan_zoo.architectures.dcgan import build_image_models
 
@@ -79,21 +84,14 @@ def time_fid_end_to_end(
 
     def ours() -> float:
         with torch.inference_mode():
-            images = torch.cat([generator(z) for z in latents.split(CHUNK)])
-            return fid_from_features(inception_features(ours_net, images), reference)
+            images = torch.cat([generator(z) for z in latents.split(FEATURE_BATCH)])
+            return frechet_to(pool3_features(ours_net, images, FEATURE_BATCH), reference)
 
     with torch.inference_mode():  # first calls pick kernels and allocate workspaces
-        inception_features(ours_net, generator(latents[:2]))
+        pool3_features(ours_net, generator(latents[:2]))
     ours_seconds, ours_fid = timed(ours, device)
     out = {"images": n, "weights": weights_label, "channels_last": channels_last,
-           "ours_seconds": ours_seconds, "ours": ours_fid, "pytorch_fid": None}
-    try:
-        import pytorch_fid
-        from pytorch_fid import inception
-        from pytorch_fid.fid_score import calculate_frechet_distance
-    except ImportError:
-        out["note"] = "pytorch-fid is not installed (pip install pytorch-fid)"
-        return out
+           "ours_seconds": ours_seconds, "ours": ours_fid}
 
     # pytorch-fid fetches its weights from the web; hand it the same state dict instead
     with mock.patch.object(inception, "load_state_dict_from_url", lambda *a, **k: state_dict):

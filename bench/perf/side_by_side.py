@@ -26,12 +26,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import pytorch_fid
 import torch
+from pytorch_fid.fid_score import calculate_frechet_distance
 
 from bench.config import RunSpec, expand, parse_suite
 from bench.environment import Environment, resolve_device
 from bench.errors import BenchError
-from bench.evaluate_images import CHUNK
+from bench.features.extractors import FEATURE_BATCH
 from bench.features.fid_inception import resolve_weights_path
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference, frechet_distance
@@ -188,9 +190,10 @@ def _numpy_stats(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _streamed_stats(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The suite's way: batches of the image evaluator's size into FeatureStats on the device."""
+    """The suite's way: batches of the evaluator's extractor size into FeatureStats on the
+    device."""
     stats = FeatureStats(device=features.device)
-    for batch in features.split(CHUNK):
+    for batch in features.split(FEATURE_BATCH):
         stats.update(batch)
     return stats.mean(), stats.covariance()
 
@@ -201,10 +204,6 @@ def _warm_up(features: torch.Tensor, device: torch.device) -> None:
     _numpy_stats(features)
     small = (np.zeros(8), np.eye(8))
     frechet_distance(*small, *small, device=device)
-    try:
-        from pytorch_fid.fid_score import calculate_frechet_distance
-    except ImportError:
-        return
     calculate_frechet_distance(*small, *small)
 
 
@@ -213,7 +212,7 @@ def time_fid_pieces(options: PerfOptions, device: torch.device) -> dict:
     between our statistics of two sets: ours on the device (where FeatureStats leaves them),
     pytorch-fid's on the same statistics as float64 host arrays."""
     features = synthetic_features(options.fid_samples, options.fid_dim, 0, device)
-    _warm_up(features[: 2 * CHUNK, :64], device)
+    _warm_up(features[: 2 * FEATURE_BATCH, :64], device)
     ours_s, (mu1, s1) = timed(lambda: _streamed_stats(features), device)
     numpy_s, (mu_np, s_np) = timed(lambda: _numpy_stats(features), device)
     stats = {
@@ -228,13 +227,7 @@ def time_fid_pieces(options: PerfOptions, device: torch.device) -> dict:
     reference = FrechetReference(mu1, s1)
     cached_s, _ = timed(lambda: reference.distance(mu2, s2), device)
     frechet = {"dim": options.fid_dim, "ours_seconds": ours_s, "ours_cached_seconds": cached_s,
-               "ours": ours, "pytorch_fid": None}
-    try:
-        import pytorch_fid
-        from pytorch_fid.fid_score import calculate_frechet_distance
-    except ImportError:
-        frechet["note"] = "pytorch-fid is not installed (pip install pytorch-fid): row skipped"
-        return {"frechet": frechet, "feature_stats": stats}
+               "ours": ours}
     host = [t.cpu().numpy() for t in (mu1, s1, mu2, s2)]
     theirs_s, theirs = timed(lambda: float(calculate_frechet_distance(*host)), device)
     frechet.update({"pytorch_fid_version": pytorch_fid.__version__,
@@ -327,13 +320,10 @@ def format_report(result: dict) -> str:
     lines += ["", f"Frechet distance, {f['dim']}-d statistics:",
               f"  ours         {f['ours_seconds']:9.4f} s (cached reference "
               f"{f['ours_cached_seconds']:.4f} s), value {f['ours']:.6f}"]
-    if f["pytorch_fid"] is None:
-        lines.append(f"  pytorch-fid  skipped: {f['note']}")
-    else:
-        lines += [f"  pytorch-fid  {f['pytorch_fid_seconds']:9.4f} s, value {f['pytorch_fid']:.6f} "
-                  f"(pytorch-fid {f['pytorch_fid_version']})",
-                  f"  speed-up of ours {f['speedup']:.1f}x ({f['speedup_cached']:.1f}x with the "
-                  f"cached reference); relative difference {f['rel_diff']:.1e}"]
+    lines += [f"  pytorch-fid  {f['pytorch_fid_seconds']:9.4f} s, value {f['pytorch_fid']:.6f} "
+              f"(pytorch-fid {f['pytorch_fid_version']})",
+              f"  speed-up of ours {f['speedup']:.1f}x ({f['speedup_cached']:.1f}x with the "
+              f"cached reference); relative difference {f['rel_diff']:.1e}"]
     lines += [f"feature statistics, {s['samples']} x {s['dim']}:",
               f"  ours (streamed on {m['device']}) {s['ours_seconds']:.4f} s, numpy on the host "
               f"{s['numpy_seconds']:.4f} s, speed-up {s['speedup']:.2f}x; max relative covariance "
@@ -349,8 +339,6 @@ def format_fid_end_to_end(e: dict) -> list[str]:
              f"weights {e['weights']}{undersampled}:",
              f"  ours         {e['ours_seconds']:9.3f} s (strict float32"
              f"{', channels_last' if e['channels_last'] else ''}), FID {e['ours']:.6f}"]
-    if e["pytorch_fid"] is None:
-        return lines + [f"  pytorch-fid  skipped: {e['note']}"]
     return lines + [
         f"  pytorch-fid  {e['pytorch_fid_seconds']:9.3f} s (its default precision), FID "
         f"{e['pytorch_fid']:.6f}",

@@ -8,7 +8,7 @@ import pandas as pd
 
 from bench.analysis.section import claims_section
 from bench.atomic import write_text_atomic
-from bench.data import DATASET_DOMAINS
+from bench.data import get_dataset
 from bench.errors import BenchError
 from bench.report import plots
 from bench.report.plots import Drawn, LeftOut
@@ -73,12 +73,12 @@ def _figures(store: ResultsStore, summary: pd.DataFrame, metrics: pd.DataFrame,
     ]
     for dataset in datasets:
         path = folder / f"samples_{dataset}.png"
-        if DATASET_DOMAINS[dataset] == "image":
-            figures.append((f"Final generated images: {dataset}",
-                            plots.image_grids_plot(store, summary, dataset, path)))
-        else:
+        if get_dataset(dataset).is_points:
             figures.append((f"Samples and critic: {dataset}",
                             plots.samples_plot(store, summary, dataset, path)))
+        else:
+            figures.append((f"Final generated images: {dataset}",
+                            plots.image_grids_plot(store, summary, dataset, path)))
     return figures
 
 

@@ -1,0 +1,198 @@
+"""The metric registry: every checkpoint metric is one registered function.
+
+A metric reads the features one extractor made of a member's generated samples, compares
+them with the real side's features or statistics (``Reference``), and returns named scalars
+(the tidy rows' ``metric`` names, its ``outputs``). Its protocol name states its protocol
+(``w1_n500``, ``fid10k``, ``pr_k3_digits_n2500``, ...) and is recorded in each run's config,
+so two numbers are only compared when their protocols match.
+
+Extractors (``bench.features.extractors``): ``points`` (the 2-D samples themselves),
+``digits`` / ``digit_labels`` (the digits classifier's features / per-channel classes) and
+``inception`` (pytorch-fid's pool3 features, only when ``eval.fid_samples`` > 0). A metric
+whose extractor is ``best`` uses Inception when it is there, else the dataset's own
+extractor. Statistics: ``FeatureStats`` (mean, covariance), mode histograms, k-NN radii.
+
+Adding a metric: one ``@register`` function here, its name in the datasets' ``metrics`` it
+applies to (bench/data/datasets.py), and a test.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import Tensor
+
+from bench.config import EvalSpec
+from bench.data.datasets import ClassifierModes, Dataset, MixtureModes
+from bench.metrics.feature_stats import FeatureStats
+from bench.metrics.frechet import FrechetReference
+from bench.metrics.kid import kernel_inception_distance
+from bench.metrics.knn_manifold import density_coverage, knn_radii, precision_recall
+from bench.metrics.modes import class_modes, mode_coverage
+from bench.metrics.wasserstein import wasserstein1
+
+PR_K = 3
+"""Kynkaanniemi et al. 2019's k."""
+DC_K = 5
+"""Naeem et al. 2020's k."""
+BEST = "best"
+
+
+@dataclass
+class Reference:
+    """The real side of one extractor: features of real samples (fresh for 2-D data, a fixed
+    subset of the reference split for images) and, for images, the whole split's Frechet
+    statistics."""
+
+    features: Tensor
+    frechet: FrechetReference | None = None
+    fixed: bool = False
+    """The same features at every checkpoint: statistics of them are computed once."""
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def statistic(self, name: str, compute: Callable[[Tensor], Any]) -> Any:
+        """``compute(features)``, memoised when the reference is fixed."""
+        if not self.fixed:
+            return compute(self.features)
+        if name not in self._memo:
+            self._memo[name] = compute(self.features)
+        return self._memo[name]
+
+
+@dataclass(frozen=True)
+class MetricInput:
+    fake: Tensor
+    """The extractor's output for the member's first ``Metric.samples`` generated samples."""
+    reference: Reference
+    dataset: Dataset
+    spec: EvalSpec
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    outputs: tuple[str, ...]
+    """The row names it writes."""
+    extractor: str
+    samples: Callable[[EvalSpec], int]
+    """Generated samples it needs, from the run's EvalSpec (0: the metric is off)."""
+    protocol: Callable[[EvalSpec, str], str]
+    """(EvalSpec, extractor used) -> protocol name."""
+    compute: Callable[[MetricInput], dict[str, float]]
+
+
+METRICS: dict[str, Metric] = {}
+CRITIC_OUTPUTS = ("critic_gap", "divergence_estimate")
+"""What the evaluator itself records from the critic on held-out real samples."""
+
+
+def output_names() -> tuple[str, ...]:
+    """Every checkpoint quantity the evaluator can record (what a gate may judge)."""
+    return tuple(dict.fromkeys([*CRITIC_OUTPUTS,
+                                *(o for m in METRICS.values() for o in m.outputs)]))
+
+
+def register(name: str, outputs: tuple[str, ...], extractor: str,
+             samples: Callable[[EvalSpec], int], protocol: Callable[[EvalSpec, str], str]):
+    """Register the decorated ``compute(MetricInput) -> {output: value}`` as metric ``name``."""
+    def wrap(compute: Callable[[MetricInput], dict[str, float]]):
+        if name in METRICS:
+            raise ValueError(f"metric {name!r} is registered twice")
+        METRICS[name] = Metric(name, outputs, extractor, samples, protocol, compute)
+        return compute
+    return wrap
+
+
+def _count(n: int) -> str:
+    """10000 -> '10k', 2500 -> 'n2500': the protocol's sample count."""
+    return f"{n // 1000}k" if n % 1000 == 0 else f"_n{n}"
+
+
+@register("w1", ("w1",), "points", lambda spec: spec.w1_samples,
+          lambda spec, _: f"w1_n{spec.w1_samples}")
+def exact_w1(x: MetricInput) -> dict[str, float]:
+    """Exact W1 (POT) between the generated and as many real samples."""
+    return {"w1": wasserstein1(x.fake, x.reference.features[: len(x.fake)])}
+
+
+@register("mixture_modes", ("modes_captured", "modes_well_captured", "hq_fraction",
+                            "reverse_kl_hq"), "points", lambda spec: spec.samples,
+          lambda spec, _: f"modes_n{spec.samples}_{spec.hq_threshold:g}sd")
+def mixture_modes(x: MetricInput) -> dict[str, float]:
+    """VEEGAN/PacGAN mode coverage against the mixture's centres."""
+    modes = x.dataset.modes
+    assert isinstance(modes, MixtureModes)
+    cov = mode_coverage(x.fake, x.fake.new_tensor(modes.centers), modes.std,
+                        x.spec.hq_threshold, x.spec.min_share)
+    return {"modes_captured": cov.modes_captured, "modes_well_captured": cov.modes_well_captured,
+            "hq_fraction": cov.high_quality_fraction, "reverse_kl_hq": cov.reverse_kl}
+
+
+@register("classifier_modes", ("modes_captured", "reverse_kl"), "digit_labels",
+          lambda spec: spec.samples, lambda spec, _: f"modes_n{spec.samples}")
+def classifier_modes(x: MetricInput) -> dict[str, float]:
+    """PacGAN's Stacked-MNIST mode count: classes of every channel name the mode."""
+    modes = x.dataset.modes
+    assert isinstance(modes, ClassifierModes)
+    counted = class_modes(x.fake, modes.classes)
+    return {"modes_captured": counted.modes_captured, "reverse_kl": counted.reverse_kl}
+
+
+def frechet_to(features: Tensor, reference: FrechetReference) -> float:
+    """Frechet distance of ``features``' Gaussian statistics (streamed in float64 on their
+    device) to ``reference``: FID with Inception features, fd_digits with the classifier's."""
+    stats = FeatureStats(device=features.device)
+    stats.update(features)
+    return reference.distance(stats.mean(), stats.covariance())
+
+
+def _frechet(x: MetricInput) -> float:
+    assert x.reference.frechet is not None
+    return frechet_to(x.fake, x.reference.frechet)
+
+
+@register("fd_digits", ("fd_digits",), "digits", lambda spec: spec.samples,
+          lambda spec, _: f"fd_digits_n{spec.samples}")
+def fd_digits(x: MetricInput) -> dict[str, float]:
+    """Frechet distance in the digits classifier's feature space (offline FID stand-in)."""
+    return {"fd_digits": _frechet(x)}
+
+
+@register("fid", ("fid", "fid_n"), "inception", lambda spec: spec.fid_samples,
+          lambda spec, _: f"fid{_count(spec.fid_samples)}")
+def fid(x: MetricInput) -> dict[str, float]:
+    """FID: Frechet distance of pool3 features to the reference split's statistics."""
+    return {"fid": _frechet(x), "fid_n": len(x.fake)}
+
+
+@register("kid", ("kid", "kid_std"), "inception", lambda spec: spec.fid_samples,
+          lambda spec, _: f"kid{_count(spec.fid_samples)}")
+def kid(x: MetricInput) -> dict[str, float]:
+    """KID (unbiased, cubic kernel, 100 subsets of up to 1,000) against the fixed real subset."""
+    result = kernel_inception_distance(x.fake, x.reference.features)
+    return {"kid": result.mean, "kid_std": result.std}
+
+
+def _real_balls(x: MetricInput, k: int) -> tuple[Tensor, Tensor]:
+    """As many real features as fake ones, and their k-NN radii (once for a fixed set)."""
+    n = len(x.fake)
+    radii = x.reference.statistic(f"knn_radii_k{k}_n{n}", lambda real: knn_radii(real[:n], k))
+    return x.reference.features[:n], radii
+
+
+@register("precision_recall", ("precision", "recall"), BEST, lambda spec: spec.samples,
+          lambda spec, extractor: f"pr_k{PR_K}_{extractor}_n{spec.samples}")
+def improved_precision_recall(x: MetricInput) -> dict[str, float]:
+    """Kynkaanniemi et al. 2019, k = 3, against as many real samples."""
+    real, radii = _real_balls(x, PR_K)
+    result = precision_recall(real, x.fake, k=PR_K, real_radii=radii)
+    return {"precision": result.precision, "recall": result.recall}
+
+
+@register("density_coverage", ("density", "coverage"), BEST, lambda spec: spec.samples,
+          lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}")
+def density_and_coverage(x: MetricInput) -> dict[str, float]:
+    """Naeem et al. 2020, k = 5, against as many real samples."""
+    real, radii = _real_balls(x, DC_K)
+    result = density_coverage(real, x.fake, k=DC_K, real_radii=radii)
+    return {"density": result.density, "coverage": result.coverage}

@@ -1,0 +1,101 @@
+"""The metric registry: each registered metric on data whose answer is known, its protocol
+name, and every dataset's declared metrics being registered."""
+
+import math
+
+import pytest
+import torch
+
+from bench.config import EvalSpec
+from bench.data import DATASETS, get_dataset
+from bench.metrics.feature_stats import FeatureStats
+from bench.metrics.frechet import FrechetReference
+from bench.metrics.registry import METRICS, MetricInput, Reference
+
+SPEC = EvalSpec(samples=400, w1_samples=300, fid_samples=10_000)
+
+
+def _run(name: str, fake, real, dataset: str = "ring8", frechet=None, fixed=False) -> dict:
+    metric = METRICS[name]
+    return metric.compute(MetricInput(fake, Reference(real, frechet, fixed),
+                                      get_dataset(dataset), SPEC))
+
+
+def test_every_declared_metric_is_registered_with_its_outputs():
+    for dataset in DATASETS.values():
+        for name in dataset.metrics:
+            assert name in METRICS, (dataset.name, name)
+    for metric in METRICS.values():
+        assert metric.outputs and metric.protocol(SPEC, "points")
+
+
+def test_protocol_names_state_the_protocol():
+    protocols = {name: m.protocol(SPEC, "digits") for name, m in METRICS.items()}
+    assert protocols["w1"] == "w1_n300"
+    assert protocols["fid"] == "fid10k" and protocols["kid"] == "kid10k"
+    assert protocols["precision_recall"] == "pr_k3_digits_n400"
+    assert protocols["density_coverage"] == "dc_k5_digits_n400"
+    assert protocols["fd_digits"] == "fd_digits_n400"
+    assert METRICS["fid"].protocol(EvalSpec(fid_samples=2500), "inception") == "fid_n2500"
+
+
+def test_w1_is_zero_on_the_same_points_and_the_shift_otherwise():
+    x = torch.randn(300, 2, generator=torch.Generator().manual_seed(0))
+    assert _run("w1", x, x)["w1"] == pytest.approx(0, abs=1e-12)
+    assert _run("w1", x + torch.tensor([3.0, 4.0]), x)["w1"] == pytest.approx(5.0)
+
+
+def test_mixture_modes_count_the_centres_hit():
+    ring = get_dataset("ring8").modes
+    centres = torch.tensor(ring.centers)
+    four = centres[:4].repeat_interleave(100, dim=0)  # 400 samples exactly on 4 modes
+    values = _run("mixture_modes", four, four)
+    assert values["modes_captured"] == 4 and values["hq_fraction"] == 1.0
+    assert values["reverse_kl_hq"] == pytest.approx(math.log(2))  # uniform on half the modes
+
+
+def test_classifier_modes_read_the_channels_as_digits():
+    labels = torch.tensor([[1, 2, 3], [1, 2, 3], [0, 0, 7], [9, 9, 9]])
+    values = _run("classifier_modes", labels, labels, "stacked-digits")
+    assert values["modes_captured"] == 3
+    p = torch.tensor([0.5, 0.25, 0.25])
+    assert values["reverse_kl"] == pytest.approx(float((p * (p * 1000).log()).sum()))
+
+
+def test_frechet_metrics_are_zero_against_their_own_statistics():
+    x = torch.randn(500, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    stats = FeatureStats()
+    stats.update(x)
+    reference = FrechetReference(stats.mean(), stats.covariance())
+    assert _run("fd_digits", x, x, "digits", reference)["fd_digits"] == pytest.approx(0, abs=1e-9)
+    values = _run("fid", x, x, "cifar10", reference)
+    assert values["fid"] == pytest.approx(0, abs=1e-9) and values["fid_n"] == 500
+    shifted = _run("fid", x + 1, x, "cifar10", reference)["fid"]
+    assert shifted == pytest.approx(8.0, rel=1e-6)  # |mean shift|^2 = 8 x 1^2
+
+
+def test_kid_is_near_zero_for_one_distribution_and_positive_across_two():
+    gen = torch.Generator().manual_seed(2)
+    a, b = torch.randn(600, 16, generator=gen), torch.randn(600, 16, generator=gen)
+    assert abs(_run("kid", a, b, "cifar10")["kid"]) < 0.02
+    assert _run("kid", a + 2, b, "cifar10")["kid"] > 0.5
+
+
+def test_knn_metrics_on_identical_and_disjoint_sets():
+    x = torch.randn(400, 4, generator=torch.Generator().manual_seed(3))
+    assert _run("precision_recall", x, x) == {"precision": 1.0, "recall": 1.0}
+    assert _run("density_coverage", x, x)["coverage"] == 1.0
+    far = _run("precision_recall", x + 100, x)
+    assert far == {"precision": 0.0, "recall": 0.0}
+
+
+def test_fixed_references_compute_their_statistics_once():
+    calls = []
+    reference = Reference(torch.zeros(3, 2), fixed=True)
+    for _ in range(3):
+        reference.statistic("s", lambda x: calls.append(1))
+    assert len(calls) == 1
+    fresh = Reference(torch.zeros(3, 2), fixed=False)
+    for _ in range(3):
+        fresh.statistic("s", lambda x: calls.append(1))
+    assert len(calls) == 4
