@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from bench.data import DATASETS
+from bench.data import DATASETS, IMAGE
 from bench.errors import BenchError
 from bench.validators import (
     FRACTION,
@@ -42,11 +42,21 @@ from gan_zoo.registry import GANS
 
 SUITES_DIR = Path(__file__).parent / "suites"
 BUDGET_KINDS = ("generator_steps", "critic_steps", "real_samples", "seconds")
+TOY_ARCH = "mlp"
+"""The architecture of every 2-D run: MLPs shaped by the suite's ``model:``."""
 RECIPE_OPTIMIZER = "recipe"
 """The optimizer-axis entry that gives each GAN its own recipe's optimizer."""
 OPTIMIZER_CHOICES = (*OPTIMIZERS, RECIPE_OPTIMIZER)
 MAX_SEED = 2**31 - 1
 SEED = Number(minimum=0, maximum=MAX_SEED, integer=True)
+
+
+def _archs(raw: Any, where: str) -> str | tuple[str, ...]:
+    """One image architecture, or a list of them: the suite's architecture axis."""
+    if isinstance(raw, list):
+        archs = names(raw, tuple(IMAGE_ARCHS), where)
+        return archs[0] if len(archs) == 1 else archs
+    return Choice(tuple(IMAGE_ARCHS))(raw, where)
 
 
 def _odd(raw: Any, where: str) -> int:
@@ -121,8 +131,10 @@ class ModelSpec:
 class ImageModelSpec:
     """DCGAN-family generator and critic for image datasets."""
 
-    arch: str = field(default="dcgan", metadata=checked(Choice(tuple(IMAGE_ARCHS))))
-    """dcgan, dcgan-wgangp, dcgan-nobn-g or mlp-g (see gan_zoo/architectures/dcgan.py)."""
+    arch: str | tuple[str, ...] = field(default="dcgan", metadata=checked(_archs))
+    """dcgan, dcgan-wgangp, dcgan-nobn-g or mlp-g (see gan_zoo/architectures/dcgan.py); in a
+    suite, a list of them makes an architecture axis for the image datasets (each run has
+    one)."""
     latent_dim: int = field(default=100, metadata=checked(POSITIVE_INT))
     """Generator input dimension (100 in the WGAN and DCGAN reference code)."""
     filters: int = field(default=64, metadata=checked(POSITIVE_INT))
@@ -274,8 +286,19 @@ class SuiteConfig:
         return list(dict.fromkeys(labels))
 
     @property
+    def image_archs(self) -> tuple[str, ...]:
+        arch = self.image_model.arch
+        return arch if isinstance(arch, tuple) else (arch,)
+
+    def archs(self, dataset: str) -> tuple[str, ...]:
+        """The architectures ``dataset``'s runs train: the suite's image architectures, or
+        the MLP for 2-D data."""
+        return self.image_archs if DATASETS[dataset].domain == IMAGE else (TOY_ARCH,)
+
+    @property
     def n_runs(self) -> int:
-        return len(self.datasets) * len(self.gans) * len(self.optimizers) * len(self.seeds)
+        settings = sum(len(self.archs(d)) for d in self.datasets)
+        return settings * len(self.gans) * len(self.optimizers) * len(self.seeds)
 
     def to_dict(self) -> dict[str, Any]:
         """A YAML-ready dict that ``parse_suite`` reads back into an equal config."""
@@ -294,6 +317,8 @@ class SuiteConfig:
         )
         d["recipes"] = {gan: {k: list(v) if isinstance(v, tuple) else v for k, v in items}
                         for gan, items in self.recipes}
+        if isinstance(self.image_model.arch, tuple):
+            d["image_model"]["arch"] = list(self.image_model.arch)
         if self.gates is None:
             del d["gates"]  # an optional section: absent, not null
         else:
@@ -326,17 +351,25 @@ class RunSpec:
         return DATASETS[self.dataset].domain
 
     @property
+    def arch(self) -> str:
+        """The networks: the image architecture, or ``mlp`` for 2-D data."""
+        return self.image_model.arch if self.domain == IMAGE else TOY_ARCH
+
+    @property
     def run_id(self) -> str:
-        return f"{self.dataset}__{self.gan}__{self.optimizer_label}__s{self.seed}"
+        """``<dataset>[__<arch>]__<gan>__<optimizer>__s<seed>``: image runs name their
+        architecture (a suite may have several)."""
+        setting = self.dataset if self.domain != IMAGE else f"{self.dataset}__{self.arch}"
+        return f"{setting}__{self.gan}__{self.optimizer_label}__s{self.seed}"
 
     @property
     def group_key(self) -> tuple:
         """Runs with equal keys differ only in seed and can train as one batched model."""
-        return (self.dataset, self.gan, self.optimizer_label)
+        return (self.dataset, self.arch, self.gan, self.optimizer_label)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["run_id"] = self.run_id
+        d["run_id"], d["arch"] = self.run_id, self.arch
         return d
 
 
@@ -549,11 +582,14 @@ def expand(config: SuiteConfig) -> list[RunSpec]:
     """All runs of the suite: dataset x GAN x optimizer x seed, sharing one budget."""
     specs = []
     for dataset in config.datasets:
-        for gan in config.gans:
-            recipe = config.recipe(gan, dataset)
-            for choice in config.optimizers:
-                for seed in config.seeds:
-                    specs.append(
+        for arch in config.archs(dataset):
+            # every run holds one architecture (2-D runs ignore theirs)
+            image_model = replace(config.image_model,
+                                  arch=config.image_archs[0] if arch == TOY_ARCH else arch)
+            for gan in config.gans:
+                recipe = config.recipe(gan, dataset)
+                for choice in config.optimizers:
+                    specs.extend(
                         RunSpec(
                             suite=config.name,
                             dataset=dataset,
@@ -565,8 +601,9 @@ def expand(config: SuiteConfig) -> list[RunSpec]:
                             budget=config.budget,
                             batch_size=config.batch_size,
                             model=config.model,
-                            image_model=config.image_model,
+                            image_model=image_model,
                             eval=config.eval,
                         )
+                        for seed in config.seeds
                     )
     return specs

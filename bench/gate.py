@@ -2,7 +2,7 @@
 
 Both folders must hold complete results of the same suite (any seeds). The suite's ``gates:``
 section (the candidate's, so the code under review sets the policy) gives the thresholds.
-Per (dataset, GAN, optimizer) cell, three kinds of check:
+Per (dataset, architecture, GAN, optimizer) cell, three kinds of check:
 
 - **quality**, one per gated final metric: a regression when the candidate's mean over seeds
   is worse than the baseline's by at least the metric's margin (absolute, or relative to the
@@ -44,7 +44,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from bench.config import Gates, RunSpec, SuiteConfig, expand
+from bench.config import TOY_ARCH, Gates, RunSpec, SuiteConfig, expand
 from bench.errors import BenchError
 from bench.report.summary import build_summary
 from bench.results import CELL
@@ -76,6 +76,7 @@ class GateCheck:
     """One verdict: a metric of one cell, the divergence rate, or the throughput."""
 
     dataset: str
+    arch: str
     gan: str
     optimizer: str
     metric: str
@@ -335,7 +336,7 @@ def run_gate(baseline_dir: Path, candidate_dir: Path) -> GateResult:
     order = {key: i for i, key in enumerate([m for m, _ in gates.metrics]
                                             + [DIVERGENCE, THROUGHPUT])}
     checks = sorted([*checks, *throughput],
-                    key=lambda c: (c.dataset, c.gan, c.optimizer, order[c.metric]))
+                    key=lambda c: (c.dataset, c.arch, c.gan, c.optimizer, order[c.metric]))
     return GateResult(cand.config.name, gates, base, cand, tuple(checks))
 
 
@@ -366,6 +367,12 @@ def _change(check: GateCheck) -> str:
     return f"{delta:+.3g} ({delta / abs(check.baseline):+.0%})"
 
 
+def _cell_name(check: GateCheck) -> str:
+    """dataset[/arch]/gan/optimizer: the architecture where it is an image architecture."""
+    arch = "" if check.arch == TOY_ARCH else f"/{check.arch}"
+    return f"{check.dataset}{arch}/{check.gan}/{check.optimizer}"
+
+
 def format_table(result: GateResult) -> str:
     """The human-readable verdicts, one line per check, and a one-line conclusion."""
     header = ("cell", "metric", "baseline", "candidate", "change", "p (Holm)", "verdict")
@@ -373,7 +380,7 @@ def format_table(result: GateResult) -> str:
     for c in result.checks:
         verdict = c.verdict.upper() if c.verdict == REGRESSION else c.verdict
         rows.append((
-            f"{c.dataset}/{c.gan}/{c.optimizer}", c.metric, _value(c, "baseline"),
+            _cell_name(c), c.metric, _value(c, "baseline"),
             _value(c, "candidate"), _change(c),
             "" if math.isnan(c.p_value) else f"{c.p_value:.3g}",
             f"{verdict} ({c.note})" if c.note else verdict,

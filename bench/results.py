@@ -10,16 +10,28 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # annotations only: the configuration and torch load the model zoo
+    import pandas as pd
     from torch import Tensor
 
     from bench.config import RunSpec
 
 ROW_COLUMNS = ["step", "metric", "value"]
 """The columns of a run's tidy metric rows (``metrics.csv``)."""
-CELL = ["dataset", "gan", "optimizer"]
-"""A cell of the suite: the runs that differ only in seed."""
+CELL = ["dataset", "arch", "gan", "optimizer"]
+"""A cell of the suite: the runs that differ only in seed (``arch``: the image architecture,
+or ``mlp`` for 2-D data)."""
 IDENTITY = ["run_id", *CELL, "seed"]
 """The columns that identify a run in tables of many runs."""
+SETTING = "setting"
+"""A derived column naming what a table row or plot panel is about: the dataset, plus its
+architecture where the suite trains several on that dataset (``stacked-digits / mlp-g``)."""
+
+
+def with_settings(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """``frame`` (with dataset and arch columns) plus its ``setting`` column."""
+    several = frame.groupby("dataset")["arch"].transform("nunique") > 1
+    setting = frame["dataset"].where(~several, frame["dataset"] + " / " + frame["arch"])
+    return frame.assign(**{SETTING: setting})
 
 
 @dataclass

@@ -137,6 +137,7 @@ class ResultsStore:
                 {
                     "run_id": config["run_id"],
                     "dataset": config["dataset"],
+                    "arch": config["arch"],
                     "gan": config["gan"],
                     "optimizer": config["optimizer_label"],
                     "seed": config["seed"],

@@ -65,7 +65,8 @@ def test_an_estimate_that_falls_with_w1_has_positive_rho():
     # the estimate is flat-ish noise for the other run
     noise = _rows("b", w1, [0.3, -0.1, 0.2, -0.3, 0.1, 0.0, 0.25], [0.1, 0.3, 0.2, 0.0, 0.5,
                                                                   0.05, 0.4])
-    summary = pd.DataFrame({"run_id": ["a", "b"], "dataset": "ring8", "gan": ["wgan-gp", "gan"],
+    summary = pd.DataFrame({"run_id": ["a", "b"], "dataset": "ring8", "arch": "mlp",
+                            "gan": ["wgan-gp", "gan"],
                             "optimizer": "adam", "seed": [0, 0], "status": "finished"})
     per_run = run_correlations(pd.concat([tracking, noise]), summary, window=1,
                                min_checkpoints=5).set_index("run_id")
@@ -80,7 +81,7 @@ def test_an_estimate_that_falls_with_w1_has_positive_rho():
 
 
 def test_diverged_runs_get_no_correlation():
-    summary = pd.DataFrame({"run_id": ["a"], "dataset": "ring8", "gan": "gan",
+    summary = pd.DataFrame({"run_id": ["a"], "dataset": "ring8", "arch": "mlp", "gan": "gan",
                             "optimizer": "adam", "seed": [0], "status": "diverged"})
     rows = _rows("a", [3, 2, 1, 0.5, 0.2, 0.1], [-3, -2, -1, -0.5, -0.2, -0.1], [1] * 6)
     per_run = run_correlations(rows, summary, window=3, min_checkpoints=3)

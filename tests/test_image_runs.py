@@ -48,7 +48,7 @@ def test_every_gan_trains_on_every_offline_image_dataset(image_results):
 
 
 def test_image_runs_write_a_sample_grid_per_checkpoint(image_results):
-    run = image_results / "runs" / "stacked-digits__wgan-gp__adam__s0"
+    run = image_results / "runs" / "stacked-digits__dcgan__wgan-gp__adam__s0"
     grids = sorted(p.name for p in (run / "images").iterdir())
     assert grids == ["step_0000000.png", "step_0000001.png", "step_0000002.png"]
     with Image.open(run / "images" / grids[-1]) as image:

@@ -27,6 +27,7 @@ from bench.config import (
 )
 from bench.data.toy import TOY_DATASETS
 from bench.validators import CHECK, Choice, Number, betas
+from gan_zoo.architectures.dcgan import IMAGE_ARCHS
 from gan_zoo.recipes import Recipe
 from gan_zoo.registry import GANS
 from tests.conftest import slow_property, tiny_suite
@@ -153,6 +154,10 @@ def _invalid_for(validator) -> st.SearchStrategy:
         return st.one_of(beta, st.tuples(beta, st.just(0.9)).map(list),
                          st.tuples(st.just(0.5), beta).map(list),
                          st.lists(st.just(0.5), min_size=3, max_size=4))
+    if name == "_archs":
+        unknown = LETTERS.filter(lambda s: s not in IMAGE_ARCHS)
+        return st.one_of(unknown, unknown.map(lambda s: ["dcgan", s]), st.just([]),
+                         st.just(["dcgan", "dcgan"]), st.integers(), NOT_FINITE)
     if name == "_odd":
         return st.one_of(st.integers(-10, 10).map(lambda x: 2 * x), WRONG_TYPES, NOT_FINITE)
     raise AssertionError(f"no invalid values known for {validator!r}")

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.rules import INCONCLUSIVE, Outcome, directional, overall, threshold
-from bench.analysis.suite_data import SuiteData
+from bench.analysis.suite_data import Setting, SuiteData
 from bench.data import IMAGE, get_dataset
 from bench.diagnostics.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
 
@@ -72,17 +72,17 @@ def _correlation_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks = data.config.claims, []
     expectations = (("wgan-clip", "above", "tracks"), ("wgan-gp", "above", "tracks"),
                     ("gan", "below", "does not track"))
-    for dataset in data.datasets:
-        quality = data.quality(dataset)
+    for setting in data.settings:
+        quality = data.quality(setting.dataset)
         metric = f"Spearman rho(-critic loss, {quality})"
         for gan, side, verb in expectations:
             label = data.recipe_label(gan)
             subject = f"{gan} ({label}): estimate {verb} quality"
             if label is None:
-                checks.append(_missing(dataset, subject, metric, f"the suite has no {gan} runs"))
+                checks.append(_missing(setting.label, subject, metric,
+                                       f"the suite has no {gan} runs"))
                 continue
-            c = data.correlations
-            cell = c[(c["dataset"] == dataset) & (c["gan"] == gan) & (c["optimizer"] == label)]
+            cell = data.select(data.correlations, setting, gan, label)
             outcome = threshold(cell["rho_train"], spec.min_rho, side, spec, name="mean rho")
             notes = ""
             short = int((cell["n_train"] < spec.min_checkpoints).sum())
@@ -93,7 +93,7 @@ def _correlation_checks(data: SuiteData) -> list[ClaimCheck]:
             heldout = heldout[np.isfinite(heldout)]
             if len(heldout):
                 notes += f"; held-out estimate: mean rho {heldout.mean():.2f} (n={len(heldout)})"
-            checks.append(ClaimCheck(dataset, subject, metric,
+            checks.append(ClaimCheck(setting.label, subject, metric,
                                      Outcome(outcome.verdict, outcome.evidence + notes)))
     return checks
 
@@ -103,25 +103,24 @@ def _correlation_checks(data: SuiteData) -> list[ClaimCheck]:
 
 def _mode_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks = data.config.claims, []
-    with_modes = [d for d in data.datasets
-                  if (data.metrics.loc[data.metrics["dataset"] == d, "metric"]
-                      == "modes_captured").any()]
+    with_modes = [s for s in data.settings if get_dataset(s.dataset).modes is not None]
     if not with_modes:
         return [_missing("-", "WGANs vs gan", "modes_captured",
                          "no dataset with modes in this suite")]
     gan_label = data.recipe_label("gan")
-    for dataset in with_modes:
+    for setting in with_modes:
         for wgan in ("wgan-clip", "wgan-gp"):
             label = data.recipe_label(wgan)
             subject = f"{wgan} ({label}) vs gan ({gan_label})"
             if label is None or gan_label is None:
-                checks.append(_missing(dataset, subject, "final modes_captured",
+                checks.append(_missing(setting.label, subject, "final modes_captured",
                                        "the suite lacks one of the two GANs"))
                 continue
-            a = _outcomes(data.cell(dataset, wgan, label), "final_modes_captured", -math.inf)
-            b = _outcomes(data.cell(dataset, "gan", gan_label), "final_modes_captured",
+            a = _outcomes(data.cell(setting, wgan, label), "final_modes_captured", -math.inf)
+            b = _outcomes(data.cell(setting, "gan", gan_label), "final_modes_captured",
                           -math.inf)
-            checks.append(ClaimCheck(dataset, subject, "final modes_captured (higher is better)",
+            checks.append(ClaimCheck(setting.label, subject,
+                                     "final modes_captured (higher is better)",
                                      directional(a, b, "higher", spec, (wgan, "gan"))))
     return checks
 
@@ -129,10 +128,9 @@ def _mode_checks(data: SuiteData) -> list[ClaimCheck]:
 # --- claim 3: Adam destabilises WGAN-clip ------------------------------------------------
 
 
-def _cosine_note(data: SuiteData, dataset: str, label: str) -> str:
-    m = data.metrics
-    rows = m[(m["dataset"] == dataset) & (m["gan"] == "wgan-clip") & (m["optimizer"] == label)
-             & (m["metric"] == "critic_adam_cosine")]
+def _cosine_note(data: SuiteData, setting: Setting, label: str) -> str:
+    m = data.select(data.metrics, setting, "wgan-clip", label)
+    rows = m[m["metric"] == "critic_adam_cosine"]
     if rows.empty:
         return ""
     negative = (rows["value"] < 0).mean()
@@ -154,16 +152,16 @@ def _optimizer_checks(data: SuiteData) -> list[ClaimCheck]:
     if "wgan-clip" not in data.config.gans or not adam or not rmsprop:
         return [_missing("-", "wgan-clip: rmsprop vs adam", "final quality",
                          "the suite has no wgan-clip runs with both adam and rmsprop")]
-    for dataset in data.datasets:
-        quality = data.quality(dataset)
+    for setting in data.settings:
+        quality = data.quality(setting.dataset)
         for r, a in ((r, a) for r in rmsprop for a in adam):
             column = f"final_{quality}"
-            x = _outcomes(data.cell(dataset, "wgan-clip", r), column, math.inf)
-            y = _outcomes(data.cell(dataset, "wgan-clip", a), column, math.inf)
+            x = _outcomes(data.cell(setting, "wgan-clip", r), column, math.inf)
+            y = _outcomes(data.cell(setting, "wgan-clip", a), column, math.inf)
             outcome = directional(x, y, "lower", spec, (r, a))
             spread = f"; std over seeds {_std(x):.3g} ({r}) vs {_std(y):.3g} ({a})"
-            evidence = outcome.evidence + spread + _cosine_note(data, dataset, a)
-            checks.append(ClaimCheck(dataset, f"wgan-clip: {r} vs {a}",
+            evidence = outcome.evidence + spread + _cosine_note(data, setting, a)
+            checks.append(ClaimCheck(setting.label, f"wgan-clip: {r} vs {a}",
                                      f"final {quality}, diverged = worst (lower is better)",
                                      Outcome(outcome.verdict, evidence, outcome.p_value,
                                              outcome.effect_size)))
@@ -192,22 +190,36 @@ def _quality_at(data: SuiteData, runs: pd.DataFrame, quality: str, x: str,
     return np.array(values)
 
 
+def _matched_pairs(data: SuiteData) -> list[tuple[str, str]]:
+    """(wgan-gp label, wgan-clip label) pairs to compare: every optimizer both ran with
+    ("either optimizer"), and each at its own recipe's optimizer (the paper's Fig. 2)."""
+    ran = {gan: set(data.runs.loc[data.runs["gan"] == gan, "optimizer"])
+           for gan in ("wgan-gp", "wgan-clip")}
+    pairs = [(label, label) for label in data.optimizer_labels
+             if label in ran["wgan-gp"] and label in ran["wgan-clip"]]
+    recipes = (data.recipe_label("wgan-gp"), data.recipe_label("wgan-clip"))
+    if None not in recipes and recipes not in pairs:
+        pairs.append(recipes)
+    return pairs
+
+
 def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks = data.config.claims, []
-    for dataset in data.datasets:
-        quality = data.quality(dataset)
-        for label in data.optimizer_labels:
-            gp, clip = data.cell(dataset, "wgan-gp", label), data.cell(dataset, "wgan-clip",
-                                                                       label)
-            subject = f"wgan-gp vs wgan-clip ({label})"
-            if gp.empty or clip.empty:
-                checks.append(_missing(dataset, subject, quality,
-                                       "the suite lacks wgan-gp or wgan-clip runs"))
-                continue
+    pairs = _matched_pairs(data)
+    if not pairs:
+        return [_missing("-", "wgan-gp vs wgan-clip", "quality",
+                         "the suite lacks wgan-gp or wgan-clip runs")]
+    for setting in data.settings:
+        quality = data.quality(setting.dataset)
+        for gp_label, clip_label in pairs:
+            gp = data.cell(setting, "wgan-gp", gp_label)
+            clip = data.cell(setting, "wgan-clip", clip_label)
+            subject = (f"wgan-gp vs wgan-clip ({gp_label})" if gp_label == clip_label
+                       else f"wgan-gp ({gp_label}) vs wgan-clip ({clip_label})")
             both = pd.concat([gp, clip])
             finished = both[both["status"] == "finished"]
             if finished.empty:
-                checks.append(_missing(dataset, subject, quality, "every run diverged"))
+                checks.append(_missing(setting.label, subject, quality, "every run diverged"))
                 continue
             for x, at, unit in (
                 ("step", finished["final_step"].min(), "matched generator steps"),
@@ -217,7 +229,7 @@ def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
                 b = _quality_at(data, clip, quality, x, at)
                 outcome = directional(a, b, "lower", spec, ("wgan-gp", "wgan-clip"))
                 where = f"at step {at:g}" if x == "step" else f"within {at:.1f} s of training"
-                checks.append(ClaimCheck(dataset, f"{subject}, {unit}",
+                checks.append(ClaimCheck(setting.label, f"{subject}, {unit}",
                                          f"{quality} {where} (lower is better)", outcome))
     return checks
 
@@ -227,21 +239,22 @@ def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
 
 def _weight_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks, w = data.config.claims, [], data.weights
-    for dataset in data.datasets:
-        for label in data.optimizer_labels:
-            clip = w[(w["dataset"] == dataset) & (w["gan"] == "wgan-clip")
-                     & (w["optimizer"] == label)]
-            gp = w[(w["dataset"] == dataset) & (w["gan"] == "wgan-gp") & (w["optimizer"] == label)]
-            if clip.empty or gp.empty:
-                checks.append(_missing(dataset, f"critic weights ({label})", "piled fraction",
-                                       "the suite lacks wgan-clip or wgan-gp runs"))
-                continue
+    pairs = _matched_pairs(data)
+    if not pairs:
+        return [_missing("-", "critic weights", "piled fraction",
+                         "the suite lacks wgan-clip or wgan-gp runs")]
+    for setting in data.settings:
+        for gp_label, label in pairs:
+            clip = data.select(w, setting, "wgan-clip", label)
+            gp = data.select(w, setting, "wgan-gp", gp_label)
             c = clip["clip_value"].iloc[0]
             metric = f"fraction of critic weights within {spec.pile_tolerance:.0%} of +-c={c:g}"
-            checks.append(ClaimCheck(dataset, f"wgan-clip ({label}): weights piled at +-c", metric,
+            checks.append(ClaimCheck(setting.label,
+                                     f"wgan-clip ({label}): weights piled at +-c", metric,
                                      threshold(clip["piled_fraction"], spec.min_pile_fraction,
                                                "above", spec, name="mean fraction")))
-            checks.append(ClaimCheck(dataset, f"wgan-clip vs wgan-gp ({label})", metric,
+            checks.append(ClaimCheck(setting.label,
+                                     f"wgan-clip ({label}) vs wgan-gp ({gp_label})", metric,
                                      directional(clip["piled_fraction"], gp["piled_fraction"],
                                                  "higher", spec, ("wgan-clip", "wgan-gp"))))
     return checks
@@ -275,27 +288,26 @@ def _gradient_checks(data: SuiteData) -> list[ClaimCheck]:
 
 def _weak_generator_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks = data.config.claims, []
-    images = [d for d in data.datasets if get_dataset(d).domain == IMAGE]
+    images = [s for s in data.settings if get_dataset(s.dataset).domain == IMAGE]
     if not images:
         return [_missing("-", "wgan-clip vs gan, no-BN / MLP generator", "FID",
                          "no image runs in this suite")]
-    for dataset in images:
-        quality = data.quality(dataset)
-        archs = set(data.runs.loc[data.runs["run_id"].isin(
-            data.summary.loc[data.summary["dataset"] == dataset, "run_id"]), "image_arch"])
-        wgan, gan = data.recipe_label("wgan-clip"), data.recipe_label("gan")
-        subject = f"wgan-clip ({wgan}) vs gan ({gan}), generator {', '.join(map(str, archs))}"
-        if not archs & set(WEAK_GENERATORS):
-            checks.append(_missing(dataset, subject, str(quality),
-                                   f"needs image_model.arch {' or '.join(WEAK_GENERATORS)}"))
-        elif wgan is None or gan is None or quality is None:
-            checks.append(_missing(dataset, subject, str(quality),
+    weak = [s for s in images if s.arch in WEAK_GENERATORS]
+    if not weak:
+        return [_missing(", ".join(s.label for s in images), "wgan-clip vs gan, weak generator",
+                         "quality", f"needs image_model.arch {' or '.join(WEAK_GENERATORS)}")]
+    wgan, gan = data.recipe_label("wgan-clip"), data.recipe_label("gan")
+    for setting in weak:
+        quality = data.quality(setting.dataset)
+        subject = f"wgan-clip ({wgan}) vs gan ({gan}), generator {setting.arch}"
+        if wgan is None or gan is None or quality is None:
+            checks.append(_missing(setting.label, subject, str(quality),
                                    "the suite lacks wgan-clip or gan runs, or a quality metric"))
-        else:
-            a = _outcomes(data.cell(dataset, "wgan-clip", wgan), f"final_{quality}", math.inf)
-            b = _outcomes(data.cell(dataset, "gan", gan), f"final_{quality}", math.inf)
-            checks.append(ClaimCheck(dataset, subject, f"final {quality} (lower is better)",
-                                     directional(a, b, "lower", spec, ("wgan-clip", "gan"))))
+            continue
+        a = _outcomes(data.cell(setting, "wgan-clip", wgan), f"final_{quality}", math.inf)
+        b = _outcomes(data.cell(setting, "gan", gan), f"final_{quality}", math.inf)
+        checks.append(ClaimCheck(setting.label, subject, f"final {quality} (lower is better)",
+                                 directional(a, b, "lower", spec, ("wgan-clip", "gan"))))
     return checks
 
 

@@ -11,24 +11,25 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.correlation import quality_metric
-from bench.results import CELL
+from bench.results import CELL, SETTING, with_settings
 from bench.stats import Estimate, mean_ci
 
 COSINE = "critic_adam_cosine"
 
 
 def optimizer_table(summary: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
-    """One row per dataset x GAN x optimizer: seeds, diverged, divergence_rate, the final
-    quality's mean, 95% CI (and its method, see bench.stats.mean_ci) and std over finished
-    seeds, final modes captured (likewise), and the Adam cosine (mean over checkpoints and
-    seeds, minimum, share of negative checkpoints)."""
+    """One row per dataset x architecture x GAN x optimizer (with its ``setting`` label):
+    seeds, diverged, divergence_rate, the final quality's mean, 95% CI (and its method, see
+    bench.stats.mean_ci) and std over finished seeds, final modes captured (likewise), and
+    the Adam cosine (mean over checkpoints and seeds, minimum, share of negative
+    checkpoints)."""
     records = []
-    for (dataset, gan, optimizer), cell in summary.groupby(CELL, sort=True):
+    for keys, cell in with_settings(summary).groupby(CELL, sort=True):
         rows = metrics[metrics["run_id"].isin(cell["run_id"])]
         quality = quality_metric(rows["metric"].unique())
-        record = {"dataset": dataset, "gan": gan, "optimizer": optimizer,
-                  "seeds": len(cell), "diverged": int((cell["status"] == "diverged").sum()),
-                  "quality_metric": quality}
+        record = dict(zip(CELL, keys, strict=True)) | {
+            SETTING: cell[SETTING].iloc[0], "seeds": len(cell),
+            "diverged": int((cell["status"] == "diverged").sum()), "quality_metric": quality}
         record["divergence_rate"] = record["diverged"] / len(cell)
         finals = cell[f"final_{quality}"].to_numpy(dtype=float) if quality else np.zeros(0)
         finals = finals[np.isfinite(finals)]
@@ -50,7 +51,7 @@ def optimizer_table(summary: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFram
 
 def optimizer_markdown(table: pd.DataFrame) -> str:
     """The table as Markdown, one line per cell."""
-    header = ["dataset", "GAN", "optimizer", "seeds", "diverged", "final quality [95% CI]",
+    header = ["setting", "GAN", "optimizer", "seeds", "diverged", "final quality [95% CI]",
               "std over seeds", "modes [95% CI]", "Adam cosine mean / min / <0"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in table.itertuples(index=False):
@@ -60,7 +61,7 @@ def optimizer_markdown(table: pd.DataFrame) -> str:
         quality = Estimate(row.quality_mean, row.quality_ci_low, row.quality_ci_high,
                            row.quality_n)
         modes = Estimate(row.modes_mean, row.modes_ci_low, row.modes_ci_high, row.modes_n)
-        cells = [row.dataset, row.gan, row.optimizer, str(row.seeds), str(row.diverged),
+        cells = [getattr(row, SETTING), row.gan, row.optimizer, str(row.seeds), str(row.diverged),
                  f"{row.quality_metric} {quality.format()}", f"{row.quality_std:.3g}",
                  modes.format(), cosine]
         lines.append("| " + " | ".join(cells) + " |")

@@ -11,6 +11,7 @@ from bench.analysis.correlation import run_series
 from bench.analysis.suite_data import SuiteData
 from bench.diagnostics.weights import load_critic_weights
 from bench.report.plots import GAN_ORDER, Drawn, LeftOut, save_figure
+from bench.results import SETTING, with_settings
 from bench.stats import interval_bounds
 
 WEIGHT_GANS = ("wgan-clip", "wgan-gp")
@@ -30,18 +31,19 @@ def estimate_plots(
     data: SuiteData, scatter_path: Path, curves_path: Path
 ) -> tuple[Drawn, Drawn]:
     """(1) the training estimate against quality, one point per checkpoint and seed; (2) both
-    against the generator step. Rows: datasets; columns: GANs at their recipe optimizer."""
-    cells, datasets = _recipe_cells(data), data.datasets
+    against the generator step. Rows: settings (datasets and architectures); columns: GANs
+    at their recipe optimizer."""
+    cells, settings = _recipe_cells(data), data.settings
     if not cells:
         left_out = LeftOut("no GAN ran with its recipe's optimizer")
         return left_out, left_out
     window = data.config.claims.median_window
-    fig_s, axes_s = _grid(len(datasets), len(cells))
-    fig_c, axes_c = _grid(len(datasets), len(cells), (3.8, 3.0))
+    fig_s, axes_s = _grid(len(settings), len(cells))
+    fig_c, axes_c = _grid(len(settings), len(cells), (3.8, 3.0))
     c = data.correlations
-    for i, dataset in enumerate(datasets):
+    for i, setting in enumerate(settings):
         for j, (gan, label) in enumerate(cells):
-            runs = data.cell(dataset, gan, label)
+            runs = data.cell(setting, gan, label)
             rho = c.loc[c["run_id"].isin(runs["run_id"]), "rho_train"].mean()
             ax_s, ax_c = axes_s[i][j], axes_c[i][j]
             twin = ax_c.twinx()
@@ -54,11 +56,11 @@ def estimate_plots(
                           label=f"seed {run.seed}")
                 ax_c.plot(series["step"], series["quality"], "-", color=color, lw=1)
                 twin.plot(series["step"], series["train"], "--", color=color, lw=1)
-            quality = data.quality(dataset)
-            ax_s.set_title(f"{dataset} | {gan} ({label})\nmean rho = {rho:.2f}", fontsize=9)
+            quality = data.quality(setting.dataset)
+            ax_s.set_title(f"{setting.label} | {gan} ({label})\nmean rho = {rho:.2f}", fontsize=9)
             ax_s.set_xlabel(f"{quality} (lower is better)")
             ax_s.set_ylabel("-critic loss, median-filtered")
-            ax_c.set_title(f"{dataset} | {gan} ({label})", fontsize=9)
+            ax_c.set_title(f"{setting.label} | {gan} ({label})", fontsize=9)
             ax_c.set_xlabel("generator step")
             ax_c.set_ylabel(f"{quality} (solid)")
             twin.set_ylabel("-critic loss (dashed)")
@@ -73,19 +75,20 @@ def estimate_plots(
 
 def optimizer_plot(summary: pd.DataFrame, table: pd.DataFrame, path: Path) -> Drawn:
     """Final quality per GAN and optimizer: seeds as points, mean with 95% CI; one panel per
-    dataset, diverged runs counted in the panel title."""
+    setting (dataset and architecture), diverged runs counted in the panel title."""
     if summary["optimizer"].nunique() < 2:
         return LeftOut("one optimizer: no optimizer comparison")
     if table["quality_metric"].isna().all():
         return LeftOut("no run records a quality metric (W1, FID or fd_digits)")
-    datasets = list(dict.fromkeys(table["dataset"]))
-    fig, axes = _grid(1, len(datasets), (4.2, 3.4))
-    for ax, dataset in zip(axes[0], datasets, strict=True):
-        rows = table[table["dataset"] == dataset]
+    settings = list(dict.fromkeys(table[SETTING]))
+    summary = with_settings(summary)
+    fig, axes = _grid(1, len(settings), (4.2, 3.4))
+    for ax, setting in zip(axes[0], settings, strict=True):
+        rows = table[table[SETTING] == setting]
         quality = rows["quality_metric"].dropna().iloc[0] if rows["quality_metric"].notna().any() \
             else None
-        ax.set_title(f"{dataset}: {int(rows['diverged'].sum())} diverged", fontsize=9)
-        cells = summary[summary["dataset"] == dataset]
+        ax.set_title(f"{setting}: {int(rows['diverged'].sum())} diverged", fontsize=9)
+        cells = summary[summary[SETTING] == setting]
         if quality is None or f"final_{quality}" not in cells:
             continue
         cells = cells.dropna(subset=[f"final_{quality}"])  # diverged runs have no quality
@@ -114,9 +117,10 @@ def adam_cosine_plot(metrics: pd.DataFrame, path: Path) -> Drawn:
     if rows.empty:
         return LeftOut("no run trained its critic with Adam")
     order = [g for g in GAN_ORDER if g in set(rows["gan"])]
-    grid = sns.relplot(data=rows, x="step", y="value", hue="gan", style="optimizer",
-                       col="dataset", kind="line", errorbar=interval_bounds, hue_order=order,
-                       height=3.2, aspect=1.2, facet_kws={"sharey": True})
+    grid = sns.relplot(data=with_settings(rows), x="step", y="value", hue="gan",
+                       style="optimizer", col=SETTING, kind="line",
+                       errorbar=interval_bounds, hue_order=order, height=3.2, aspect=1.2,
+                       facet_kws={"sharey": True})
     for ax in grid.axes.flat:
         ax.axhline(0, color="0.4", lw=0.8, ls=":")
     grid.set_axis_labels("generator step", "cos(-Adam step, gradient)")
@@ -131,12 +135,12 @@ def critic_weights_plot(data: SuiteData, path: Path) -> Drawn:
     w = data.weights
     if not cells or w.empty:
         return LeftOut("no wgan-clip or wgan-gp run at its recipe's optimizer")
-    fig, axes = _grid(len(cells), len(data.datasets))
+    fig, axes = _grid(len(cells), len(data.settings))
     for i, (gan, label) in enumerate(cells):
-        for j, dataset in enumerate(data.datasets):
+        for j, setting in enumerate(data.settings):
             ax = axes[i][j]
-            runs = w[(w["dataset"] == dataset) & (w["gan"] == gan) & (w["optimizer"] == label)]
-            ax.set_title(f"{dataset} | {gan} ({label})", fontsize=9)
+            runs = data.select(w, setting, gan, label)
+            ax.set_title(f"{setting.label} | {gan} ({label})", fontsize=9)
             if runs.empty:
                 continue
             run = runs.sort_values("seed").iloc[0]

@@ -16,7 +16,7 @@ from bench.diagnostics import plots as diagnostic_plots
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, SURFACE_FILE
 from bench.report.plots import Drawn, LeftOut
 from bench.report.tables import frame_to_markdown
-from bench.results import CELL
+from bench.results import CELL, SETTING, with_settings
 from bench.stats import Estimate
 
 CLAIMS_FILE = "claims.csv"
@@ -100,11 +100,13 @@ def _claim_markdown(claim, verdict: str, checks: pd.DataFrame, root: Path) -> li
 
 
 def _correlation_markdown(cells: pd.DataFrame) -> str:
-    spearman = cells[cells["statistic"] == "spearman"]
+    spearman = with_settings(cells[cells["statistic"] == "spearman"])
     rows = []
-    for (dataset, gan, optimizer), cell in spearman.groupby(CELL, sort=True):
+    for _, cell in spearman.groupby(CELL, sort=True):
         by = cell.set_index("estimate")
-        rows.append({"dataset": dataset, "GAN": gan, "optimizer": optimizer} | {
+        first = cell.iloc[0]
+        rows.append({"setting": first[SETTING], "GAN": first["gan"],
+                     "optimizer": first["optimizer"]} | {
             f"rho, {name} estimate": Estimate(*by.loc[name, ["mean", "ci_low", "ci_high"]],
                                               int(by.loc[name, "n"])).format(2)
             for name in ("train", "heldout")})

@@ -9,12 +9,21 @@ import pandas as pd
 
 from bench.analysis.correlation import quality_metric, run_correlations
 from bench.config import SuiteConfig
-from bench.data import IMAGE, get_dataset
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
 from bench.diagnostics.weights import load_critic_weights, piled_fraction
 from bench.results import IDENTITY
 
 CONSTRAINED_GANS = ("wgan-clip", "wgan-gp")  # the critics whose weights are compared
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A dataset and the architecture trained on it: the unit claims compare GANs within."""
+
+    dataset: str
+    arch: str
+    label: str
+    """The dataset's name, plus ' / <arch>' where the suite trains several architectures."""
 
 
 @dataclass
@@ -26,7 +35,8 @@ class SuiteData:
     metrics: pd.DataFrame
     """Tidy checkpoint rows of every run."""
     runs: pd.DataFrame
-    """Per run: run_id, optimizer_name, is_recipe_optimizer, image_arch (from config.json)."""
+    """Per run: run_id, gan, optimizer, optimizer_name, recipe_optimizer, is_recipe_optimizer
+    (from config.json)."""
     correlations: pd.DataFrame
     """Per run estimate-quality rank correlations (bench.analysis.correlation)."""
     weights: pd.DataFrame
@@ -40,8 +50,21 @@ class SuiteData:
         return [d for d in self.config.datasets if d in present]
 
     @property
+    def settings(self) -> list[Setting]:
+        """Every (dataset, architecture) with runs, in suite order."""
+        present = set(zip(self.summary["dataset"], self.summary["arch"], strict=True))
+        settings = []
+        for dataset in self.datasets:
+            archs = [a for a in self.config.archs(dataset) if (dataset, a) in present]
+            settings += [Setting(dataset, a, dataset if len(archs) == 1 else f"{dataset} / {a}")
+                         for a in archs]
+        return settings
+
+    @property
     def optimizer_labels(self) -> list[str]:
-        return [o.label for o in self.config.optimizers]
+        """The runs' optimizer labels in suite order (a ``recipe`` entry has one per
+        optimizer its GANs' recipes name)."""
+        return self.config.run_labels()
 
     def recipe_label(self, gan: str) -> str | None:
         """The optimizer label that runs ``gan`` with its paper recipe's optimizer (the first
@@ -56,10 +79,15 @@ class SuiteData:
                 return labels[0]
         return None
 
-    def cell(self, dataset: str, gan: str, optimizer: str) -> pd.DataFrame:
-        """Summary rows of one dataset x GAN x optimizer cell."""
-        s = self.summary
-        return s[(s["dataset"] == dataset) & (s["gan"] == gan) & (s["optimizer"] == optimizer)]
+    @staticmethod
+    def select(frame: pd.DataFrame, setting: Setting, gan: str, optimizer: str) -> pd.DataFrame:
+        """The rows of ``frame`` (with the cell columns) of one setting x GAN x optimizer."""
+        return frame[(frame["dataset"] == setting.dataset) & (frame["arch"] == setting.arch)
+                     & (frame["gan"] == gan) & (frame["optimizer"] == optimizer)]
+
+    def cell(self, setting: Setting, gan: str, optimizer: str) -> pd.DataFrame:
+        """Summary rows of one setting x GAN x optimizer cell."""
+        return self.select(self.summary, setting, gan, optimizer)
 
     def quality(self, dataset: str) -> str | None:
         """The quality metric the runs of ``dataset`` record (bench.analysis.correlation)."""
@@ -80,8 +108,6 @@ def _run_record(run_dir: Path) -> dict:
         "recipe_optimizer": recipe["optimizer"],
         "is_recipe_optimizer": optimizer["name"] == recipe["optimizer"]
         and np.isclose(optimizer["lr"], recipe["lr"]) and same_betas,
-        "image_arch": config.get("image_model", {}).get("arch")
-        if get_dataset(config["dataset"]).domain == IMAGE else None,
     }
 
 
@@ -89,12 +115,11 @@ def _weights(root: Path, config: SuiteConfig, summary: pd.DataFrame) -> pd.DataF
     records = []
     for run in summary[summary["gan"].isin(CONSTRAINED_GANS)].itertuples(index=False):
         # the gradient-penalty critic is measured against the clipping bound of the suite
-        c = config.recipe("wgan-clip", run.dataset).clip_value
+        clip = config.recipe("wgan-clip", run.dataset).clip_value
         weights = load_critic_weights(root / "runs" / run.run_id)
         fraction = np.nan if weights is None or run.status != "finished" else piled_fraction(
-            weights, c, config.claims.pile_tolerance)
-        records.append({"run_id": run.run_id, "dataset": run.dataset, "gan": run.gan,
-                        "optimizer": run.optimizer, "seed": run.seed, "clip_value": c,
+            weights, clip, config.claims.pile_tolerance)
+        records.append({**{c: getattr(run, c) for c in IDENTITY}, "clip_value": clip,
                         "piled_fraction": fraction})
     return pd.DataFrame.from_records(
         records, columns=[*IDENTITY, "clip_value", "piled_fraction"])

@@ -8,7 +8,8 @@ import pandas as pd
 
 from bench.analysis.section import claims_section
 from bench.atomic import write_text_atomic
-from bench.data import get_dataset
+from bench.config import SuiteConfig
+from bench.data import IMAGE, TOY, get_dataset
 from bench.errors import BenchError
 from bench.report import plots
 from bench.report.plots import Drawn, LeftOut
@@ -102,19 +103,55 @@ def build_report(root: Path) -> Path:
     figures = _figures(store, summary, metrics, datasets)
     claims = claims_section(root, config, summary, metrics)  # also writes claims.csv
     text = _markdown(config, summary, divergence, datasets, figures, _provenance(store),
-                     _speed_ups(store), root, claims)
+                     _speed_ups(store), _evaluation(store), root, claims)
     path = root / "report.md"
     write_text_atomic(path, text)
     return path
 
 
+def _networks(config: SuiteConfig, datasets: list[str]) -> str:
+    """What trained: MLPs for 2-D data, the image architectures for images."""
+    parts = []
+    domains = {get_dataset(d).domain for d in datasets}
+    if TOY in domains:
+        m = config.model
+        parts.append(f"2-D data: MLPs {m.depth} x {m.width} ReLU, latent {m.latent_dim}")
+    if IMAGE in domains:
+        im = config.image_model
+        parts.append(f"images: {', '.join(config.image_archs)} ({im.filters} filters, latent "
+                     f"{im.latent_dim}, critic norm {im.critic_norm})")
+    return "; ".join(parts)
+
+
+def _evaluation(store: ResultsStore) -> dict[str, set[str]]:
+    """The generator protocols and metric protocol names the runs recorded."""
+    found: dict[str, set[str]] = {"generator": set(), "metrics": set()}
+    for run_dir in store.run_dirs():
+        evaluation = json.loads((run_dir / "config.json").read_text()).get("evaluation", {})
+        found["generator"].add(evaluation.get("generator", "not recorded"))
+        found["metrics"].update(evaluation.get("metrics", {}).values())
+    return found
+
+
+def _metric_lines(evaluation: dict[str, set[str]], config: SuiteConfig) -> list[str]:
+    ev, names = config.eval, sorted(evaluation["metrics"])
+    lines = [f"- Metrics at every {ev.every} generator steps, by protocol name "
+             f"(bench/metrics/registry.py): {', '.join(names) or 'none'}; the critic's "
+             f"estimate on N={ev.critic_samples} held-out real samples."]
+    if any(name.startswith(("w1_", "fid", "fd_")) for name in names):
+        lines.append("  - W1, FID and Frechet distances are biased upwards at finite N: "
+                     "compare values of the same protocol (same N) only.")
+    lines += [f"- Generated samples: {g}." for g in sorted(evaluation["generator"])]
+    return lines
+
+
 def _markdown(
-    config, summary, divergence, datasets, figures, provenance, speed_ups, root, claims
+    config, summary, divergence, datasets, figures, provenance, speed_ups, evaluation, root,
+    claims,
 ) -> str:
     expected = config.n_runs
     n_div = int((summary["status"] == "diverged").sum())
     packages = provenance.get("packages", {})
-    ev = config.eval
     lines = [
         f"# GAN benchmark report: `{config.name}`",
         "",
@@ -124,19 +161,15 @@ def _markdown(
         "",
         f"- Runs: {len(summary)} of {expected} finished ({n_div} diverged); "
         f"datasets {', '.join(config.datasets)}; GANs {', '.join(config.gans)}; "
-        f"optimizers {', '.join(o.label for o in config.optimizers)}; "
+        f"optimizers {', '.join(config.run_labels())}; "
         f"seeds {', '.join(map(str, config.seeds))}.",
         f"- Matched budget for every run: **{config.budget}**; batch {config.batch_size}; "
-        f"MLPs {config.model.depth} x {config.model.width} ReLU, latent {config.model.latent_dim}.",
+        f"{_networks(config, datasets)}.",
         f"- Device: {provenance.get('device_name', '?')} ({provenance.get('device', '?')}); "
         f"torch {packages.get('torch')}; commit `{provenance.get('git_commit')}`"
         f"{' (dirty tree)' if provenance.get('git_dirty') else ''}.",
         *speed_ups,
-        f"- Metrics at every {ev.every} generator steps: exact W1 on N={ev.w1_samples} "
-        f"generated vs N={ev.w1_samples} fresh real samples (empirical W1 is biased upwards "
-        f"at finite N; compare equal N only); mode coverage on N={ev.samples} samples "
-        f"(high quality within {ev.hq_threshold:g} std of the nearest mode; VEEGAN/PacGAN "
-        f"protocol); the critic's estimate on N={ev.critic_samples} held-out real samples.",
+        *_metric_lines(evaluation, config),
         "- Cells show the mean over seeds and its 95% CI in brackets: a Student-t interval "
         "below 20 seeds, a BCa bootstrap interval from 20 (`ci_method` in tables/cells.csv); "
         "with 3 seeds the t-interval is wide, as it should be. Diverged runs are excluded "

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from bench.results import CELL  # noqa: E402
+from bench.results import CELL, SETTING, with_settings  # noqa: E402
 from bench.stats import interval_bounds  # noqa: E402
 from bench.store import ResultsStore  # noqa: E402
 
@@ -58,7 +58,8 @@ def _hue_order(frame: pd.DataFrame) -> list[str]:
 
 def metric_curves(metrics: pd.DataFrame, metric: str, x: str, path: Path) -> Drawn:
     """``metric`` against generator step (x='step') or training seconds (x='train_seconds'),
-    mean over seeds with its 95% CI band (bench.stats); one panel per dataset."""
+    mean over seeds with its 95% CI band (bench.stats); one panel per dataset (and
+    architecture, where there are several)."""
     rows = metrics[metrics["metric"] == metric]
     if rows.empty:
         return LeftOut(f"no run of this suite records {metric}")
@@ -68,7 +69,7 @@ def metric_curves(metrics: pd.DataFrame, metric: str, x: str, path: Path) -> Dra
         cell_time = seconds.groupby([*CELL, "step"])["value"].mean()
         rows = rows.join(cell_time.rename("train_seconds"), on=[*CELL, "step"])
     grid = sns.relplot(
-        data=rows, x=x, y="value", hue="gan", style="optimizer", col="dataset",
+        data=with_settings(rows), x=x, y="value", hue="gan", style="optimizer", col=SETTING,
         kind="line", errorbar=interval_bounds, hue_order=_hue_order(rows), markers=True,
         dashes=True, facet_kws={"sharey": False, "sharex": x == "step"}, height=3.6,
         aspect=1.2,
@@ -85,13 +86,13 @@ def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Drawn:
                if c in summary and summary[c].notna().any()]
     if not columns:
         return LeftOut("no finished run records W1, modes or the high-quality fraction")
-    long = summary.melt(
-        id_vars=[*CELL, "seed"], value_vars=columns,
+    long = with_settings(summary).melt(
+        id_vars=[*CELL, SETTING, "seed"], value_vars=columns,
         var_name="metric", value_name="value",
     ).dropna(subset=["value"])
     long["metric"] = long["metric"].str.removeprefix("final_").map(lambda m: LABELS.get(m, m))
     grid = sns.catplot(
-        data=long, x="gan", y="value", hue="optimizer", row="metric", col="dataset",
+        data=long, x="gan", y="value", hue="optimizer", row="metric", col=SETTING,
         kind="point", errorbar=interval_bounds, order=_hue_order(long),
         dodge=0.3 if long["optimizer"].nunique() > 1 else False,  # seaborn fails on one hue
         sharey=False, height=2.8, aspect=1.3, linestyle="none", capsize=0.15,
@@ -104,21 +105,26 @@ def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Drawn:
 
 
 def _cell_panels(summary: pd.DataFrame, dataset: str, size: tuple[float, float]):
-    """A figure with a panel per optimizer (rows) x GAN (columns) of ``dataset``, and per panel
-    (axes, gan, optimizer, run id of its lowest seed or None where the cell has no run)."""
+    """A figure with a panel per architecture and optimizer (rows) x GAN (columns) of
+    ``dataset``, and per panel (axes, title, run id of its lowest seed or None where the cell
+    has no run)."""
     cells = summary[summary["dataset"] == dataset].sort_values("seed")
-    cells = cells.groupby(["optimizer", "gan"], sort=True).head(1)
-    optimizers, gans = sorted(cells["optimizer"].unique()), _hue_order(cells)
+    cells = cells.groupby(["arch", "optimizer", "gan"], sort=True).head(1)
+    rows = sorted(set(zip(cells["arch"], cells["optimizer"], strict=True)))
+    several = len({arch for arch, _ in rows}) > 1
+    gans = _hue_order(cells)
     fig, axes = plt.subplots(
-        len(optimizers), len(gans), figsize=(size[0] * len(gans), size[1] * len(optimizers)),
+        len(rows), len(gans), figsize=(size[0] * len(gans), size[1] * len(rows)),
         squeeze=False,
     )
     panels = []
-    for i, optimizer in enumerate(optimizers):
+    for i, (arch, optimizer) in enumerate(rows):
         for j, gan in enumerate(gans):
-            match = cells[(cells["optimizer"] == optimizer) & (cells["gan"] == gan)]
+            match = cells[(cells["arch"] == arch) & (cells["optimizer"] == optimizer)
+                          & (cells["gan"] == gan)]
             run_id = match["run_id"].iloc[0] if len(match) else None
-            panels.append((axes[i][j], gan, optimizer, run_id))
+            title = f"{gan} / {optimizer}" + (f" / {arch}" if several else "")
+            panels.append((axes[i][j], title, run_id))
     return fig, axes, panels
 
 
@@ -126,10 +132,10 @@ def samples_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path:
     """Real (grey) vs generated (orange) samples over the critic's contour, lowest seed of
     each GAN x optimizer."""
     fig, axes, panels = _cell_panels(summary, dataset, (3.4, 3.3))
-    for ax, gan, optimizer, run_id in panels:
+    for ax, title, run_id in panels:
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"{gan} / {optimizer}", fontsize=10)
+        ax.set_title(title, fontsize=10)
         data = store.load_samples(run_id) if run_id else None
         if data is None:
             ax.text(0.5, 0.5, "diverged" if run_id else "no run", ha="center",
@@ -151,9 +157,10 @@ def samples_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path:
 def image_grids_plot(
     store: ResultsStore, summary: pd.DataFrame, dataset: str, path: Path
 ) -> Path:
-    """The last checkpoint's sample grid of the lowest seed of each GAN x optimizer."""
+    """The last checkpoint's sample grid of the lowest seed of each GAN x optimizer (x
+    architecture)."""
     fig, _, panels = _cell_panels(summary, dataset, (3.2, 3.4))
-    for ax, gan, optimizer, run_id in panels:
+    for ax, title, run_id in panels:
         ax.set_axis_off()
         grids = sorted((store.runs_dir / run_id / "images").glob("*.png")) if run_id else []
         if not grids:
@@ -161,7 +168,7 @@ def image_grids_plot(
             continue
         step = int(grids[-1].stem.removeprefix("step_"))
         ax.imshow(plt.imread(grids[-1]), cmap="gray", interpolation="nearest")
-        ax.set_title(f"{gan} / {optimizer} (step {step})", fontsize=9)
+        ax.set_title(f"{title} (step {step})", fontsize=9)
     fig.suptitle(f"{dataset}: generated samples at the last checkpoint", y=1.0)
     fig.tight_layout()
     return save_figure(fig, path)

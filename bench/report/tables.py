@@ -69,15 +69,18 @@ def frame_to_markdown(frame: pd.DataFrame) -> str:
 
 
 def markdown_table(summary: pd.DataFrame, dataset: str) -> str:
-    """One Markdown table of a dataset's cells: 'mean [95% CI]' per metric."""
+    """One Markdown table of a dataset's cells: 'mean [95% CI]' per metric (an architecture
+    column where the dataset has several)."""
     rows = summary[summary["dataset"] == dataset]
     columns = [(c, h) for c, h in TABLE_METRICS if c in rows and rows[c].notna().any()]
-    header = ["GAN", "optimizer", "seeds", "diverged"] + [h for _, h in columns]
+    several = rows["arch"].nunique() > 1
+    header = (["architecture"] if several else []) + ["GAN", "optimizer", "seeds", "diverged"]
+    header += [h for _, h in columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for (gan, optimizer), cell in rows.groupby(["gan", "optimizer"], sort=True):
+    for (arch, gan, optimizer), cell in rows.groupby(["arch", "gan", "optimizer"], sort=True):
         diverged = int((cell["status"] == "diverged").sum())
         values = [mean_ci(cell[c].to_numpy(dtype=float)).format() for c, _ in columns]
-        lines.append(
-            "| " + " | ".join([gan, optimizer, str(len(cell)), str(diverged), *values]) + " |"
-        )
+        first = [arch] if several else []
+        lines.append("| " + " | ".join([*first, gan, optimizer, str(len(cell)), str(diverged),
+                                        *values]) + " |")
     return "\n".join(lines)
