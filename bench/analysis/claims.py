@@ -57,6 +57,15 @@ def _missing(dataset: str, subject: str, metric: str, why: str) -> ClaimCheck:
     return ClaimCheck(dataset, subject, metric, Outcome(INCONCLUSIVE, why))
 
 
+def _no_recipe_runs(data: SuiteData, dataset: str, *gans: str) -> str:
+    """Why a check of ``gans`` at their recipes' optimizers has no cell: the GANs without
+    such runs (a suite may run a GAN, but only with other optimizers)."""
+    missing = [f"{gan} runs with its recipe's optimizer "
+               f"({data.config.recipe(gan, dataset).optimizer})"
+               for gan in gans if data.recipe_label(gan) is None]
+    return "the suite has no " + " and no ".join(missing)
+
+
 def _outcomes(cell: pd.DataFrame, column: str, worst: float) -> np.ndarray:
     """Final values of ``column`` per seed, diverged runs as ``worst``."""
     values = cell[column].to_numpy(dtype=float).copy() if column in cell else np.full(
@@ -80,7 +89,7 @@ def _correlation_checks(data: SuiteData) -> list[ClaimCheck]:
             subject = f"{gan} ({label}): estimate {verb} quality"
             if label is None:
                 checks.append(_missing(setting.label, subject, metric,
-                                       f"the suite has no {gan} runs"))
+                                       _no_recipe_runs(data, setting.dataset, gan)))
                 continue
             cell = data.select(data.correlations, setting, gan, label)
             outcome = threshold(cell["rho_train"], spec.min_rho, side, spec, name="mean rho")
@@ -114,7 +123,7 @@ def _mode_checks(data: SuiteData) -> list[ClaimCheck]:
             subject = f"{wgan} ({label}) vs gan ({gan_label})"
             if label is None or gan_label is None:
                 checks.append(_missing(setting.label, subject, "final modes_captured",
-                                       "the suite lacks one of the two GANs"))
+                                       _no_recipe_runs(data, setting.dataset, wgan, "gan")))
                 continue
             a = _outcomes(data.cell(setting, wgan, label), "final_modes_captured", -math.inf)
             b = _outcomes(data.cell(setting, "gan", gan_label), "final_modes_captured",
@@ -145,7 +154,8 @@ def _std(values: np.ndarray) -> float:
 
 def _optimizer_checks(data: SuiteData) -> list[ClaimCheck]:
     spec, checks = data.config.claims, []
-    names = dict(zip(data.runs["optimizer"], data.runs["optimizer_name"], strict=False))
+    clip_runs = data.runs[data.runs["gan"] == "wgan-clip"]  # its labels, not other GANs'
+    names = dict(zip(clip_runs["optimizer"], clip_runs["optimizer_name"], strict=True))
     labels = [label for label in data.optimizer_labels if label in names]
     adam = [label for label in labels if names[label] == "adam"]
     rmsprop = [label for label in labels if names[label] == "rmsprop"]
@@ -247,7 +257,9 @@ def _weight_checks(data: SuiteData) -> list[ClaimCheck]:
         for gp_label, label in pairs:
             clip = data.select(w, setting, "wgan-clip", label)
             gp = data.select(w, setting, "wgan-gp", gp_label)
-            c = clip["clip_value"].iloc[0]
+            # an unfinished suite may have no clipped runs in this setting yet
+            c = clip["clip_value"].iloc[0] if len(clip) else data.config.recipe(
+                "wgan-clip", setting.dataset).clip_value
             metric = f"fraction of critic weights within {spec.pile_tolerance:.0%} of +-c={c:g}"
             checks.append(ClaimCheck(setting.label,
                                      f"wgan-clip ({label}): weights piled at +-c", metric,
@@ -301,8 +313,9 @@ def _weak_generator_checks(data: SuiteData) -> list[ClaimCheck]:
         quality = data.quality(setting.dataset)
         subject = f"wgan-clip ({wgan}) vs gan ({gan}), generator {setting.arch}"
         if wgan is None or gan is None or quality is None:
-            checks.append(_missing(setting.label, subject, str(quality),
-                                   "the suite lacks wgan-clip or gan runs, or a quality metric"))
+            why = ("its runs record no quality metric" if wgan and gan
+                   else _no_recipe_runs(data, setting.dataset, "wgan-clip", "gan"))
+            checks.append(_missing(setting.label, subject, str(quality), why))
             continue
         a = _outcomes(data.cell(setting, "wgan-clip", wgan), f"final_{quality}", math.inf)
         b = _outcomes(data.cell(setting, "gan", gan), f"final_{quality}", math.inf)

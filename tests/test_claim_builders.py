@@ -1,0 +1,552 @@
+"""The seven claim checks on planted suite data (no training): each SuiteData is built here
+from a compact description of its runs, where the answer is known, and each claim's verdict
+and evidence are checked against it.
+
+Groups of 5 seeds that do not overlap give the smallest exact one-sided Mann-Whitney p-value,
+1 / C(10, 5) = 0.00397 < alpha = 0.05, and Cliff's delta = +-1: verdicts are decided by the
+data with a margin, not by luck.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.analysis.claims import CLAIMS, ClaimCheck
+from bench.analysis.correlation import run_correlations
+from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
+from bench.analysis.suite_data import CONSTRAINED_GANS, SuiteData
+from bench.config import expand, parse_suite
+from bench.diagnostics.critic_outputs import CLIP_VALUES, GRADIENT_DATASET, gradient_summary
+from bench.report.summary import final_metrics
+from bench.results import IDENTITY
+from tests.conftest import tiny_suite
+
+NAN = math.nan
+R, NR, INC = REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE
+P_SEPARATED = "p=0.00397, Cliff's delta=+1.00"  # 5 vs 5 seeds, no overlap, as claimed
+P_OPPOSITE = "the opposite holds: one-sided Mann-Whitney p=0.00397, Cliff's delta=-1.00"
+TOY_GANS = {"gans": ["gan", "wgan-clip", "wgan-gp"], "optimizers": ["adam", "rmsprop"],
+            "seeds": 5}
+IMAGES = {"datasets": ["stacked-digits"], "gans": ["gan", "wgan-clip"],
+          "optimizers": ["recipe"], "seeds": 5,
+          "image_model": {"arch": ["dcgan", "dcgan-nobn-g", "mlp-g"], "filters": 8}}
+
+
+# --- planted suites -----------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One planted run of a suite's grid and what it recorded."""
+
+    gan: str
+    optimizer: str
+    """The run's optimizer label (adam, rmsprop, recipe-adam, ...)."""
+    seed: int
+    checkpoints: dict[str, list[float]]
+    """'step' and each recorded metric, one value per checkpoint (NaN: not recorded)."""
+    status: str = "finished"
+    dataset: str = "ring8"
+    arch: str = "mlp"
+
+
+def finals(gan: str, optimizer: str, values: list[float | None], metric: str = "w1",
+           dataset: str = "ring8", arch: str = "mlp") -> list[Run]:
+    """Seeds 0, 1, ... recording ``metric`` once, at step 100; None: that seed diverged
+    before recording anything."""
+    return [Run(gan, optimizer, seed, {"step": [100], metric: [NAN if v is None else v]},
+                "finished" if v is not None else "diverged", dataset, arch)
+            for seed, v in enumerate(values)]
+
+
+def spread(low: float, step: float = 0.01, n: int = 5) -> list[float]:
+    """``n`` distinct values from ``low`` up (distinct seeds, no ties)."""
+    return [round(low + i * step, 6) for i in range(n)]
+
+
+def suite_data(suite: dict, runs: list[Run],
+               weights: dict[tuple[str, str], list[float]] | None = None,
+               gradients: pd.DataFrame | None = None) -> SuiteData:
+    """The SuiteData of ``tiny_suite(**suite)`` holding ``runs`` (each must be in the
+    suite's grid): tidy metrics, a summary made as build_summary makes it (final values at
+    the last checkpoint, none for diverged runs), the runs' optimizer records, production
+    correlations, and per-(gan, optimizer) piled fractions by seed in ``weights``."""
+    config = parse_suite(tiny_suite(**suite))
+    specs = {(s.dataset, s.arch, s.gan, s.optimizer_label, s.seed): s for s in expand(config)}
+    frames, records, optimizers = [], [], []
+    for run in runs:
+        spec = specs[(run.dataset, run.arch, run.gan, run.optimizer, run.seed)]
+        identity = dict(zip(IDENTITY, (spec.run_id, run.dataset, run.arch, run.gan,
+                                       run.optimizer, run.seed), strict=True))
+        rows = pd.DataFrame(run.checkpoints).melt(id_vars="step", var_name="metric")
+        frames.append(rows.dropna().assign(**identity))
+        records.append(identity | {"status": run.status,
+                                   "train_seconds": run.checkpoints.get("train_seconds",
+                                                                        [0.0])[-1]})
+        opt, recipe = spec.optimizer, spec.recipe  # what load_suite_data reads from config.json
+        optimizers.append({
+            "run_id": spec.run_id, "gan": run.gan, "optimizer": run.optimizer,
+            "optimizer_name": opt.name, "recipe_optimizer": recipe.optimizer,
+            "is_recipe_optimizer": (opt.name, opt.lr) == (recipe.optimizer, recipe.lr)
+            and (opt.name != "adam" or opt.betas == recipe.betas)})
+    metrics = pd.concat(frames, ignore_index=True)
+    summary = pd.DataFrame.from_records(records).merge(final_metrics(metrics), on="run_id",
+                                                       how="left")
+    quality = [c for c in summary if c.startswith("final_") and c != "final_step"]
+    summary.loc[summary["status"] == "diverged", quality] = NAN
+    spec, weights = config.claims, weights or {}
+
+    def fraction(run: dict) -> float:
+        cell = (run["gan"], run["optimizer"])
+        return weights[cell][run["seed"]] if cell in weights else NAN
+
+    piled = [{**{c: run[c] for c in IDENTITY},  # a row per WGAN run, as load_suite_data's
+              "clip_value": config.recipe("wgan-clip", run["dataset"]).clip_value,
+              "piled_fraction": fraction(run)}
+             for run in summary.to_dict("records") if run["gan"] in CONSTRAINED_GANS]
+    return SuiteData(
+        root=Path("no-results-folder"), config=config, summary=summary, metrics=metrics,
+        runs=pd.DataFrame.from_records(optimizers),
+        correlations=run_correlations(metrics, summary, spec.median_window,
+                                      spec.min_checkpoints),
+        weights=pd.DataFrame.from_records(piled, columns=[*IDENTITY, "clip_value",
+                                                          "piled_fraction"]),
+        gradients=gradients)
+
+
+def evaluate(claim_id: str, data: SuiteData) -> tuple[str, list[ClaimCheck]]:
+    return next(c for c in CLAIMS if c.id == claim_id).evaluate(data)
+
+
+def by_subject(checks: list[ClaimCheck]) -> dict[str, ClaimCheck]:
+    return {f"{c.dataset}: {c.subject}": c for c in checks}
+
+
+def assert_evidence(check: ClaimCheck, *parts: str) -> None:
+    for part in parts:
+        assert part in check.outcome.evidence, (part, check.outcome.evidence)
+
+
+# --- claim 1: the estimate tracks quality -------------------------------------------------
+
+STEPS = [0, 100, 200, 300, 400, 500, 600, 700]  # 8 checkpoints, 7 with a training loss
+FALLING = [1.4, 1.2, 1.0, 0.8, 0.6, 0.4, 0.2]  # falls with W1: rho = +1 (tracks)
+RISING = FALLING[::-1]  # rho = -1
+V_SHAPE = [0.6, 0.4, 0.2, 0.0, 0.2, 0.4, 0.6]  # symmetric, median-filtered too: rho = 0
+
+
+def tracking(gan: str, optimizer: str, estimate: list[float], seeds: int = 5) -> list[Run]:
+    """Runs whose W1 falls at every checkpoint and whose critic estimate (minus the training
+    loss, and the held-out estimate) is ``estimate`` from step 100 on."""
+    return [Run(gan, optimizer, seed, {
+        "step": STEPS[:len(estimate) + 1],
+        "w1": [2.0 - 0.25 * i + 0.01 * seed for i in range(len(estimate) + 1)],
+        "critic_loss": [NAN] + [-e for e in estimate],
+        "divergence_estimate": [NAN, *estimate]}) for seed in range(seeds)]
+
+
+def test_claim1_wgan_estimates_track_w1_and_the_gan_estimate_does_not():
+    data = suite_data(TOY_GANS, tracking("wgan-clip", "rmsprop", FALLING)
+                      + tracking("wgan-gp", "adam", FALLING) + tracking("gan", "adam", V_SHAPE))
+    rho = data.correlations.groupby("gan")["rho_train"]
+    assert rho.min().to_dict() == rho.max().to_dict() == pytest.approx(
+        {"gan": 0.0, "wgan-clip": 1.0, "wgan-gp": 1.0})
+    verdict, checks = evaluate("1", data)
+    assert verdict == R
+    checks = by_subject(checks)
+    for gan, label in (("wgan-clip", "rmsprop"), ("wgan-gp", "adam")):
+        check = checks[f"ring8: {gan} ({label}): estimate tracks quality"]
+        assert check.outcome.verdict == R
+        assert check.metric == "Spearman rho(-critic loss, w1)"
+        assert_evidence(check, "mean rho 1 [1, 1] (n=5) against 0.5", "lies above",
+                        "held-out estimate: mean rho 1.00 (n=5)")
+    check = checks["ring8: gan (adam): estimate does not track quality"]
+    assert check.outcome.verdict == R
+    assert_evidence(check, "mean rho 0 [0, 0] (n=5) against 0.5", "lies below")
+
+
+def test_claim1_an_estimate_rising_as_w1_falls_does_not_track():
+    data = suite_data(TOY_GANS, tracking("wgan-clip", "rmsprop", RISING)
+                      + tracking("wgan-gp", "adam", FALLING) + tracking("gan", "adam", FALLING))
+    verdict, checks = evaluate("1", data)
+    assert verdict == NR
+    assert [c.outcome.verdict for c in checks] == [NR, R, NR]  # clip, gp, gan
+    assert_evidence(checks[0], "mean rho -1 [-1, -1] (n=5) against 0.5", "lies below")
+    assert_evidence(checks[2], "mean rho 1 [1, 1] (n=5) against 0.5", "lies above")
+
+
+@pytest.mark.parametrize("suite, clip_runs, why", [
+    # 3 seeds track, 2 run the other way: mean rho 0.2, its CI holds 0.5
+    (TOY_GANS, tracking("wgan-clip", "rmsprop", FALLING)[:3]
+     + tracking("wgan-clip", "rmsprop", RISING)[3:], "mean rho 0.2 ["),
+    # 4 checkpoints with a loss, 5 needed: no correlation at all
+    (TOY_GANS, tracking("wgan-clip", "rmsprop", FALLING[:4]),
+     "5 run(s) had fewer than 5 checkpoints or diverged"),
+    (TOY_GANS | {"seeds": 2}, tracking("wgan-clip", "rmsprop", FALLING, seeds=2),
+     "too few seeds (fewer than 3)"),
+    (TOY_GANS | {"gans": ["gan", "wgan-gp"]}, [],
+     "the suite has no wgan-clip runs with its recipe's optimizer (rmsprop)"),
+    # wgan-clip ran, but only with Adam: not at its recipe's optimizer
+    (TOY_GANS | {"optimizers": ["adam"]}, tracking("wgan-clip", "adam", FALLING),
+     "the suite has no wgan-clip runs with its recipe's optimizer (rmsprop)"),
+])
+def test_claim1_inconclusive(suite: dict, clip_runs: list[Run], why: str):
+    seeds = suite["seeds"]
+    data = suite_data(suite, clip_runs + tracking("wgan-gp", "adam", FALLING, seeds)
+                      + tracking("gan", "adam", V_SHAPE, seeds))
+    verdict, checks = evaluate("1", data)
+    assert verdict == INC
+    assert checks[0].subject.startswith("wgan-clip") and checks[0].outcome.verdict == INC
+    assert_evidence(checks[0], why)
+
+
+# --- claim 2: more modes than the GAN ------------------------------------------------------
+
+
+def modes(gan: str, values: list[float | None], dataset: str = "ring8") -> list[Run]:
+    label = {"gan": "adam", "wgan-clip": "rmsprop", "wgan-gp": "adam"}[gan]  # the recipes'
+    return finals(gan, label, values, "modes_captured", dataset)
+
+
+def test_claim2_wgans_capture_every_mode_where_the_gan_collapses():
+    data = suite_data(TOY_GANS, modes("wgan-clip", [8] * 5) + modes("wgan-gp", [8] * 5)
+                      + modes("gan", [1, 2, 1, 2, 1]))
+    verdict, checks = evaluate("2", data)
+    assert verdict == R
+    assert [c.subject for c in checks] == ["wgan-clip (rmsprop) vs gan (adam)",
+                                           "wgan-gp (adam) vs gan (adam)"]
+    for check, wgan in zip(checks, ("wgan-clip", "wgan-gp"), strict=True):
+        assert check.outcome.verdict == R and check.dataset == "ring8"
+        assert_evidence(check, f"{wgan} 8 [8, 8] (n=5) vs gan 1.4 [", "] (n=5)", P_SEPARATED)
+
+
+def test_claim2_a_gan_with_more_modes_is_not_reproduced():
+    data = suite_data(TOY_GANS, modes("wgan-clip", [1, 2, 1, 2, 1]) + modes("wgan-gp", [8] * 5)
+                      + modes("gan", [7] * 5))
+    verdict, checks = evaluate("2", data)
+    assert verdict == NR and [c.outcome.verdict for c in checks] == [NR, R]
+    assert_evidence(checks[0], "wgan-clip 1.4 [", "gan 7 [7, 7] (n=5)", P_OPPOSITE)
+
+
+def test_claim2_diverged_runs_rank_below_any_mode_count():
+    # every GAN run diverged: no final modes, yet the worst outcome, below 3 modes
+    data = suite_data(TOY_GANS, modes("wgan-clip", [3, 4, 3, 4, 3]) + modes("wgan-gp", [None] * 5)
+                      + modes("gan", [None] * 5))
+    _, checks = evaluate("2", data)
+    assert checks[0].outcome.verdict == R
+    assert_evidence(checks[0], "gan n/a (n=5, 5 diverged)", P_SEPARATED)
+    # diverged on both sides: tied, not a win
+    assert checks[1].outcome.verdict == INC
+    # a WGAN that diverged loses even to a GAN with one mode
+    data = suite_data(TOY_GANS, modes("wgan-clip", [None] * 5) + modes("wgan-gp", [8] * 5)
+                      + modes("gan", [1] * 5))
+    verdict, checks = evaluate("2", data)
+    assert verdict == NR and checks[0].outcome.verdict == NR
+    assert_evidence(checks[0], "wgan-clip n/a (n=5, 5 diverged)", P_OPPOSITE)
+
+
+@pytest.mark.parametrize("suite, runs, why", [
+    (TOY_GANS, modes("wgan-clip", [2, 5, 8, 3, 6]) + modes("gan", [4, 1, 7, 2, 8]),
+     "no significant difference at alpha=0.05"),
+    (TOY_GANS | {"seeds": 2}, modes("wgan-clip", [8, 8]) + modes("gan", [1, 1]),
+     "too few seeds (fewer than 3)"),
+    (TOY_GANS | {"gans": ["wgan-clip", "wgan-gp"]}, modes("wgan-clip", [8] * 5),
+     "the suite has no gan runs with its recipe's optimizer (adam)"),
+    (TOY_GANS | {"optimizers": ["adam"]}, finals("wgan-clip", "adam", [8] * 5,
+                                                "modes_captured") + modes("gan", [1] * 5),
+     "the suite has no wgan-clip runs with its recipe's optimizer (rmsprop)"),
+    (TOY_GANS | {"datasets": ["swissroll"]}, finals("gan", "adam", spread(0.1), "w1", "swissroll"),
+     "no dataset with modes in this suite"),
+])
+def test_claim2_inconclusive(suite: dict, runs: list[Run], why: str):
+    verdict, checks = evaluate("2", suite_data(suite, runs))
+    assert verdict == INC and checks[0].outcome.verdict == INC
+    assert_evidence(checks[0], why)
+
+
+# --- claim 3: Adam destabilises WGAN-clip ----------------------------------------------------
+
+CLIP_ONLY = {"gans": ["wgan-clip"], "optimizers": ["adam", "rmsprop"], "seeds": 5}
+
+
+def adam_clip(values: list[float | None]) -> list[Run]:
+    """wgan-clip Adam runs: Adam-gradient cosine +0.2 at step 50, then final W1 and cosine
+    -0.4 at step 100 (a diverged run stops after step 50)."""
+    return [Run("wgan-clip", "adam", seed, {
+        "step": [50, 100], "w1": [1.5, NAN if v is None else v],
+        "critic_adam_cosine": [0.2, NAN if v is None else -0.4]},
+        "finished" if v is not None else "diverged") for seed, v in enumerate(values)]
+
+
+def test_claim3_rmsprop_beats_adam_that_diverges():
+    data = suite_data(CLIP_ONLY, finals("wgan-clip", "rmsprop", spread(0.10))
+                      + adam_clip([None, 0.8, None, 0.9, None]))
+    verdict, (check,) = evaluate("3", data)
+    assert verdict == R and check.subject == "wgan-clip: rmsprop vs adam"
+    assert check.metric == "final w1, diverged = worst (lower is better)"
+    assert_evidence(check, "rmsprop 0.12 [", "adam 0.85 [", "(n=5, 3 diverged)", P_SEPARATED,
+                    "std over seeds 0.0141 (rmsprop) vs 0.05 (adam)",
+                    "Adam-gradient cosine: min -0.40, negative at 29% of checkpoints")
+
+
+def test_claim3_adam_better_than_rmsprop_is_not_reproduced():
+    data = suite_data(CLIP_ONLY, finals("wgan-clip", "rmsprop", [None] * 5)
+                      + adam_clip(spread(0.10)))
+    verdict, (check,) = evaluate("3", data)
+    assert verdict == NR
+    assert_evidence(check, "rmsprop n/a (n=5, 5 diverged) vs adam 0.12 [", P_OPPOSITE)
+
+
+@pytest.mark.parametrize("suite, runs, why", [
+    (CLIP_ONLY, finals("wgan-clip", "rmsprop", [0.1, 0.3, 0.5, 0.2, 0.4])
+     + adam_clip([0.25, 0.15, 0.45, 0.35, 0.05]), "no significant difference at alpha=0.05"),
+    (CLIP_ONLY | {"optimizers": ["rmsprop"]}, finals("wgan-clip", "rmsprop", spread(0.1)),
+     "the suite has no wgan-clip runs with both adam and rmsprop"),
+    # each GAN at its recipe's optimizer: wgan-clip never ran with Adam
+    (TOY_GANS | {"optimizers": ["recipe"]}, finals("wgan-clip", "recipe-rmsprop", spread(0.1))
+     + finals("wgan-gp", "recipe-adam", spread(0.1)),
+     "the suite has no wgan-clip runs with both adam and rmsprop"),
+])
+def test_claim3_inconclusive(suite: dict, runs: list[Run], why: str):
+    verdict, checks = evaluate("3", suite_data(suite, runs))
+    assert verdict == INC and [c.outcome.verdict for c in checks] == [INC]
+    assert_evidence(checks[0], why)
+
+
+# --- claim 4: GP beats clipping at matched steps and time ----------------------------------
+
+MATCHED = {"gans": ["wgan-clip", "wgan-gp"], "optimizers": ["recipe"], "seeds": 5}
+CLIP_CURVE = {"step": [0, 250, 500], "train_seconds": [0, 5, 10], "w1": [2.0, 0.8, 0.6]}
+
+
+def curves(gan: str, optimizer: str, checkpoints: dict[str, list[float]]) -> list[Run]:
+    """5 seeds with these checkpoints, seed s adding 0.01 s to W1."""
+    return [Run(gan, optimizer, seed, checkpoints | {
+        "w1": [w + 0.01 * seed for w in checkpoints["w1"]]}) for seed in range(5)]
+
+
+@pytest.mark.parametrize("gp_w1, gp_seconds, step_verdict, time_verdict, at_step, at_time", [
+    # GP's checkpoints: steps 0, 400, 800, 1200; clipping's last step (500) is matched, read
+    # at GP's step 400; clipping's 10 s at GP's last checkpoint within 10 s
+    ([2.0, 0.3, 0.2, 0.1], [0, 4, 8, 12], R, R, "wgan-gp 0.32 [", "wgan-gp 0.22 ["),
+    # better at the end (0.1), worse at step 400: matched steps say no
+    ([2.0, 0.9, 0.2, 0.1], [0, 4, 8, 12], NR, R, "wgan-gp 0.92 [", "wgan-gp 0.22 ["),
+    # 10x slower per step: within 10 s only its step-0 samples
+    ([2.0, 0.3, 0.2, 0.1], [0, 40, 80, 120], R, NR, "wgan-gp 0.32 [", "wgan-gp 2.02 ["),
+])
+def test_claim4_quality_is_read_at_the_matched_step_and_time(
+        gp_w1: list[float], gp_seconds: list[float], step_verdict: str, time_verdict: str,
+        at_step: str, at_time: str):
+    gp = {"step": [0, 400, 800, 1200], "train_seconds": gp_seconds, "w1": gp_w1}
+    data = suite_data(MATCHED, curves("wgan-gp", "recipe-adam", gp)
+                      + curves("wgan-clip", "recipe-rmsprop", CLIP_CURVE))
+    verdict, (steps, seconds) = evaluate("4", data)
+    subject = "wgan-gp (recipe-adam) vs wgan-clip (recipe-rmsprop)"
+    assert steps.subject == f"{subject}, matched generator steps"
+    assert seconds.subject == f"{subject}, matched wall-clock"
+    assert (steps.metric, seconds.metric) == ("w1 at step 500 (lower is better)",
+                                              "w1 within 10.0 s of training (lower is better)")
+    assert (steps.outcome.verdict, seconds.outcome.verdict) == (step_verdict, time_verdict)
+    assert verdict == (NR if NR in (step_verdict, time_verdict) else R)
+    assert_evidence(steps, at_step, "(n=5) vs wgan-clip 0.62 [")
+    assert_evidence(seconds, at_time, "(n=5) vs wgan-clip 0.62 [")
+
+
+def test_claim4_compares_every_shared_optimizer_and_the_recipes():
+    gp = {"step": [0, 500], "train_seconds": [0, 10], "w1": [2.0, 0.2]}
+    data = suite_data(MATCHED | {"optimizers": ["adam", "rmsprop"]},
+                      curves("wgan-gp", "adam", gp) + curves("wgan-gp", "rmsprop", gp)
+                      + curves("wgan-clip", "adam", CLIP_CURVE)
+                      + curves("wgan-clip", "rmsprop", CLIP_CURVE))
+    verdict, checks = evaluate("4", data)
+    assert verdict == R and [c.outcome.verdict for c in checks] == [R] * 6
+    assert [c.subject for c in checks[::2]] == [  # the step checks; each has a time check
+        f"{pair}, matched generator steps" for pair in (
+            "wgan-gp vs wgan-clip (adam)", "wgan-gp vs wgan-clip (rmsprop)",
+            "wgan-gp (adam) vs wgan-clip (rmsprop)")]
+
+
+@pytest.mark.parametrize("suite, why", [
+    (MATCHED | {"seeds": 2}, "too few seeds (fewer than 3)"),
+    (MATCHED | {"gans": ["gan", "wgan-gp"]}, "the suite lacks wgan-gp or wgan-clip runs"),
+])
+def test_claim4_inconclusive(suite: dict, why: str):
+    gp = {"step": [0, 500], "train_seconds": [0, 10], "w1": [2.0, 0.2]}
+    runs = curves("wgan-gp", "recipe-adam", gp)[:suite["seeds"]]
+    if "wgan-clip" in suite["gans"]:
+        runs += curves("wgan-clip", "recipe-rmsprop", CLIP_CURVE)[:suite["seeds"]]
+    verdict, checks = evaluate("4", suite_data(suite, runs))
+    assert verdict == INC and {c.outcome.verdict for c in checks} == {INC}
+    assert_evidence(checks[0], why)
+
+
+# --- claim 5: clipping piles weights at +-c --------------------------------------------------
+
+PILED = {"gans": ["wgan-clip", "wgan-gp"], "optimizers": ["adam"], "seeds": 5}
+
+
+def piled_suite(clip: list[float], gp: list[float], **suite: object) -> SuiteData:
+    """wgan-clip and wgan-gp with Adam, one seed per piled fraction."""
+    runs = finals("wgan-clip", "adam", [0.1] * len(clip)) + finals("wgan-gp", "adam",
+                                                                    [0.1] * len(gp))
+    return suite_data(PILED | suite, runs, {("wgan-clip", "adam"): clip,
+                                            ("wgan-gp", "adam"): gp})
+
+
+def test_claim5_clipping_piles_weights_and_the_penalty_does_not():
+    gp = [0.0, 0.01, 0.02, 0.01, 0.0]
+    verdict, (piled, versus) = evaluate("5", piled_suite(spread(0.6), gp))
+    assert verdict == R
+    assert piled.metric == "fraction of critic weights within 1% of +-c=0.01"
+    assert piled.subject == "wgan-clip (adam): weights piled at +-c"
+    assert_evidence(piled, "mean fraction 0.62 [", "(n=5) against 0.2", "lies above")
+    assert versus.subject == "wgan-clip (adam) vs wgan-gp (adam)"
+    assert_evidence(versus, "wgan-clip 0.62 [", "wgan-gp 0.008 [", P_SEPARATED)
+
+
+def test_claim5_few_weights_at_the_bound_is_not_reproduced():
+    verdict, (piled, _) = evaluate("5", piled_suite(spread(0.01), spread(0.0)))
+    assert verdict == NR and piled.outcome.verdict == NR
+    assert_evidence(piled, "mean fraction 0.03 [", "against 0.2", "lies below")
+
+
+def test_claim5_inconclusive():
+    verdict, checks = evaluate("5", piled_suite([0.6, 0.7], [0.0, 0.01], seeds=2))
+    assert verdict == INC and [c.outcome.verdict for c in checks] == [INC, INC]
+    assert_evidence(checks[0], "too few seeds (fewer than 3)")
+    data = suite_data(PILED | {"gans": ["wgan-clip"]}, finals("wgan-clip", "adam", [0.1] * 5),
+                      {("wgan-clip", "adam"): spread(0.6)})
+    verdict, (check,) = evaluate("5", data)
+    assert verdict == INC
+    assert_evidence(check, "the suite lacks wgan-clip or wgan-gp runs")
+
+
+def test_claim5_a_setting_without_clipped_runs_yet_is_inconclusive():
+    # an unfinished suite: grid25 has its wgan-gp runs but none of wgan-clip yet
+    runs = (finals("wgan-clip", "adam", [0.1] * 5) + finals("wgan-gp", "adam", [0.1] * 5)
+            + finals("wgan-gp", "adam", [0.1] * 5, dataset="grid25"))
+    data = suite_data(PILED | {"datasets": ["ring8", "grid25"]}, runs,
+                      {("wgan-clip", "adam"): spread(0.6), ("wgan-gp", "adam"): spread(0.0)})
+    verdict, checks = evaluate("5", data)
+    assert verdict == INC
+    assert [(c.dataset, c.outcome.verdict) for c in checks] == [
+        ("ring8", R), ("ring8", R), ("grid25", INC), ("grid25", INC)]
+    assert_evidence(checks[2], "mean fraction n/a (n=0)")
+
+
+# --- claim 6: gradient norms explode or vanish under clipping -------------------------------
+
+LAYERS = range(1, 13)
+
+
+def gradients(log_norms: Callable[[float, int], float], seeds: int = 5) -> pd.DataFrame:
+    """gradient_summary of per-layer rows for the three clipping bounds and the penalty
+    (clip_value NaN); ``log_norms(c, layer)`` is log10 of the norm, + 0.01 x seed."""
+    rows = [{"setting": "gradient penalty" if np.isnan(c) else f"clip {c:g}",
+             "clip_value": c, "seed": seed, "layer": layer,
+             "grad_norm": 10 ** (log_norms(c, layer) + 0.01 * seed)}
+            for c in (*CLIP_VALUES, NAN) for seed in range(seeds) for layer in LAYERS]
+    return gradient_summary(pd.DataFrame(rows))
+
+
+def paper_norms(c: float, layer: int) -> float:
+    """Clip 0.1 explodes towards the input (6 decades), smaller bounds vanish; the penalty
+    stays within 0.1 decade of norm 1."""
+    if np.isnan(c):
+        return 0.1 if layer % 2 else -0.1
+    return {0.1: layer / 2, 0.01: -layer / 2, 0.001: -layer}[c]
+
+
+def diagnostics_data(g: pd.DataFrame | None) -> SuiteData:
+    runs = finals("wgan-clip", "rmsprop", [0.1] * 5) + finals("wgan-gp", "adam", [0.1] * 5)
+    return suite_data(TOY_GANS | {"datasets": [GRADIENT_DATASET]} | {"diagnostics": True},
+                      [Run(r.gan, r.optimizer, r.seed, r.checkpoints, dataset=GRADIENT_DATASET)
+                       for r in runs], gradients=g)
+
+
+def test_claim6_clipped_norms_explode_or_vanish_the_penalty_stays_flat():
+    verdict, checks = evaluate("6", diagnostics_data(gradients(paper_norms)))
+    assert verdict == R and [c.outcome.verdict for c in checks] == [R] * 4
+    assert {c.dataset for c in checks} == {GRADIENT_DATASET}
+    assert_evidence(checks[0], "clip 0.1 6.02 [", "penalty 0.12 [", P_SEPARATED)
+    assert_evidence(checks[2], "clip 0.001 12 [", P_SEPARATED)
+    assert checks[3].subject == "gradient penalty: norms flat across layers"
+    assert_evidence(checks[3], "mean span 0.2 [0.2, 0.2] (n=5) against 1", "lies below")
+
+
+def test_claim6_a_penalty_spanning_decades_is_not_reproduced():
+    def reversed_norms(c: float, layer: int) -> float:
+        return -layer / 4 if np.isnan(c) else 0.0  # flat clipped critics, a sloped penalty
+    verdict, checks = evaluate("6", diagnostics_data(gradients(reversed_norms)))
+    assert verdict == NR and [c.outcome.verdict for c in checks] == [NR] * 4
+    assert_evidence(checks[0], "clip 0.1 0.02 [", "penalty 2.98 [", P_OPPOSITE)
+    assert_evidence(checks[3], "mean span 2.75 [2.75, 2.75] (n=5) against 1", "lies above")
+
+
+def test_claim6_inconclusive():
+    verdict, (check,) = evaluate("6", diagnostics_data(None))
+    assert verdict == INC and check.dataset == GRADIENT_DATASET
+    assert_evidence(check, "no critic diagnostics in this suite (set 'diagnostics: true')")
+    verdict, checks = evaluate("6", diagnostics_data(gradients(paper_norms, seeds=2)))
+    assert verdict == INC and {c.outcome.verdict for c in checks} == {INC}
+    assert_evidence(checks[0], "too few seeds (fewer than 3)")
+
+
+# --- claim 7: weak image generators ----------------------------------------------------------
+
+
+def fd(gan: str, arch: str, values: list[float | None]) -> list[Run]:
+    label = {"gan": "recipe-adam", "wgan-clip": "recipe-rmsprop"}[gan]
+    return finals(gan, label, values, "fd_digits", "stacked-digits", arch)
+
+
+def test_claim7_wgan_trains_weak_generators_where_the_gan_fails():
+    data = suite_data(IMAGES, [
+        # DCGAN with batch norm: the GAN is fine and better; not what claim 7 compares
+        *fd("gan", "dcgan", spread(20.0)), *fd("wgan-clip", "dcgan", spread(40.0)),
+        *fd("gan", "dcgan-nobn-g", [None] * 5), *fd("wgan-clip", "dcgan-nobn-g", spread(30.0)),
+        *fd("gan", "mlp-g", spread(150.0)), *fd("wgan-clip", "mlp-g", spread(50.0))])
+    verdict, checks = evaluate("7", data)
+    assert verdict == R
+    assert [(c.dataset, c.subject) for c in checks] == [
+        ("stacked-digits / dcgan-nobn-g",
+         "wgan-clip (recipe-rmsprop) vs gan (recipe-adam), generator dcgan-nobn-g"),
+        ("stacked-digits / mlp-g",
+         "wgan-clip (recipe-rmsprop) vs gan (recipe-adam), generator mlp-g")]
+    assert all(c.metric == "final fd_digits (lower is better)" for c in checks)
+    assert_evidence(checks[0], "wgan-clip 30 [", "gan n/a (n=5, 5 diverged)", P_SEPARATED)
+    assert_evidence(checks[1], "wgan-clip 50 [", "gan 150 [", P_SEPARATED)
+
+
+def test_claim7_a_gan_better_with_the_mlp_generator_is_not_reproduced():
+    data = suite_data(IMAGES, [
+        *fd("gan", "dcgan-nobn-g", spread(90.0)), *fd("wgan-clip", "dcgan-nobn-g", spread(30.0)),
+        *fd("gan", "mlp-g", spread(40.0)), *fd("wgan-clip", "mlp-g", [None, 60, None, 61, 62])])
+    verdict, checks = evaluate("7", data)
+    assert verdict == NR and [c.outcome.verdict for c in checks] == [R, NR]
+    assert_evidence(checks[1], "wgan-clip 61 [", "(n=5, 2 diverged)", P_OPPOSITE)
+
+
+@pytest.mark.parametrize("suite, runs, why", [
+    (IMAGES | {"image_model": {"arch": "dcgan"}},
+     fd("gan", "dcgan", [None] * 5) + fd("wgan-clip", "dcgan", spread(30.0)),
+     "needs image_model.arch dcgan-nobn-g or mlp-g"),
+    (TOY_GANS, finals("gan", "adam", [None] * 5) + finals("wgan-clip", "rmsprop", spread(0.1)),
+     "no image runs in this suite"),
+    (IMAGES | {"optimizers": ["adam"], "image_model": {"arch": "mlp-g"}},
+     finals("gan", "adam", [None] * 5, "fd_digits", "stacked-digits", "mlp-g")
+     + finals("wgan-clip", "adam", spread(30.0), "fd_digits", "stacked-digits", "mlp-g"),
+     "the suite has no wgan-clip runs with its recipe's optimizer (rmsprop)"),
+    (IMAGES | {"image_model": {"arch": "mlp-g"}},
+     fd("gan", "mlp-g", spread(31.0, 2)) + fd("wgan-clip", "mlp-g", spread(30.0, 2)),
+     "no significant difference at alpha=0.05"),
+])
+def test_claim7_inconclusive(suite: dict, runs: list[Run], why: str):
+    verdict, checks = evaluate("7", suite_data(suite, runs))
+    assert verdict == INC and [c.outcome.verdict for c in checks] == [INC]
+    assert_evidence(checks[0], why)
