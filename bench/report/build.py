@@ -166,7 +166,8 @@ def _markdown(
         f"- Matched budget for every run: **{config.budget}**; batch {config.batch_size}; "
         f"{_networks(config, datasets)}.",
         f"- Device: {provenance.get('device_name', '?')} ({provenance.get('device', '?')}); "
-        f"torch {packages.get('torch')}; commit `{provenance.get('git_commit')}`"
+        f"torch {packages.get('torch')}, pytorch-fid {packages.get('pytorch-fid')}; "
+        f"commit `{provenance.get('git_commit')}`"
         f"{' (dirty tree)' if provenance.get('git_dirty') else ''}.",
         *speed_ups,
         *_metric_lines(evaluation, config),
