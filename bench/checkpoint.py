@@ -27,10 +27,11 @@ FORMAT = "ganbench-group-checkpoint/1"
 
 
 def group_id(specs: Sequence[RunSpec]) -> str:
-    """A group's stable name: its configuration and seeds, e.g. ``ring8__gan__adam__s0-1``."""
+    """A group's stable name: what it trains and a digest of its members' run ids, e.g.
+    ``gan__adam__6x__3f9a1c2e4b7d`` (members differ in seed, dataset or trial)."""
     first = specs[0]
-    seeds = "-".join(str(s.seed) for s in specs)
-    return f"{first.dataset}__{first.gan}__{first.optimizer_label}__s{seeds}"
+    digest = hashlib.sha256("\n".join(s.run_id for s in specs).encode()).hexdigest()[:12]
+    return f"{first.gan}__{first.optimizer.name}__{len(specs)}x__{digest}"
 
 
 def checkpoint_path(root: Path, specs: Sequence[RunSpec]) -> Path:

@@ -68,6 +68,20 @@ def _add_acceleration_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: auto = on)")
 
 
+def _add_tensorboard_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tensorboard", type=Path, metavar="DIR",
+                        help="also export every run's metric curves and image grids, and a "
+                        "study's trials as HParams, to DIR for 'tensorboard --logdir DIR' "
+                        "(needs pip install -e \".[tensorboard]\")")
+
+
+def _export_tensorboard(results: Path, log_dir: Path | None) -> None:
+    if log_dir is not None:
+        from bench.report.tensorboard import write_tensorboard
+
+        print(f"tensorboard: {write_tensorboard(results, log_dir)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run_bench.py",
@@ -117,9 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
                      "$GANBENCH_CACHE_DIR or ~/.cache/ganbench)")
 
     _add_acceleration_arguments(run)
+    _add_tensorboard_argument(run)
 
     report = sub.add_parser("report", help="rebuild tables, plots and report.md from results")
     report.add_argument("results", type=Path, help="a folder written by 'run'")
+    _add_tensorboard_argument(report)
 
     compare = sub.add_parser(
         "compare", help="regression gate: judge CANDIDATE results against BASELINE results "
@@ -154,6 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     perf.add_argument("--no-fid", action="store_true", help="time the training loops only")
     perf.add_argument("--json", action="store_true", help="print JSON instead of the table")
     perf.add_argument("--out", type=Path, help="also write the JSON results to this file")
+    perf.add_argument("--study", action="store_true",
+                      help="time trial batching instead: one WGAN-GP cell's --trials settings "
+                      "x --study-seeds seeds as one batched group against one seed-batched "
+                      "group per trial (use --width 64 on a CPU)")
+    perf.add_argument("--trials", type=_positive_int, default=16,
+                      help="trials of --study (default: 16)")
+    perf.add_argument("--study-seeds", type=_positive_int, default=2,
+                      help="seeds per trial of --study (default: 2)")
     perf.add_argument("--fid-images", type=_non_negative_int, metavar="N",
                       help="images of the end-to-end FID timing (default: 10000 on CUDA, 200 on "
                       "a CPU; 0 skips it)")
@@ -182,6 +206,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config = with_overrides(load_suite(args.suite or "quick"), seeds=args.seeds,
                                 budget=args.budget)
         out = args.out or Path("results") / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if args.tensorboard is not None:  # before training: the export must not fail after it
+        from bench.report.tensorboard import check_tensorboard
+
+        check_tensorboard(out, args.tensorboard)
     print(f"suite '{config.name}': {config.n_runs} runs, budget {config.budget} -> {out}")
     start = time.perf_counter()
     env = Environment(args.data_root, args.download, args.fid_weights, args.cache_dir,
@@ -194,6 +222,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if outcome.ran + outcome.skipped:
         path = build_report(out)
         print(f"report: {path}")
+        _export_tensorboard(out, args.tensorboard)
     for failure in outcome.failures:
         print(f"error: run group failed: {failure}", file=sys.stderr)
     if outcome.failures:
@@ -208,6 +237,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not args.results.is_dir():
         raise BenchError(f"no such results folder: {args.results}")
     print(f"report: {build_report(args.results)}")
+    _export_tensorboard(args.results, args.tensorboard)
     return 0
 
 
@@ -220,6 +250,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_perf(args: argparse.Namespace) -> int:
+    if args.study:
+        return _perf_study(args)
     from bench.perf.side_by_side import PerfOptions, format_report, run_perf, to_json
 
     options = PerfOptions(
@@ -235,6 +267,21 @@ def _cmd_perf(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(to_json(result) + "\n")
+    return 0
+
+
+def _perf_study(args: argparse.Namespace) -> int:
+    import json
+
+    from bench.perf.study_timing import format_study, time_study
+
+    timing = time_study(args.trials, args.study_seeds, args.width, args.steps, args.warmup,
+                        args.device)
+    text = json.dumps(timing.to_dict(), indent=2)
+    print(text if args.json else format_study(timing, args.device))
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
     return 0
 
 

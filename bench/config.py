@@ -5,6 +5,7 @@ types, unknown keys and impossible budgets raise one BenchError that says what i
 what is valid.
 """
 
+import json
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 
 from bench.data import DATASETS, IMAGE
 from bench.errors import BenchError
+from bench.search_space import SearchSpec, draw_trials, parse_search, suite_seed, used_fields
 from bench.validators import (
     FRACTION,
     LEARNING_RATE,
@@ -261,7 +263,7 @@ class SuiteConfig:
     eval: EvalSpec = field(default_factory=EvalSpec)
     recipes: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     """Per-GAN recipe overrides, as sorted (gan, ((field, value), ...)) pairs."""
-    seed_batch: int = 8
+    group_size: int = 8
     """At most this many seeds of one configuration train together as one batched model."""
     gates: Gates | None = None
     """Regression thresholds for ``compare`` (the optional ``gates:`` section)."""
@@ -270,6 +272,9 @@ class SuiteConfig:
     diagnostics: DiagnosticsSpec | None = None
     """The critic diagnostics experiment: ``diagnostics: true`` or a mapping of overrides
     runs it after training; absent or false, it does not run."""
+    search: SearchSpec | None = None
+    """A hyperparameter study (the optional ``search:`` section): every cell searches the
+    same space with the same number of trials, then reruns its best setting on fresh seeds."""
 
     def recipe_overrides(self, gan: str) -> dict[str, Any]:
         return dict(dict(self.recipes).get(gan, ()))
@@ -296,9 +301,31 @@ class SuiteConfig:
         return self.image_archs if DATASETS[dataset].domain == IMAGE else (TOY_ARCH,)
 
     @property
-    def n_runs(self) -> int:
+    def n_cells(self) -> int:
         settings = sum(len(self.archs(d)) for d in self.datasets)
-        return settings * len(self.gans) * len(self.optimizers) * len(self.seeds)
+        return settings * len(self.gans) * len(self.optimizers)
+
+    @property
+    def n_runs(self) -> int:
+        """Every run: at the recipes, and for a study its trials and reruns."""
+        per_cell = len(self.seeds)
+        if self.search is not None:
+            per_cell += self.search.trials * len(self.seeds) + len(self.rerun_seeds)
+        return self.n_cells * per_cell
+
+    @property
+    def rerun_seeds(self) -> tuple[int, ...]:
+        """Fresh seeds for a study's reruns: the ones after the suite's largest seed."""
+        if self.search is None:
+            return ()
+        first = max(self.seeds) + 1
+        return tuple(range(first, first + self.search.rerun_seeds))
+
+    def trial_settings(self) -> list[dict[str, float | int]]:
+        """A study's trial settings, drawn reproducibly from the suite's name and search."""
+        assert self.search is not None
+        identity = json.dumps([self.name, self.search.to_dict()], sort_keys=True)
+        return draw_trials(self.search, suite_seed(identity))
 
     def to_dict(self) -> dict[str, Any]:
         """A YAML-ready dict that ``parse_suite`` reads back into an equal config."""
@@ -325,7 +352,27 @@ class SuiteConfig:
             d["gates"] = self.gates.to_dict()
         if self.diagnostics is None:
             del d["diagnostics"]
+        if self.search is None:
+            del d["search"]
+        else:
+            d["search"] = self.search.to_dict()
         return d
+
+
+RECIPE_PHASE, TRIAL_PHASE, RERUN_PHASE = "recipe", "trial", "rerun"
+"""A study's phases: the paper recipes, the search trials, the best trial on fresh seeds
+(plain suites have recipe runs only)."""
+
+
+@dataclass(frozen=True)
+class StudyRole:
+    """What a run is within a hyperparameter study."""
+
+    phase: str = RECIPE_PHASE
+    trial: int | None = None
+    """The trial's index (for a rerun: the best trial's)."""
+    params: tuple[tuple[str, float | int], ...] = ()
+    """The searched fields this run's GAN and optimizer use, with the trial's values."""
 
 
 @dataclass(frozen=True)
@@ -344,6 +391,7 @@ class RunSpec:
     model: ModelSpec
     image_model: ImageModelSpec
     eval: EvalSpec
+    study: StudyRole = field(default_factory=StudyRole)
 
     @property
     def domain(self) -> str:
@@ -356,20 +404,37 @@ class RunSpec:
         return self.image_model.arch if self.domain == IMAGE else TOY_ARCH
 
     @property
-    def run_id(self) -> str:
-        """``<dataset>[__<arch>]__<gan>__<optimizer>__s<seed>``: image runs name their
-        architecture (a suite may have several)."""
-        setting = self.dataset if self.domain != IMAGE else f"{self.dataset}__{self.arch}"
-        return f"{setting}__{self.gan}__{self.optimizer_label}__s{self.seed}"
+    def cell(self) -> tuple[str, str, str, str]:
+        """(dataset, arch, GAN, optimizer label): the runs of one table cell."""
+        return (self.dataset, self.arch, self.gan, self.optimizer_label)
 
     @property
-    def group_key(self) -> tuple:
-        """Runs with equal keys differ only in seed and can train as one batched model."""
-        return (self.dataset, self.arch, self.gan, self.optimizer_label)
+    def run_id(self) -> str:
+        """``<dataset>[__<arch>]__<gan>__<optimizer>[__t<trial>|__best]__s<seed>``: image runs
+        name their architecture (a suite may have several), study runs their trial."""
+        setting = self.dataset if self.domain != IMAGE else f"{self.dataset}__{self.arch}"
+        role = ""
+        if self.study.phase == TRIAL_PHASE:
+            role = f"__t{self.study.trial:02d}"
+        elif self.study.phase == RERUN_PHASE:
+            role = "__best"
+        return f"{setting}__{self.gan}__{self.optimizer_label}{role}__s{self.seed}"
+
+    @property
+    def batch_key(self) -> tuple:
+        """Runs with equal keys can train as one batched model: they may differ in seed, in
+        continuous hyperparameters (lr, betas, gradient-penalty weight, clipping bound, each
+        member with its own) and, for 2-D data, in the dataset; discrete choices (GAN,
+        optimizer algorithm, n_critic, warm-up, architecture, sizes) split groups."""
+        data = self.dataset if self.domain == IMAGE else DATASETS[self.dataset].shape
+        return (self.domain, data, self.arch, self.gan, self.optimizer.name,
+                self.recipe.n_critic, self.recipe.warmup, self.batch_size, self.model,
+                self.image_model, self.budget, self.eval)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["run_id"], d["arch"] = self.run_id, self.arch
+        d["study"]["params"] = dict(self.study.params)
         return d
 
 
@@ -536,10 +601,11 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
         image_model=parse_dataclass(ImageModelSpec, raw.get("image_model"), "image_model"),
         eval=parse_dataclass(EvalSpec, raw.get("eval"), "eval"),
         recipes=_parse_recipes(raw.get("recipes")),
-        seed_batch=POSITIVE_INT(raw.get("seed_batch", 8), "seed_batch"),
+        group_size=POSITIVE_INT(raw.get("group_size", 8), "group_size"),
         gates=_parse_gates(raw.get("gates")),
         claims=parse_dataclass(ClaimsSpec, raw.get("claims"), "claims"),
         diagnostics=_parse_diagnostics(raw.get("diagnostics")),
+        search=parse_search(raw.get("search")),
     )
     _check_run_labels(config)
     return config
@@ -578,9 +644,24 @@ def with_overrides(
     return config
 
 
-def expand(config: SuiteConfig) -> list[RunSpec]:
-    """All runs of the suite: dataset x GAN x optimizer x seed, sharing one budget."""
-    specs = []
+def _with_trial(spec: RunSpec, phase: str, trial: int, setting: dict[str, float | int],
+                seed: int) -> RunSpec:
+    """``spec`` at a trial's setting (the fields its GAN and optimizer use) and ``seed``."""
+    params = {k: v for k, v in setting.items()
+              if k in used_fields(spec.gan, spec.optimizer.name)}
+    recipe_fields = {k: v for k, v in params.items() if k in ("n_critic", "gp_weight",
+                                                               "clip_value", "lr")}
+    betas = (params.get("beta1", spec.optimizer.betas[0]),
+             params.get("beta2", spec.optimizer.betas[1]))
+    return replace(
+        spec, seed=seed, recipe=replace(spec.recipe, **recipe_fields),
+        optimizer=replace(spec.optimizer, lr=params.get("lr", spec.optimizer.lr), betas=betas),
+        study=StudyRole(phase, trial, tuple(sorted(params.items()))))
+
+
+def _cells(config: SuiteConfig) -> list[RunSpec]:
+    """One recipe run per cell (at the suite's first seed): the template of its runs."""
+    cells = []
     for dataset in config.datasets:
         for arch in config.archs(dataset):
             # every run holds one architecture (2-D runs ignore theirs)
@@ -588,22 +669,41 @@ def expand(config: SuiteConfig) -> list[RunSpec]:
                                   arch=config.image_archs[0] if arch == TOY_ARCH else arch)
             for gan in config.gans:
                 recipe = config.recipe(gan, dataset)
-                for choice in config.optimizers:
-                    specs.extend(
-                        RunSpec(
-                            suite=config.name,
-                            dataset=dataset,
-                            gan=gan,
-                            optimizer_label=choice.run_label(recipe),
-                            optimizer=choice.resolve(recipe),
-                            recipe=recipe,
-                            seed=seed,
-                            budget=config.budget,
-                            batch_size=config.batch_size,
-                            model=config.model,
-                            image_model=image_model,
-                            eval=config.eval,
-                        )
-                        for seed in config.seeds
+                cells.extend(
+                    RunSpec(
+                        suite=config.name,
+                        dataset=dataset,
+                        gan=gan,
+                        optimizer_label=choice.run_label(recipe),
+                        optimizer=choice.resolve(recipe),
+                        recipe=recipe,
+                        seed=config.seeds[0],
+                        budget=config.budget,
+                        batch_size=config.batch_size,
+                        model=config.model,
+                        image_model=image_model,
+                        eval=config.eval,
                     )
+                    for choice in config.optimizers
+                )
+    return cells
+
+
+def expand(config: SuiteConfig) -> list[RunSpec]:
+    """The runs known before training: every cell at its recipe on every seed (dataset x
+    arch x GAN x optimizer x seed, one budget), and for a study every trial on every seed."""
+    cells = _cells(config)
+    specs = [replace(cell, seed=seed) for cell in cells for seed in config.seeds]
+    if config.search is not None:
+        specs += [_with_trial(cell, TRIAL_PHASE, i, setting, seed) for cell in cells
+                  for i, setting in enumerate(config.trial_settings()) for seed in config.seeds]
     return specs
+
+
+def expand_reruns(
+    config: SuiteConfig, best: dict[tuple, tuple[int, dict[str, float | int]]]
+) -> list[RunSpec]:
+    """A study's reruns: each cell's best trial (``best``: cell -> (trial, setting)) on the
+    fresh ``rerun_seeds``."""
+    return [_with_trial(cell, RERUN_PHASE, *best[cell.cell], seed)
+            for cell in _cells(config) if cell.cell in best for seed in config.rerun_seeds]

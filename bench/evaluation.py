@@ -2,8 +2,9 @@
 
 At each checkpoint the evaluator generates samples, scores held-out real samples and the
 generated ones with the critic (its divergence estimate), and runs every registered metric
-the dataset declares (``bench.metrics.registry``) on the features its extractor makes. It
-asks the ``Dataset`` what applies and never looks at its name.
+each member's dataset declares (``bench.metrics.registry``) on the features its extractor
+makes. Members of one group may train on different 2-D datasets. It asks each ``Dataset``
+what applies and never looks at its name.
 
 Protocol for generating (recorded in each run's config as ``evaluation.generator``): the
 networks stay in training mode, and samples are drawn in fixed batches of the run's training
@@ -30,6 +31,7 @@ from torch import Tensor, nn
 from bench.config import EvalSpec
 from bench.data import Dataset
 from bench.features.extractors import Extractors
+from bench.metrics.frechet import FrechetReference
 from bench.metrics.registry import CRITIC_OUTPUTS, METRICS, Metric, MetricInput, Reference
 from bench.streams import MemberStreams
 from gan_zoo.losses import AdversarialLoss
@@ -102,26 +104,27 @@ class ActiveMetric:
 
 
 class Evaluator:
-    """Evaluates the K members of a group at its checkpoints."""
+    """Evaluates the K members of a group at its checkpoints; member k's samples are scored
+    with ``datasets[k]``'s metrics and features (``extractors`` by dataset name)."""
 
     def __init__(
-        self, dataset: Dataset, heldout: Sampler, reference: ReferenceSource, spec: EvalSpec,
-        seeds: list[int], device: torch.device, loss: AdversarialLoss, latent_dim: int,
-        batch_size: int, extractors: Extractors,
+        self, datasets: list[Dataset], heldout: Sampler, reference: ReferenceSource,
+        spec: EvalSpec, seeds: list[int], device: torch.device, loss: AdversarialLoss,
+        latent_dim: int, batch_size: int, extractors: dict[str, Extractors],
     ) -> None:
-        self.dataset, self.heldout, self.reference = dataset, heldout, reference
+        self.datasets, self.heldout, self.reference = datasets, heldout, reference
         self.spec, self.device, self.loss = spec, device, loss
         self.latent_dim, self.batch_size = latent_dim, batch_size
         self.extractors = extractors
         self.streams = MemberStreams(seeds, device, purpose="eval")
-        self.metrics = self._active_metrics()
+        self.metrics = {name: self._active_metrics(e) for name, e in extractors.items()}
         self._fixed: dict[str, list[Reference]] = {}
 
-    def _active_metrics(self) -> list[ActiveMetric]:
+    def _active_metrics(self, extractors: Extractors) -> list[ActiveMetric]:
         active = []
-        for name in self.dataset.metrics:
+        for name in extractors.dataset.metrics:
             metric = METRICS[name]
-            extractor = self.extractors.resolve(metric.extractor)
+            extractor = extractors.resolve(metric.extractor)
             n = metric.samples(self.spec)
             if extractor is not None and n > 0:
                 active.append(ActiveMetric(metric, extractor, n,
@@ -129,9 +132,12 @@ class Evaluator:
         return active
 
     @property
-    def protocols(self) -> dict[str, str]:
-        """Metric name -> protocol name, for the run's config."""
-        return {a.metric.name: a.protocol for a in self.metrics}
+    def is_points(self) -> bool:
+        return self.datasets[0].is_points  # a group's members share one sample shape
+
+    def protocols(self, member: int) -> dict[str, str]:
+        """Metric name -> protocol name of member ``member``, for the run's config."""
+        return {a.metric.name: a.protocol for a in self.metrics[self.datasets[member].name]}
 
     # --- sampling ----------------------------------------------------------------------
 
@@ -148,26 +154,29 @@ class Evaluator:
             return in_batches(critic, samples, self.batch_size)
 
     def _references(self, n_by_extractor: dict[str, int]) -> dict[str, list[Reference]]:
-        """Per extractor, each member's real side: fixed ones are built once."""
+        """Per extractor, each member's real side (its own dataset's); a fixed reference is
+        one split shared by the members, built once."""
         refs = dict(self._fixed) if self.reference.fixed else {}
         for extractor, n in n_by_extractor.items():
             if extractor in refs:
                 continue
             real = self.reference.sample(self.streams, n)
-            stats = self.reference.split_statistics(
-                extractor, self.extractors.keys.get(extractor, {}),
-                lambda x, e=extractor: self.extractors(e, x))
-            frechet = None
-            if stats is not None:
-                from bench.metrics.frechet import FrechetReference
-
-                frechet = FrechetReference(*stats, device=self.device)
-            refs[extractor] = [
-                Reference(self.extractors(extractor, member), frechet, self.reference.fixed)
-                for member in (real[:1] if self.reference.fixed else real)]
+            if self.reference.fixed:
+                refs[extractor] = [self._split_reference(extractor, real[0])]
+            else:
+                refs[extractor] = [
+                    Reference(self.extractors[d.name](extractor, x))
+                    for d, x in zip(self.datasets, real, strict=True)]
         if self.reference.fixed:
             self._fixed = refs
         return refs
+
+    def _split_reference(self, extractor: str, real: Tensor) -> Reference:
+        extract = self.extractors[self.datasets[0].name]
+        stats = self.reference.split_statistics(
+            extractor, extract.keys.get(extractor, {}), lambda x: extract(extractor, x))
+        frechet = None if stats is None else FrechetReference(*stats, device=self.device)
+        return Reference(extract(extractor, real), frechet, fixed=True)
 
     # --- the checkpoint ----------------------------------------------------------------
 
@@ -177,7 +186,8 @@ class Evaluator:
     ) -> tuple[dict[int, dict[str, float]], list[int]]:
         """Metrics per living member, and the members whose samples are not finite."""
         spec = self.spec
-        n = max([spec.critic_samples, *(a.samples for a in self.metrics)])
+        active = [a for metrics in self.metrics.values() for a in metrics]
+        n = max([spec.critic_samples, *(a.samples for a in active)])
         fakes = self.generate(generator, n)
         real_c = self.heldout.sample(self.streams, spec.critic_samples)
         d_real = self._score(critic, real_c)
@@ -186,7 +196,7 @@ class Evaluator:
         estimate = self.loss.estimate(d_real, d_fake).cpu().numpy()
         finite = torch.isfinite(fakes).flatten(1).all(-1).cpu().numpy()
         needs: dict[str, int] = {}
-        for a in self.metrics:
+        for a in active:
             needs[a.extractor] = max(needs.get(a.extractor, 0), a.samples)
         references = self._references(needs)
         results: dict[int, dict[str, float]] = {}
@@ -197,11 +207,15 @@ class Evaluator:
                 nonfinite.append(member)
                 continue
             values = dict(zip(CRITIC_OUTPUTS, (gap[member], estimate[member]), strict=True))
-            features = {e: self.extractors(e, fakes[member, :m]) for e, m in needs.items()}
-            for a in self.metrics:
+            dataset = self.datasets[member]
+            metrics = self.metrics[dataset.name]
+            extract = self.extractors[dataset.name]
+            features = {e: extract(e, fakes[member, :m]) for e, m in needs.items()
+                        if any(a.extractor == e for a in metrics)}
+            for a in metrics:
                 reference = references[a.extractor][0 if self.reference.fixed else member]
                 values.update(a.metric.compute(MetricInput(
-                    features[a.extractor][: a.samples], reference, self.dataset, spec)))
+                    features[a.extractor][: a.samples], reference, dataset, spec)))
             results[member] = {k: float(v) for k, v in values.items()}
         return results, nonfinite
 
@@ -211,7 +225,7 @@ class Evaluator:
     def checkpoint_images(self, generator: nn.Module) -> list[np.ndarray] | None:
         """A grid of generated images per member; None for 2-D points (plotted from the
         snapshot instead)."""
-        if self.dataset.is_points:
+        if self.is_points:
             return None
         return [image_grid(member) for member in self.generate(generator, GRID_IMAGES)]
 
@@ -219,7 +233,7 @@ class Evaluator:
     def snapshot(self, generator: nn.Module, critic: nn.Module) -> list[dict[str, np.ndarray]]:
         """2-D points: final samples and the critic's values on a grid covering real and
         generated data. Images: nothing (their grids are saved at every checkpoint)."""
-        if not self.dataset.is_points:
+        if not self.is_points:
             return [{} for _ in range(self.streams.members)]
         fake = self.generate(generator, SNAPSHOT_SAMPLES)
         real = self.heldout.sample(self.streams, SNAPSHOT_SAMPLES)

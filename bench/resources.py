@@ -56,7 +56,7 @@ class MemoryEstimate:
 
     def _parts(self) -> dict[str, tuple[int, str]]:
         return {
-            "training batch": (self.training, "batch_size (or seed_batch)"),
+            "training batch": (self.training, "batch_size (or group_size)"),
             "evaluation samples": (self.evaluation,
                                    "eval.samples, eval.critic_samples or eval.fid_samples"),
             "exact OT cost matrix": (self.transport, "eval.w1_samples"),

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from bench.analysis.study import best_trial_params
 from bench.checkpoint import checkpoint_path, discard_checkpoint, discard_partial_checkpoints
-from bench.config import RunSpec, SuiteConfig, expand
+from bench.config import RunSpec, SuiteConfig, expand, expand_reruns
+from bench.data import IMAGE
 from bench.diagnostics.critic_experiment import run_critic_diagnostics
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR
 from bench.environment import Environment
@@ -23,6 +25,7 @@ from bench.executors import CONNECT_TIMEOUT, GroupTask, make_executor
 from bench.features.fid_inception import load_fid_inception
 from bench.lock import SuiteLock
 from bench.provenance import collect
+from bench.report.summary import build_summary
 from bench.resources import check_resources
 from bench.results import Counters, RunResult
 from bench.schedule import CriticSchedule, next_iteration_fits
@@ -41,15 +44,20 @@ def check_budgets(specs: list[RunSpec]) -> None:
             )
 
 
-def plan_groups(specs: list[RunSpec], seed_batch: int) -> list[list[RunSpec]]:
-    """Runs that differ only in seed, in chunks of at most ``seed_batch`` (image runs, whose
-    DCGANs are plain modules, one at a time). Image groups come first: they are the longest,
-    so a process pool finishes sooner when it starts them early."""
+def plan_groups(specs: list[RunSpec], group_size: int) -> list[list[RunSpec]]:
+    """Runs that can train as one batched model (``RunSpec.batch_key``: seeds, trials'
+    continuous hyperparameters and 2-D datasets differ per member), in chunks of at most
+    ``group_size`` (image runs, whose DCGANs are plain modules, one at a time). Image groups
+    come first: they are the longest, so a process pool finishes sooner when it starts them
+    early. The plan depends on the specs alone, so a resumed suite finds the same groups."""
+    def key(spec: RunSpec) -> str:
+        return repr(spec.batch_key)
+
     groups = []
-    ordered = sorted(specs, key=lambda s: (s.domain != "image", s.group_key, s.seed))
-    for _, members in groupby(ordered, key=lambda s: s.group_key):
+    ordered = sorted(specs, key=lambda s: (s.domain != IMAGE, key(s), s.run_id))
+    for _, members in groupby(ordered, key=key):
         members = list(members)
-        size = 1 if members[0].domain == "image" else seed_batch
+        size = 1 if members[0].domain == IMAGE else group_size
         groups.extend(members[i : i + size] for i in range(0, len(members), size))
     return groups
 
@@ -57,7 +65,7 @@ def plan_groups(specs: list[RunSpec], seed_batch: int) -> list[list[RunSpec]]:
 def preflight(specs: list[RunSpec], env: Environment) -> None:
     """Fail before anything is written when an image run cannot start: absent dataset files,
     missing or corrupt FID weights, a batch-norm critic under a gradient penalty."""
-    image_specs = [s for s in specs if s.domain == "image"]
+    image_specs = [s for s in specs if s.domain == IMAGE]
     for spec in image_specs:
         critic_norm_for(spec)
     for name in sorted({s.dataset for s in image_specs}):
@@ -123,7 +131,7 @@ def run_suite(
                          "use --cuda-graphs auto to capture whenever the suite trains on CUDA")
     engine = make_executor(executor, device_name, workers, address, connect_timeout)
     preflight(specs, env)
-    all_groups = plan_groups(specs, config.seed_batch)
+    all_groups = plan_groups(specs, config.group_size)
     if executor == "local":  # a Ray cluster's nodes are not this machine
         check_resources(all_groups, engine.device)
     with engine, SuiteLock(out):  # connecting to a cluster can fail: before the lock's write
@@ -132,22 +140,38 @@ def run_suite(
         store.discard_partial_runs()  # left by a driver killed while writing a run
         discard_partial_checkpoints(store.root)
         finished = store.finished_run_ids()
-        # a group with some runs stored (its driver died while writing them) trains again,
-        # from its final checkpoint, and only its missing runs are written
-        groups = [g for g in all_groups if any(s.run_id not in finished for s in g)]
-        tasks = [GroupTask(i, tuple(g), checkpoint_path(store.root, g), env)
-                 for i, g in enumerate(groups)]
         outcome = SuiteOutcome(root=store.root, skipped=len(finished))
-        progress = _Progress(groups, show_progress)
-        driver = _Driver(store, collect(engine.device), finished, progress, outcome)
-        try:
-            engine.run(tasks, driver)
-        finally:
-            progress.close()
+        provenance = collect(engine.device)
+        _train(engine, store, all_groups, env, provenance, outcome, show_progress)
+        if config.search is not None and not outcome.failures:
+            # a study's second phase: each cell's best trial, chosen from the stored trials
+            best = best_trial_params(build_summary(store), config)
+            reruns = plan_groups(expand_reruns(config, best), config.group_size)
+            _train(engine, store, reruns, env, provenance, outcome, show_progress)
         if config.diagnostics is not None:  # a separate, cheap experiment; skipped on resume
             run_critic_diagnostics(store.root / DIAGNOSTICS_DIR, engine.device,
                                    config.diagnostics)
     return outcome
+
+
+def _train(engine, store: ResultsStore, groups: list[list[RunSpec]], env: Environment,
+           provenance: dict, outcome: SuiteOutcome, show_progress: bool) -> None:
+    """Train the groups with runs not yet stored, writing each run as its group finishes.
+
+    A group with some runs stored (its driver died while writing them) trains again, from
+    its final checkpoint, and only its missing runs are written."""
+    finished = store.finished_run_ids()
+    groups = [g for g in groups if any(s.run_id not in finished for s in g)]
+    if not groups:
+        return
+    tasks = [GroupTask(i, tuple(g), checkpoint_path(store.root, g), env)
+             for i, g in enumerate(groups)]
+    progress = _Progress(groups, show_progress)
+    driver = _Driver(store, provenance, finished, progress, outcome)
+    try:
+        engine.run(tasks, driver)
+    finally:
+        progress.close()
 
 
 class _Driver:

@@ -37,6 +37,14 @@ RUNS = "runs"
 SUITE_FILE = "suite.yaml"
 
 
+def _study_columns(study: dict) -> dict:
+    """A run's place in a hyperparameter study: ``phase``, ``trial`` (-1 for recipe runs) and
+    ``hp_<field>`` for each searched field its GAN and optimizer use."""
+    trial = -1 if study["trial"] is None else study["trial"]
+    return {"phase": study["phase"], "trial": trial,
+            **{f"hp_{name}": value for name, value in study["params"].items()}}
+
+
 class ResultsStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -144,6 +152,7 @@ class ResultsStore:
                     "status": status["status"],
                     "diverged_step": status["diverged_step"],
                     **status["counters"],
+                    **_study_columns(config["study"]),
                 }
             )
         return pd.DataFrame.from_records(records)

@@ -37,6 +37,13 @@ class MemberStreams:
     def members(self) -> int:
         return len(self.generators)
 
+    def subset(self, members: Sequence[int]) -> "MemberStreams":
+        """Streams of some members only, sharing their generators: drawing from the subset
+        advances exactly those members' streams, as if they trained alone."""
+        view = MemberStreams.__new__(MemberStreams)
+        view.device, view.generators = self.device, [self.generators[m] for m in members]
+        return view
+
     def get_state(self) -> list[Tensor]:
         """Each member's generator state (uint8 CPU tensors), for checkpoints."""
         return [g.get_state() for g in self.generators]

@@ -1,4 +1,8 @@
-"""The training loop for a group of runs that differ only in seed.
+"""The training loop for a group of runs trained as one batched model.
+
+Members differ in seed and, for 2-D data, may differ in dataset and in continuous
+hyperparameters (lr, Adam's betas, the clipping bound, the penalty weight): the optimizer and
+the constraint then hold one value per member (``RunSpec.batch_key`` says what may differ).
 
 One iteration is the phase schedule: ``critic_steps_before(g)`` critic steps, then one
 generator step. Losses, penalties and divergence flags accumulate on the device and are read
@@ -22,6 +26,7 @@ from bench.data import IMAGE, get_dataset
 from bench.diagnostics.adam_cosine import adam_update_cosine
 from bench.environment import Environment
 from bench.evaluation import GENERATOR_PROTOCOL
+from bench.member_optimizers import make_member_optimizer
 from bench.results import Counters, RunResult
 from bench.schedule import CriticSchedule, budget_fraction, next_iteration_fits
 from bench.streams import MemberStreams
@@ -57,15 +62,36 @@ def make_optimizer(
     return torch.optim.SGD(params, lr=spec.lr, **kernels)
 
 
+def member_values(specs: list[RunSpec], field: str, device: torch.device) -> float | Tensor:
+    """The members' recipe ``field``: one number when they share it, else a [K] tensor."""
+    values = [getattr(spec.recipe, field) for spec in specs]
+    return values[0] if len(set(values)) == 1 else torch.tensor(values, device=device)
+
+
+def make_group_optimizer(
+    specs: list[RunSpec], params: list[Tensor], ensemble: bool, capturable: bool
+) -> torch.optim.Optimizer:
+    """The optimizer of one network of a group: per-member lr and betas for an ensemble
+    (bench.member_optimizers), torch's for a plain single-member network."""
+    first = specs[0].optimizer
+    if not ensemble:
+        return make_optimizer(first, params, capturable)
+    betas = None
+    if first.name == "adam":
+        betas = ([s.optimizer.betas[0] for s in specs], [s.optimizer.betas[1] for s in specs])
+    return make_member_optimizer(first.name, params, [s.optimizer.lr for s in specs], betas)
+
+
 class GroupTrainer:
-    """Trains K seed-batched members of one (dataset, GAN, optimizer) configuration."""
+    """Trains the K members of a group (``RunSpec.batch_key``) as one batched model."""
 
     def __init__(
         self, specs: list[RunSpec], device: torch.device, env: Environment | None = None
     ) -> None:
         first = specs[0]
-        if any(s.group_key != first.group_key for s in specs):
-            raise ValueError("a group holds runs that differ only in seed")
+        if any(s.batch_key != first.batch_key for s in specs):
+            raise ValueError("a group holds runs that can train as one batched model "
+                             "(equal RunSpec.batch_key)")
         self.specs = specs
         self.device = device
         seeds = [s.seed for s in specs]
@@ -73,7 +99,9 @@ class GroupTrainer:
         self.batch = first.batch_size
         gan = get_gan(first.gan)
         self.loss = gan.loss
-        self.constraint = gan.make_constraint(first.recipe)
+        self.constraint = gan.make_constraint(replace(
+            first.recipe, clip_value=member_values(specs, "clip_value", device),
+            gp_weight=member_values(specs, "gp_weight", device)))
         self.schedule = CriticSchedule(first.recipe.n_critic, first.recipe.warmup)
         self.budget = first.budget
         self.every = first.eval.every
@@ -91,10 +119,11 @@ class GroupTrainer:
         self.generator, self.critic = workload.generator, workload.critic
         self.latent = workload.latent_dim
         self.evaluator = workload.evaluator
-        capturable = self.accel.cuda_graphs
-        self.opt_g = make_optimizer(first.optimizer, list(self.generator.parameters()),
-                                    capturable)
-        self.opt_d = make_optimizer(first.optimizer, list(self.critic.parameters()), capturable)
+        capturable, ensemble = self.accel.cuda_graphs, workload.ensemble
+        self.opt_g = make_group_optimizer(specs, list(self.generator.parameters()), ensemble,
+                                          capturable)
+        self.opt_d = make_group_optimizer(specs, list(self.critic.parameters()), ensemble,
+                                          capturable)
         # what the hot loop calls: the networks, or their torch.compile'd versions
         self.train_generator = (compile_network(self.generator)
                                 if "generator" in self.accel.compile else self.generator)
@@ -328,7 +357,7 @@ class GroupTrainer:
             result.counters = replace(counters)
             result.acceleration = self.accel.to_dict()
             result.evaluation = {"generator": GENERATOR_PROTOCOL,
-                                 "metrics": self.evaluator.protocols}
+                                 "metrics": self.evaluator.protocols(member)}
             if alive[member]:
                 result.samples = snapshots[member]
             result.state = self.member_state(member)

@@ -43,9 +43,34 @@ class Workload:
     evaluator: Evaluator
     member_state: Callable[[int], dict[str, Tensor]]
     """Final weights of one member, loadable into a network of that member alone."""
+    ensemble: bool = False
+    """Every parameter has a leading member dimension (so optimizers and constraints can
+    hold a value per member); False for plain single-member networks."""
 
 
 # --- toy data: MLP ensembles ------------------------------------------------------------
+
+
+class MemberSampler:
+    """Real samples when members train on different datasets (of one shape): each member
+    draws from its own dataset with its own stream, exactly as it would alone."""
+
+    def __init__(self, samplers: list[Sampler]) -> None:
+        self.by_sampler: dict[int, tuple[Sampler, list[int]]] = {}
+        for member, sampler in enumerate(samplers):
+            self.by_sampler.setdefault(id(sampler), (sampler, []))[1].append(member)
+        self.members = len(samplers)
+
+    def sample(self, streams: MemberStreams, n: int) -> Tensor:
+        if len(self.by_sampler) == 1:
+            ((sampler, _),) = self.by_sampler.values()
+            return sampler.sample(streams, n)
+        parts: list[Tensor | None] = [None] * self.members
+        for sampler, members in self.by_sampler.values():
+            for member, x in zip(members, sampler.sample(streams.subset(members), n),
+                                 strict=True):
+                parts[member] = x
+        return torch.stack(parts)
 
 
 class FreshReference:
@@ -74,23 +99,24 @@ def _ensemble_state(generator: nn.Module, critic: nn.Module) -> Callable[[int], 
 
 
 def toy_workload(specs: list[RunSpec], device: torch.device, env: Environment) -> Workload:
-    """MLP ensembles on a 2-D mixture: all K seeds in one batched model."""
+    """MLP ensembles on 2-D data: all K members (seeds, trials, datasets) in one batched
+    model, each member's initial weights from its own seed."""
     first = specs[0]
     seeds = [s.seed for s in specs]
-    sampler = get_toy_dataset(first.dataset)
-    dataset = get_dataset(first.dataset)
+    datasets = [get_dataset(s.dataset) for s in specs]
+    data = MemberSampler([get_toy_dataset(s.dataset) for s in specs])
     init = MemberStreams(seeds, device, purpose="init")
     generator, critic = build_toy_models(
-        init.generators, dataset.shape[0], first.model.latent_dim, first.model.width,
+        init.generators, datasets[0].shape[0], first.model.latent_dim, first.model.width,
         first.model.depth,
     )
     generator, critic = generator.to(device), critic.to(device)
+    extractors = {d.name: Extractors(d, first.eval, device, env) for d in datasets}
     evaluator = Evaluator(
-        dataset, sampler, FreshReference(sampler), first.eval, seeds, device,
-        get_gan(first.gan).loss, first.model.latent_dim, first.batch_size,
-        Extractors(dataset, first.eval, device, env))
-    return Workload(sampler, generator, critic, first.model.latent_dim, evaluator,
-                    _ensemble_state(generator, critic))
+        datasets, data, FreshReference(data), first.eval, seeds, device,
+        get_gan(first.gan).loss, first.model.latent_dim, first.batch_size, extractors)
+    return Workload(data, generator, critic, first.model.latent_dim, evaluator,
+                    _ensemble_state(generator, critic), ensemble=True)
 
 
 # --- images: DCGANs, one member -----------------------------------------------------------
@@ -200,11 +226,12 @@ def image_workload(
     dataset = get_dataset(spec.dataset)
     reference = train if spec.eval.fid_reference == "train" else test
     evaluator = Evaluator(
-        dataset, ImageSampler(test),
+        [dataset], ImageSampler(test),
         SplitReference(reference, spec.eval.fid_reference,
                        env.resolved_cache_dir() / "reference-stats"),
         spec.eval, [spec.seed], device, get_gan(spec.gan).loss, arch.latent_dim,
-        spec.batch_size, Extractors(dataset, spec.eval, device, env, channels_last))
+        spec.batch_size, {dataset.name: Extractors(dataset, spec.eval, device, env,
+                                                   channels_last)})
 
     def state(member: int) -> dict[str, Tensor]:
         return {

@@ -23,8 +23,11 @@ def _image_spec(**eval_overrides):
 def _evaluate(workload, extractor_batch: int | None = None) -> dict[str, float]:
     evaluator = workload.evaluator
     if extractor_batch is not None:
-        evaluator.extractors = Extractors(evaluator.dataset, evaluator.spec, evaluator.device,
-                                          evaluator.extractors.env, batch_size=extractor_batch)
+        (dataset,) = evaluator.datasets
+        old = evaluator.extractors[dataset.name]
+        evaluator.extractors = {dataset.name: Extractors(dataset, evaluator.spec,
+                                                         evaluator.device, old.env,
+                                                         batch_size=extractor_batch)}
     state = evaluator.streams.get_state()
     metrics, nonfinite = evaluator.evaluate(workload.generator, workload.critic,
                                             np.ones(1, dtype=bool))
@@ -79,7 +82,7 @@ def test_restored_buffers_restores_on_error():
 
 
 def test_protocols_are_stated(workload):
-    protocols = workload.evaluator.protocols
+    protocols = workload.evaluator.protocols(0)
     assert protocols["fd_digits"] == "fd_digits_n120"
     assert protocols["precision_recall"] == "pr_k3_digits_n120"
     assert "batches of the training batch size" in GENERATOR_PROTOCOL

@@ -25,10 +25,17 @@ pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux 
 
 REPO = Path(__file__).resolve().parent.parent
 # 12 groups of one seed, 12 checkpoints each: a second or two of training on two workers
-SUITE = tiny_suite(optimizers=["adam", "rmsprop"], seed_batch=1,
+SUITE = tiny_suite(optimizers=["adam", "rmsprop"], group_size=1,
                    budget={"generator_steps": 60},
                    eval={"every": 5, "samples": 200, "w1_samples": 50, "critic_samples": 100})
 RUNS = 12
+# a study: 2 cells x (2 recipe runs + 2 trials x 2 seeds + 2 reruns), groups of 2 members,
+# so a kill can land in the trials or in the reruns chosen from them
+STUDY = SUITE | {"name": "tiny-study", "gans": ["wgan-gp"], "seeds": 2, "group_size": 2,
+                 "search": {"trials": 2, "space": {"lr": {"log_uniform": [1e-4, 1e-2]},
+                                                   "gp_weight": {"log_uniform": [0.01, 1]}},
+                            "rerun_best": {"seeds": 2}}}
+STUDY_RUNS = 16
 DRIVER = ("import sys; from pathlib import Path; from bench.config import load_suite; "
           "from bench.runner import run_suite; o = run_suite(load_suite(sys.argv[1]), "
           "Path(sys.argv[2]), 'cpu', workers=2, show_progress=False); "
@@ -79,6 +86,37 @@ def _wait_for(condition, process: subprocess.Popen, what: str, timeout: float = 
 
 def _checkpoints(out: Path) -> list[Path]:
     return list((out / "checkpoints").glob("*.pt"))
+
+
+@pytest.fixture(scope="module")
+def study_reference(tmp_path_factory) -> Path:
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("study-reference") / "out"
+    outcome = run_suite(parse_suite(STUDY), out, "cpu", workers=1, show_progress=False)
+    assert outcome.ran == STUDY_RUNS and not outcome.failures
+    return out
+
+
+def test_study_driver_killed_resumes_to_the_uninterrupted_results(
+    tmp_path, study_reference, monkeypatch, capsys
+):
+    suite_file = tmp_path / "study.yaml"
+    suite_file.write_text(yaml.safe_dump(STUDY))
+    out = tmp_path / "out"
+    driver = subprocess.Popen([sys.executable, "-c", DRIVER, str(suite_file), str(out)],
+                              cwd=REPO, stderr=subprocess.PIPE, text=True)
+    target = random.randint(2, STUDY_RUNS - 2)  # in the trials or in the reruns
+    store = ResultsStore(out)
+    _wait_for(lambda: len(store.finished_run_ids()) >= target, driver, f"{target} runs")
+    assert driver.poll() is None, "the study finished before the kill: make it longer"
+    driver.send_signal(signal.SIGKILL)
+    driver.wait(timeout=30)
+    stored = len(store.finished_run_ids())
+    monkeypatch.setattr("bench.report.build.build_report", lambda root: root / "report.md")
+    assert main(["run", "--resume", str(out), "--device", "cpu", "--workers", "1",
+                 "--no-progress"]) == 0, f"killed with {stored} runs stored"
+    assert f"trained {STUDY_RUNS - stored} runs" in capsys.readouterr().out
+    assert_same_results(out, study_reference)
 
 
 def test_driver_killed_at_a_random_point_resumes_to_the_uninterrupted_results(

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 READERS = ("bench.store", "bench.report.build", "bench.report.summary",
-           "bench.analysis.section", "bench.analysis.suite_data", "bench.diagnostics.plots",
-           "bench.gate")
+           "bench.report.tensorboard", "bench.analysis.section", "bench.analysis.suite_data",
+           "bench.analysis.study", "bench.diagnostics.plots", "bench.gate")
 """Store, report, analysis, diagnostics plots and the CI gate: they read results folders."""
 
 TRAINING = ("bench.trainer", "bench.workload", "bench.accel", "bench.executors", "bench.runner",

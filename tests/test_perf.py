@@ -143,3 +143,13 @@ def test_perf_refuses_missing_fid_weights_before_timing(tmp_path, capsys):
 def test_perf_refuses_cuda_graphs_on_a_cpu(capsys):
     assert main(["perf", *TINY, "--device", "cpu", "--cuda-graphs", "on"]) == 2
     assert "--cuda-graphs on needs --device cuda" in capsys.readouterr().err
+
+
+def test_perf_study_times_both_ways_on_the_same_trials(capsys):
+    assert main(["perf", "--study", "--trials", "3", "--study-seeds", "2", "--width", "8",
+                 "--steps", "4", "--warmup", "2", "--device", "cpu", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["trials"], result["seeds"], result["steps"]) == (3, 2, 4)
+    assert result["batched_seconds"] > 0 and result["separate_seconds"] > 0
+    assert result["speedup"] == pytest.approx(
+        result["separate_seconds"] / result["batched_seconds"])

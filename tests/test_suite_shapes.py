@@ -169,7 +169,7 @@ def _fields(cls: type, path: str) -> list[tuple[str, object]]:
 
 FIELDS: list[tuple[str, object]] = [
     ("batch_size", Number(minimum=1, integer=True)),
-    ("seed_batch", Number(minimum=1, integer=True)),
+    ("group_size", Number(minimum=1, integer=True)),
     ("budget.generator_steps", Number(minimum=1, integer=True)),
     ("budget.seconds", Number(minimum=0, low_open=True)),
     ("optimizers.0.lr", Number(minimum=0, low_open=True)),

@@ -92,21 +92,21 @@ def test_exact_ot_sizes_that_take_hours_are_refused(monkeypatch):
     cpu = torch.device("cpu")
     big = parse_suite(tiny_suite(eval={"w1_samples": MAX_OT_SAMPLES + 1}))
     with pytest.raises(BenchError, match=f"exceeds {MAX_OT_SAMPLES}"):
-        check_resources(plan_groups(expand(big), big.seed_batch), cpu)
+        check_resources(plan_groups(expand(big), big.group_size), cpu)
     many = parse_suite(tiny_suite(budget={"generator_steps": 1_000_000},
                                   eval={"every": 10, "w1_samples": 5000}))
     with pytest.raises(BenchError, match="hours"):
-        check_resources(plan_groups(expand(many), many.seed_batch), cpu)
+        check_resources(plan_groups(expand(many), many.group_size), cpu)
     paper = load_suite("paper-claims-toy")  # the paper-size suites stay affordable
-    check_resources(plan_groups(expand(paper), paper.seed_batch), cpu)
+    check_resources(plan_groups(expand(paper), paper.group_size), cpu)
 
 
 def test_memory_estimate_grows_with_what_it_holds():
     base = parse_suite(tiny_suite())
-    (group, *_) = plan_groups(expand(base), base.seed_batch)
+    (group, *_) = plan_groups(expand(base), base.group_size)
     small = estimate_memory(group)
     bigger = parse_suite(tiny_suite(batch_size=64, eval={"w1_samples": 100}))
-    (group, *_) = plan_groups(expand(bigger), bigger.seed_batch)
+    (group, *_) = plan_groups(expand(bigger), bigger.group_size)
     large = estimate_memory(group)
     assert large.training == 2 * small.training  # batch 32 -> 64
     assert large.transport == 4 * small.transport  # N 50 -> 100

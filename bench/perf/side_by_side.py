@@ -137,7 +137,7 @@ def suite_specs(width: int, members: int, steps: int, every: int) -> list[RunSpe
         "eval": {"every": every, "samples": 100, "w1_samples": 50, "critic_samples": 100},
         "recipes": {"wgan-gp": {"n_critic": REFERENCE.critic_iters,
                                 "gp_weight": REFERENCE.penalty_weight, "warmup": False}},
-        "seed_batch": members,
+        "group_size": members,
     }
     return expand(parse_suite(raw, "perf"))
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from bench.analysis.section import claims_section
+from bench.analysis.study import study_section
 from bench.atomic import write_text_atomic
-from bench.config import SuiteConfig
+from bench.config import RECIPE_PHASE, SuiteConfig
 from bench.data import IMAGE, TOY, get_dataset
 from bench.errors import BenchError
 from bench.report import plots
@@ -87,12 +88,16 @@ def build_report(root: Path) -> Path:
     """Write every report artefact of the suite in ``root``; returns the report's path."""
     store = ResultsStore(root)
     config = store.load_suite()
-    summary = build_summary(store)
-    if summary.empty:
+    every_run = build_summary(store)
+    if every_run.empty:
         raise BenchError(f"{root} holds no finished runs yet; run the suite first")
-    metrics = store.load_metrics()
     root = store.root
-    _csv(summary, root / "summary.csv")
+    _csv(every_run, root / "summary.csv")
+    # the tables, plots and claims compare the paper recipes; a study's trials and reruns
+    # have their own section
+    summary = every_run[every_run["phase"] == RECIPE_PHASE].reset_index(drop=True)
+    metrics = store.load_metrics()
+    metrics = metrics[metrics["run_id"].isin(summary["run_id"])]
     _csv(cell_statistics(summary), root / "tables" / "cells.csv")
     divergence = divergence_table(summary)
     _csv(divergence, root / "tables" / "divergence.csv")
@@ -102,7 +107,8 @@ def build_report(root: Path) -> Path:
 
     figures = _figures(store, summary, metrics, datasets)
     claims = claims_section(root, config, summary, metrics)  # also writes claims.csv
-    text = _markdown(config, summary, divergence, datasets, figures, _provenance(store),
+    claims += study_section(root, config, every_run)
+    text = _markdown(config, every_run, divergence, datasets, figures, _provenance(store),
                      _speed_ups(store), _evaluation(store), root, claims)
     path = root / "report.md"
     write_text_atomic(path, text)
@@ -146,11 +152,13 @@ def _metric_lines(evaluation: dict[str, set[str]], config: SuiteConfig) -> list[
 
 
 def _markdown(
-    config, summary, divergence, datasets, figures, provenance, speed_ups, evaluation, root,
+    config, every_run, divergence, datasets, figures, provenance, speed_ups, evaluation, root,
     claims,
 ) -> str:
+    """report.md; ``every_run`` is the summary of all runs (a study's trials included)."""
     expected = config.n_runs
-    n_div = int((summary["status"] == "diverged").sum())
+    n_div = int((every_run["status"] == "diverged").sum())
+    summary = every_run[every_run["phase"] == RECIPE_PHASE]
     packages = provenance.get("packages", {})
     lines = [
         f"# GAN benchmark report: `{config.name}`",
@@ -159,7 +167,7 @@ def _markdown(
         "",
         "## Setup",
         "",
-        f"- Runs: {len(summary)} of {expected} finished ({n_div} diverged); "
+        f"- Runs: {len(every_run)} of {expected} finished ({n_div} diverged); "
         f"datasets {', '.join(config.datasets)}; GANs {', '.join(config.gans)}; "
         f"optimizers {', '.join(config.run_labels())}; "
         f"seeds {', '.join(map(str, config.seeds))}.",

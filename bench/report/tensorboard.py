@@ -98,21 +98,28 @@ def _summary_writer_class() -> "type[SummaryWriter]":
     return SummaryWriter
 
 
-def _claim_log_dir(root: Path, log_dir: Path) -> None:
-    """Make ``log_dir`` this results folder's export, or refuse a folder that is not."""
+def check_tensorboard(root: Path, log_dir: Path) -> None:
+    """Refuse an export that would fail, writing nothing: no tensorboard package, or a
+    ``log_dir`` that is neither new, empty, nor this results folder's earlier export (a
+    ``run --tensorboard`` checks this before training)."""
+    _summary_writer_class()
     marker = log_dir / EXPORT_MARKER
-    source = str(root.resolve())
     if marker.is_file():
         exported = json.loads(marker.read_text())["results"]
-        if exported != source:
+        if exported != str(Path(root).resolve()):
             raise BenchError(f"{log_dir} holds the TensorBoard export of {exported}; "
                              f"pass another folder to export {root} to")
-        return
-    if log_dir.exists() and (not log_dir.is_dir() or any(log_dir.iterdir())):
+    elif log_dir.exists() and (not log_dir.is_dir() or any(log_dir.iterdir())):
         raise BenchError(f"{log_dir} exists and is not a TensorBoard export of a results "
                          "folder; pass a new or empty folder")
+
+
+def _claim_log_dir(root: Path, log_dir: Path) -> None:
+    """Make ``log_dir`` this results folder's export, or refuse a folder that is not."""
+    check_tensorboard(root, log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(marker, json.dumps({"results": source}, indent=2))
+    write_text_atomic(log_dir / EXPORT_MARKER,
+                      json.dumps({"results": str(root.resolve())}, indent=2))
 
 
 def _sample_grids(run_dir: Path) -> list[tuple[int, Path]]:

@@ -21,7 +21,7 @@ CI_SUITE = load_suite("ci")
 def _group(gan: str) -> list:
     """The ci suite's first seed batch of ``gan`` with Adam on ring8."""
     specs = [s for s in expand(CI_SUITE) if s.gan == gan and s.optimizer_label == "adam"]
-    return specs[: CI_SUITE.seed_batch]
+    return specs[: CI_SUITE.group_size]
 
 
 @pytest.mark.benchmark(group="toy-iteration")
@@ -48,7 +48,7 @@ def test_toy_training_iteration(benchmark, gan):
 def test_toy_sampling(benchmark, dataset):
     device = bench_device()
     data = get_toy_dataset(dataset)
-    streams = MemberStreams(range(CI_SUITE.seed_batch), device)
+    streams = MemberStreams(range(CI_SUITE.group_size), device)
     n = CI_SUITE.batch_size
 
     samples = benchmark(synchronised(lambda: data.sample(streams, n), device))
