@@ -36,14 +36,22 @@ class Constraint:
 
 @dataclass
 class WeightClipping(Constraint):
-    """WGAN (Arjovsky et al. 2017): clamp every critic parameter to [-c, c] after each step."""
+    """WGAN (Arjovsky et al. 2017): clamp every critic parameter to [-c, c] after each step.
 
-    clip_value: float
+    ``clip_value`` is one bound, or a [K] tensor of bounds, member k's for the parameters'
+    leading member dimension k (hyperparameter trials batched as one model)."""
+
+    clip_value: float | Tensor
     name = "weight-clipping"
 
     @torch.no_grad()
     def after_critic_step(self, critic: nn.Module) -> None:
         params = [p for p in critic.parameters()]
+        if isinstance(self.clip_value, Tensor):
+            for p in params:
+                bound = self.clip_value.view(-1, *(1,) * (p.dim() - 1))
+                p.clamp_(min=-bound, max=bound)
+            return
         # foreach ops clamp all tensors in a couple of kernel launches instead of one each
         torch._foreach_clamp_min_(params, -self.clip_value)
         torch._foreach_clamp_max_(params, self.clip_value)
@@ -52,9 +60,10 @@ class WeightClipping(Constraint):
 @dataclass
 class GradientPenalty(Constraint):
     """WGAN-GP (Gulrajani et al. 2017): lambda * E[(||grad D(x_hat)|| - 1)^2], two-sided,
-    at x_hat = eps * real + (1 - eps) * fake with eps ~ U[0, 1] per sample."""
+    at x_hat = eps * real + (1 - eps) * fake with eps ~ U[0, 1] per sample. ``weight`` is one
+    lambda or a [K] tensor, member k's."""
 
-    weight: float
+    weight: float | Tensor
     name = "gradient-penalty"
     batch_norm_compatible = False
     double_backward = True
