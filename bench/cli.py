@@ -273,8 +273,12 @@ def _cmd_perf(args: argparse.Namespace) -> int:
 def _perf_study(args: argparse.Namespace) -> int:
     import json
 
+    import torch
+
     from bench.perf.study_timing import format_study, time_study
 
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     timing = time_study(args.trials, args.study_seeds, args.width, args.steps, args.warmup,
                         args.device)
     text = json.dumps(timing.to_dict(), indent=2)

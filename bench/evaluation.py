@@ -176,7 +176,7 @@ class Evaluator:
         stats = self.reference.split_statistics(
             extractor, extract.keys.get(extractor, {}), lambda x: extract(extractor, x))
         frechet = None if stats is None else FrechetReference(*stats, device=self.device)
-        return Reference(extract(extractor, real), frechet, fixed=True)
+        return Reference(extract(extractor, real), frechet)
 
     # --- the checkpoint ----------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from bench.metrics import (
     knn_radii,
     precision_recall,
 )
-from bench.metrics.knn_manifold import ball_membership
+from bench.metrics.knn_manifold import knn_distances, manifold_scores
 
 
 def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -77,18 +77,12 @@ def test_knn_radii_keeps_float64_and_computes_lower_precision_in_float32():
     assert knn_radii(torch.from_numpy(x).half(), 2).dtype == torch.float32
 
 
-def test_ball_membership_hand_case_uses_strict_inequality():
+def test_hand_case_uses_strict_inequality():
     # Real k=1 radii: 1, 1, 2, 1, 1. Fake 2 sits exactly on the boundary of real 1's ball
     # and fake 5 exactly on real 3's: a strict "<" leaves both outside.
     real = torch.tensor([[0.0], [1.0], [3.0], [20.0], [21.0]], dtype=torch.float64)
     fake = torch.tensor([[2.0], [5.0], [0.5]], dtype=torch.float64)
-    m = ball_membership(real, fake, knn_radii(real, 1), knn_radii(fake, 1), chunk_size=2)
-    assert m.real_balls_per_fake.tolist() == [1, 0, 2]
-    assert m.real_ball_has_fake.tolist() == [True, True, True, False, False]
-    assert m.real_in_fake_manifold is not None
-    assert m.real_in_fake_manifold.tolist() == [True, True, True, False, False]
-    assert ball_membership(real, fake, knn_radii(real, 1)).real_in_fake_manifold is None
-
+    # fakes hold 1, 0 and 2 real balls; real balls 0-2 hold a fake; reals 0-2 lie in fake balls
     assert precision_recall(real, fake, k=1) == PrecisionRecall(precision=2 / 3, recall=0.6, k=1)
     assert density_coverage(real, fake, k=1) == DensityCoverage(density=1.0, coverage=0.6, k=1)
 
@@ -200,3 +194,18 @@ def test_density_coverage_needs_enough_real_samples_only():
         density_coverage(real, fake, chunk_size=0)
     with pytest.raises(ValueError, match=r"input features must be \[N, D\]"):
         knn_radii(np.zeros(5), 1)
+
+
+@pytest.mark.parametrize("chunk_size", [7, 1024])
+def test_manifold_scores_equal_the_two_metrics_and_share_the_real_neighbours(chunk_size):
+    gen = torch.Generator().manual_seed(5)
+    real, fake = torch.randn(300, 3, generator=gen), torch.randn(250, 3, generator=gen) + 0.3
+    pr, dc = manifold_scores(real, fake, 3, 5, chunk_size=chunk_size)
+    assert pr == precision_recall(real, fake, 3) and dc == density_coverage(real, fake, 5)
+    knn = knn_distances(real, 5)
+    assert torch.equal(knn[:, 2], knn_radii(real, 3)) and torch.equal(knn[:, 4], knn_radii(real, 5))
+    squared = knn_distances(real, 5, squared=True)
+    assert manifold_scores(real, fake, real_knn_squared=squared, chunk_size=chunk_size) == (
+        pr, dc)
+    assert manifold_scores(real, real, real_knn_squared=knn_distances(real, 5, squared=True))[
+        1].density == 1.0  # exact ties on the ball boundaries stay outside

@@ -5,7 +5,9 @@ from bench.metrics.knn_manifold import (
     DensityCoverage,
     PrecisionRecall,
     density_coverage,
+    knn_distances,
     knn_radii,
+    manifold_scores,
     precision_recall,
 )
 from bench.metrics.modes import ModeCoverage, mode_coverage
@@ -17,7 +19,9 @@ __all__ = [
     "PrecisionRecall",
     "density_coverage",
     "frechet_distance",
+    "knn_distances",
     "knn_radii",
+    "manifold_scores",
     "mode_coverage",
     "precision_recall",
     "wasserstein1",

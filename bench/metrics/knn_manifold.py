@@ -20,6 +20,8 @@ ties), and a sample with k or more exact duplicates has radius 0, an empty ball.
 Distances are computed a block of real (or, for radii, same-set) rows at a time against the
 whole other set, and each block is reduced at once to what the metrics need (the k smallest
 per row; per-sample counts and flags), so memory grows with chunk_size x M, not N x M.
+``manifold_scores`` computes all four from three passes (real x real, fake x fake, real x
+fake), where the two functions alone would need five.
 chunk_size changes no result, except that the matrix product may round a block's distances
 differently by its shape: a ball test within rounding of a tie could then flip.
 """
@@ -53,19 +55,6 @@ class DensityCoverage:
     coverage: float
     """Fraction of real balls holding at least one fake sample."""
     k: int
-
-
-@dataclass(frozen=True, eq=False)
-class Membership:
-    """Per-sample ball membership between a real and a fake set, the input to every scalar."""
-
-    real_balls_per_fake: Tensor
-    """int64 [M]: how many real balls contain each fake sample (precision, density)."""
-    real_ball_has_fake: Tensor
-    """bool [N]: whether each real ball contains at least one fake sample (coverage)."""
-    real_in_fake_manifold: Tensor | None
-    """bool [N]: whether each real sample lies in some fake ball (recall); None without
-    fake radii."""
 
 
 def _as_tensors(*xs: ArrayLike) -> list[Tensor]:
@@ -116,30 +105,38 @@ def _real_and_fake(real: ArrayLike, fake: ArrayLike) -> tuple[Tensor, Tensor]:
     return r, f
 
 
-def _distance_blocks(x: Tensor, y: Tensor, chunk_size: int) -> Iterator[tuple[int, Tensor]]:
-    """Yield (first row, Euclidean distances [rows, len(y)]) for blocks of x's rows.
+def _squared_distance_blocks(
+    x: Tensor, y: Tensor, chunk_size: int
+) -> Iterator[tuple[int, Tensor]]:
+    """Yield (first row, squared Euclidean distances [rows, len(y)]) for blocks of x's rows.
 
     |x|^2 + |y|^2 - 2 x.y turns each block into one matrix product; y's squared norms are
-    computed once, not per block as torch.cdist would (with a copy of y each time).
+    computed once, not per block as torch.cdist would (with a copy of y each time). Balls
+    compare squared distances with squared radii (d < r iff d^2 < r^2), so no block is
+    square-rooted: only the k nearest distances are.
     """
     y_sq = y.square().sum(1)
     for start in range(0, x.shape[0], chunk_size):
         block = x[start : start + chunk_size]
         sq = torch.addmm(y_sq, block, y.T, alpha=-2).add_(block.square().sum(1, keepdim=True))
-        yield start, sq.clamp_min_(0).sqrt_()  # rounding can leave tiny negative squares
+        yield start, sq.clamp_min_(0)  # rounding can leave tiny negative squares
 
 
-def _knn_radii(x: Tensor, k: int, chunk_size: int) -> Tensor:
-    radii = torch.empty(x.shape[0], dtype=x.dtype, device=x.device)
-    for start, dist in _distance_blocks(x, x, chunk_size):
+def _knn_squared(x: Tensor, k: int, chunk_size: int) -> Tensor:
+    """[N, k]: each row's k smallest squared distances to the other rows, ascending."""
+    out = torch.empty(x.shape[0], k, dtype=x.dtype, device=x.device)
+    for start, sq in _squared_distance_blocks(x, x, chunk_size):
         # Exclude each sample by index, not by distance 0, so duplicates still count.
-        dist.diagonal(offset=start).fill_(torch.inf)
-        radii[start : start + dist.shape[0]] = dist.topk(k, dim=1, largest=False).values[:, -1]
-    return radii
+        sq.diagonal(offset=start).fill_(torch.inf)
+        out[start : start + sq.shape[0]] = sq.topk(k, dim=1, largest=False).values
+    return out
 
 
-def knn_radii(features: ArrayLike, k: int, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Tensor:
-    """Distance from each row of [N, D] features to its k-th nearest other row: [N].
+def knn_distances(features: ArrayLike, k: int, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                  squared: bool = False) -> Tensor:
+    """[N, k]: each row's distances (``squared``: their squares, as ``manifold_scores``
+    takes them) to its 1st..k-th nearest other rows, ascending. Column j - 1 holds the radii
+    of the j-NN balls, so one pass serves every k up to ``k``.
 
     Computed ``chunk_size`` rows at a time on the features' device, in float64 for float64
     inputs and float32 otherwise. Needs 1 <= k < N.
@@ -148,34 +145,13 @@ def knn_radii(features: ArrayLike, k: int, *, chunk_size: int = DEFAULT_CHUNK_SI
     _check_rows(x, "input")
     _check_k(k, x.shape[0], "input")
     _check_chunk_size(chunk_size)
-    return _knn_radii(x, k, chunk_size)
+    knn = _knn_squared(x, k, chunk_size)
+    return knn if squared else knn.sqrt_()
 
 
-def ball_membership(
-    real: Tensor,
-    fake: Tensor,
-    real_radii: Tensor,
-    fake_radii: Tensor | None = None,
-    *,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> Membership:
-    """Which samples lie in which open balls, from one chunked pass over real x fake distances.
-
-    ``real`` [N, D] and ``fake`` [M, D] share a device and dtype; ``real_radii`` [N] and
-    ``fake_radii`` [M] are their ``knn_radii``. Without ``fake_radii`` the recall flags are
-    skipped (None).
-    """
-    balls_per_fake = torch.zeros(fake.shape[0], dtype=torch.int64, device=real.device)
-    ball_has_fake = torch.empty(real.shape[0], dtype=torch.bool, device=real.device)
-    in_fake_manifold = None if fake_radii is None else torch.empty_like(ball_has_fake)
-    for start, dist in _distance_blocks(real, fake, chunk_size):
-        rows = slice(start, start + dist.shape[0])
-        inside_real_ball = dist < real_radii[rows, None]
-        balls_per_fake += inside_real_ball.sum(0)
-        ball_has_fake[rows] = inside_real_ball.any(1)
-        if in_fake_manifold is not None:
-            in_fake_manifold[rows] = (dist < fake_radii).any(1)
-    return Membership(balls_per_fake, ball_has_fake, in_fake_manifold)
+def knn_radii(features: ArrayLike, k: int, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Tensor:
+    """Distance from each row of [N, D] features to its k-th nearest other row: [N]."""
+    return knn_distances(features, k, chunk_size=chunk_size)[:, -1]
 
 
 def _fraction(flags: Tensor) -> float:
@@ -183,9 +159,43 @@ def _fraction(flags: Tensor) -> float:
     return int(flags.sum()) / flags.numel()
 
 
+def _scores(
+    r: Tensor, f: Tensor, pr_k: int | None, dc_k: int | None, chunk_size: int,
+    real_knn_squared: Tensor | None,
+) -> tuple[PrecisionRecall | None, DensityCoverage | None]:
+    """Precision/recall with ``pr_k`` and density/coverage with ``dc_k`` (None: skipped)
+    from at most three distance passes: real x real (skipped when ``real_knn_squared`` is
+    given), fake x fake (recall only) and one real x fake pass for both."""
+    n, m = r.shape[0], f.shape[0]
+    k_max = max(k for k in (pr_k, dc_k) if k is not None)
+    _check_k(k_max, n, "real")
+    if pr_k is not None:
+        _check_k(pr_k, m, "fake")
+    _check_chunk_size(chunk_size)
+    knn = (_knn_squared(r, k_max, chunk_size) if real_knn_squared is None
+           else real_knn_squared.to(r))
+    in_real = torch.zeros(m, dtype=torch.bool, device=r.device)  # fake j in a real PR ball
+    in_fake = torch.empty(n, dtype=torch.bool, device=r.device)  # real i in a fake ball
+    balls = torch.zeros(m, dtype=torch.int64, device=r.device)  # real DC balls holding j
+    has_fake = torch.empty(n, dtype=torch.bool, device=r.device)  # real i's DC ball holds one
+    fake_radii = _knn_squared(f, pr_k, chunk_size)[:, -1] if pr_k is not None else None
+    for start, sq in _squared_distance_blocks(r, f, chunk_size):
+        rows = slice(start, start + sq.shape[0])
+        if pr_k is not None:
+            in_real |= (sq < knn[rows, pr_k - 1, None]).any(0)
+            in_fake[rows] = (sq < fake_radii).any(1)
+        if dc_k is not None:
+            inside = sq < knn[rows, dc_k - 1, None]
+            balls += inside.sum(0)
+            has_fake[rows] = inside.any(1)
+    pr = None if pr_k is None else PrecisionRecall(_fraction(in_real), _fraction(in_fake), pr_k)
+    dc = None if dc_k is None else DensityCoverage(int(balls.sum()) / (dc_k * m),
+                                                   _fraction(has_fake), dc_k)
+    return pr, dc
+
+
 def precision_recall(
     real: ArrayLike, fake: ArrayLike, k: int = 3, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
-    real_radii: Tensor | None = None,
 ) -> PrecisionRecall:
     """Improved precision and recall (Kynkaanniemi et al. 2019) of fake [M, D] against real
     [N, D] features, with k-NN balls (k = 3 in the paper) and strict ``<`` as in prdc.
@@ -193,40 +203,31 @@ def precision_recall(
     Computed on the first non-CPU input's device (numpy arrays start on the CPU), in float64
     if either input is float64 and float32 otherwise, ``chunk_size`` rows of distances at a
     time (it bounds memory, not the result; see the module docstring). Needs
-    1 <= k < min(N, M). ``real_radii`` are ``knn_radii(real, k)`` when the caller has them
-    (a fixed real set's radii need computing only once).
+    1 <= k < min(N, M).
     """
-    r, f = _real_and_fake(real, fake)
-    _check_k(k, r.shape[0], "real")
-    _check_k(k, f.shape[0], "fake")
-    _check_chunk_size(chunk_size)
-    radii = _knn_radii(r, k, chunk_size) if real_radii is None else real_radii.to(r)
-    m = ball_membership(r, f, radii, _knn_radii(f, k, chunk_size), chunk_size=chunk_size)
-    assert m.real_in_fake_manifold is not None
-    return PrecisionRecall(
-        precision=_fraction(m.real_balls_per_fake > 0),
-        recall=_fraction(m.real_in_fake_manifold),
-        k=k,
-    )
+    pr, _ = _scores(*_real_and_fake(real, fake), k, None, chunk_size, None)
+    return pr
 
 
 def density_coverage(
     real: ArrayLike, fake: ArrayLike, k: int = 5, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
-    real_radii: Tensor | None = None,
 ) -> DensityCoverage:
     """Density and coverage (Naeem et al. 2020) of fake [M, D] against real [N, D] features,
     with real k-NN balls (k = 5 in the paper) and strict ``<`` as in prdc.
 
     Device, dtype and chunking as in ``precision_recall``; only real radii are needed, so
-    fake may have any M >= 1. Needs 1 <= k < N. ``real_radii`` as in ``precision_recall``.
+    fake may have any M >= 1. Needs 1 <= k < N.
     """
-    r, f = _real_and_fake(real, fake)
-    _check_k(k, r.shape[0], "real")
-    _check_chunk_size(chunk_size)
-    radii = _knn_radii(r, k, chunk_size) if real_radii is None else real_radii.to(r)
-    m = ball_membership(r, f, radii, chunk_size=chunk_size)
-    return DensityCoverage(
-        density=int(m.real_balls_per_fake.sum()) / (k * f.shape[0]),
-        coverage=_fraction(m.real_ball_has_fake),
-        k=k,
-    )
+    _, dc = _scores(*_real_and_fake(real, fake), None, k, chunk_size, None)
+    return dc
+
+
+def manifold_scores(
+    real: ArrayLike, fake: ArrayLike, pr_k: int = 3, dc_k: int = 5, *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE, real_knn_squared: Tensor | None = None,
+) -> tuple[PrecisionRecall, DensityCoverage]:
+    """Both metrics at once, sharing their distance passes (three instead of five).
+    ``real_knn_squared`` is ``knn_distances(real, max(pr_k, dc_k), squared=True)`` when the
+    caller has it: a fixed real set's neighbours need computing only once (squared, so the
+    ball tests see exactly the values they would compute)."""
+    return _scores(*_real_and_fake(real, fake), pr_k, dc_k, chunk_size, real_knn_squared)

@@ -27,7 +27,7 @@ from bench.data.datasets import ClassifierModes, Dataset, MixtureModes
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
 from bench.metrics.kid import kernel_inception_distance
-from bench.metrics.knn_manifold import density_coverage, knn_radii, precision_recall
+from bench.metrics.knn_manifold import knn_distances, manifold_scores
 from bench.metrics.modes import class_modes, mode_coverage
 from bench.metrics.wasserstein import wasserstein1
 
@@ -42,18 +42,15 @@ BEST = "best"
 class Reference:
     """The real side of one extractor: features of real samples (fresh for 2-D data, a fixed
     subset of the reference split for images) and, for images, the whole split's Frechet
-    statistics."""
+    statistics. The evaluator makes a new one at each checkpoint for fresh samples and keeps
+    one for a fixed subset, so statistics of the features are computed once either way."""
 
     features: Tensor
     frechet: FrechetReference | None = None
-    fixed: bool = False
-    """The same features at every checkpoint: statistics of them are computed once."""
     _memo: dict[str, Any] = field(default_factory=dict)
 
     def statistic(self, name: str, compute: Callable[[Tensor], Any]) -> Any:
-        """``compute(features)``, memoised when the reference is fixed."""
-        if not self.fixed:
-            return compute(self.features)
+        """``compute(features)``, computed on the first call for ``name`` only."""
         if name not in self._memo:
             self._memo[name] = compute(self.features)
         return self._memo[name]
@@ -173,26 +170,16 @@ def kid(x: MetricInput) -> dict[str, float]:
     return {"kid": result.mean, "kid_std": result.std}
 
 
-def _real_balls(x: MetricInput, k: int) -> tuple[Tensor, Tensor]:
-    """As many real features as fake ones, and their k-NN radii (once for a fixed set)."""
-    n = len(x.fake)
-    radii = x.reference.statistic(f"knn_radii_k{k}_n{n}", lambda real: knn_radii(real[:n], k))
-    return x.reference.features[:n], radii
-
-
-@register("precision_recall", ("precision", "recall"), BEST, lambda spec: spec.samples,
-          lambda spec, extractor: f"pr_k{PR_K}_{extractor}_n{spec.samples}")
-def improved_precision_recall(x: MetricInput) -> dict[str, float]:
-    """Kynkaanniemi et al. 2019, k = 3, against as many real samples."""
-    real, radii = _real_balls(x, PR_K)
-    result = precision_recall(real, x.fake, k=PR_K, real_radii=radii)
-    return {"precision": result.precision, "recall": result.recall}
-
-
-@register("density_coverage", ("density", "coverage"), BEST, lambda spec: spec.samples,
-          lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}")
-def density_and_coverage(x: MetricInput) -> dict[str, float]:
-    """Naeem et al. 2020, k = 5, against as many real samples."""
-    real, radii = _real_balls(x, DC_K)
-    result = density_coverage(real, x.fake, k=DC_K, real_radii=radii)
-    return {"density": result.density, "coverage": result.coverage}
+@register("knn_manifold", ("precision", "recall", "density", "coverage"), BEST,
+          lambda spec: spec.samples,
+          lambda spec, extractor: f"pr_k{PR_K}_dc_k{DC_K}_{extractor}_n{spec.samples}")
+def knn_manifold(x: MetricInput) -> dict[str, float]:
+    """Precision/recall (Kynkaanniemi et al. 2019, k = 3) and density/coverage (Naeem et al.
+    2020, k = 5) against as many real samples, sharing their distance passes."""
+    n, k = len(x.fake), max(PR_K, DC_K)
+    knn = x.reference.statistic(f"knn_k{k}_n{n}",
+                                lambda real: knn_distances(real[:n], k, squared=True))
+    pr, dc = manifold_scores(x.reference.features[:n], x.fake, PR_K, DC_K,
+                             real_knn_squared=knn)
+    return {"precision": pr.precision, "recall": pr.recall, "density": dc.density,
+            "coverage": dc.coverage}
