@@ -10,7 +10,7 @@ import seaborn as sns
 from bench.analysis.correlation import run_series
 from bench.analysis.suite_data import SuiteData
 from bench.diagnostics.weights import load_critic_weights
-from bench.report.plots import GAN_ORDER, Drawn, LeftOut, save_figure
+from bench.report.plots import GAN_ORDER, Drawn, LeftOut, legend_outside, save_figure
 from bench.results import SETTING, with_settings
 from bench.stats import interval_bounds
 
@@ -120,7 +120,8 @@ def adam_cosine_plot(metrics: pd.DataFrame, path: Path) -> Drawn:
     grid = sns.relplot(data=with_settings(rows), x="step", y="value", hue="gan",
                        style="optimizer", col=SETTING, kind="line",
                        errorbar=interval_bounds, hue_order=order, height=3.2, aspect=1.2,
-                       facet_kws={"sharey": True})
+                       facet_kws={"sharey": True, "legend_out": False})
+    legend_outside(grid)
     for ax in grid.axes.flat:
         ax.axhline(0, color="0.4", lw=0.8, ls=":")
     grid.set_axis_labels("generator step", "cos(-Adam step, gradient)")
