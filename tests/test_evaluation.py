@@ -84,5 +84,6 @@ def test_restored_buffers_restores_on_error():
 def test_protocols_are_stated(workload):
     protocols = workload.evaluator.protocols(0)
     assert protocols["fd_digits"] == "fd_digits_n120"
-    assert protocols["knn_manifold"] == "pr_k3_dc_k5_digits_n120"
+    assert protocols["precision_recall"] == "pr_k3_digits_n120"
+    assert protocols["density_coverage"] == "dc_k5_digits_n120"
     assert "batches of the training batch size" in GENERATOR_PROTOCOL

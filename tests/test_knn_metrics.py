@@ -14,7 +14,7 @@ from bench.metrics import (
     knn_radii,
     precision_recall,
 )
-from bench.metrics.knn_manifold import knn_distances, manifold_scores
+from bench.metrics.knn_manifold import knn_distances
 
 
 def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -197,15 +197,16 @@ def test_density_coverage_needs_enough_real_samples_only():
 
 
 @pytest.mark.parametrize("chunk_size", [7, 1024])
-def test_manifold_scores_equal_the_two_metrics_and_share_the_real_neighbours(chunk_size):
+def test_given_real_neighbours_give_the_same_scores(chunk_size):
     gen = torch.Generator().manual_seed(5)
     real, fake = torch.randn(300, 3, generator=gen), torch.randn(250, 3, generator=gen) + 0.3
-    pr, dc = manifold_scores(real, fake, 3, 5, chunk_size=chunk_size)
-    assert pr == precision_recall(real, fake, 3) and dc == density_coverage(real, fake, 5)
     knn = knn_distances(real, 5)
     assert torch.equal(knn[:, 2], knn_radii(real, 3)) and torch.equal(knn[:, 4], knn_radii(real, 5))
-    squared = knn_distances(real, 5, squared=True)
-    assert manifold_scores(real, fake, real_knn_squared=squared, chunk_size=chunk_size) == (
-        pr, dc)
-    assert manifold_scores(real, real, real_knn_squared=knn_distances(real, 5, squared=True))[
-        1].density == 1.0  # exact ties on the ball boundaries stay outside
+    squared = knn_distances(real, 5, squared=True)  # one set of neighbours for both metrics
+    assert precision_recall(real, fake, 3, chunk_size=chunk_size, real_knn_squared=squared) \
+        == precision_recall(real, fake, 3, chunk_size=chunk_size)
+    assert density_coverage(real, fake, 5, chunk_size=chunk_size, real_knn_squared=squared) \
+        == density_coverage(real, fake, 5, chunk_size=chunk_size)
+    assert density_coverage(real, real, real_knn_squared=squared).density == 1.0  # ties stay out
+    with pytest.raises(ValueError, match="real_knn_squared must be"):
+        precision_recall(real, fake, 3, real_knn_squared=squared[:, :2])

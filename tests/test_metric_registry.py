@@ -33,7 +33,8 @@ def test_protocol_names_state_the_protocol():
     protocols = {name: m.protocol(SPEC, "digits") for name, m in METRICS.items()}
     assert protocols["w1"] == "w1_n300"
     assert protocols["fid"] == "fid10k" and protocols["kid"] == "kid10k"
-    assert protocols["knn_manifold"] == "pr_k3_dc_k5_digits_n400"
+    assert protocols["precision_recall"] == "pr_k3_digits_n400"
+    assert protocols["density_coverage"] == "dc_k5_digits_n400"
     assert protocols["fd_digits"] == "fd_digits_n400"
     assert METRICS["fid"].protocol(EvalSpec(fid_samples=2500), "inception") == "fid_n2500"
 
@@ -82,10 +83,10 @@ def test_kid_is_near_zero_for_one_distribution_and_positive_across_two():
 
 def test_knn_metrics_on_identical_and_disjoint_sets():
     x = torch.randn(400, 4, generator=torch.Generator().manual_seed(3))
-    same = _run("knn_manifold", x, x)
-    assert same == {"precision": 1.0, "recall": 1.0, "density": 1.0, "coverage": 1.0}
-    far = _run("knn_manifold", x + 100, x)
-    assert far == {"precision": 0.0, "recall": 0.0, "density": 0.0, "coverage": 0.0}
+    assert _run("precision_recall", x, x) == {"precision": 1.0, "recall": 1.0}
+    assert _run("density_coverage", x, x) == {"density": 1.0, "coverage": 1.0}
+    assert _run("precision_recall", x + 100, x) == {"precision": 0.0, "recall": 0.0}
+    assert _run("density_coverage", x + 100, x) == {"density": 0.0, "coverage": 0.0}
 
 
 def test_a_reference_computes_each_statistic_once():

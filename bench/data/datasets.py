@@ -69,9 +69,10 @@ class Dataset:
         return self.shape == (2,)
 
 
-POINT_METRICS = ("w1", "knn_manifold")
-DIGIT_METRICS = ("fd_digits", "classifier_modes", "fid", "kid", "knn_manifold")
-IMAGE_METRICS = ("fid", "kid", "knn_manifold")
+POINT_METRICS = ("w1", "precision_recall", "density_coverage")
+DIGIT_METRICS = ("fd_digits", "classifier_modes", "fid", "kid", "precision_recall",
+                 "density_coverage")
+IMAGE_METRICS = ("fid", "kid", "precision_recall", "density_coverage")
 
 
 def _toy(name: str) -> Dataset:

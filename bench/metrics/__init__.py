@@ -7,7 +7,6 @@ from bench.metrics.knn_manifold import (
     density_coverage,
     knn_distances,
     knn_radii,
-    manifold_scores,
     precision_recall,
 )
 from bench.metrics.modes import ModeCoverage, mode_coverage
@@ -21,7 +20,6 @@ __all__ = [
     "frechet_distance",
     "knn_distances",
     "knn_radii",
-    "manifold_scores",
     "mode_coverage",
     "precision_recall",
     "wasserstein1",

@@ -20,8 +20,10 @@ ties), and a sample with k or more exact duplicates has radius 0, an empty ball.
 Distances are computed a block of real (or, for radii, same-set) rows at a time against the
 whole other set, and each block is reduced at once to what the metrics need (the k smallest
 per row; per-sample counts and flags), so memory grows with chunk_size x M, not N x M.
-``manifold_scores`` computes all four from three passes (real x real, fake x fake, real x
-fake), where the two functions alone would need five.
+Balls compare squared distances with squared radii, so no distance block is square-rooted.
+A caller that scores many fake sets against one real set passes the real set's neighbours
+(``knn_distances(real, k, squared=True)``) once; both metrics read the radius they need
+from them.
 chunk_size changes no result, except that the matrix product may round a block's distances
 differently by its shape: a ball test within rounding of a tie could then flip.
 """
@@ -134,9 +136,9 @@ def _knn_squared(x: Tensor, k: int, chunk_size: int) -> Tensor:
 
 def knn_distances(features: ArrayLike, k: int, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
                   squared: bool = False) -> Tensor:
-    """[N, k]: each row's distances (``squared``: their squares, as ``manifold_scores``
-    takes them) to its 1st..k-th nearest other rows, ascending. Column j - 1 holds the radii
-    of the j-NN balls, so one pass serves every k up to ``k``.
+    """[N, k]: each row's distances (``squared``: their squares, as the metrics'
+    ``real_knn_squared`` takes them) to its 1st..k-th nearest other rows, ascending.
+    Column j - 1 holds the radii of the j-NN balls, so one pass serves every k up to ``k``.
 
     Computed ``chunk_size`` rows at a time on the features' device, in float64 for float64
     inputs and float32 otherwise. Needs 1 <= k < N.
@@ -159,43 +161,20 @@ def _fraction(flags: Tensor) -> float:
     return int(flags.sum()) / flags.numel()
 
 
-def _scores(
-    r: Tensor, f: Tensor, pr_k: int | None, dc_k: int | None, chunk_size: int,
-    real_knn_squared: Tensor | None,
-) -> tuple[PrecisionRecall | None, DensityCoverage | None]:
-    """Precision/recall with ``pr_k`` and density/coverage with ``dc_k`` (None: skipped)
-    from at most three distance passes: real x real (skipped when ``real_knn_squared`` is
-    given), fake x fake (recall only) and one real x fake pass for both."""
-    n, m = r.shape[0], f.shape[0]
-    k_max = max(k for k in (pr_k, dc_k) if k is not None)
-    _check_k(k_max, n, "real")
-    if pr_k is not None:
-        _check_k(pr_k, m, "fake")
-    _check_chunk_size(chunk_size)
-    knn = (_knn_squared(r, k_max, chunk_size) if real_knn_squared is None
-           else real_knn_squared.to(r))
-    in_real = torch.zeros(m, dtype=torch.bool, device=r.device)  # fake j in a real PR ball
-    in_fake = torch.empty(n, dtype=torch.bool, device=r.device)  # real i in a fake ball
-    balls = torch.zeros(m, dtype=torch.int64, device=r.device)  # real DC balls holding j
-    has_fake = torch.empty(n, dtype=torch.bool, device=r.device)  # real i's DC ball holds one
-    fake_radii = _knn_squared(f, pr_k, chunk_size)[:, -1] if pr_k is not None else None
-    for start, sq in _squared_distance_blocks(r, f, chunk_size):
-        rows = slice(start, start + sq.shape[0])
-        if pr_k is not None:
-            in_real |= (sq < knn[rows, pr_k - 1, None]).any(0)
-            in_fake[rows] = (sq < fake_radii).any(1)
-        if dc_k is not None:
-            inside = sq < knn[rows, dc_k - 1, None]
-            balls += inside.sum(0)
-            has_fake[rows] = inside.any(1)
-    pr = None if pr_k is None else PrecisionRecall(_fraction(in_real), _fraction(in_fake), pr_k)
-    dc = None if dc_k is None else DensityCoverage(int(balls.sum()) / (dc_k * m),
-                                                   _fraction(has_fake), dc_k)
-    return pr, dc
+def _real_neighbours(r: Tensor, k: int, chunk_size: int,
+                     real_knn_squared: Tensor | None) -> Tensor:
+    """[N, >= k] squared neighbour distances of the real rows: given, or computed."""
+    if real_knn_squared is None:
+        return _knn_squared(r, k, chunk_size)
+    if real_knn_squared.shape[0] != r.shape[0] or real_knn_squared.shape[1] < k:
+        raise ValueError(f"real_knn_squared must be [N={r.shape[0]}, >= {k}], got "
+                         f"{list(real_knn_squared.shape)}")
+    return real_knn_squared.to(r)
 
 
 def precision_recall(
     real: ArrayLike, fake: ArrayLike, k: int = 3, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
+    real_knn_squared: Tensor | None = None,
 ) -> PrecisionRecall:
     """Improved precision and recall (Kynkaanniemi et al. 2019) of fake [M, D] against real
     [N, D] features, with k-NN balls (k = 3 in the paper) and strict ``<`` as in prdc.
@@ -203,31 +182,43 @@ def precision_recall(
     Computed on the first non-CPU input's device (numpy arrays start on the CPU), in float64
     if either input is float64 and float32 otherwise, ``chunk_size`` rows of distances at a
     time (it bounds memory, not the result; see the module docstring). Needs
-    1 <= k < min(N, M).
+    1 <= k < min(N, M). ``real_knn_squared``: the real set's ``knn_distances(real, k' >= k,
+    squared=True)`` when the caller has them.
     """
-    pr, _ = _scores(*_real_and_fake(real, fake), k, None, chunk_size, None)
-    return pr
+    r, f = _real_and_fake(real, fake)
+    _check_k(k, r.shape[0], "real")
+    _check_k(k, f.shape[0], "fake")
+    _check_chunk_size(chunk_size)
+    real_radii = _real_neighbours(r, k, chunk_size, real_knn_squared)[:, k - 1]
+    fake_radii = _knn_squared(f, k, chunk_size)[:, -1]
+    in_real = torch.zeros(f.shape[0], dtype=torch.bool, device=r.device)
+    in_fake = torch.empty(r.shape[0], dtype=torch.bool, device=r.device)
+    for start, sq in _squared_distance_blocks(r, f, chunk_size):
+        rows = slice(start, start + sq.shape[0])
+        in_real |= (sq < real_radii[rows, None]).any(0)
+        in_fake[rows] = (sq < fake_radii).any(1)
+    return PrecisionRecall(precision=_fraction(in_real), recall=_fraction(in_fake), k=k)
 
 
 def density_coverage(
     real: ArrayLike, fake: ArrayLike, k: int = 5, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
+    real_knn_squared: Tensor | None = None,
 ) -> DensityCoverage:
     """Density and coverage (Naeem et al. 2020) of fake [M, D] against real [N, D] features,
     with real k-NN balls (k = 5 in the paper) and strict ``<`` as in prdc.
 
-    Device, dtype and chunking as in ``precision_recall``; only real radii are needed, so
-    fake may have any M >= 1. Needs 1 <= k < N.
+    Device, dtype, chunking and ``real_knn_squared`` as in ``precision_recall``; only real
+    radii are needed, so fake may have any M >= 1. Needs 1 <= k < N.
     """
-    _, dc = _scores(*_real_and_fake(real, fake), None, k, chunk_size, None)
-    return dc
-
-
-def manifold_scores(
-    real: ArrayLike, fake: ArrayLike, pr_k: int = 3, dc_k: int = 5, *,
-    chunk_size: int = DEFAULT_CHUNK_SIZE, real_knn_squared: Tensor | None = None,
-) -> tuple[PrecisionRecall, DensityCoverage]:
-    """Both metrics at once, sharing their distance passes (three instead of five).
-    ``real_knn_squared`` is ``knn_distances(real, max(pr_k, dc_k), squared=True)`` when the
-    caller has it: a fixed real set's neighbours need computing only once (squared, so the
-    ball tests see exactly the values they would compute)."""
-    return _scores(*_real_and_fake(real, fake), pr_k, dc_k, chunk_size, real_knn_squared)
+    r, f = _real_and_fake(real, fake)
+    _check_k(k, r.shape[0], "real")
+    _check_chunk_size(chunk_size)
+    real_radii = _real_neighbours(r, k, chunk_size, real_knn_squared)[:, k - 1]
+    balls = torch.zeros(f.shape[0], dtype=torch.int64, device=r.device)
+    has_fake = torch.empty(r.shape[0], dtype=torch.bool, device=r.device)
+    for start, sq in _squared_distance_blocks(r, f, chunk_size):
+        inside = sq < real_radii[start : start + sq.shape[0], None]
+        balls += inside.sum(0)
+        has_fake[start : start + sq.shape[0]] = inside.any(1)
+    return DensityCoverage(density=int(balls.sum()) / (k * f.shape[0]),
+                           coverage=_fraction(has_fake), k=k)

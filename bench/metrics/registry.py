@@ -27,7 +27,7 @@ from bench.data.datasets import ClassifierModes, Dataset, MixtureModes
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
 from bench.metrics.kid import kernel_inception_distance
-from bench.metrics.knn_manifold import knn_distances, manifold_scores
+from bench.metrics.knn_manifold import density_coverage, knn_distances, precision_recall
 from bench.metrics.modes import class_modes, mode_coverage
 from bench.metrics.wasserstein import wasserstein1
 
@@ -170,16 +170,28 @@ def kid(x: MetricInput) -> dict[str, float]:
     return {"kid": result.mean, "kid_std": result.std}
 
 
-@register("knn_manifold", ("precision", "recall", "density", "coverage"), BEST,
-          lambda spec: spec.samples,
-          lambda spec, extractor: f"pr_k{PR_K}_dc_k{DC_K}_{extractor}_n{spec.samples}")
-def knn_manifold(x: MetricInput) -> dict[str, float]:
-    """Precision/recall (Kynkaanniemi et al. 2019, k = 3) and density/coverage (Naeem et al.
-    2020, k = 5) against as many real samples, sharing their distance passes."""
+def _real_neighbours(x: MetricInput) -> tuple[Tensor, Tensor]:
+    """As many real features as fake ones, and their squared distances to their PR_K and
+    DC_K nearest neighbours: computed once per reference for both k-NN metrics."""
     n, k = len(x.fake), max(PR_K, DC_K)
     knn = x.reference.statistic(f"knn_k{k}_n{n}",
                                 lambda real: knn_distances(real[:n], k, squared=True))
-    pr, dc = manifold_scores(x.reference.features[:n], x.fake, PR_K, DC_K,
-                             real_knn_squared=knn)
-    return {"precision": pr.precision, "recall": pr.recall, "density": dc.density,
-            "coverage": dc.coverage}
+    return x.reference.features[:n], knn
+
+
+@register("precision_recall", ("precision", "recall"), BEST, lambda spec: spec.samples,
+          lambda spec, extractor: f"pr_k{PR_K}_{extractor}_n{spec.samples}")
+def improved_precision_recall(x: MetricInput) -> dict[str, float]:
+    """Kynkaanniemi et al. 2019, k = 3, against as many real samples."""
+    real, knn = _real_neighbours(x)
+    result = precision_recall(real, x.fake, PR_K, real_knn_squared=knn)
+    return {"precision": result.precision, "recall": result.recall}
+
+
+@register("density_coverage", ("density", "coverage"), BEST, lambda spec: spec.samples,
+          lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}")
+def density_and_coverage(x: MetricInput) -> dict[str, float]:
+    """Naeem et al. 2020, k = 5, against as many real samples."""
+    real, knn = _real_neighbours(x)
+    result = density_coverage(real, x.fake, DC_K, real_knn_squared=knn)
+    return {"density": result.density, "coverage": result.coverage}
