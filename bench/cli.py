@@ -273,14 +273,10 @@ def _cmd_perf(args: argparse.Namespace) -> int:
 def _perf_study(args: argparse.Namespace) -> int:
     import json
 
-    import torch
-
     from bench.perf.study_timing import format_study, time_study
 
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
     timing = time_study(args.trials, args.study_seeds, args.width, args.steps, args.warmup,
-                        args.device)
+                        args.device, args.threads)
     text = json.dumps(timing.to_dict(), indent=2)
     print(text if args.json else format_study(timing, args.device))
     if args.out is not None:

@@ -147,9 +147,11 @@ def test_perf_refuses_cuda_graphs_on_a_cpu(capsys):
 
 def test_perf_study_times_both_ways_on_the_same_trials(capsys):
     assert main(["perf", "--study", "--trials", "3", "--study-seeds", "2", "--width", "8",
-                 "--steps", "4", "--warmup", "2", "--device", "cpu", "--json"]) == 0
+                 "--steps", "4", "--warmup", "2", "--device", "cpu", "--threads", "1",
+                 "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["trials"], result["seeds"], result["steps"]) == (3, 2, 4)
+    assert result["threads"] == 1
     assert result["batched_seconds"] > 0 and result["separate_seconds"] > 0
     assert result["speedup"] == pytest.approx(
         result["separate_seconds"] / result["batched_seconds"])

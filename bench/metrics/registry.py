@@ -170,7 +170,7 @@ def kid(x: MetricInput) -> dict[str, float]:
     return {"kid": result.mean, "kid_std": result.std}
 
 
-def _real_neighbours(x: MetricInput) -> tuple[Tensor, Tensor]:
+def _real_side(x: MetricInput) -> tuple[Tensor, Tensor]:
     """As many real features as fake ones, and their squared distances to their PR_K and
     DC_K nearest neighbours: computed once per reference for both k-NN metrics."""
     n, k = len(x.fake), max(PR_K, DC_K)
@@ -183,7 +183,7 @@ def _real_neighbours(x: MetricInput) -> tuple[Tensor, Tensor]:
           lambda spec, extractor: f"pr_k{PR_K}_{extractor}_n{spec.samples}")
 def improved_precision_recall(x: MetricInput) -> dict[str, float]:
     """Kynkaanniemi et al. 2019, k = 3, against as many real samples."""
-    real, knn = _real_neighbours(x)
+    real, knn = _real_side(x)
     result = precision_recall(real, x.fake, PR_K, real_knn_squared=knn)
     return {"precision": result.precision, "recall": result.recall}
 
@@ -192,6 +192,6 @@ def improved_precision_recall(x: MetricInput) -> dict[str, float]:
           lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}")
 def density_and_coverage(x: MetricInput) -> dict[str, float]:
     """Naeem et al. 2020, k = 5, against as many real samples."""
-    real, knn = _real_neighbours(x)
+    real, knn = _real_side(x)
     result = density_coverage(real, x.fake, DC_K, real_knn_squared=knn)
     return {"density": result.density, "coverage": result.coverage}

@@ -36,6 +36,8 @@ class StudyTiming:
     """One group of trials x seeds members."""
     separate_seconds: float
     """``trials`` groups of ``seeds`` members, one after another."""
+    threads: int
+    """torch intra-op threads both ways ran with."""
 
     @property
     def runs(self) -> int:
@@ -83,8 +85,12 @@ def _train_seconds(results: list[RunResult], warmup: int, total: int) -> float:
 
 
 def time_study(trials: int = 16, seeds: int = 2, width: int = 64, steps: int = 50,
-               warmup: int = 5, device_name: str = "auto") -> StudyTiming:
-    """Both ways of training the same trials, each timed after ``warmup`` generator steps."""
+               warmup: int = 5, device_name: str = "auto",
+               threads: int | None = None) -> StudyTiming:
+    """Both ways of training the same trials, each timed after ``warmup`` generator steps,
+    with ``threads`` torch threads (None: torch's default)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
     device = resolve_device(device_name)
     total = warmup + steps
     specs = study_trials(trials, seeds, width, total, every=warmup)
@@ -93,13 +99,14 @@ def time_study(trials: int = 16, seeds: int = 2, width: int = 64, steps: int = 5
     for trial in range(trials):
         members = [s for s in specs if s.study.trial == trial]
         separate += _train_seconds(GroupTrainer(members, device).train(), warmup, total)
-    return StudyTiming(trials, seeds, width, steps, batched, separate)
+    return StudyTiming(trials, seeds, width, steps, batched, separate,
+                       torch.get_num_threads())
 
 
 def format_study(t: StudyTiming, device: torch.device | str) -> str:
     return "\n".join([
         f"Trial batching on {device}: one WGAN-GP cell, {t.trials} trials x {t.seeds} seeds, "
-        f"3 x {t.width} MLPs, {t.steps} timed generator steps per run",
+        f"3 x {t.width} MLPs, {t.steps} timed generator steps per run, {t.threads} threads",
         f"  one group of {t.runs} members   {t.batched_seconds:8.2f} s  "
         f"{t.batched_steps_per_s:8.1f} gen steps/s (aggregate)",
         f"  {t.trials} groups of {t.seeds} members   {t.separate_seconds:8.2f} s  "

@@ -51,13 +51,12 @@ def save_figure(fig: plt.Figure, path: Path) -> Path:
     return path
 
 
-def legend_outside(grid: sns.FacetGrid) -> sns.FacetGrid:
+def legend_outside(grid: sns.FacetGrid) -> None:
     """Move a grid's legend (drawn with ``facet_kws={"legend_out": False}``) to the right of
     the figure, where ``save_figure``'s tight bounding box takes it in. seaborn's own
     outside legend renders the whole figure twice to measure it, which made these figures
     the slowest part of a report."""
     sns.move_legend(grid, "center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-    return grid
 
 
 def _hue_order(frame: pd.DataFrame) -> list[str]:
