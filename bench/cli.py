@@ -21,7 +21,7 @@ TRAINING_QUANTITIES = {
 
 
 def _budget(text: str):
-    from bench.config import parse_budget
+    from bench.suite import parse_budget
 
     kind, sep, amount = text.partition("=")
     if not sep:
@@ -191,11 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from bench.config import load_suite, with_overrides
     from bench.environment import Environment
     from bench.report.build import build_report
     from bench.runner import run_suite
     from bench.store import ResultsStore
+    from bench.suite import load_suite, with_overrides
 
     if args.resume is not None:
         if args.suite or args.out or args.seeds or args.budget:
@@ -286,9 +286,10 @@ def _perf_study(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from bench.config import BUDGET_KINDS, OPTIMIZER_CHOICES, builtin_suites, load_suite
     from bench.data import DATASETS
     from bench.metrics.registry import METRICS
+    from bench.specs import BUDGET_KINDS
+    from bench.suite import OPTIMIZER_CHOICES, builtin_suites, load_suite
     from gan_zoo.architectures.dcgan import IMAGE_ARCHS
     from gan_zoo.registry import GANS
 

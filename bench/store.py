@@ -29,9 +29,9 @@ import yaml
 from PIL import Image
 
 from bench.atomic import write_text_atomic
-from bench.config import SuiteConfig, parse_suite, read_yaml
 from bench.errors import BenchError
-from bench.results import IDENTITY, ROW_COLUMNS, RunResult
+from bench.results import HP, IDENTITY, ROW_COLUMNS, RunResult
+from bench.suite import SuiteConfig, parse_suite, read_yaml
 
 RUNS = "runs"
 SUITE_FILE = "suite.yaml"
@@ -42,7 +42,7 @@ def _study_columns(study: dict) -> dict:
     ``hp_<field>`` for each searched field its GAN and optimizer use."""
     trial = -1 if study["trial"] is None else study["trial"]
     return {"phase": study["phase"], "trial": trial,
-            **{f"hp_{name}": value for name, value in study["params"].items()}}
+            **{HP + name: value for name, value in study["params"].items()}}
 
 
 class ResultsStore:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from bench.config import RunSpec
 from bench.data import IMAGE, get_dataset
 from bench.data.images import ImageDataset, load_image_dataset
 from bench.data.toy import get_toy_dataset
@@ -21,6 +20,7 @@ from bench.evaluation import Evaluator, Sampler
 from bench.features.extractors import Extractors
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.stats_cache import load_or_compute
+from bench.specs import RunSpec
 from bench.streams import MemberStreams
 from gan_zoo.architectures.dcgan import build_image_models
 from gan_zoo.architectures.mlp import build_toy_models

@@ -20,10 +20,10 @@ from bench.analysis.claims import CLAIMS, ClaimCheck
 from bench.analysis.correlation import run_correlations
 from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from bench.analysis.suite_data import CONSTRAINED_GANS, SuiteData
-from bench.config import expand, parse_suite
 from bench.diagnostics.critic_outputs import CLIP_VALUES, GRADIENT_DATASET, gradient_summary
 from bench.report.summary import final_metrics
 from bench.results import IDENTITY
+from bench.suite import expand, parse_suite
 from tests.conftest import tiny_suite
 
 NAN = math.nan

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.config import parse_suite
 from bench.errors import BenchError
 from bench.executors import make_executor
 from bench.runner import run_suite
+from bench.suite import parse_suite
 from tests.conftest import tiny_suite
 from tests.same_results import assert_same_results
 

@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from bench.cli import main
-from bench.config import load_suite, parse_suite
 from bench.errors import BenchError
 from bench.gate import REGRESSION, holm, permutation_p, run_gate
 from bench.runner import run_suite
+from bench.suite import load_suite, parse_suite
 from tests.conftest import tiny_suite
 
 CI_GATES = load_suite("ci").to_dict()["gates"]

@@ -17,15 +17,8 @@ from hypothesis import strategies as st
 
 from bench.analysis.rules import VERDICTS
 from bench.cli import main
-from bench.config import (
-    ClaimsSpec,
-    DiagnosticsSpec,
-    EvalSpec,
-    ImageModelSpec,
-    MetricGate,
-    ModelSpec,
-)
 from bench.data.toy import TOY_DATASETS
+from bench.specs import ClaimsSpec, DiagnosticsSpec, EvalSpec, ImageModelSpec, MetricGate, ModelSpec
 from bench.validators import CHECK, Choice, Number, betas
 from gan_zoo.architectures.dcgan import IMAGE_ARCHS
 from gan_zoo.recipes import Recipe
@@ -242,7 +235,7 @@ def _assert_refused(tmp_path: Path, suite: dict, capsys) -> None:
 
 
 def test_the_valid_base_suite_is_valid():
-    from bench.config import parse_suite
+    from bench.suite import parse_suite
 
     parse_suite(_valid_suite())
 

@@ -10,10 +10,10 @@ import torch
 
 from bench import resources
 from bench.cli import main
-from bench.config import expand, load_suite, parse_suite
 from bench.errors import BenchError
 from bench.resources import MAX_OT_SAMPLES, check_resources, estimate_memory
 from bench.runner import plan_groups
+from bench.suite import expand, load_suite, parse_suite
 from tests.conftest import tiny_suite
 
 SUITE_YAML = """\

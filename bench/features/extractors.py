@@ -11,10 +11,10 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from bench.config import EvalSpec
 from bench.data import Dataset
 from bench.environment import Environment
 from bench.metrics.registry import BEST, METRICS
+from bench.specs import EvalSpec
 
 POINTS, DIGITS, DIGIT_LABELS, INCEPTION = "points", "digits", "digit_labels", "inception"
 FEATURE_BATCH = 200

@@ -22,7 +22,6 @@ from typing import Any
 
 from torch import Tensor
 
-from bench.config import EvalSpec
 from bench.data.datasets import ClassifierModes, Dataset, MixtureModes
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
@@ -30,6 +29,7 @@ from bench.metrics.kid import kernel_inception_distance
 from bench.metrics.knn_manifold import density_coverage, knn_distances, precision_recall
 from bench.metrics.modes import class_modes, mode_coverage
 from bench.metrics.wasserstein import wasserstein1
+from bench.specs import EvalSpec
 
 PR_K = 3
 """Kynkaanniemi et al. 2019's k."""

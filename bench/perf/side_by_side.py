@@ -30,7 +30,6 @@ import pytorch_fid
 import torch
 from pytorch_fid.fid_score import calculate_frechet_distance
 
-from bench.config import RunSpec, expand, parse_suite
 from bench.environment import Environment, resolve_device
 from bench.errors import BenchError
 from bench.features.extractors import FEATURE_BATCH
@@ -41,6 +40,8 @@ from bench.perf.fid_pipeline import time_fid_end_to_end
 from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP
 from bench.perf.timing import PYTORCH_FID_BATCH, timed
 from bench.provenance import collect
+from bench.specs import RunSpec
+from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
 
 REFERENCE = ReferenceConfig()

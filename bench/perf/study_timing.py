@@ -14,10 +14,11 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from bench.config import RunSpec, expand, parse_suite
 from bench.environment import resolve_device
 from bench.perf.side_by_side import REFERENCE
 from bench.results import RunResult
+from bench.specs import RunSpec
+from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
 
 SPACE = {"lr": {"log_uniform": [1e-5, 1e-3]}, "beta1": {"uniform": [0.0, 0.9]},

@@ -7,9 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from bench.analysis.section import claims_section
-from bench.analysis.study import study_section
+from bench.analysis.study_section import study_section
 from bench.atomic import write_text_atomic
-from bench.config import RECIPE_PHASE, SuiteConfig
 from bench.data import IMAGE, TOY, get_dataset
 from bench.errors import BenchError
 from bench.report import plots
@@ -21,7 +20,9 @@ from bench.report.tables import (
     frame_to_markdown,
     markdown_table,
 )
+from bench.results import diverged, recipe_runs
 from bench.store import ResultsStore
+from bench.suite import SuiteConfig
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -95,7 +96,7 @@ def build_report(root: Path) -> Path:
     _csv(every_run, root / "summary.csv")
     # the tables, plots and claims compare the paper recipes; a study's trials and reruns
     # have their own section
-    summary = every_run[every_run["phase"] == RECIPE_PHASE].reset_index(drop=True)
+    summary = recipe_runs(every_run)
     metrics = store.load_metrics()
     metrics = metrics[metrics["run_id"].isin(summary["run_id"])]
     _csv(cell_statistics(summary), root / "tables" / "cells.csv")
@@ -157,8 +158,8 @@ def _markdown(
 ) -> str:
     """report.md; ``every_run`` is the summary of all runs (a study's trials included)."""
     expected = config.n_runs
-    n_div = int((every_run["status"] == "diverged").sum())
-    summary = every_run[every_run["phase"] == RECIPE_PHASE]
+    n_div = int(diverged(every_run).sum())
+    summary = recipe_runs(every_run)
     packages = provenance.get("packages", {})
     lines = [
         f"# GAN benchmark report: `{config.name}`",
