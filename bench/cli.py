@@ -314,7 +314,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     print("metrics (registered in bench/metrics/registry.py; datasets declare which apply):")
     for metric in METRICS.values():
         summary = (metric.compute.__doc__ or "").strip().splitlines()[0]
-        print(f"  {metric.name} -> {', '.join(metric.outputs)}: {summary}")
+        print(f"  {metric.name} -> {', '.join(metric.output_names)}: {summary}")
     print("also recorded at every checkpoint:")
     for name, text in TRAINING_QUANTITIES.items():
         print(f"  {name}: {text}")

@@ -252,9 +252,12 @@ def _quality(keys: tuple, metric: str, base: pd.DataFrame, cand: pd.DataFrame,
         worsening=sign * (c_mean - b_mean), threshold=threshold, p_value=math.nan,
         verdict=SKIPPED, baseline_ci=_ci(b), candidate_ci=_ci(c), n_baseline=len(b),
         n_candidate=len(c),
+        note=f"{gate.better} is better by the suite's gates:, against the metric registry"
+        if gate.overrides else "",
     )
     if len(b) < 2 or len(c) < 2:
-        return replace(check, note="fewer than 2 finite values on a side"), math.nan
+        note = "; ".join(filter(None, [check.note, "fewer than 2 finite values on a side"]))
+        return replace(check, note=note), math.nan
     return check, permutation_p(sign * c, sign * b)
 
 

@@ -29,7 +29,7 @@ from bench.resources import check_resources
 from bench.results import DIVERGED, Counters, RunResult
 from bench.schedule import CriticSchedule, next_iteration_fits
 from bench.specs import RunSpec
-from bench.store import ResultsStore
+from bench.store import ResultsStore, check_results_folder
 from bench.suite import SuiteConfig, expand, expand_reruns
 from bench.workload import critic_norm_for, load_image_split
 
@@ -125,8 +125,10 @@ def run_suite(
     can be known to fail is refused before the first write.
     """
     env = env or Environment()
+    check_results_folder(Path(out))
     specs = expand(config)
     check_budgets(specs)
+    ResultsStore(out).check_finished_runs_match(specs)
     if env.cuda_graphs == "on" and device_name != "cuda":
         raise BenchError("--cuda-graphs on captures CUDA graphs, so it needs --device cuda; "
                          "use --cuda-graphs auto to capture whenever the suite trains on CUDA")

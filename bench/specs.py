@@ -168,12 +168,20 @@ class DiagnosticsSpec:
 class MetricGate:
     """How ``compare`` judges one final metric of a (dataset, GAN, optimizer) cell."""
 
-    better: str = field(default="lower", metadata=checked(Choice(("higher", "lower"))))
-    """"higher" (modes_captured, hq_fraction) or "lower" (w1, reverse_kl_hq)."""
     margin: float = field(default=0.0, metadata=checked(NON_NEGATIVE))
     """The smallest worsening of the mean over seeds that counts: in the metric's units, or a
     fraction of the baseline mean's magnitude when ``relative``."""
     relative: bool = field(default=False, metadata=checked(flag))
+    better: str = field(default="lower", metadata=checked(Choice(("higher", "lower"))))
+    """Which direction is better: the metric registry's declaration unless the suite's
+    ``gates:`` gives another (``overrides`` then says so)."""
+    overrides: bool = False
+    """``better`` is the suite's, against the registry's declaration."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The YAML form: ``better`` only where the suite set it against the registry."""
+        d = {"margin": self.margin, "relative": self.relative}
+        return d | {"better": self.better} if self.overrides else d
 
 
 @dataclass(frozen=True)
@@ -193,7 +201,7 @@ class Gates:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["metrics"] = {name: asdict(gate) for name, gate in self.metrics}
+        d["metrics"] = {name: gate.to_dict() for name, gate in self.metrics}
         return d
 
 

@@ -16,7 +16,7 @@ import yaml
 from bench.data import DATASETS
 from bench.errors import BenchError
 from bench.hyperparameters import RECIPE_CHECKS, used_fields, with_setting
-from bench.metrics.registry import output_names
+from bench.metrics.registry import METRICS, better, output_names
 from bench.search_space import SearchSpec, draw_trials, parse_search, suite_seed
 from bench.specs import (
     BUDGET_KINDS,
@@ -50,6 +50,7 @@ from bench.validators import (
     names,
     parse_dataclass,
     text,
+    validator_of,
 )
 from gan_zoo.architectures.dcgan import CRITIC_NORMS, IMAGE_ARCHS
 from gan_zoo.recipes import OPTIMIZERS, RECIPE_FIELDS, Recipe, recipe_for
@@ -319,23 +320,39 @@ def _parse_recipes(raw: Any) -> tuple:
     return tuple(out)
 
 
+def _parse_metric_gate(name: str, raw: Any, where: str) -> MetricGate:
+    """One gated metric: its margin, and its direction from the metric registry unless the
+    suite overrides it with ``better``."""
+    raw = dict(mapping(raw, where, GATE_KEYS))
+    if "margin" not in raw:
+        raise fail(where, "missing 'margin'; e.g. {margin: 0.1} (add relative: true for a "
+                   "fraction of the baseline mean)")
+    declared = better(name)
+    given = raw.pop("better", None)
+    if given is None and declared is None:
+        raise fail(where, f"{name} declares no better direction; give better: lower or higher")
+    gate = parse_dataclass(MetricGate, raw, where)
+    if given is None:
+        return replace(gate, better=declared)
+    given = validator_of(MetricGate, "better")(given, f"{where}.better")
+    return replace(gate, better=given, overrides=given != declared)
+
+
+GATE_KEYS = ("better", "margin", "relative")
+
+
 def _parse_gates(raw: Any) -> Gates | None:
     if raw is None:
         return None
     raw = dict(mapping(raw, "gates", tuple(f.name for f in fields(Gates))))
     metrics = raw.pop("metrics", None)
     if not isinstance(metrics, dict) or not metrics:
-        raise fail("gates.metrics", "expected a mapping metric -> {better, margin, relative}, "
-                   f"e.g. {{w1: {{better: lower, margin: 0.1}}}}, got {metrics!r}")
+        raise fail("gates.metrics", "expected a mapping metric -> {margin, relative, better}, "
+                   f"e.g. {{w1: {{margin: 0.1}}}}, got {metrics!r}")
     gated = []
     for name, gate in sorted(metrics.items(), key=lambda item: str(item[0])):
-        where = f"gates.metrics.{name}"
         Choice(output_names())(name, "gates.metrics")
-        gate = mapping(gate, where, tuple(f.name for f in fields(MetricGate)))
-        for required in ("better", "margin"):
-            if required not in gate:
-                raise fail(where, f"missing '{required}'; e.g. {{better: lower, margin: 0.1}}")
-        gated.append((name, parse_dataclass(MetricGate, gate, where)))
+        gated.append((name, _parse_metric_gate(name, gate, f"gates.metrics.{name}")))
     return parse_dataclass(Gates, raw, "gates", Gates(metrics=tuple(gated)))
 
 
@@ -360,6 +377,19 @@ def _check_run_labels(config: SuiteConfig) -> None:
             if repeated:
                 raise fail("optimizers", f"{gan} would get two entries labelled "
                            f"{', '.join(repeated)}; give one of them another 'label'")
+
+
+def _check_metric_samples(config: SuiteConfig) -> None:
+    """Every metric that applies to a dataset of the suite gets at least the samples it can be
+    computed on (k-NN metrics need k + 1, covariances 2): known before anything trains."""
+    for dataset in config.datasets:
+        for name in DATASETS[dataset].metrics:
+            metric = METRICS[name]
+            n = metric.samples(config.eval)
+            if 0 < n < metric.min_samples:
+                raise fail(f"eval.{metric.samples_field}",
+                           f"{metric.name} (on {dataset}) needs at least {metric.min_samples} "
+                           f"samples, got {n}; raise eval.{metric.samples_field}")
 
 
 def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
@@ -392,6 +422,7 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
         search=parse_search(raw.get("search")),
     )
     _check_run_labels(config)
+    _check_metric_samples(config)
     return config
 
 

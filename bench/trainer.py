@@ -18,21 +18,17 @@ import torch
 from torch import Tensor
 
 from bench.accel.iterations import IterationRunner
-from bench.accel.policy import compile_network, plan_acceleration
+from bench.accel.policy import compile_network
 from bench.accel.state import TrainingState
-from bench.adam_cosine import adam_update_cosine
+from bench.adam_cosine import ADAM_STEPS, adam_update_cosine
 from bench.checkpoint import decode_result, encode_result
-from bench.data import IMAGE, get_dataset
 from bench.environment import Environment
 from bench.evaluation import GENERATOR_PROTOCOL
-from bench.hyperparameters import constraint_values, member_values
-from bench.member_optimizers import make_optimizer
 from bench.results import DIVERGED, Counters, RunResult
-from bench.schedule import CriticSchedule, budget_fraction, next_iteration_fits
+from bench.schedule import budget_fraction, next_iteration_fits
 from bench.specs import RunSpec
 from bench.streams import MemberStreams
-from bench.workload import build_workload
-from gan_zoo.registry import get_gan
+from bench.workload import build_group
 
 ProgressCallback = Callable[[float], None]
 """Receives the group's spent budget fraction, in [0, 1]."""
@@ -43,11 +39,6 @@ CheckpointCallback = Callable[[dict], None]
 _PROGRESS_EVERY = 25  # iterations between progress callbacks (host-only, no sync)
 
 
-def _per_member(values: list, device: torch.device) -> float | Tensor:
-    """One number when the members share it, else a [K] tensor."""
-    return values[0] if len(set(values)) == 1 else torch.tensor(values, device=device)
-
-
 class GroupTrainer:
     """Trains the K members of a group (``RunSpec.batch_key``) as one batched model."""
 
@@ -55,42 +46,22 @@ class GroupTrainer:
         self, specs: list[RunSpec], device: torch.device, env: Environment | None = None
     ) -> None:
         first = specs[0]
-        if any(s.batch_key != first.batch_key for s in specs):
-            raise ValueError("a group holds runs that can train as one batched model "
-                             "(equal RunSpec.batch_key)")
+        parts = build_group(specs, device, env or Environment())
         self.specs = specs
         self.device = device
-        seeds = [s.seed for s in specs]
         self.k = len(specs)
         self.batch = first.batch_size
-        gan = get_gan(first.gan)
-        self.loss = gan.loss
-        self.constraint = gan.make_constraint(replace(first.recipe, **{
-            field: _per_member(values, device)
-            for field, values in constraint_values(specs).items()}))
-        self.schedule = CriticSchedule(first.recipe.n_critic, first.recipe.warmup)
         self.budget = first.budget
         self.every = first.eval.every
-
-        env = env or Environment()
-        self.accel = plan_acceleration(
-            env.compile, env.cuda_graphs, env.channels_last, device,
-            double_backward=self.constraint.double_backward,
-            convolutional=get_dataset(first.dataset).domain == IMAGE,
-        )
-        self.streams = MemberStreams(seeds, device, purpose="train")
-        workload = build_workload(specs, device, env, channels_last=self.accel.channels_last)
+        self.loss, self.constraint, self.schedule = parts.loss, parts.constraint, parts.schedule
+        self.accel, self.opt_g, self.opt_d = parts.accel, parts.opt_g, parts.opt_d
+        workload = parts.workload
         self.member_state = workload.member_state
         self.dataset = workload.data
         self.generator, self.critic = workload.generator, workload.critic
         self.latent = workload.latent_dim
         self.evaluator = workload.evaluator
-        capturable, ensemble = self.accel.cuda_graphs, workload.ensemble
-        values = member_values(specs)
-        self.opt_g, self.opt_d = (
-            make_optimizer(first.optimizer.name, network.parameters(), values, members=ensemble,
-                           capturable=capturable)
-            for network in (self.generator, self.critic))
+        self.streams = MemberStreams([s.seed for s in specs], device, purpose="train")
         # what the hot loop calls: the networks, or their torch.compile'd versions
         self.train_generator = (compile_network(self.generator)
                                 if "generator" in self.accel.compile else self.generator)
@@ -100,7 +71,7 @@ class GroupTrainer:
         zeros = torch.zeros(self.k, device=device)
         self.sums = {"critic_loss": zeros.clone(), "generator_loss": zeros.clone(),
                      "penalty": zeros.clone()}
-        if first.optimizer.name == "adam":  # the WGAN paper's Adam diagnostic (issue 4)
+        if isinstance(self.opt_d, ADAM_STEPS):  # the WGAN paper's Adam diagnostic (issue 4)
             self.sums["critic_adam_cosine"] = zeros.clone()
         self.first_bad_step = torch.full((self.k,), -1, dtype=torch.long, device=device)
         self.step_tensor = torch.zeros((), dtype=torch.long, device=device)

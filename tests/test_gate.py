@@ -291,3 +291,30 @@ def test_holm_controls_the_family():
     # eight tests at p = alpha / 8 are each significant alone; Holm keeps the family at alpha
     adjusted = holm([0.05 / 8] * 8)
     assert all(math.isclose(p, 0.05) for p in adjusted)
+
+
+def test_a_studys_trials_are_not_pooled_as_seeds(tmp_path):
+    """Issue 19: the gate compares the paper-recipe runs, as the report does."""
+    suite = tiny_suite(gans=["wgan-gp"], seeds=[0, 1], gates=CI_GATES,
+                       search={"trials": 2, "space": {"lr": {"log_uniform": [1e-4, 1e-3]}}})
+    out = tmp_path / "study"
+    outcome = run_suite(parse_suite(suite), out, "cpu", workers=1, show_progress=False)
+    assert outcome.ran == 6 and not outcome.failures  # 2 recipe runs, 2 trials x 2 seeds
+    result = run_gate(out, out)
+    quality = [c for c in result.checks if c.kind == "quality" and c.metric == "w1"]
+    assert [(c.n_baseline, c.n_candidate) for c in quality] == [(2, 2)]
+    assert len(result.baseline.summary) == 2
+
+
+def test_gated_directions_come_from_the_metric_registry_unless_overridden():
+    config = parse_suite(tiny_suite(gates={"metrics": {
+        "w1": {"margin": 0.1}, "modes_captured": {"margin": 1},
+        "recall": {"better": "lower", "margin": 0.1}}}))
+    gates = dict(config.gates.metrics)
+    assert (gates["w1"].better, gates["w1"].overrides) == ("lower", False)
+    assert (gates["modes_captured"].better, gates["modes_captured"].overrides) == ("higher",
+                                                                                    False)
+    assert (gates["recall"].better, gates["recall"].overrides) == ("lower", True)
+    assert parse_suite(config.to_dict()) == config  # the override survives suite.yaml
+    with pytest.raises(BenchError, match="fid_n declares no better direction"):
+        parse_suite(tiny_suite(gates={"metrics": {"fid_n": {"margin": 1}}}))

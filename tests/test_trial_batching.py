@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from bench import trainer as trainer_module
+from bench import workload as workload_module
 from bench.member_optimizers import make_optimizer
 from bench.runner import plan_groups
 from bench.suite import expand, parse_suite
@@ -50,7 +50,7 @@ def test_each_member_matches_torch_optim_alone(gan, optimizer, monkeypatch):
     specs = _members(gan, optimizer)
     assert len(plan_groups(specs, 8)) == 1  # they batch: one group
     together = GroupTrainer(specs, torch.device("cpu")).train()
-    monkeypatch.setattr(trainer_module, "make_optimizer", _with_torch_optim)
+    monkeypatch.setattr(workload_module, "make_optimizer", _with_torch_optim)
     for member, spec in enumerate(specs):
         (alone,) = GroupTrainer([spec], torch.device("cpu")).train()
         batched, single = _final(together[member]), _final(alone)

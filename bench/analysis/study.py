@@ -24,6 +24,7 @@ from bench.analysis.expected_best import COLUMNS as CURVE_COLUMNS
 from bench.analysis.expected_best import expected_best
 from bench.analysis.rules import directional
 from bench.hyperparameters import SEARCH_FIELDS
+from bench.metrics.registry import LOWER
 from bench.results import (
     CELL,
     FINAL,
@@ -149,7 +150,7 @@ def _curves(trials: pd.DataFrame) -> pd.DataFrame:
     """``expected_best_table`` of a trial table."""
     frames = []
     for cell, rows in trials.groupby(CELL, sort=True):
-        curve = expected_best(_trial_qualities(rows), better="lower")
+        curve = expected_best(_trial_qualities(rows), better=LOWER)
         first = rows.iloc[0]
         frames.append(curve.assign(**dict(zip(CELL, cell, strict=True)), **{
             SETTING: first[SETTING], "quality_metric": first["quality_metric"]}))
@@ -202,7 +203,7 @@ def _compare(rows: pd.DataFrame, axis: str, a: str, b: str, config: SuiteConfig)
     """'``a`` better than ``b``' on ``rows``' qualities, where ``axis`` ("gan" or
     "optimizer") tells the two groups apart: the values of ``COMPARISON_COLUMNS``."""
     outcome = directional(rows.loc[rows[axis] == a, "quality"],
-                          rows.loc[rows[axis] == b, "quality"], "lower", config.claims, (a, b))
+                          rows.loc[rows[axis] == b, "quality"], LOWER, config.claims, (a, b))
     first = rows.iloc[0]
     fixed = f"optimizer {first['optimizer']}" if axis == "gan" else f"GAN {first['gan']}"
     return ["GANs" if axis == "gan" else "optimizers", first[SETTING], first["dataset"],
