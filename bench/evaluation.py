@@ -206,7 +206,8 @@ class Evaluator:
             if not finite[member]:
                 nonfinite.append(member)
                 continue
-            values = dict(zip(CRITIC_OUTPUTS, (gap[member], estimate[member]), strict=True))
+            values = dict(zip((o.name for o in CRITIC_OUTPUTS), (gap[member], estimate[member]),
+                              strict=True))
             dataset = self.datasets[member]
             metrics = self.metrics[dataset.name]
             extract = self.extractors[dataset.name]

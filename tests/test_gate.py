@@ -295,15 +295,16 @@ def test_holm_controls_the_family():
 
 def test_a_studys_trials_are_not_pooled_as_seeds(tmp_path):
     """Issue 19: the gate compares the paper-recipe runs, as the report does."""
-    suite = tiny_suite(gans=["wgan-gp"], seeds=[0, 1], gates=CI_GATES,
+    gates = {"metrics": {"w1": {"margin": 0.1, "relative": True}}}
+    suite = tiny_suite(gans=["wgan-gp"], seeds=[0, 1, 2, 3], gates=gates,
                        search={"trials": 2, "space": {"lr": {"log_uniform": [1e-4, 1e-3]}}})
     out = tmp_path / "study"
     outcome = run_suite(parse_suite(suite), out, "cpu", workers=1, show_progress=False)
-    assert outcome.ran == 6 and not outcome.failures  # 2 recipe runs, 2 trials x 2 seeds
+    assert outcome.ran == 12 and not outcome.failures  # 4 recipe runs, 2 trials x 4 seeds
     result = run_gate(out, out)
     quality = [c for c in result.checks if c.kind == "quality" and c.metric == "w1"]
-    assert [(c.n_baseline, c.n_candidate) for c in quality] == [(2, 2)]
-    assert len(result.baseline.summary) == 2
+    assert [(c.n_baseline, c.n_candidate) for c in quality] == [(4, 4)]
+    assert len(result.baseline.summary) == 4
 
 
 def test_gated_directions_come_from_the_metric_registry_unless_overridden():
