@@ -168,7 +168,7 @@ def _agreed(values: dict[str, int], what: str) -> str:
 
 def _metric_lines(evaluation: dict[str, dict[str, int]], config: SuiteConfig) -> list[str]:
     ev, names = config.eval, sorted(evaluation["metrics"])
-    lines = [f"- Metrics at every {ev.every} generator steps, by protocol name "
+    lines = [f"- Metrics {ev.describe()}, by protocol name "
              f"(bench/metrics/registry.py): {', '.join(names) or 'none'}; the critic's "
              f"estimate on N={ev.critic_samples} held-out real samples."]
     if any(name.startswith(("w1_", "fid", "fd_")) for name in names):
