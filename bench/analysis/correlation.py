@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bench.results import CELL
+from bench.results import CELL, FINISHED
 from bench.stats import mean_ci
 
 QUALITY_METRICS = ("w1", "fid", "fd_digits")
@@ -112,7 +112,7 @@ def run_correlations(
         for name in ESTIMATES:
             record |= {f"rho_{name}": math.nan, f"tau_{name}": math.nan, f"n_{name}": 0}
         series = run_series(grouped[run.run_id], window) if run.run_id in grouped else None
-        if series is not None and run.status == "finished":
+        if series is not None and run.status == FINISHED:
             record["quality_metric"] = series.attrs["quality_metric"]
             for name in ESTIMATES:
                 rho, tau, n = rank_correlation(series[name], series["quality"], min_checkpoints)

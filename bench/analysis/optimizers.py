@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.correlation import quality_metric
-from bench.results import CELL, SETTING, with_settings
+from bench.results import CELL, SETTING, diverged, final, with_settings
 from bench.stats import Estimate, mean_ci
 
 COSINE = "critic_adam_cosine"
@@ -29,16 +29,16 @@ def optimizer_table(summary: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFram
         quality = quality_metric(rows["metric"].unique())
         record = dict(zip(CELL, keys, strict=True)) | {
             SETTING: cell[SETTING].iloc[0], "seeds": len(cell),
-            "diverged": int((cell["status"] == "diverged").sum()), "quality_metric": quality}
+            "diverged": int(diverged(cell).sum()), "quality_metric": quality}
         record["divergence_rate"] = record["diverged"] / len(cell)
-        finals = cell[f"final_{quality}"].to_numpy(dtype=float) if quality else np.zeros(0)
+        finals = cell[final(quality)].to_numpy(dtype=float) if quality else np.zeros(0)
         finals = finals[np.isfinite(finals)]
         est = mean_ci(finals)
         record |= {"quality_n": est.n, "quality_mean": est.mean, "quality_ci_low": est.low,
                    "quality_ci_high": est.high, "quality_ci_method": est.method,
                    "quality_std": float(np.std(finals)) if len(finals) else math.nan}
-        modes = mean_ci(cell["final_modes_captured"].to_numpy(dtype=float)) \
-            if "final_modes_captured" in cell else mean_ci([])
+        modes = mean_ci(cell[final("modes_captured")].to_numpy(dtype=float)) \
+            if final("modes_captured") in cell else mean_ci([])
         record |= {"modes_n": modes.n, "modes_mean": modes.mean, "modes_ci_low": modes.low,
                    "modes_ci_high": modes.high, "modes_ci_method": modes.method}
         cosine = rows.loc[rows["metric"] == COSINE, "value"].to_numpy(dtype=float)

@@ -11,7 +11,7 @@ from bench.analysis.correlation import run_series
 from bench.analysis.suite_data import SuiteData
 from bench.diagnostics.weights import load_critic_weights
 from bench.report.plots import GAN_ORDER, Drawn, LeftOut, legend_outside, save_figure
-from bench.results import SETTING, with_settings
+from bench.results import SETTING, final, with_settings
 from bench.stats import interval_bounds
 
 WEIGHT_GANS = ("wgan-clip", "wgan-gp")
@@ -89,15 +89,15 @@ def optimizer_plot(summary: pd.DataFrame, table: pd.DataFrame, path: Path) -> Dr
             else None
         ax.set_title(f"{setting}: {int(rows['diverged'].sum())} diverged", fontsize=9)
         cells = summary[summary[SETTING] == setting]
-        if quality is None or f"final_{quality}" not in cells:
+        if quality is None or final(quality) not in cells:
             continue
-        cells = cells.dropna(subset=[f"final_{quality}"])  # diverged runs have no quality
+        cells = cells.dropna(subset=[final(quality)])  # diverged runs have no quality
         if cells.empty:
             ax.text(0.5, 0.5, "every run diverged", ha="center", va="center",
                     transform=ax.transAxes, color="crimson")
             continue
         order = [g for g in GAN_ORDER if g in set(cells["gan"])]
-        kwargs = {"data": cells, "x": "gan", "y": f"final_{quality}", "hue": "optimizer",
+        kwargs = {"data": cells, "x": "gan", "y": final(quality), "hue": "optimizer",
                   "order": order, "ax": ax}
         several = cells["optimizer"].nunique() > 1  # seaborn divides the dodge by levels - 1
         sns.stripplot(**kwargs, dodge=several, alpha=0.6, legend=False)

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from bench.results import CELL, SETTING, with_settings  # noqa: E402
+from bench.results import CELL, DIVERGED, FINAL, SETTING, final, with_settings  # noqa: E402
 from bench.stats import interval_bounds  # noqa: E402
 from bench.store import ResultsStore  # noqa: E402
 
@@ -91,7 +91,7 @@ def metric_curves(metrics: pd.DataFrame, metric: str, x: str, path: Path) -> Dra
 
 def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Drawn:
     """Final W1 and modes captured per GAN and optimizer, mean with its 95% CI."""
-    columns = [c for c in ("final_w1", "final_modes_captured", "final_hq_fraction")
+    columns = [c for c in map(final, ("w1", "modes_captured", "hq_fraction"))
                if c in summary and summary[c].notna().any()]
     if not columns:
         return LeftOut("no finished run records W1, modes or the high-quality fraction")
@@ -99,7 +99,7 @@ def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Drawn:
         id_vars=[*CELL, SETTING, "seed"], value_vars=columns,
         var_name="metric", value_name="value",
     ).dropna(subset=["value"])
-    long["metric"] = long["metric"].str.removeprefix("final_").map(lambda m: LABELS.get(m, m))
+    long["metric"] = long["metric"].str.removeprefix(FINAL).map(lambda m: LABELS.get(m, m))
     grid = sns.catplot(
         data=long, x="gan", y="value", hue="optimizer", row="metric", col=SETTING,
         kind="point", errorbar=interval_bounds, order=_hue_order(long),
@@ -149,7 +149,7 @@ def samples_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path:
         ax.set_title(title, fontsize=10)
         data = store.load_samples(run_id) if run_id else None
         if data is None:
-            ax.text(0.5, 0.5, "diverged" if run_id else "no run", ha="center",
+            ax.text(0.5, 0.5, DIVERGED if run_id else "no run", ha="center",
                     va="center", transform=ax.transAxes, color="crimson")
             continue
         critic = data["critic"]
