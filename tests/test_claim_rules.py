@@ -13,7 +13,7 @@ from bench.analysis.rules import (
     overall,
     threshold,
 )
-from bench.analysis.seed_tests import cliffs_delta, compare_seeds
+from bench.stats.tests import cliffs_delta, compare_seeds
 from bench.config import ClaimsSpec
 from bench.stats import BCA_FROM_N
 
