@@ -29,11 +29,13 @@ from bench.analysis.expected_best import expected_best
 from bench.analysis.rules import directional
 from bench.atomic import write_text_atomic
 from bench.config import RECIPE_PHASE, RERUN_PHASE, TRIAL_PHASE, SuiteConfig
+from bench.data import get_dataset
+from bench.metrics.registry import output_range
 from bench.report.plots import Drawn, LeftOut, save_figure
 from bench.report.tables import frame_to_markdown
 from bench.results import CELL, SETTING, with_settings
 from bench.search_space import SEARCH_FIELDS, Choice, Distribution, LogUniform
-from bench.stats import Estimate, mean_ci
+from bench.stats import UNBOUNDED, Estimate, mean_ci
 
 HP = "hp_"
 """Prefix of the summary's searched-field columns: hp_lr holds the lr a run trained with."""
@@ -83,7 +85,11 @@ def _outcomes(summary: pd.DataFrame, config: SuiteConfig) -> pd.DataFrame:
 def _quality_columns(runs: pd.DataFrame, prefix: str = "") -> dict:
     """``QUALITY_COLUMNS`` (with ``prefix``): seeds, diverged seeds and the mean final quality
     over the finished ones [95% CI]."""
-    est = mean_ci(runs["quality"].to_numpy(dtype=float))  # drops the diverged runs' +inf
+    metric = runs["quality_metric"].iloc[0] if len(runs) else None
+    value_range = output_range(metric, get_dataset(runs["dataset"].iloc[0])) \
+        if isinstance(metric, str) else UNBOUNDED
+    # drops the diverged runs' +inf
+    est = mean_ci(runs["quality"].to_numpy(dtype=float), value_range)
     values = [len(runs), int((runs["status"] == "diverged").sum()), est.n, est.mean, est.low,
               est.high, est.method]
     return {prefix + c: v for c, v in zip(QUALITY_COLUMNS, values, strict=True)}

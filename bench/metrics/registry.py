@@ -12,6 +12,10 @@ Extractors (``bench.features.extractors``): ``points`` (the 2-D samples themselv
 whose extractor is ``best`` uses Inception when it is there, else the dataset's own
 extractor. Statistics: ``FeatureStats`` (mean, covariance), mode histograms, k-NN radii.
 
+Each output declares the range of values it can take (``ranges``: a ``bench.stats.Range``, or
+a function of the dataset where the range depends on it, as a mode count's does); intervals
+over seeds stay inside it (``output_range``).
+
 Adding a metric: one ``@register`` function here, its name in the datasets' ``metrics`` it
 applies to (bench/data/datasets.py), and a test.
 """
@@ -30,6 +34,7 @@ from bench.metrics.kid import kernel_inception_distance
 from bench.metrics.knn_manifold import density_coverage, knn_distances, precision_recall
 from bench.metrics.modes import class_modes, mode_coverage
 from bench.metrics.wasserstein import wasserstein1
+from bench.stats import NONNEGATIVE, UNBOUNDED, UNIT, Range, counts
 
 PR_K = 3
 """Kynkaanniemi et al. 2019's k."""
@@ -65,11 +70,22 @@ class MetricInput:
     spec: EvalSpec
 
 
+RangeOf = Range | Callable[[Dataset], Range]
+"""An output's range, or how the dataset decides it."""
+
+
+def _mode_counts(dataset: Dataset) -> Range:
+    assert dataset.modes is not None
+    return counts(dataset.modes.n_modes)
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
     outputs: tuple[str, ...]
     """The row names it writes."""
+    ranges: dict[str, RangeOf]
+    """Each output's range."""
     extractor: str
     samples: Callable[[EvalSpec], int]
     """Generated samples it needs, from the run's EvalSpec (0: the metric is off)."""
@@ -80,7 +96,8 @@ class Metric:
 
 METRICS: dict[str, Metric] = {}
 CRITIC_OUTPUTS = ("critic_gap", "divergence_estimate")
-"""What the evaluator itself records from the critic on held-out real samples."""
+"""What the evaluator itself records from the critic on held-out real samples (differences
+of critic values: unbounded)."""
 
 
 def output_names() -> tuple[str, ...]:
@@ -89,13 +106,26 @@ def output_names() -> tuple[str, ...]:
                                 *(o for m in METRICS.values() for o in m.outputs)]))
 
 
-def register(name: str, outputs: tuple[str, ...], extractor: str,
+def output_range(output: str, dataset: Dataset) -> Range:
+    """The range of ``output`` on ``dataset``: declared by the registered metric of the
+    dataset that writes it; unbounded for the critic's outputs and for names no metric of
+    the dataset writes."""
+    for metric in (METRICS[m] for m in dataset.metrics if m in METRICS):
+        if output in metric.ranges:
+            declared = metric.ranges[output]
+            return declared if isinstance(declared, Range) else declared(dataset)
+    return UNBOUNDED
+
+
+def register(name: str, ranges: dict[str, RangeOf], extractor: str,
              samples: Callable[[EvalSpec], int], protocol: Callable[[EvalSpec, str], str]):
-    """Register the decorated ``compute(MetricInput) -> {output: value}`` as metric ``name``."""
+    """Register the decorated ``compute(MetricInput) -> {output: value}`` as metric ``name``
+    writing the outputs ``ranges`` declares."""
     def wrap(compute: Callable[[MetricInput], dict[str, float]]):
         if name in METRICS:
             raise ValueError(f"metric {name!r} is registered twice")
-        METRICS[name] = Metric(name, outputs, extractor, samples, protocol, compute)
+        METRICS[name] = Metric(name, tuple(ranges), ranges, extractor, samples, protocol,
+                               compute)
         return compute
     return wrap
 
@@ -105,15 +135,16 @@ def _count(n: int) -> str:
     return f"{n // 1000}k" if n % 1000 == 0 else f"_n{n}"
 
 
-@register("w1", ("w1",), "points", lambda spec: spec.w1_samples,
+@register("w1", {"w1": NONNEGATIVE}, "points", lambda spec: spec.w1_samples,
           lambda spec, _: f"w1_n{spec.w1_samples}")
 def exact_w1(x: MetricInput) -> dict[str, float]:
     """Exact W1 (POT) between the generated and as many real samples."""
     return {"w1": wasserstein1(x.fake, x.reference.features[: len(x.fake)])}
 
 
-@register("mixture_modes", ("modes_captured", "modes_well_captured", "hq_fraction",
-                            "reverse_kl_hq"), "points", lambda spec: spec.samples,
+@register("mixture_modes", {"modes_captured": _mode_counts,
+                           "modes_well_captured": _mode_counts, "hq_fraction": UNIT,
+                           "reverse_kl_hq": NONNEGATIVE}, "points", lambda spec: spec.samples,
           lambda spec, _: f"modes_n{spec.samples}_{spec.hq_threshold:g}sd")
 def mixture_modes(x: MetricInput) -> dict[str, float]:
     """VEEGAN/PacGAN mode coverage against the mixture's centres."""
@@ -125,7 +156,8 @@ def mixture_modes(x: MetricInput) -> dict[str, float]:
             "hq_fraction": cov.high_quality_fraction, "reverse_kl_hq": cov.reverse_kl}
 
 
-@register("classifier_modes", ("modes_captured", "reverse_kl"), "digit_labels",
+@register("classifier_modes", {"modes_captured": _mode_counts, "reverse_kl": NONNEGATIVE},
+          "digit_labels",
           lambda spec: spec.samples, lambda spec, _: f"modes_n{spec.samples}")
 def classifier_modes(x: MetricInput) -> dict[str, float]:
     """PacGAN's Stacked-MNIST mode count: classes of every channel name the mode."""
@@ -148,21 +180,24 @@ def _frechet(x: MetricInput) -> float:
     return frechet_to(x.fake, x.reference.frechet)
 
 
-@register("fd_digits", ("fd_digits",), "digits", lambda spec: spec.samples,
+@register("fd_digits", {"fd_digits": NONNEGATIVE}, "digits", lambda spec: spec.samples,
           lambda spec, _: f"fd_digits_n{spec.samples}")
 def fd_digits(x: MetricInput) -> dict[str, float]:
     """Frechet distance in the digits classifier's feature space (offline FID stand-in)."""
     return {"fd_digits": _frechet(x)}
 
 
-@register("fid", ("fid", "fid_n"), "inception", lambda spec: spec.fid_samples,
+@register("fid", {"fid": NONNEGATIVE, "fid_n": NONNEGATIVE}, "inception",
+          lambda spec: spec.fid_samples,
           lambda spec, _: f"fid{_count(spec.fid_samples)}")
 def fid(x: MetricInput) -> dict[str, float]:
     """FID: Frechet distance of pool3 features to the reference split's statistics."""
     return {"fid": _frechet(x), "fid_n": len(x.fake)}
 
 
-@register("kid", ("kid", "kid_std"), "inception", lambda spec: spec.fid_samples,
+# the unbiased KID estimate goes below 0 when the distributions match
+@register("kid", {"kid": UNBOUNDED, "kid_std": NONNEGATIVE}, "inception",
+          lambda spec: spec.fid_samples,
           lambda spec, _: f"kid{_count(spec.fid_samples)}")
 def kid(x: MetricInput) -> dict[str, float]:
     """KID (unbiased, cubic kernel, 100 subsets of up to 1,000) against the fixed real subset."""
@@ -179,7 +214,7 @@ def _real_side(x: MetricInput) -> tuple[Tensor, Tensor]:
     return x.reference.features[:n], knn
 
 
-@register("precision_recall", ("precision", "recall"), BEST, lambda spec: spec.samples,
+@register("precision_recall", {"precision": UNIT, "recall": UNIT}, BEST, lambda spec: spec.samples,
           lambda spec, extractor: f"pr_k{PR_K}_{extractor}_n{spec.samples}")
 def improved_precision_recall(x: MetricInput) -> dict[str, float]:
     """Kynkaanniemi et al. 2019, k = 3, against as many real samples."""
@@ -188,7 +223,9 @@ def improved_precision_recall(x: MetricInput) -> dict[str, float]:
     return {"precision": result.precision, "recall": result.recall}
 
 
-@register("density_coverage", ("density", "coverage"), BEST, lambda spec: spec.samples,
+# density counts neighbourhoods per sample and exceeds 1 where samples crowd the real ones
+@register("density_coverage", {"density": NONNEGATIVE, "coverage": UNIT}, BEST,
+          lambda spec: spec.samples,
           lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}")
 def density_and_coverage(x: MetricInput) -> dict[str, float]:
     """Naeem et al. 2020, k = 5, against as many real samples."""

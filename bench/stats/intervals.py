@@ -104,11 +104,33 @@ def effective_wilson_interval(
     return value_range.low + span * low, value_range.low + span * high
 
 
+def mean_intervals(samples: np.ndarray, value_range: Range = UNBOUNDED,
+                   confidence: float = 0.95,
+                   n_resamples: int = BCA_RESAMPLES) -> tuple[np.ndarray, np.ndarray, str]:
+    """(low, high, method) of the CI of the mean of each row of ``samples`` [rows, n >= 2]
+    (finite values) inside ``value_range``, by the module's rule; [x, x] for a row whose
+    values are all x when the range is not bounded on both sides."""
+    n = samples.shape[-1]
+    if value_range.bounded:
+        low, high = effective_wilson_interval(samples, value_range, confidence)
+        return low, high, "wilson-eff"
+    method = "bca" if n >= BCA_FROM_N else "t"
+    mean = samples.mean(axis=-1)
+    low, high = mean.copy(), mean.copy()
+    spread = np.ptp(samples, axis=-1) > 0  # no spread: both methods' limit, neither computes
+    if spread.any():
+        if method == "bca":
+            low[spread], high[spread] = bca_interval(samples[spread], confidence, n_resamples)
+        else:
+            low[spread], high[spread] = t_interval(samples[spread], confidence)
+    return (np.clip(low, value_range.low, value_range.high),
+            np.clip(high, value_range.low, value_range.high), method)
+
+
 def mean_ci(values: np.ndarray | list[float], value_range: Range = UNBOUNDED,
             confidence: float = 0.95) -> Estimate:
     """Mean of the finite ``values`` with a CI of the mean inside ``value_range`` (see the
-    module's doc for the method by range); [x, x] when every value is x and the range is not
-    bounded on both sides."""
+    module's doc for the method by range; ``mean_intervals``)."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
     n = len(x)
@@ -117,15 +139,8 @@ def mean_ci(values: np.ndarray | list[float], value_range: Range = UNBOUNDED,
     mean = float(x.mean())
     if n == 1:
         return Estimate(mean, math.nan, math.nan, 1)
-    if value_range.bounded:
-        low, high = effective_wilson_interval(x, value_range, confidence)
-        return Estimate(mean, float(low), float(high), n, "wilson-eff")
-    method = "bca" if n >= BCA_FROM_N else "t"
-    if np.all(x == x[0]):  # no spread: both methods' limit, which neither computes
-        return Estimate(mean, mean, mean, n, method)
-    low, high = (bca_interval if method == "bca" else t_interval)(x, confidence)
-    return Estimate(mean, value_range.clip(float(low)), value_range.clip(float(high)), n,
-                    method)
+    low, high, method = mean_intervals(x[None, :], value_range, confidence)
+    return Estimate(mean, float(low[0]), float(high[0]), n, method)
 
 
 def rate_ci(events: int, trials: int, confidence: float = 0.95) -> Estimate:
@@ -151,9 +166,9 @@ def interval_p_value(values: np.ndarray | list[float], bound: float,
         est = mean_ci(x, value_range, confidence)
         return not est.low <= bound <= est.high
 
-    if not excludes(1e-9):
+    excluded, included = 1e-6, 1 - 1e-9  # confidences (below 1e-6 quantiles round to 0)
+    if not excludes(excluded):
         return 1.0
-    excluded, included = 1e-9, 1 - 1e-9  # confidences
     if excludes(included):
         return 1 - included
     for _ in range(30):  # 1e-9 precision

@@ -58,7 +58,8 @@ def _boundaries(fractions: tuple[float, ...], alpha: float) -> tuple[float, ...]
             continue
         before = _no_crossing(tuple(bounds), fractions[:k]) if k else 1.0
 
-        def crossing_now(c: float, k: int = k, before: float = before) -> float:
+        def crossing_now(c: float, k: int = k, before: float = before,
+                         spend: float = spend) -> float:
             return before - _no_crossing((*bounds, c), fractions[:k + 1]) - spend
 
         bounds.append(optimize.brentq(crossing_now, -1.0, 40.0, xtol=1e-6))

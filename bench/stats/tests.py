@@ -50,9 +50,9 @@ def cliffs_delta(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> fl
     return float((greater - less) / (len(x) * len(y)))
 
 
-def _delta_of_resamples(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Cliff's delta of each pair of resamples along ``axis`` (scipy.stats.bootstrap's
-    vectorized statistic)."""
+def delta_of_resamples(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Cliff's delta of each pair of samples along ``axis`` (vectorized, as
+    scipy.stats.bootstrap calls its statistic)."""
     x, y = np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)
     diff = x[..., :, None] - y[..., None, :]
     # inf - inf is NaN: two diverged runs tie
@@ -69,7 +69,7 @@ def cliffs_delta_ci(a: np.ndarray | list[float], b: np.ndarray | list[float],
     x, y = _finite_or_inf(a), _finite_or_inf(b)
     if len(x) < 2 or len(y) < 2:
         return math.nan, math.nan
-    ci = stats.bootstrap((x, y), _delta_of_resamples, n_resamples=DELTA_RESAMPLES,
+    ci = stats.bootstrap((x, y), delta_of_resamples, n_resamples=DELTA_RESAMPLES,
                          vectorized=True, paired=False, confidence_level=confidence,
                          method="percentile", rng=0).confidence_interval
     return float(ci.low), float(ci.high)
