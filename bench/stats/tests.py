@@ -44,19 +44,15 @@ def cliffs_delta(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> fl
     x, y = _finite_or_inf(a), _finite_or_inf(b)
     if len(x) == 0 or len(y) == 0:
         return math.nan
-    # equal infinities (two diverged runs) compare neither greater nor less: a tie
-    greater = np.sum(x[:, None] > y[None, :])
-    less = np.sum(x[:, None] < y[None, :])
-    return float((greater - less) / (len(x) * len(y)))
+    return float(delta_of_resamples(x, y))
 
 
 def delta_of_resamples(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     """Cliff's delta of each pair of samples along ``axis`` (vectorized, as
     scipy.stats.bootstrap calls its statistic)."""
     x, y = np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)
-    diff = x[..., :, None] - y[..., None, :]
-    # inf - inf is NaN: two diverged runs tie
-    return (np.sum(diff > 0, axis=(-2, -1)) - np.sum(diff < 0, axis=(-2, -1))) / (
+    a, b = x[..., :, None], y[..., None, :]  # equal infinities (two diverged runs) tie
+    return (np.sum(a > b, axis=(-2, -1)) - np.sum(a < b, axis=(-2, -1))) / (
         x.shape[-1] * y.shape[-1])
 
 
