@@ -199,8 +199,8 @@ class ClaimsSpec:
     """An arm still improves when the CI of its trend's slope lies on the improving side and
     the fitted change over the trend window is at least this share of its value."""
     min_quality_change: float = field(default=0.2, metadata=checked(SHARE))
-    """A run's estimate-quality correlation needs its quality to move by at least this
-    share of its largest value across the checkpoints correlated."""
+    """A run's estimate-quality correlation needs its quality to move by at least this share
+    across the checkpoints correlated (significant Theil-Sen fitted change)."""
 
 
 @dataclass(frozen=True)

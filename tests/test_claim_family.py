@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from bench.analysis.claims import CLAIMS, ClaimCheck
-from bench.analysis.correlation import run_correlations
+from bench.analysis.correlation import quality_change, run_correlations
 from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from bench.analysis.suite_data import SuiteData
 from bench.config import expand, parse_suite
@@ -186,3 +187,11 @@ def test_claims_csv_gains_the_family_columns():
     assert row["verdict"] == REPRODUCED and row["p_adjusted"] == 2 * row["p_value"]
     assert row["effect_low"] <= row["effect_size"] <= row["effect_high"]
     assert NOT_REPRODUCED not in set(table["verdict"])
+
+
+def test_checkpoint_noise_is_no_change_in_quality():
+    steps = np.array(STEPS, dtype=float)
+    noise = 1.0 + 0.1 * np.random.default_rng(0).standard_normal(len(STEPS))  # W1's 10%
+    assert quality_change(steps, noise) == 0.0
+    assert quality_change(steps, 2.0 - 0.002 * steps) == pytest.approx(0.8)
+    assert math.isnan(quality_change(steps[:2], noise[:2]))

@@ -92,8 +92,9 @@ def _rules(config: SuiteConfig) -> list[str]:
         f"(median filter of {s.median_window} checkpoints) and the distance to the data "
         f"(lower is better), over >= {s.min_checkpoints} checkpoints per run; **rho > 0 means "
         f"the estimate tracks quality**; it tracks when rho's CI lies above {s.min_rho:g}. "
-        f"A run whose quality moved less than {s.min_quality_change:.0%} of its largest value "
-        "across those checkpoints is left out (nothing to correlate). "
+        f"A run whose quality moved less than {s.min_quality_change:.0%} across those "
+        "checkpoints (Theil-Sen fitted change; 0 when the slope's CI holds 0) is left out: "
+        "nothing to correlate. "
         "For the GAN, minus the BCE loss is an increasing function of its JS estimate.",
         f"- Weight pile-up: fraction of critic weights within {s.pile_tolerance:.0%} of +-c, "
         f"piled when above {s.min_pile_fraction:g}. Deep-critic gradient norms: a clipped "
