@@ -23,6 +23,7 @@ loosening the target:
   92%, 86%, 71%).
 """
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -104,7 +105,9 @@ FISHER = _t_on_scale(lambda x: np.arctanh(np.clip(x, -np.nextafter(1, 0), np.nex
 LOG = _t_on_scale(np.log, np.exp)
 
 
+@functools.cache
 def _true_mean(draw: Draw) -> float:
+    """The distribution's mean, to about 1e-4 (400,000 draws)."""
     return float(draw(np.random.default_rng(12345), (400_000, 1)).mean())
 
 
