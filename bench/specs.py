@@ -171,6 +171,15 @@ class ClaimsSpec:
     flat_decades: float = field(default=1.0, metadata=checked(POSITIVE))
     """The penalty's per-layer gradient norms are flat when the CI of their span over layers
     (max - min of log10 norm) lies below this many decades."""
+    trend_fraction: float = field(default=1 / 3, metadata=checked(SHARE))
+    """Share of the last checkpoints whose Theil-Sen trend tells whether an arm still
+    improves (at least 3 checkpoints)."""
+    max_final_change: float = field(default=0.05, metadata=checked(SHARE))
+    """An arm still improves when the CI of its trend's slope lies on the improving side and
+    the fitted change over the trend window is at least this share of its value."""
+    min_quality_change: float = field(default=0.2, metadata=checked(SHARE))
+    """A run's estimate-quality correlation needs its quality to move by at least this share
+    across the checkpoints correlated (significant Theil-Sen fitted change)."""
 
 
 @dataclass(frozen=True)
