@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-from bench.config import read_yaml
 from bench.errors import BenchError
 
 AXES = ("datasets", "gans", "optimizers")
@@ -47,6 +46,16 @@ def environment_record(device: str) -> dict:
     return record
 
 
+def _read_yaml(text: str, source: str) -> Any:
+    """PyYAML's safe loader, not the suite's (bench.config, which loads torch): a number it
+    reads as a string (``2e-4``, YAML 1.1) is dumped back as the same plain text, which
+    ``run`` then reads with the suite's YAML 1.2 loader."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise BenchError(f"{source}: malformed YAML: {' '.join(str(exc).split())}") from None
+
+
 def _suite_mapping(suite: str) -> dict:
     """A built-in suite's YAML mapping by name, or a suite file's."""
     builtin = resources.files("bench").joinpath("suites", f"{suite}.yaml")
@@ -57,7 +66,7 @@ def _suite_mapping(suite: str) -> dict:
         text = path.read_text()
     else:
         raise BenchError(f"no built-in suite or suite file named {suite!r}")
-    raw = read_yaml(text, suite)
+    raw = _read_yaml(text, suite)
     if not isinstance(raw, dict):
         raise BenchError(f"suite {suite!r} is not a mapping")
     return raw
@@ -134,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "derive":
             keep = {axis: values.split(",") for axis, values in _pairs(args.keep,
                                                                         "--keep").items()}
-            sets = {k: read_yaml(v, f"--set {k}") for k, v in _pairs(args.set, "--set").items()}
+            sets = {k: _read_yaml(v, f"--set {k}") for k, v in _pairs(args.set, "--set").items()}
             raw = derive_suite(args.suite, keep, sets, args.name)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(yaml.safe_dump(raw, sort_keys=False))

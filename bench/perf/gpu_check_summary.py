@@ -15,6 +15,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 TARGET_WIDTH = 512
 """The reference loop's width: the training targets are stated at it."""
 TARGET_FID_IMAGES = 10_000
@@ -189,9 +191,12 @@ def _fid_section(fid: dict | None, steps: dict[str, Step]) -> list[str]:
     return lines + ["", f"Command: {_command(steps, 'fid')}", ""]
 
 
-def _tests_section(folder: Path, device: str) -> list[str]:
+def _tests_section(folder: Path, steps: dict[str, Step]) -> list[str]:
     lines = ["## CUDA-only tests (`pytest -m cuda`)", ""]
     path = folder / "cuda-tests.xml"
+    step = steps.get("cuda-tests")
+    if step is not None and step.status == "skipped":
+        return lines + [f"Not run: {step.note}.", ""]
     if not path.exists():
         return lines + ["No JUnit XML: see the `cuda-tests` step below.", ""]
     cases = ET.parse(path).getroot().iter("testcase")
@@ -204,11 +209,10 @@ def _tests_section(folder: Path, device: str) -> list[str]:
             outcome["failed"].append(name)
         else:
             outcome["passed"].append(name)
-    lines.append(", ".join(f"{len(v)} {k}" for k, v in outcome.items()) + " (cuda-tests.xml)")
-    if device != "cuda" and outcome["skipped"]:
-        lines.append("")
-        lines.append("Skipped here: no CUDA device in the dry run.")
+    lines.append(", ".join(f"{len(v)} {k}" for k, v in outcome.items())
+                 + f" (cuda-tests.xml). Command: {_command(steps, 'cuda-tests')}")
     lines += [f"- FAILED {name}" for name in outcome["failed"]]
+    lines += [f"- skipped {name}" for name in outcome["skipped"]]
     return lines + [""]
 
 
@@ -235,10 +239,10 @@ def extrapolate_slice(results: Path, steps_target: int, every: int) -> dict:
     short run: training at the steady rate (between its checkpoints after step 0, so compile
     and capture count once, as start-up), plus one evaluation per checkpoint of the full run
     at the measured mean evaluation time."""
-    with (results / "summary.csv").open() as f:
-        run = next(csv.DictReader(f))  # members of a group share its counters
+    run_dir = sorted((results / "runs").iterdir())[0]  # members share the group's counters
+    counters = json.loads((run_dir / "status.json").read_text())["counters"]
     seconds: dict[int, float] = {}
-    with (results / "runs" / run["run_id"] / "metrics.csv").open() as f:
+    with (run_dir / "metrics.csv").open() as f:
         for row in csv.DictReader(f):
             if row["metric"] == "train_seconds":
                 seconds[int(row["step"])] = float(row["value"])
@@ -248,18 +252,19 @@ def extrapolate_slice(results: Path, steps_target: int, every: int) -> dict:
         rate = (last - first) / (seconds[last] - seconds[first])
         start_up = seconds[first] - first / rate
     else:
-        rate, start_up = int(run["generator_steps"]) / float(run["train_seconds"]), 0.0
-    eval_per_checkpoint = float(run["eval_seconds"]) / len(seconds)
+        rate, start_up = counters["generator_steps"] / counters["train_seconds"], 0.0
+    eval_per_checkpoint = counters["eval_seconds"] / len(seconds)
     checkpoints = steps_target // every + 1
     training = start_up + steps_target / rate
     return {
-        "steps": int(run["generator_steps"]), "train_seconds": float(run["train_seconds"]),
-        "eval_seconds": float(run["eval_seconds"]), "checkpoints_run": len(seconds),
+        "steps": counters["generator_steps"], "train_seconds": counters["train_seconds"],
+        "eval_seconds": counters["eval_seconds"], "checkpoints_run": len(seconds),
         "steady_rate": rate, "start_up_seconds": start_up, "rate_windows": len(trained),
         "eval_per_checkpoint": eval_per_checkpoint, "steps_target": steps_target,
         "checkpoints_target": checkpoints, "training_seconds_target": training,
         "eval_seconds_target": checkpoints * eval_per_checkpoint,
         "total_seconds_target": training + checkpoints * eval_per_checkpoint,
+        "acceleration": json.loads((run_dir / "provenance.json").read_text())["acceleration"],
     }
 
 
@@ -268,13 +273,11 @@ def _minutes(seconds: float) -> str:
 
 
 def _slice_section(folder: Path, steps: dict[str, Step]) -> list[str]:
-    from bench.config import read_yaml
-
     lines = ["## Time-boxed `paper-toy` slice (EXTRAPOLATED)", ""]
     results, suite_file = folder / SLICE, folder / f"{SLICE}.yaml"
-    if not (results / "summary.csv").exists() or not suite_file.exists():
+    if not (results / "runs").is_dir() or not suite_file.exists():
         return lines + ["No results: see the `paper-toy-slice` step below.", ""]
-    suite = read_yaml(suite_file.read_text(), str(suite_file))
+    suite = yaml.safe_load(suite_file.read_text())  # written by gpu_check.derive_suite
     (kind, target), = suite["budget"].items()
     x = extrapolate_slice(results, int(target), int(suite["eval"]["every"]))
     members = suite["seeds"]
@@ -282,8 +285,12 @@ def _slice_section(folder: Path, steps: dict[str, Step]) -> list[str]:
     how = ("steady rate between the checkpoints after step 0; the time before the first of "
            "them beyond that rate counts once as start-up" if x["rate_windows"] >= 2 else
            "one checkpoint after step 0 only: the rate includes start-up (compile, capture)")
+    accel = x["acceleration"]
+    used = ", ".join([f"compiled {'+'.join(accel['compile'])}"] * bool(accel["compile"])
+                     + ["CUDA graphs"] * accel["cuda_graphs"]) or "eager networks"
     lines += [f"One group of {members} members ({cell}, width {suite['model']['width']}), "
-              f"trained under `--budget seconds=...` instead of {kind} {int(target):,}:", "",
+              f"trained under `--budget seconds=...` instead of {kind} {int(target):,}, "
+              f"speed-ups: {used}" + "".join(f"; {note}" for note in accel["notes"]) + ":", "",
               f"- measured: {x['steps']:,} generator steps in {x['train_seconds']:.1f} s of "
               f"training ({x['steady_rate']:.1f} steps/s per member, {how}; start-up "
               f"{x['start_up_seconds']:.1f} s) and {x['checkpoints_run']} evaluations in "
@@ -317,8 +324,8 @@ def _header(folder: Path, device: str) -> list[str]:
     if device != "cuda":
         lines += ["**CPU dry run** (`scripts/gpu-check.sh --device cpu`): the same steps at "
                   "toy sizes; no figure below is a GPU figure and no target is judged. "
-                  "CUDA-only steps were skipped: nvidia-smi, and the CUDA-only tests (collected, "
-                  "all skipped).", ""]
+                  "The CUDA-only steps (nvidia-smi, the CUDA-only tests) were skipped; every "
+                  "process ran one thread (OMP_NUM_THREADS=1).", ""]
     memory = (f", {env['device_memory_gib']:.1f} GiB" if "device_memory_gib" in env else "")
     lines += [f"- device: {env.get('device', '?')} ({env.get('device_name', '?')}{memory})",
               f"- torch {env.get('torch', '?')}, CUDA {env.get('cuda')}, cuDNN "
@@ -343,7 +350,7 @@ def write_summary(folder: Path, device: str) -> Path:
     targets = training_targets(perf, device) + fid_targets(fid, device)
     lines = (_header(folder, device) + _targets_section(targets, steps) + [""]
              + _training_section(perf, steps) + _fid_section(fid, steps)
-             + _tests_section(folder, device) + _ci_section(folder, steps)
+             + _tests_section(folder, steps) + _ci_section(folder, steps)
              + _slice_section(folder, steps) + _steps_section(steps))
     lines.append(f"Output folder: {folder_bytes(folder) / 2**20:.1f} MiB before this summary.")
     path = folder / "summary.md"
