@@ -92,7 +92,8 @@ def training_targets(perf: list[tuple[int, str, dict]], device: str) -> list[Tar
                                  (64, 100.0, "64 seed-batched runs (aggregate)")):
         target = f"toy WGAN-GP, {label} >= {goal:g}x the reference loop"
         if not on:
-            targets.append(Target(target, "not measured", "n/a: no perf run", ""))
+            targets.append(Target(target, "not measured (no perf JSON)", "n/a: step failed",
+                                  f"perf-w{TARGET_WIDTH}-on"))
             continue
         width = TARGET_WIDTH if TARGET_WIDTH in on else max(on)
         rows = [r for r in on[width]["training"] if r["loop"] == "suite"
@@ -326,6 +327,8 @@ def _header(folder: Path, device: str) -> list[str]:
                   "toy sizes; no figure below is a GPU figure and no target is judged. "
                   "The CUDA-only steps (nvidia-smi, the CUDA-only tests) were skipped; every "
                   "process ran one thread (OMP_NUM_THREADS=1).", ""]
+    if device == "cuda" and env.get("cuda_available") is False:
+        lines += ["**torch sees no CUDA device**: every CUDA step failed or skipped.", ""]
     memory = (f", {env['device_memory_gib']:.1f} GiB" if "device_memory_gib" in env else "")
     lines += [f"- device: {env.get('device', '?')} ({env.get('device_name', '?')}{memory})",
               f"- torch {env.get('torch', '?')}, CUDA {env.get('cuda')}, cuDNN "
