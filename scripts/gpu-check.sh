@@ -85,12 +85,16 @@ fi
 
 left() { echo $((budget - (SECONDS - start) - reserve)); }
 
+quoted() {  # the command as one line a shell reads back as the same words
+    local line
+    line=$(printf '%q ' "$@")
+    echo "${line% }"
+}
+
 record() {  # name status rc seconds note command...
     local name=$1 status=$2 rc=$3 seconds=$4 note=$5
     shift 5
-    local command=""
-    (($#)) && command=$(printf '%q ' "$@")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$status" "$rc" "$seconds" "${command% }" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$status" "$rc" "$seconds" "$(quoted "$@")" \
         "$note" >>"$steps_file"
 }
 
@@ -107,7 +111,7 @@ step() {  # name cap_seconds command...: run under min(cap, time left), log, rec
     ((cap < limit)) && limit=$cap
     local log=$out_dir/logs/$name.log t0=$SECONDS rc status
     echo "== $name (timeout ${limit} s): $*"
-    { printf '$ '; printf '%q ' "$@"; printf '\n'; } >"$log"
+    echo "\$ $(quoted "$@")" >"$log"
     timeout --kill-after=10 "$limit" "$@" >>"$log" 2>&1
     rc=$?
     case $rc in
