@@ -56,7 +56,7 @@ def _read_yaml(text: str, source: str) -> Any:
         raise BenchError(f"{source}: malformed YAML: {' '.join(str(exc).split())}") from None
 
 
-def _suite_mapping(suite: str) -> dict:
+def suite_mapping(suite: str) -> dict:
     """A built-in suite's YAML mapping by name, or a suite file's."""
     builtin = resources.files("bench").joinpath("suites", f"{suite}.yaml")
     path = Path(suite)
@@ -76,7 +76,7 @@ def derive_suite(suite: str, keep: dict[str, list[str]], sets: dict[str, Any],
                  name: str | None = None) -> dict:
     """``suite`` with its axes restricted to ``keep`` and dotted keys set to ``sets``
     (``model.width``: the ``width`` of ``model:``); ``run`` validates the result."""
-    raw = _suite_mapping(suite)
+    raw = suite_mapping(suite)
     for axis, values in keep.items():
         if axis not in AXES:
             raise BenchError(f"--keep {axis}: only {', '.join(AXES)} can be restricted")

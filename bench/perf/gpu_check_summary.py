@@ -17,12 +17,17 @@ from pathlib import Path
 
 import yaml
 
+from bench.perf.gpu_check import suite_mapping
+
 TARGET_WIDTH = 512
 """The reference loop's width: the training targets are stated at it."""
 TARGET_FID_IMAGES = 10_000
 TARGET_FID_DIM = 2048
 SLICE = "paper-toy-slice"
 """The time-boxed paper-toy group's derived suite (``.yaml``) and results folder."""
+SLICE_SOURCE = "paper-toy"
+"""The suite the slice is cut from: its budget and evaluation interval are extrapolated to (the
+slice may evaluate less often, so that its evaluations fit the time box)."""
 
 
 @dataclass(frozen=True)
@@ -279,8 +284,12 @@ def _slice_section(folder: Path, steps: dict[str, Step]) -> list[str]:
     if not (results / "runs").is_dir() or not suite_file.exists():
         return lines + ["No results: see the `paper-toy-slice` step below.", ""]
     suite = yaml.safe_load(suite_file.read_text())  # written by gpu_check.derive_suite
-    (kind, target), = suite["budget"].items()
-    x = extrapolate_slice(results, int(target), int(suite["eval"]["every"]))
+    source = suite_mapping(SLICE_SOURCE)
+    (kind, target), = source["budget"].items()
+    every = int(source["eval"]["every"])
+    x = extrapolate_slice(results, int(target), every)
+    ran = yaml.safe_load((results / "suite.yaml").read_text())["budget"]  # the resolved suite
+    budget = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in ran.items())
     members = suite["seeds"]
     cell = " / ".join(", ".join(map(str, suite[a])) for a in ("datasets", "gans", "optimizers"))
     how = ("steady rate between the checkpoints after step 0; the time before the first of "
@@ -290,7 +299,8 @@ def _slice_section(folder: Path, steps: dict[str, Step]) -> list[str]:
     used = ", ".join([f"compiled {'+'.join(accel['compile'])}"] * bool(accel["compile"])
                      + ["CUDA graphs"] * accel["cuda_graphs"]) or "eager networks"
     lines += [f"One group of {members} members ({cell}, width {suite['model']['width']}), "
-              f"trained under `--budget seconds=...` instead of {kind} {int(target):,}, "
+              f"cut from `{SLICE_SOURCE}` and trained for {budget} instead of "
+              f"{kind} {int(target):,}, evaluated every {suite['eval']['every']:,} steps, "
               f"speed-ups: {used}" + "".join(f"; {note}" for note in accel["notes"]) + ":", "",
               f"- measured: {x['steps']:,} generator steps in {x['train_seconds']:.1f} s of "
               f"training ({x['steady_rate']:.1f} steps/s per member, {how}; start-up "
@@ -298,7 +308,8 @@ def _slice_section(folder: Path, steps: dict[str, Step]) -> list[str]:
               f"{x['eval_seconds']:.1f} s ({x['eval_per_checkpoint']:.2f} s each);",
               f"- **extrapolated, not measured**: {x['steps_target']:,} steps = "
               f"{_minutes(x['training_seconds_target'])} of training + "
-              f"{x['checkpoints_target']} evaluations (every {suite['eval']['every']:,} steps) "
+              f"{x['checkpoints_target']} evaluations (every {every:,} steps, as "
+              f"`{SLICE_SOURCE}` evaluates) "
               f"= {_minutes(x['eval_seconds_target'])}, in all "
               f"**{_minutes(x['total_seconds_target'])}** for this group (process start-up and "
               "the report excluded).",
