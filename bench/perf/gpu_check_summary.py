@@ -289,7 +289,7 @@ def _slice_section(folder: Path, steps: dict[str, Step]) -> list[str]:
     every = int(source["eval"]["every"])
     x = extrapolate_slice(results, int(target), every)
     ran = yaml.safe_load((results / "suite.yaml").read_text())["budget"]  # the resolved suite
-    budget = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in ran.items())
+    budget = ", ".join(f"`--budget {k}={v:g}`" for k, v in ran.items())
     members = suite["seeds"]
     cell = " / ".join(", ".join(map(str, suite[a])) for a in ("datasets", "gans", "optimizers"))
     how = ("steady rate between the checkpoints after step 0; the time before the first of "
@@ -299,7 +299,7 @@ def _slice_section(folder: Path, steps: dict[str, Step]) -> list[str]:
     used = ", ".join([f"compiled {'+'.join(accel['compile'])}"] * bool(accel["compile"])
                      + ["CUDA graphs"] * accel["cuda_graphs"]) or "eager networks"
     lines += [f"One group of {members} members ({cell}, width {suite['model']['width']}), "
-              f"cut from `{SLICE_SOURCE}` and trained for {budget} instead of "
+              f"cut from `{SLICE_SOURCE}` and trained under {budget} instead of "
               f"{kind} {int(target):,}, evaluated every {suite['eval']['every']:,} steps, "
               f"speed-ups: {used}" + "".join(f"; {note}" for note in accel["notes"]) + ":", "",
               f"- measured: {x['steps']:,} generator steps in {x['train_seconds']:.1f} s of "
