@@ -43,11 +43,15 @@ while (($#)); do
     esac
 done
 
+[[ -n $out_dir ]] && out_dir=$(realpath -m -- "$out_dir")  # relative to where it was called
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 2
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"  # this checkout's code, installed or not
 python=${PYTHON:-python}
 out_dir=${out_dir:-results/gpu-check-$(date +%Y%m%d-%H%M%S)}
+if [[ -e $out_dir && -n $(ls -A -- "$out_dir" 2>/dev/null) ]]; then
+    die "output folder $out_dir is not empty; give a new or empty one"
+fi
 mkdir -p "$out_dir/logs" || die "cannot create $out_dir"
 steps_file=$out_dir/steps.tsv
 : >"$steps_file"
@@ -88,6 +92,7 @@ fi
 left() { echo $((budget - (SECONDS - start) - reserve)); }
 
 quoted() {  # the command as one line a shell reads back as the same words
+    (($#)) || return 0
     local line
     line=$(printf '%q ' "$@")
     echo "${line% }"

@@ -112,6 +112,12 @@ def test_script_refuses_bad_input_and_writes_nothing(tmp_path):
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and done.stderr.startswith("error: --device")
     assert not out.exists()
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "keep.txt").write_text("not the script's")
+    done = subprocess.run([str(SCRIPT), "--device", "cpu", "--out", "used"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "is not empty" in done.stderr
+    assert [p.name for p in (tmp_path / "used").iterdir()] == ["keep.txt"]
 
 
 def _slice_folder(root: Path, start_up: float, rate: float, steps: list[int],
