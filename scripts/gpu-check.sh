@@ -138,7 +138,7 @@ skip() {  # name note: a step that does not apply here
 
 # 0. install this checkout (its code is on PYTHONPATH either way)
 if ((install)); then
-    step install 150 "$python" -m pip install -e ".[dev]"
+    step install 150 "$python" -m pip install --retries 1 --timeout 10 -e ".[dev]"  # offline: fails fast
 else
     skip install "--no-install"
 fi
