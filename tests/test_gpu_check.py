@@ -27,8 +27,10 @@ def dry_run(tmp_path_factory) -> Path:
     one would after copying its two files back from a lent GPU."""
     tmp = tmp_path_factory.mktemp("gpu-check")
     out = tmp / "out"
-    done = subprocess.run([str(SCRIPT), "--device", "cpu", "--no-install", "--pack", "--out",
-                           str(out)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    # a time box far beyond the dry run's minute, so that a loaded machine skips no step
+    done = subprocess.run([str(SCRIPT), "--device", "cpu", "--no-install", "--pack",
+                           "--budget-seconds", "900", "--out", str(out)],
+                          capture_output=True, text=True, timeout=1000, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["gpu-check.tar.gz", "summary.md"]
     unpacked = tmp / "unpacked"
@@ -125,6 +127,21 @@ def test_script_refuses_bad_input_and_writes_nothing(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2 and "is not empty" in done.stderr
     assert [p.name for p in (tmp_path / "used").iterdir()] == ["keep.txt"]
+
+
+def test_a_spent_time_box_skips_the_steps_and_still_writes_the_summary(tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run([str(SCRIPT), "--device", "cpu", "--no-install", "--budget-seconds",
+                           "21", "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = read_steps(out)
+    spent = [name for name, s in steps.items() if "time box was spent" in s.note]
+    assert spent == ["env", "perf-w16-on", "perf-w16-off", "fid", "ci-toy-suite", "ci",
+                     "paper-toy-slice-suite", "paper-toy-slice"]
+    assert all(steps[name].status == "skipped" for name in spent)
+    assert steps["summary"].status == "ok"
+    summary = (out / "summary.md").read_text()
+    assert "| paper-toy-slice | skipped |" in summary and "not measured" in summary
 
 
 def _slice_folder(root: Path, start_up: float, rate: float, steps: list[int],
