@@ -21,11 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "gpu-check.sh"
 
 
-@pytest.fixture(scope="module")
-def dry_run(tmp_path_factory) -> Path:
+def _dry_run(tmp: Path) -> Path:
     """One packed dry run of the script (toy sizes, about a minute of CPU time), unpacked as
     one would after copying its two files back from a lent GPU."""
-    tmp = tmp_path_factory.mktemp("gpu-check")
     out = tmp / "out"
     # a time box far beyond the dry run's minute, so that a loaded machine skips no step
     done = subprocess.run([str(SCRIPT), "--device", "cpu", "--no-install", "--pack",
@@ -40,8 +38,17 @@ def dry_run(tmp_path_factory) -> Path:
     return unpacked
 
 
-def test_dry_run_runs_every_step_and_skips_the_cuda_only_ones(dry_run):
-    out = dry_run
+def test_dry_run_end_to_end(tmp_path):
+    # one test, not a module fixture: xdist workers would each run the dry run again
+    out = _dry_run(tmp_path)
+    _check_steps(out)
+    _check_targets_and_training(out)
+    _check_ci_and_slice(out)
+    _check_size(out)
+
+
+def _check_steps(out: Path) -> None:
+    """Every step ran, but the CUDA-only ones, and each log starts with its command."""
     steps = read_steps(out)
     assert list(steps) == ["install", "nvidia-smi", "env", "cuda-tests", "perf-w16-on",
                            "perf-w16-off", "fid", "ci-toy-suite", "ci",
@@ -57,8 +64,8 @@ def test_dry_run_runs_every_step_and_skips_the_cuda_only_ones(dry_run):
         assert log.splitlines()[0] == f"$ {step.command}"  # the log starts with its command
 
 
-def test_dry_run_summary_puts_each_figure_beside_its_target(dry_run):
-    out = dry_run
+def _check_targets_and_training(out: Path) -> None:
+    """summary.md puts each figure beside its target, with the command that made it."""
     summary = (out / "summary.md").read_text()
     steps = read_steps(out)
     assert "**CPU dry run**" in summary
@@ -84,8 +91,8 @@ def test_dry_run_summary_puts_each_figure_beside_its_target(dry_run):
                     f"{r['gen_steps_per_s']:.1f} |") in table
 
 
-def test_dry_run_reports_the_ci_speed_ups_and_the_extrapolated_slice(dry_run):
-    out = dry_run
+def _check_ci_and_slice(out: Path) -> None:
+    """The ci speed-ups line and the slice's extrapolation."""
     summary = (out / "summary.md").read_text()
     speed_line = next(line for line in (out / "ci" / "report.md").read_text().splitlines()
                       if line.startswith("- Speed-ups:"))
@@ -105,8 +112,7 @@ def test_dry_run_reports_the_ci_speed_ups_and_the_extrapolated_slice(dry_run):
     assert "**extrapolated, not measured**: 100,000 steps" in section
 
 
-def test_dry_run_output_is_small(dry_run):
-    out = dry_run
+def _check_size(out: Path) -> None:
     files = [p for p in out.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) < 20 * 2**20
     assert not [p for p in files if p.name == "models.pt"]
