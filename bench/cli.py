@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_positive_int,
                      help="worker processes on CPU (default: one per core)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--no-report", action="store_true",
+                     help="train and store the runs only; 'report DIR' builds the report later")
     run.add_argument("--data-root", type=Path,
                      help="image datasets' root in torchvision's layout (default: "
                      "$GANBENCH_DATA_ROOT or ~/.cache/ganbench/data)")
@@ -233,7 +235,6 @@ def _rounds_design(args: argparse.Namespace, config, out: Path):
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from bench.environment import Environment
-    from bench.report.build import build_report
     from bench.runner import run_suite
     from bench.store import ResultsStore
     from bench.suite import load_suite, with_overrides
@@ -269,8 +270,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"trained {outcome.ran} runs ({outcome.diverged} diverged, {outcome.skipped} "
           f"already done) in {time.perf_counter() - start:.0f} s")
     if outcome.ran + outcome.skipped:
-        path = build_report(out)
-        print(f"report: {path}")
+        if not args.no_report:
+            from bench.report.build import build_report  # plotting libraries: only if used
+
+            print(f"report: {build_report(out)}")
         _export_tensorboard(out, args.tensorboard)
     for failure in outcome.failures:
         print(f"error: run group failed: {failure}", file=sys.stderr)
