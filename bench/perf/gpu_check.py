@@ -47,7 +47,7 @@ def environment_record(device: str) -> dict:
 
 
 def _read_yaml(text: str, source: str) -> Any:
-    """PyYAML's safe loader, not the suite's (bench.config, which loads torch): a number it
+    """PyYAML's safe loader, not the suite parser's (bench.suite, which loads torch): a number it
     reads as a string (``2e-4``, YAML 1.1) is dumped back as the same plain text, which
     ``run`` then reads with the suite's YAML 1.2 loader."""
     try:
