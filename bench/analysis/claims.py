@@ -202,6 +202,10 @@ def _optimizer_checks(data: SuiteData) -> list[ClaimCheck]:
                          "the suite has no wgan-clip runs with both adam and rmsprop")]
     for setting in data.settings:
         quality = data.quality(setting.dataset)
+        if quality is None:
+            checks.append(_missing(setting.label, "wgan-clip: rmsprop vs adam", "quality",
+                                   "its runs record no quality metric"))
+            continue
         for r, a in ((r, a) for r in rmsprop for a in adam):
             x = _outcomes(data.cell(setting, "wgan-clip", r), quality)
             y = _outcomes(data.cell(setting, "wgan-clip", a), quality)
@@ -261,6 +265,10 @@ def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
                          "the suite lacks wgan-gp or wgan-clip runs")]
     for setting in data.settings:
         quality = data.quality(setting.dataset)
+        if quality is None:
+            checks.append(_missing(setting.label, "wgan-gp vs wgan-clip", "quality",
+                                   "its runs record no quality metric"))
+            continue
         for gp_label, clip_label in pairs:
             gp = data.cell(setting, "wgan-gp", gp_label)
             clip = data.cell(setting, "wgan-clip", clip_label)
