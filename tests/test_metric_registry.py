@@ -9,7 +9,16 @@ import torch
 from bench.data import DATASETS, get_dataset
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
-from bench.metrics.registry import METRICS, MetricInput, Reference
+from bench.metrics.registry import (
+    HIGHER,
+    LOWER,
+    METRICS,
+    MetricInput,
+    Output,
+    Reference,
+    outputs,
+    register,
+)
 from bench.specs import EvalSpec
 
 SPEC = EvalSpec(samples=400, w1_samples=300, fid_samples=10_000)
@@ -95,3 +104,24 @@ def test_a_reference_computes_each_statistic_once():
     for _ in range(3):
         reference.statistic("s", lambda x: calls.append(1))
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"extractor": "resnet"}, "unknown extractor 'resnet'"),
+    ({"samples_field": "n_samples"}, "'n_samples' is not an EvalSpec field"),
+    ({"outputs": (Output("x", "up"),)}, "direction 'up'"),
+    ({"name": "w1"}, "registered twice"),
+])
+def test_a_metric_that_cannot_work_is_refused_when_it_registers(arguments, message):
+    good = {"name": "probe", "outputs": (Output("x", LOWER),), "extractor": "points",
+            "samples_field": "samples", "protocol": lambda spec, _: "probe"}
+    with pytest.raises(ValueError, match=message):
+        register(**(good | arguments))
+    assert "probe" not in METRICS
+
+
+def test_every_output_declares_a_direction_the_consumers_share():
+    directions = {name: output.better for name, output in outputs().items()}
+    assert directions["w1"] == directions["fd_digits"] == directions["fid"] == LOWER
+    assert directions["modes_captured"] == directions["recall"] == HIGHER
+    assert directions["critic_gap"] is None and directions["fid_n"] is None
