@@ -294,19 +294,15 @@ def _throughput(keys: tuple, base: pd.DataFrame, cand: pd.DataFrame, gates: Gate
     return replace(check, verdict=verdict, note=f"ratio {ratio:.2f}")
 
 
-def run_gate(baseline_dir: Path, candidate_dir: Path) -> GateResult:
-    """Judge ``candidate_dir`` against ``baseline_dir`` with the suite's gates."""
-    stores = _store(baseline_dir, "baseline"), _store(candidate_dir, "candidate")
-    configs = stores[0].load_suite(), stores[1].load_suite()
-    gates = _check_compatible(*configs)
-    base = _load(stores[0], configs[0], gates, "baseline")
-    cand = _load(stores[1], configs[1], gates, "candidate")
-    same_machine = _machine(base.provenance) == _machine(cand.provenance)
-
+def judge(base: pd.DataFrame, cand: pd.DataFrame, gates: Gates,
+          same_machine: bool = True) -> tuple[GateCheck, ...]:
+    """Every check of the candidate's summary rows against the baseline's, cell by cell, in
+    table order: the gate's decision on plain values (one row per run, with the ``CELL``
+    columns, ``status`` and each gated ``final_<metric>``)."""
     tested: list[tuple[GateCheck, float]] = []
     throughput: list[GateCheck] = []
-    base_cells = dict(iter(base.summary.groupby(CELL, sort=True)))
-    for keys, cand_cell in cand.summary.groupby(CELL, sort=True):
+    base_cells = dict(iter(base.groupby(CELL, sort=True)))
+    for keys, cand_cell in cand.groupby(CELL, sort=True):
         base_cell = base_cells[keys]
         for metric, _ in gates.metrics:
             quality = _quality(keys, metric, base_cell, cand_cell, gates)
@@ -315,14 +311,6 @@ def run_gate(baseline_dir: Path, candidate_dir: Path) -> GateResult:
         tested.append(_divergence(keys, base_cell, cand_cell, gates))
         throughput.append(_throughput(keys, base_cell, cand_cell, gates, same_machine))
 
-    n_tests = sum(not math.isnan(p) for _, p in tested)
-    floor = _smallest_p(len(base.config.seeds), len(cand.config.seeds))
-    if n_tests and floor > gates.alpha / n_tests:
-        raise BenchError(
-            f"too few seeds for the gate to ever fire: with {len(base.config.seeds)} + "
-            f"{len(cand.config.seeds)} seeds the smallest p-value is {floor:.2g}, above alpha / "
-            f"tests = {gates.alpha:g} / {n_tests}; use more seeds or gate fewer metrics"
-        )
     raw = [p for _, p in tested if not math.isnan(p)]
     adjusted = iter(holm(raw))
     checks = []
@@ -335,9 +323,29 @@ def run_gate(baseline_dir: Path, candidate_dir: Path) -> GateResult:
         checks.append(replace(check, p_value=p_adj, verdict=REGRESSION if bad else PASS))
     order = {key: i for i, key in enumerate([m for m, _ in gates.metrics]
                                             + [DIVERGENCE, THROUGHPUT])}
-    checks = sorted([*checks, *throughput],
-                    key=lambda c: (c.dataset, c.arch, c.gan, c.optimizer, order[c.metric]))
-    return GateResult(cand.config.name, gates, base, cand, tuple(checks))
+    return tuple(sorted([*checks, *throughput],
+                        key=lambda c: (c.dataset, c.arch, c.gan, c.optimizer, order[c.metric])))
+
+
+def run_gate(baseline_dir: Path, candidate_dir: Path) -> GateResult:
+    """Judge ``candidate_dir`` against ``baseline_dir`` with the suite's gates."""
+    stores = _store(baseline_dir, "baseline"), _store(candidate_dir, "candidate")
+    configs = stores[0].load_suite(), stores[1].load_suite()
+    gates = _check_compatible(*configs)
+    base = _load(stores[0], configs[0], gates, "baseline")
+    cand = _load(stores[1], configs[1], gates, "candidate")
+    same_machine = _machine(base.provenance) == _machine(cand.provenance)
+    checks = judge(base.summary, cand.summary, gates, same_machine)
+
+    n_tests = sum(not math.isnan(c.p_value) for c in checks)
+    floor = _smallest_p(len(base.config.seeds), len(cand.config.seeds))
+    if n_tests and floor > gates.alpha / n_tests:
+        raise BenchError(
+            f"too few seeds for the gate to ever fire: with {len(base.config.seeds)} + "
+            f"{len(cand.config.seeds)} seeds the smallest p-value is {floor:.2g}, above alpha / "
+            f"tests = {gates.alpha:g} / {n_tests}; use more seeds or gate fewer metrics"
+        )
+    return GateResult(cand.config.name, gates, base, cand, checks)
 
 
 # --- output ---------------------------------------------------------------------------
