@@ -27,9 +27,10 @@ Holm-corrected together at ``alpha``, so unchanged code raises a false alarm wit
 at most ``alpha`` however many cells and metrics the suite gates. The price is a floor on
 seeds: n + n seeds cannot give a p-value below 1 / C(2n, n), so a gate that could never fire
 is refused rather than reported as passing. With the ci suite's 8 + 8 seeds and 30 tests, a
-mean shift of 2 (2.5) seed standard deviations is caught 70% (90%) of the time (simulated
-with normal seeds), and a cell whose divergence goes from 0/8 to 7/8 is flagged but 0/8 to
-6/8 is not: eight seeds cannot tell that from luck within a 5% budget spread over 30 tests.
+mean shift of 2 (2.5) seed standard deviations is caught 65% (90%) of the time (simulated
+with normal seeds in tests/test_gate.py), and a cell whose divergence goes from 0/8 to 7/8 is
+flagged but 0/8 to 6/8 is not: eight seeds cannot tell that from luck within a 5% budget
+spread over 30 tests.
 """
 
 import functools

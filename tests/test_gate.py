@@ -375,7 +375,7 @@ def test_gate_error_rates_fast():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("shift_sd", "stated_power"), [(2.0, 0.70), (2.5, 0.90)])
+@pytest.mark.parametrize(("shift_sd", "stated_power"), [(2.0, 0.65), (2.5, 0.90)])
 def test_gate_error_rates_thorough(shift_sd, stated_power):
     _check_error_rates(reps=1000, shift_sd=shift_sd, stated_power=stated_power, seed=2)
 
