@@ -151,11 +151,18 @@ def test_unknown_builtin_suite(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_cli_budget_override_rejects_nonsense(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["run", "--budget", "generator_steps=-4"])
-    assert exc.value.code == 2
-    assert "expected an integer >= 1, got -4" in capsys.readouterr().err
+@pytest.mark.parametrize(("budget", "message"), [
+    ("generator_steps=-4", "expected an integer >= 1, got -4"),
+    ("generator_steps", "use KIND=AMOUNT"),
+    ("epochs=3", "unknown budget 'epochs'"),
+    ("seconds=fast", "'fast' is not a number"),
+])
+def test_cli_budget_override_rejects_nonsense(budget, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", "--budget", budget, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: argument --budget: ") and message in err
+    assert err.count("\n") == 1 and not out.exists()
 
 
 def test_report_on_a_non_results_folder(tmp_path, capsys):
