@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from bench.atomic import atomic_write
-from bench.config import RunSpec
+from bench.specs import RunSpec
 
 CHECKPOINTS = "checkpoints"
 FORMAT = "ganbench-group-checkpoint/1"

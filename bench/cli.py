@@ -30,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _budget(text: str):
-    from bench.config import parse_budget
+    from bench.suite import parse_budget
 
     kind, sep, amount = text.partition("=")
     if not sep:
@@ -154,39 +154,47 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true",
                          help="print stable JSON (sorted keys, no timestamps) instead of a table")
 
+    # defaults come from PerfOptions / StudyOptions, declared once there
+    from bench.perf.options import PerfOptions, StudyOptions
+
     perf = sub.add_parser(
         "perf", help="time the suite's training loop and FID pieces against the reference "
         "implementations (WGAN-GP toy loop, pytorch-fid), side by side in one process")
-    perf.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+    perf.add_argument("--device", choices=("auto", "cpu", "cuda"), default=PerfOptions.device,
                       help="device of both sides (default: auto = CUDA if available)")
-    perf.add_argument("--steps", type=_positive_int, default=20,
-                      help="generator steps timed per loop (default: 20)")
-    perf.add_argument("--warmup", type=_positive_int, default=3,
-                      help="untimed generator steps per loop before timing (default: 3)")
-    perf.add_argument("--width", type=_positive_int, default=512,
-                      help="hidden units of the 3-layer MLPs (default: 512, the reference's)")
-    perf.add_argument("--seeds", type=_positive_int, nargs="+", default=[1, 8],
-                      help="seed-batch sizes K of the suite's loop (default: 1 8)")
+    perf.add_argument("--steps", type=_positive_int,
+                      help=f"generator steps timed per loop (default: {PerfOptions.steps}; "
+                      f"--study: {StudyOptions.steps})")
+    perf.add_argument("--warmup", type=_positive_int,
+                      help=f"untimed generator steps per loop before timing (default: "
+                      f"{PerfOptions.warmup}; --study: {StudyOptions.warmup})")
+    perf.add_argument("--width", type=_positive_int,
+                      help=f"hidden units of the 3-layer MLPs (default: {PerfOptions.width}, the "
+                      f"reference's; --study: {StudyOptions.width})")
+    perf.add_argument("--seeds", type=_positive_int, nargs="+",
+                      help="seed-batch sizes K of the suite's loop (default: "
+                      f"{' '.join(map(str, PerfOptions.seeds))})")
     perf.add_argument("--threads", type=_positive_int,
                       help="torch threads for every side (default: torch's default)")
-    perf.add_argument("--repeats", type=_positive_int, default=1,
+    perf.add_argument("--repeats", type=_positive_int,
                       help="interleaved rounds of all loops; each reports its median "
-                      "(default: 1; use 3 or more on a shared machine)")
-    perf.add_argument("--fid-dim", type=_positive_int, default=2048,
-                      help="feature dimension of the FID statistics (default: 2048)")
-    perf.add_argument("--fid-samples", type=_positive_int, default=10_000,
-                      help="feature rows per statistics set (default: 10000)")
+                      f"(default: {PerfOptions.repeats}; use 3 or more on a shared machine)")
+    perf.add_argument("--fid-dim", type=_positive_int,
+                      help=f"feature dimension of the FID statistics (default: "
+                      f"{PerfOptions.fid_dim})")
+    perf.add_argument("--fid-samples", type=_positive_int,
+                      help=f"feature rows per statistics set (default: {PerfOptions.fid_samples})")
     perf.add_argument("--no-fid", action="store_true", help="time the training loops only")
     perf.add_argument("--json", action="store_true", help="print JSON instead of the table")
     perf.add_argument("--out", type=Path, help="also write the JSON results to this file")
     perf.add_argument("--study", action="store_true",
                       help="time trial batching instead: one WGAN-GP cell's --trials settings "
                       "x --study-seeds seeds as one batched group against one seed-batched "
-                      "group per trial (use --width 64 on a CPU)")
-    perf.add_argument("--trials", type=_positive_int, default=16,
-                      help="trials of --study (default: 16)")
-    perf.add_argument("--study-seeds", type=_positive_int, default=2,
-                      help="seeds per trial of --study (default: 2)")
+                      "group per trial")
+    perf.add_argument("--trials", type=_positive_int,
+                      help=f"trials of --study (default: {StudyOptions.trials})")
+    perf.add_argument("--study-seeds", type=_positive_int,
+                      help=f"seeds per trial of --study (default: {StudyOptions.seeds})")
     perf.add_argument("--fid-images", type=_non_negative_int, metavar="N",
                       help="images of the end-to-end FID timing (default: 10000 on CUDA, 200 on "
                       "a CPU; 0 skips it)")
@@ -200,11 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from bench.config import load_suite, with_overrides
     from bench.environment import Environment
     from bench.report.build import build_report
     from bench.runner import run_suite
     from bench.store import ResultsStore
+    from bench.suite import load_suite, with_overrides
 
     if args.resume is not None:
         if args.suite or args.out or args.seeds or args.budget:
@@ -262,19 +270,25 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 1 if result.regressions else 0
 
 
+def _given(**values) -> dict:
+    """The options the command line set (None: left to the options' declared default)."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def _cmd_perf(args: argparse.Namespace) -> int:
     if args.study:
         return _perf_study(args)
-    from bench.perf.side_by_side import PerfOptions, format_report, run_perf, to_json
+    from bench.perf.options import PerfOptions
+    from bench.perf.side_by_side import format_report, run_perf, to_json
 
-    options = PerfOptions(
+    options = PerfOptions(**_given(
         device=args.device, steps=args.steps, warmup=args.warmup, width=args.width,
-        seeds=tuple(args.seeds), threads=args.threads, repeats=args.repeats,
-        fid_dim=args.fid_dim, fid_samples=args.fid_samples, fid=not args.no_fid,
-        compile=args.compile, cuda_graphs=args.cuda_graphs, channels_last=args.channels_last,
-        fid_images=args.fid_images,
+        seeds=tuple(args.seeds) if args.seeds else None, threads=args.threads,
+        repeats=args.repeats, fid_dim=args.fid_dim, fid_samples=args.fid_samples,
+        fid=not args.no_fid, compile=args.compile, cuda_graphs=args.cuda_graphs,
+        channels_last=args.channels_last, fid_images=args.fid_images,
         fid_weights=str(args.fid_weights) if args.fid_weights else None,
-    )
+    ))
     result = run_perf(options)
     print(to_json(result) if args.json else format_report(result))
     if args.out is not None:
@@ -286,10 +300,11 @@ def _cmd_perf(args: argparse.Namespace) -> int:
 def _perf_study(args: argparse.Namespace) -> int:
     import json
 
-    from bench.perf.study_timing import format_study, time_study
+    from bench.perf.study_timing import StudyOptions, format_study, time_study
 
-    timing = time_study(args.trials, args.study_seeds, args.width, args.steps, args.warmup,
-                        args.device, args.threads)
+    timing = time_study(StudyOptions(**_given(
+        trials=args.trials, seeds=args.study_seeds, width=args.width, steps=args.steps,
+        warmup=args.warmup, device=args.device, threads=args.threads)))
     text = json.dumps(timing.to_dict(), indent=2)
     print(text if args.json else format_study(timing, args.device))
     if args.out is not None:
@@ -299,9 +314,10 @@ def _perf_study(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from bench.config import BUDGET_KINDS, OPTIMIZER_CHOICES, builtin_suites, load_suite
     from bench.data import DATASETS
     from bench.metrics.registry import METRICS
+    from bench.specs import BUDGET_KINDS
+    from bench.suite import OPTIMIZER_CHOICES, builtin_suites, load_suite
     from gan_zoo.architectures.dcgan import IMAGE_ARCHS
     from gan_zoo.registry import GANS
 
@@ -326,7 +342,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     print("metrics (registered in bench/metrics/registry.py; datasets declare which apply):")
     for metric in METRICS.values():
         summary = (metric.compute.__doc__ or "").strip().splitlines()[0]
-        print(f"  {metric.name} -> {', '.join(metric.outputs)}: {summary}")
+        outputs = ", ".join(f"{o.name} ({o.better} is better)" if o.better else o.name
+                            for o in metric.outputs)
+        print(f"  {metric.name} -> {outputs}: {summary}")
     print("also recorded at every checkpoint:")
     for name, text in TRAINING_QUANTITIES.items():
         print(f"  {name}: {text}")

@@ -28,11 +28,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from bench.config import EvalSpec
 from bench.data import Dataset
 from bench.features.extractors import Extractors
 from bench.metrics.frechet import FrechetReference
 from bench.metrics.registry import CRITIC_OUTPUTS, METRICS, Metric, MetricInput, Reference
+from bench.specs import EvalSpec
 from bench.streams import MemberStreams
 from gan_zoo.losses import AdversarialLoss
 
@@ -206,7 +206,8 @@ class Evaluator:
             if not finite[member]:
                 nonfinite.append(member)
                 continue
-            values = dict(zip(CRITIC_OUTPUTS, (gap[member], estimate[member]), strict=True))
+            values = dict(zip((o.name for o in CRITIC_OUTPUTS), (gap[member], estimate[member]),
+                              strict=True))
             dataset = self.datasets[member]
             metrics = self.metrics[dataset.name]
             extract = self.extractors[dataset.name]

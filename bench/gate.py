@@ -45,12 +45,13 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from bench.config import TOY_ARCH, Gates, RunSpec, SuiteConfig, expand
 from bench.errors import BenchError
 from bench.report.summary import build_summary
-from bench.results import CELL
+from bench.results import CELL, RECIPE_PHASE, diverged, final, recipe_runs
+from bench.specs import TOY_ARCH, Gates, RunSpec
 from bench.stats import mean_ci
 from bench.store import ResultsStore
+from bench.suite import SuiteConfig, expand
 
 THROUGHPUT = "gen_steps_per_s"
 DIVERGENCE = "divergence_rate"
@@ -128,8 +129,9 @@ def _store(path: Path, role: str) -> ResultsStore:
 def _load(store: ResultsStore, config: SuiteConfig, gates: Gates, role: str) -> Side:
     """The folder's summary, refused unless every run of its suite finished and every gated
     metric was recorded."""
-    summary = build_summary(store)
-    expected = {spec.run_id for spec in expand(config)}
+    # the paper-recipe runs, as the report compares them: a study's trials are not seeds
+    summary = recipe_runs(build_summary(store))
+    expected = {spec.run_id for spec in expand(config) if spec.study.phase == RECIPE_PHASE}
     done = set(summary["run_id"]) if not summary.empty else set()
     missing = sorted(expected - done)
     if missing:
@@ -144,8 +146,8 @@ def _load(store: ResultsStore, config: SuiteConfig, gates: Gates, role: str) -> 
         if metric not in recorded:
             raise BenchError(f"gated metric '{metric}' is not recorded in {store.root}; "
                              f"recorded: {', '.join(sorted(recorded))}")
-        if f"final_{metric}" not in summary:  # recorded, but NaN in every run
-            summary[f"final_{metric}"] = math.nan
+        if final(metric) not in summary:  # recorded, but NaN in every run
+            summary[final(metric)] = math.nan
     provenance = json.loads((store.run_dirs()[0] / "provenance.json").read_text())
     return Side(store.root, config, summary, provenance)
 
@@ -237,8 +239,8 @@ def _quality(keys: tuple, metric: str, base: pd.DataFrame, cand: pd.DataFrame,
              gates: Gates) -> tuple[GateCheck, float] | None:
     """The check and its raw p-value; None when neither side recorded the metric here."""
     gate = dict(gates.metrics)[metric]
-    b = base[f"final_{metric}"].to_numpy(float)
-    c = cand[f"final_{metric}"].to_numpy(float)
+    b = base[final(metric)].to_numpy(float)
+    c = cand[final(metric)].to_numpy(float)
     b, c = b[np.isfinite(b)], c[np.isfinite(c)]
     if len(b) == 0 and len(c) == 0:
         return None  # e.g. mode coverage on a dataset without modes
@@ -251,16 +253,19 @@ def _quality(keys: tuple, metric: str, base: pd.DataFrame, cand: pd.DataFrame,
         worsening=sign * (c_mean - b_mean), threshold=threshold, p_value=math.nan,
         verdict=SKIPPED, baseline_ci=_ci(b), candidate_ci=_ci(c), n_baseline=len(b),
         n_candidate=len(c),
+        note=f"{gate.better} is better by the suite's gates:, against the metric registry"
+        if gate.overrides else "",
     )
     if len(b) < 2 or len(c) < 2:
-        return replace(check, note="fewer than 2 finite values on a side"), math.nan
+        note = "; ".join(filter(None, [check.note, "fewer than 2 finite values on a side"]))
+        return replace(check, note=note), math.nan
     return check, permutation_p(sign * c, sign * b)
 
 
 def _divergence(keys: tuple, base: pd.DataFrame, cand: pd.DataFrame,
                 gates: Gates) -> tuple[GateCheck, float]:
-    d_b, n_b = int((base["status"] == "diverged").sum()), len(base)
-    d_c, n_c = int((cand["status"] == "diverged").sum()), len(cand)
+    d_b, n_b = int(diverged(base).sum()), len(base)
+    d_c, n_c = int(diverged(cand).sum()), len(cand)
     table = [[d_c, n_c - d_c], [d_b, n_b - d_b]]
     p = float(stats.fisher_exact(table, alternative="greater")[1])
     check = GateCheck(
@@ -277,7 +282,7 @@ def _machine(provenance: dict) -> dict:
 
 def _throughput(keys: tuple, base: pd.DataFrame, cand: pd.DataFrame, gates: Gates,
                 same_machine: bool) -> GateCheck:
-    column = f"final_{THROUGHPUT}"
+    column = final(THROUGHPUT)
     b, c = base[column].dropna(), cand[column].dropna()
     b_med = float(b.median()) if len(b) else math.nan
     c_med = float(c.median()) if len(c) else math.nan

@@ -32,12 +32,12 @@ and ``step``, one float32 device counter shared by all parameters, which always 
 ``state_dict()`` holds tensors and plain values only (``torch.load(weights_only=True)``), and
 ``load_state_dict`` copies values into the existing tensors, hyperparameters included.
 
-How the trainer uses it (``bench/trainer.py``, instead of ``make_optimizer``)::
+``make_optimizer`` is the one optimizer factory: these per-member optimizers for an ensemble,
+torch's own (fused or foreach kernels) for a single network, both from the hyperparameters
+named as in ``bench.hyperparameters`` (``lr``, ``beta1``, ``beta2``)::
 
-    lr = [spec.optimizer.lr for spec in specs]                 # member order = seed order
-    betas = ([s.optimizer.betas[0] for s in specs], [s.optimizer.betas[1] for s in specs])
-    opt_d = make_member_optimizer(first.optimizer.name, critic.parameters(), lr,
-                                  betas if first.optimizer.name == "adam" else None)
+    values = member_values(specs, "optimizer")    # {"lr": [...], "beta1": [...], ...}
+    opt_d = make_optimizer(first.optimizer.name, critic.parameters(), values, members=True)
 
 - ``step()`` never syncs the host and is always safe to capture in a CUDA graph: there is
   no ``capturable`` switch. Adam's kernels receive the hyperparameters as host floats read at
@@ -48,7 +48,7 @@ How the trainer uses it (``bench/trainer.py``, instead of ``make_optimizer``)::
   (or on none: then it does nothing).
 - Every tensor of ``state`` is updated in place and never replaced, so ``TrainingState``
   saves and restores it as it does torch's.
-- ``adam_update_cosine`` (``bench/diagnostics/adam_cosine.py``) accepts ``MemberAdam``.
+- ``adam_update_cosine`` (``bench/adam_cosine.py``) accepts ``MemberAdam``.
 - Checkpoints of torch.optim optimizers do not load into these (other keys), nor the reverse.
 """
 
@@ -330,18 +330,42 @@ MEMBER_OPTIMIZERS: dict[str, type[MemberOptimizer]] = {
 }
 
 
-def make_member_optimizer(
-    name: str, params: Iterable[Tensor], lr: PerMember,
-    betas: tuple[PerMember, PerMember] | None = None,
-) -> MemberOptimizer:
-    """``name`` (adam, rmsprop or sgd) over ``params`` with one lr per member, and for Adam
-    one (beta1, beta2) per member: ``betas = (beta1s, beta2s)``."""
+def _torch_optimizer(name: str, params: list[Tensor], values: dict[str, float],
+                     capturable: bool) -> torch.optim.Optimizer:
+    """torch's own optimizer, updating all tensors in a few kernels: fused where torch has a
+    fused kernel for the device, foreach otherwise (torch has no fused RMSProp). On the CPU a
+    fused Adam step is 3-7x faster than a foreach one for the toy MLPs (docs/PERFORMANCE.md);
+    ``capturable`` keeps the step counters on the device so a CUDA graph can capture it."""
+    fused = params[0].device.type in ("cpu", "cuda")
+    kernels = {"fused": True} if fused else {"foreach": True}
+    if name == "adam":
+        return torch.optim.Adam(params, lr=values["lr"], betas=(values["beta1"], values["beta2"]),
+                                capturable=capturable, **kernels)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=values["lr"], foreach=True, capturable=capturable)
+    return torch.optim.SGD(params, lr=values["lr"], **kernels)
+
+
+def make_optimizer(
+    name: str, params: Iterable[Tensor], values: dict[str, PerMember], *, members: bool,
+    capturable: bool = False,
+) -> torch.optim.Optimizer:
+    """The optimizer ``name`` over ``params`` with ``values`` of its hyperparameters
+    (``MEMBER_OPTIMIZERS[name].hyperparameters``): one value per member of an ensemble
+    (``members``), or one value for a single network (torch's optimizer; ``capturable`` for
+    CUDA graphs, which the per-member optimizers always are)."""
     if name not in MEMBER_OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(MEMBER_OPTIMIZERS)}")
-    if (name == "adam") != (betas is not None):
-        raise ValueError("betas are Adam's: give them for adam and only for adam")
-    if betas is None:
-        return MEMBER_OPTIMIZERS[name](params, lr=lr)
-    if len(betas) != 2:
-        raise ValueError("betas is a pair (beta1 per member, beta2 per member)")
-    return MemberAdam(params, lr=lr, beta1=betas[0], beta2=betas[1])
+    cls = MEMBER_OPTIMIZERS[name]
+    if set(values) != set(cls.hyperparameters):
+        raise ValueError(f"{name} takes {', '.join(cls.hyperparameters)}; got "
+                         f"{', '.join(sorted(values)) or 'none'}")
+    if members:
+        return cls(params, **values)
+    single = {}
+    for key, value in values.items():
+        distinct = set(value) if isinstance(value, list | tuple) else {value}
+        if len(distinct) != 1:
+            raise ValueError(f"a single network takes one {key}, got {value}")
+        (single[key],) = distinct
+    return _torch_optimizer(name, list(params), single, capturable)

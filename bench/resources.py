@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from bench.config import RunSpec
 from bench.data import get_dataset
 from bench.errors import BenchError
+from bench.specs import RunSpec
 from gan_zoo.architectures.dcgan import build_image_models
 
 FLOAT_BYTES = 4

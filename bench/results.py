@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # annotations only: the configuration and torch load the mode
     import pandas as pd
     from torch import Tensor
 
-    from bench.config import RunSpec
+    from bench.specs import RunSpec
 
 ROW_COLUMNS = ["step", "metric", "value"]
 """The columns of a run's tidy metric rows (``metrics.csv``)."""
@@ -22,9 +22,39 @@ CELL = ["dataset", "arch", "gan", "optimizer"]
 or ``mlp`` for 2-D data)."""
 IDENTITY = ["run_id", *CELL, "seed"]
 """The columns that identify a run in tables of many runs."""
+FINISHED, DIVERGED = "finished", "diverged"
+"""A run's status: trained to its budget, or stopped at its first non-finite loss."""
+RECIPE_PHASE, TRIAL_PHASE, RERUN_PHASE = "recipe", "trial", "rerun"
+"""A study's phases: the paper recipes, the search trials, the best trial on fresh seeds
+(plain suites have recipe runs only)."""
+FINAL = "final_"
+"""Prefix of a summary's final-metric columns: ``final_w1`` is a run's last recorded W1."""
+HP = "hp_"
+"""Prefix of a summary's searched-field columns: ``hp_lr`` holds the lr a run trained with."""
 SETTING = "setting"
 """A derived column naming what a table row or plot panel is about: the dataset, plus its
 architecture where the suite trains several on that dataset (``stacked-digits / mlp-g``)."""
+
+
+def final(metric: str) -> str:
+    """The summary column of ``metric``'s final value."""
+    return FINAL + metric
+
+
+def final_metric_columns(frame: "pd.DataFrame") -> list[str]:
+    """A summary's final-metric columns (the final step aside)."""
+    return [c for c in frame.columns if c.startswith(FINAL) and c != final("step")]
+
+
+def recipe_runs(summary: "pd.DataFrame") -> "pd.DataFrame":
+    """The runs at the paper recipes: what tables, plots, claims and the gate compare (a
+    study's trials and reruns have their own analysis)."""
+    return summary[summary["phase"] == RECIPE_PHASE].reset_index(drop=True)
+
+
+def diverged(frame: "pd.DataFrame") -> "pd.Series":
+    """Which runs of ``frame`` diverged."""
+    return frame["status"] == DIVERGED
 
 
 def with_settings(frame: "pd.DataFrame") -> "pd.DataFrame":
@@ -52,7 +82,7 @@ class RunResult:
     spec: "RunSpec"
     rows: list[dict] = field(default_factory=list)
     """Tidy metric rows: {step, metric, value}."""
-    status: str = "finished"
+    status: str = FINISHED
     """``finished`` or ``diverged``."""
     diverged_step: int | None = None
     """Generator step whose iteration first produced a non-finite loss."""

@@ -15,7 +15,6 @@ from tqdm import tqdm
 
 from bench.analysis.study import best_trial_params
 from bench.checkpoint import checkpoint_path, discard_checkpoint, discard_partial_checkpoints
-from bench.config import RunSpec, SuiteConfig, expand, expand_reruns
 from bench.data import IMAGE
 from bench.diagnostics.critic_experiment import run_critic_diagnostics
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR
@@ -27,9 +26,11 @@ from bench.lock import SuiteLock
 from bench.provenance import collect
 from bench.report.summary import build_summary
 from bench.resources import check_resources
-from bench.results import Counters, RunResult
+from bench.results import DIVERGED, Counters, RunResult
 from bench.schedule import CriticSchedule, next_iteration_fits
-from bench.store import ResultsStore
+from bench.specs import RunSpec
+from bench.store import ResultsStore, check_results_folder
+from bench.suite import SuiteConfig, expand, expand_reruns
 from bench.workload import critic_norm_for, load_image_split
 
 
@@ -124,8 +125,10 @@ def run_suite(
     can be known to fail is refused before the first write.
     """
     env = env or Environment()
+    check_results_folder(Path(out))
     specs = expand(config)
     check_budgets(specs)
+    ResultsStore(out).check_finished_runs_match(specs)
     if env.cuda_graphs == "on" and device_name != "cuda":
         raise BenchError("--cuda-graphs on captures CUDA graphs, so it needs --device cuda; "
                          "use --cuda-graphs auto to capture whenever the suite trains on CUDA")
@@ -192,7 +195,7 @@ class _Driver:
             self.store.write_run(result, self.provenance)
             self.stored.add(result.spec.run_id)
             self.outcome.ran += 1
-            self.outcome.diverged += result.status == "diverged"
+            self.outcome.diverged += result.status == DIVERGED
         discard_checkpoint(task.checkpoint)  # only now: every run of the group is stored
         self.bar.update(task.index, 1.0)
 

@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
-from bench.config import Budget
 from bench.results import Counters
+from bench.specs import Budget
 
 WARMUP_CRITIC_STEPS = 100
 WARMUP_FIRST_GEN_STEPS = 25

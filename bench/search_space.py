@@ -15,18 +15,9 @@ import numpy as np
 from scipy.stats import qmc
 
 from bench import validators
-from bench.validators import fail, validator_of
-from gan_zoo.recipes import DOMAINS, OPTIMIZERS, Recipe, recipe_for
+from bench.hyperparameters import SEARCH_FIELDS
+from bench.validators import fail
 
-SEARCH_FIELDS: dict[str, validators.Number] = {
-    "lr": validator_of(Recipe, "lr"),
-    "beta1": validators.BETA,  # the two halves of Recipe.betas
-    "beta2": validators.BETA,
-    "n_critic": validator_of(Recipe, "n_critic"),
-    "gp_weight": validator_of(Recipe, "gp_weight"),
-    "clip_value": validator_of(Recipe, "clip_value"),
-}
-"""The searchable fields, each with the validator its values pass wherever they appear."""
 SAMPLERS = ("random", "sobol")
 SEARCH_KEYS = ("trials", "sampler", "space", "rerun_best")
 REQUIRED_KEYS = ("trials", "space")
@@ -132,8 +123,8 @@ class SearchSpec:
     space: tuple[tuple[str, Distribution], ...]
     """(field, distribution) pairs sorted by field, so the order of the YAML keys changes
     neither the spec nor the settings drawn from it."""
-    rerun_seeds: int | None = None
-    """Fresh seeds the best setting of each cell trains again on; None: no rerun."""
+    rerun_seed_count: int = 0
+    """How many fresh seeds the best setting of each cell trains again on; 0: no rerun."""
 
     def to_dict(self) -> dict[str, Any]:
         """A YAML-ready dict that ``parse_search`` reads back into an equal spec."""
@@ -142,8 +133,8 @@ class SearchSpec:
             "sampler": self.sampler,
             "space": {field: dist.to_dict() for field, dist in self.space},
         }
-        if self.rerun_seeds is not None:
-            d["rerun_best"] = {"seeds": self.rerun_seeds}
+        if self.rerun_seed_count:
+            d["rerun_best"] = {"seeds": self.rerun_seed_count}
         return d
 
 
@@ -169,9 +160,9 @@ def _parse_space(raw: Any, where: str) -> tuple[tuple[str, Distribution], ...]:
                  for field in sorted(raw))
 
 
-def _parse_rerun(raw: Any, where: str) -> int | None:
+def _parse_rerun(raw: Any, where: str) -> int:
     if raw is None:
-        return None
+        return 0
     raw = validators.mapping(raw, where, ("seeds",))
     if "seeds" not in raw:
         raise fail(where, "missing 'seeds', e.g. {seeds: 5}")
@@ -190,7 +181,7 @@ def parse_search(raw: Any, where: str = "search") -> SearchSpec | None:
         trials=validators.POSITIVE_INT(raw["trials"], f"{where}.trials"),
         sampler=validators.Choice(SAMPLERS)(raw.get("sampler", "random"), f"{where}.sampler"),
         space=_parse_space(raw["space"], f"{where}.space"),
-        rerun_seeds=_parse_rerun(raw.get("rerun_best"), f"{where}.rerun_best"),
+        rerun_seed_count=_parse_rerun(raw.get("rerun_best"), f"{where}.rerun_best"),
     )
 
 
@@ -220,24 +211,3 @@ def suite_seed(identity: str) -> int:
     search spec), so a resumed study draws the same settings; Python's ``hash()`` of a string
     changes from process to process."""
     return int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big") >> 1
-
-
-def used_fields(gan: str, optimizer: str) -> frozenset[str]:
-    """The searchable fields that change a run of ``gan`` trained with ``optimizer`` (adam,
-    rmsprop or sgd: a ``recipe`` entry resolved first): lr and n_critic always, Adam's betas
-    with adam, clip_value with weight clipping, gp_weight with a gradient penalty."""
-    # the constraints are torch modules: imported here so parsing and drawing stay torch-free
-    from gan_zoo.constraints import GradientPenalty, WeightClipping
-    from gan_zoo.registry import get_gan
-
-    validators.Choice(OPTIMIZERS)(optimizer, "optimizer")
-    # a GAN builds the same kind of constraint on every domain; any of its recipes will do
-    constraint = get_gan(gan).make_constraint(recipe_for(gan, DOMAINS[0]))
-    used = {"lr", "n_critic"}
-    if optimizer == "adam":
-        used |= {"beta1", "beta2"}
-    if isinstance(constraint, WeightClipping):
-        used.add("clip_value")
-    if isinstance(constraint, GradientPenalty):
-        used.add("gp_weight")
-    return frozenset(used)

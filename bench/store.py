@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,9 +30,12 @@ import yaml
 from PIL import Image
 
 from bench.atomic import write_text_atomic
-from bench.config import SuiteConfig, parse_suite, read_yaml
 from bench.errors import BenchError
-from bench.results import IDENTITY, ROW_COLUMNS, RunResult
+from bench.results import HP, IDENTITY, ROW_COLUMNS, RunResult
+from bench.suite import SuiteConfig, parse_suite, read_yaml
+
+if TYPE_CHECKING:
+    from bench.specs import RunSpec
 
 RUNS = "runs"
 SUITE_FILE = "suite.yaml"
@@ -42,7 +46,27 @@ def _study_columns(study: dict) -> dict:
     ``hp_<field>`` for each searched field its GAN and optimizer use."""
     trial = -1 if study["trial"] is None else study["trial"]
     return {"phase": study["phase"], "trial": trial,
-            **{f"hp_{name}": value for name, value in study["params"].items()}}
+            **{HP + name: value for name, value in study["params"].items()}}
+
+
+def _differences(stored: dict, now: dict, prefix: str = "") -> list[str]:
+    """``field: stored vs now`` for each leaf of ``now`` whose stored value differs."""
+    out = []
+    for key, value in now.items():
+        if key not in stored:
+            continue
+        if isinstance(value, dict) and isinstance(stored[key], dict):
+            out += _differences(stored[key], value, f"{prefix}{key}.")
+        elif stored[key] != value:
+            out.append(f"{prefix}{key}: {stored[key]} vs {value}")
+    return out
+
+
+def check_results_folder(root: Path) -> None:
+    """``root`` can hold a results folder: absent, or a folder (not a file)."""
+    if root.exists() and not root.is_dir():
+        raise BenchError(f"--out {root} is a file, not a folder; give a new folder (or a "
+                         "results folder to resume)")
 
 
 class ResultsStore:
@@ -81,6 +105,23 @@ class ResultsStore:
 
     def finished_run_ids(self) -> set[str]:
         return {p.name for p in self.run_dirs()}
+
+    def check_finished_runs_match(self, specs: "list[RunSpec]") -> None:
+        """Refuse to continue when a finished run's stored config differs from the RunSpec the
+        suite now gives it (its suite.yaml edited after it trained): skipping it by its id
+        would mix settings silently. Fields the stored config predates are not compared."""
+        for spec in specs:
+            path = self.runs_dir / spec.run_id / "config.json"
+            if not path.is_file():
+                continue
+            stored = json.loads(path.read_text())
+            differ = _differences(stored, json.loads(json.dumps(spec.to_dict())))
+            if differ:
+                raise BenchError(
+                    f"{self.root}: finished run {spec.run_id} trained with other settings than "
+                    f"suite.yaml now gives it ({'; '.join(differ[:3])}); restore suite.yaml's "
+                    "training settings (only claims:, gates: and description: are safe to "
+                    "edit), or run the edited suite into a new --out folder")
 
     def discard_partial_runs(self) -> None:
         """Remove run folders a killed writer left under their temporary names."""

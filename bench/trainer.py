@@ -18,20 +18,17 @@ import torch
 from torch import Tensor
 
 from bench.accel.iterations import IterationRunner
-from bench.accel.policy import compile_network, plan_acceleration
+from bench.accel.policy import compile_network
 from bench.accel.state import TrainingState
+from bench.adam_cosine import ADAM_STEPS, adam_update_cosine
 from bench.checkpoint import decode_result, encode_result
-from bench.config import OptimizerSpec, RunSpec
-from bench.data import IMAGE, get_dataset
-from bench.diagnostics.adam_cosine import adam_update_cosine
 from bench.environment import Environment
 from bench.evaluation import GENERATOR_PROTOCOL
-from bench.member_optimizers import make_member_optimizer
-from bench.results import Counters, RunResult
-from bench.schedule import CriticSchedule, budget_fraction, next_iteration_fits
+from bench.results import DIVERGED, Counters, RunResult
+from bench.schedule import budget_fraction, next_iteration_fits
+from bench.specs import RunSpec
 from bench.streams import MemberStreams
-from bench.workload import build_workload
-from gan_zoo.registry import get_gan
+from bench.workload import build_group
 
 ProgressCallback = Callable[[float], None]
 """Receives the group's spent budget fraction, in [0, 1]."""
@@ -42,46 +39,6 @@ CheckpointCallback = Callable[[dict], None]
 _PROGRESS_EVERY = 25  # iterations between progress callbacks (host-only, no sync)
 
 
-def make_optimizer(
-    spec: OptimizerSpec, params: list[Tensor], capturable: bool = False
-) -> torch.optim.Optimizer:
-    """A torch optimizer updating all tensors in a few kernels: fused where torch has a fused
-    kernel for the device, foreach otherwise (torch has no fused RMSProp).
-
-    On the CPU a fused Adam step is 3-7x faster than a foreach one for the toy MLPs (see
-    docs/PERFORMANCE.md). ``capturable`` keeps the step counters on the device so a CUDA graph
-    can capture ``step()``.
-    """
-    fused = params[0].device.type in ("cpu", "cuda")
-    kernels = {"fused": True} if fused else {"foreach": True}
-    if spec.name == "adam":
-        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, capturable=capturable,
-                                **kernels)
-    if spec.name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=spec.lr, foreach=True, capturable=capturable)
-    return torch.optim.SGD(params, lr=spec.lr, **kernels)
-
-
-def member_values(specs: list[RunSpec], field: str, device: torch.device) -> float | Tensor:
-    """The members' recipe ``field``: one number when they share it, else a [K] tensor."""
-    values = [getattr(spec.recipe, field) for spec in specs]
-    return values[0] if len(set(values)) == 1 else torch.tensor(values, device=device)
-
-
-def make_group_optimizer(
-    specs: list[RunSpec], params: list[Tensor], ensemble: bool, capturable: bool
-) -> torch.optim.Optimizer:
-    """The optimizer of one network of a group: per-member lr and betas for an ensemble
-    (bench.member_optimizers), torch's for a plain single-member network."""
-    first = specs[0].optimizer
-    if not ensemble:
-        return make_optimizer(first, params, capturable)
-    betas = None
-    if first.name == "adam":
-        betas = ([s.optimizer.betas[0] for s in specs], [s.optimizer.betas[1] for s in specs])
-    return make_member_optimizer(first.name, params, [s.optimizer.lr for s in specs], betas)
-
-
 class GroupTrainer:
     """Trains the K members of a group (``RunSpec.batch_key``) as one batched model."""
 
@@ -89,41 +46,22 @@ class GroupTrainer:
         self, specs: list[RunSpec], device: torch.device, env: Environment | None = None
     ) -> None:
         first = specs[0]
-        if any(s.batch_key != first.batch_key for s in specs):
-            raise ValueError("a group holds runs that can train as one batched model "
-                             "(equal RunSpec.batch_key)")
+        parts = build_group(specs, device, env or Environment())
         self.specs = specs
         self.device = device
-        seeds = [s.seed for s in specs]
         self.k = len(specs)
         self.batch = first.batch_size
-        gan = get_gan(first.gan)
-        self.loss = gan.loss
-        self.constraint = gan.make_constraint(replace(
-            first.recipe, clip_value=member_values(specs, "clip_value", device),
-            gp_weight=member_values(specs, "gp_weight", device)))
-        self.schedule = CriticSchedule(first.recipe.n_critic, first.recipe.warmup)
         self.budget = first.budget
         self.every = first.eval.every
-
-        env = env or Environment()
-        self.accel = plan_acceleration(
-            env.compile, env.cuda_graphs, env.channels_last, device,
-            double_backward=self.constraint.double_backward,
-            convolutional=get_dataset(first.dataset).domain == IMAGE,
-        )
-        self.streams = MemberStreams(seeds, device, purpose="train")
-        workload = build_workload(specs, device, env, channels_last=self.accel.channels_last)
+        self.loss, self.constraint, self.schedule = parts.loss, parts.constraint, parts.schedule
+        self.accel, self.opt_g, self.opt_d = parts.accel, parts.opt_g, parts.opt_d
+        workload = parts.workload
         self.member_state = workload.member_state
         self.dataset = workload.data
         self.generator, self.critic = workload.generator, workload.critic
         self.latent = workload.latent_dim
         self.evaluator = workload.evaluator
-        capturable, ensemble = self.accel.cuda_graphs, workload.ensemble
-        self.opt_g = make_group_optimizer(specs, list(self.generator.parameters()), ensemble,
-                                          capturable)
-        self.opt_d = make_group_optimizer(specs, list(self.critic.parameters()), ensemble,
-                                          capturable)
+        self.streams = MemberStreams([s.seed for s in specs], device, purpose="train")
         # what the hot loop calls: the networks, or their torch.compile'd versions
         self.train_generator = (compile_network(self.generator)
                                 if "generator" in self.accel.compile else self.generator)
@@ -133,7 +71,7 @@ class GroupTrainer:
         zeros = torch.zeros(self.k, device=device)
         self.sums = {"critic_loss": zeros.clone(), "generator_loss": zeros.clone(),
                      "penalty": zeros.clone()}
-        if first.optimizer.name == "adam":  # the WGAN paper's Adam diagnostic (issue 4)
+        if isinstance(self.opt_d, ADAM_STEPS):  # the WGAN paper's Adam diagnostic (issue 4)
             self.sums["critic_adam_cosine"] = zeros.clone()
         self.first_bad_step = torch.full((self.k,), -1, dtype=torch.long, device=device)
         self.step_tensor = torch.zeros((), dtype=torch.long, device=device)
@@ -305,12 +243,12 @@ class GroupTrainer:
         for member, result in enumerate(results):
             if alive[member] and bad[member] >= 0:
                 alive[member] = False
-                result.status = "diverged"
+                result.status = DIVERGED
                 result.diverged_step = int(bad[member])
         metrics, nonfinite = self.evaluator.evaluate(self.generator, self.critic, alive)
         for member in nonfinite:
             alive[member] = False
-            results[member].status = "diverged"
+            results[member].status = DIVERGED
             results[member].diverged_step = counters.generator_steps
         grids = self.evaluator.checkpoint_images(self.generator)
         for member, result in enumerate(results):

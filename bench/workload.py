@@ -1,17 +1,21 @@
-"""What a group trains on: its data sampler, its networks and its evaluator.
+"""Everything a group is built of, from its specs: ``build_group`` is the one factory.
 
-The trainer asks for a Workload and never looks at which dataset or architecture it holds.
+It builds the group's parts from the declarations of its dataset (domain, shape, metrics),
+GAN (loss, constraint) and optimizer (bench.hyperparameters): the data sampler, the networks,
+the constraint with one value per member, the speed-ups, the optimizers and the evaluator. The
+trainer receives the parts and only trains; it never looks at which dataset, architecture,
+GAN or optimizer it holds.
 Networks follow one layout: samples are [K, B, ...] and scores [K, B], K being the number of
 seed-batched members (always 1 for images, whose DCGANs are plain modules).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor, nn
 
-from bench.config import RunSpec
+from bench.accel.policy import AccelPlan, plan_acceleration
 from bench.data import IMAGE, get_dataset
 from bench.data.images import ImageDataset, load_image_dataset
 from bench.data.toy import get_toy_dataset
@@ -19,11 +23,17 @@ from bench.environment import Environment
 from bench.errors import BenchError
 from bench.evaluation import Evaluator, Sampler
 from bench.features.extractors import Extractors
+from bench.hyperparameters import constraint_values, member_values
+from bench.member_optimizers import make_optimizer
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.stats_cache import load_or_compute
+from bench.schedule import CriticSchedule
+from bench.specs import RunSpec
 from bench.streams import MemberStreams
 from gan_zoo.architectures.dcgan import build_image_models
 from gan_zoo.architectures.mlp import build_toy_models
+from gan_zoo.constraints import Constraint
+from gan_zoo.losses import AdversarialLoss
 from gan_zoo.registry import get_gan
 
 _INIT_SEED_OFFSET = 1_000_003
@@ -247,8 +257,53 @@ def build_workload(
     specs: list[RunSpec], device: torch.device, env: Environment | None = None,
     channels_last: bool = False,
 ) -> Workload:
-    """``channels_last`` applies to the convolutional (image) networks only."""
+    """The data, networks and evaluator; ``channels_last`` applies to the convolutional
+    (image) networks only."""
     env = env or Environment()
-    if get_dataset(specs[0].dataset).domain == IMAGE:
+    if specs[0].domain == IMAGE:
         return image_workload(specs, device, env, channels_last)
     return toy_workload(specs, device, env)
+
+
+@dataclass
+class GroupParts:
+    """What ``GroupTrainer`` trains with."""
+
+    workload: Workload
+    loss: AdversarialLoss
+    constraint: Constraint
+    """The GAN's constraint, holding one value per member where members differ."""
+    schedule: CriticSchedule
+    accel: AccelPlan
+    """The speed-ups the group trains with."""
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+
+
+def _per_member(values: list, device: torch.device) -> float | Tensor:
+    """One number when the members share it, else a [K] tensor."""
+    return values[0] if len(set(values)) == 1 else torch.tensor(values, device=device)
+
+
+def build_group(specs: list[RunSpec], device: torch.device, env: Environment) -> GroupParts:
+    """The parts of the group ``specs`` (equal ``RunSpec.batch_key``): the GAN's loss and
+    constraint (per-member values from bench.hyperparameters), the speed-ups the constraint
+    and domain allow, the workload, and each network's optimizer."""
+    first = specs[0]
+    if any(s.batch_key != first.batch_key for s in specs):
+        raise ValueError("a group holds runs that can train as one batched model "
+                         "(equal RunSpec.batch_key)")
+    gan = get_gan(first.gan)
+    constraint = gan.make_constraint(replace(first.recipe, **{
+        field: _per_member(values, device) for field, values in constraint_values(specs).items()}))
+    accel = plan_acceleration(env.compile, env.cuda_graphs, env.channels_last, device,
+                              double_backward=constraint.double_backward,
+                              convolutional=first.domain == IMAGE)
+    workload = build_workload(specs, device, env, channels_last=accel.channels_last)
+    values = member_values(specs)
+    opt_g, opt_d = (make_optimizer(first.optimizer.name, network.parameters(), values,
+                                   members=workload.ensemble, capturable=accel.cuda_graphs)
+                    for network in (workload.generator, workload.critic))
+    return GroupParts(workload, gan.loss, constraint,
+                      CriticSchedule(first.recipe.n_critic, first.recipe.warmup), accel,
+                      opt_g, opt_d)

@@ -10,18 +10,7 @@ Sources:
 - GAN/DCGAN (Radford et al. 2016): Adam 2e-4, beta1 0.5, one discriminator step.
 """
 
-from dataclasses import dataclass, field, fields, replace
-
-from bench.errors import BenchError
-from bench.validators import (
-    LEARNING_RATE,
-    POSITIVE,
-    POSITIVE_INT,
-    Choice,
-    betas,
-    checked,
-    flag,
-)
+from dataclasses import dataclass, fields, replace
 
 DOMAINS = ("toy", "image")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
@@ -30,21 +19,22 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 
 @dataclass(frozen=True)
 class Recipe:
-    """Hyperparameters of one GAN; every field can be overridden from a suite YAML."""
+    """Hyperparameters of one GAN; every field can be overridden from a suite YAML (each
+    checked by its validator in bench.hyperparameters.RECIPE_CHECKS)."""
 
-    optimizer: str = field(metadata=checked(Choice(OPTIMIZERS)))
+    optimizer: str
     """Default optimizer name (adam, rmsprop or sgd); the suite's optimizer axis replaces it."""
-    lr: float = field(metadata=checked(LEARNING_RATE))
+    lr: float
     """Learning rate of both networks, kept when the optimizer axis switches algorithm."""
-    betas: tuple[float, float] = field(metadata=checked(betas))
+    betas: tuple[float, float]
     """Adam's (beta1, beta2), used whenever the run's optimizer is Adam."""
-    n_critic: int = field(metadata=checked(POSITIVE_INT))
+    n_critic: int
     """Critic steps per generator step."""
-    clip_value: float = field(metadata=checked(POSITIVE))
+    clip_value: float
     """Weight clipping bound c (used by wgan-clip only)."""
-    gp_weight: float = field(metadata=checked(POSITIVE))
+    gp_weight: float
     """Gradient penalty weight lambda (used by wgan-gp only)."""
-    warmup: bool = field(metadata=checked(flag))
+    warmup: bool
     """WGAN reference schedule: 100 critic steps for generator steps < 25 and every 500th."""
 
 
@@ -71,7 +61,7 @@ def recipe_for(gan: str, domain: str, overrides: dict[str, object] | None = None
         return recipe
     unknown = sorted(set(overrides) - set(RECIPE_FIELDS))
     if unknown:
-        raise BenchError(
+        raise ValueError(
             f"unknown recipe field(s) {unknown} for {gan}; valid: {', '.join(RECIPE_FIELDS)}"
         )
     return replace(recipe, **overrides)

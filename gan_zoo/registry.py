@@ -6,7 +6,6 @@ The trainer looks GANs up here and never branches on their names.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.errors import BenchError
 from gan_zoo.constraints import Constraint, GradientPenalty, WeightClipping
 from gan_zoo.losses import NON_SATURATING, WASSERSTEIN, AdversarialLoss
 from gan_zoo.recipes import Recipe
@@ -18,6 +17,8 @@ class GanDefinition:
     loss: AdversarialLoss
     make_constraint: Callable[[Recipe], Constraint]
     description: str
+    constraint_fields: tuple[str, ...] = ()
+    """The recipe fields its constraint takes (a study searches them for this GAN only)."""
 
 
 GANS: dict[str, GanDefinition] = {
@@ -32,19 +33,22 @@ GANS: dict[str, GanDefinition] = {
         WASSERSTEIN,
         lambda recipe: WeightClipping(recipe.clip_value),
         "WGAN with weight clipping (Arjovsky et al. 2017)",
+        ("clip_value",),
     ),
     "wgan-gp": GanDefinition(
         "wgan-gp",
         WASSERSTEIN,
         lambda recipe: GradientPenalty(recipe.gp_weight),
         "WGAN with two-sided gradient penalty (Gulrajani et al. 2017)",
+        ("gp_weight",),
     ),
 }
 
 
 def get_gan(name: str) -> GanDefinition:
-    """The registered GAN called ``name``; a BenchError lists the valid names otherwise."""
+    """The registered GAN called ``name`` (suites check their names before anything is built:
+    an unknown one here is a programming error)."""
     try:
         return GANS[name]
     except KeyError:
-        raise BenchError(f"unknown GAN '{name}'; valid: {', '.join(GANS)}") from None
+        raise KeyError(f"unknown GAN '{name}'; valid: {', '.join(GANS)}") from None

@@ -9,12 +9,15 @@ import torch
 import bench.accel.policy as policy
 from bench.accel.policy import DOUBLE_BACKWARD_NOTE, plan_acceleration
 from bench.accel.state import TrainingState
+from bench.adam_cosine import adam_update_cosine
 from bench.cli import main
-from bench.config import OptimizerSpec, expand, parse_suite
-from bench.diagnostics.adam_cosine import adam_update_cosine
 from bench.environment import Environment
+from bench.hyperparameters import optimizer_values
+from bench.member_optimizers import make_optimizer
 from bench.runner import run_suite
-from bench.trainer import GroupTrainer, make_optimizer
+from bench.specs import OptimizerSpec
+from bench.suite import expand, parse_suite
+from bench.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
@@ -176,7 +179,7 @@ def test_adam_cosine_is_the_same_for_fused_and_foreach_adam():
     cosines = []
     for fused in (True, False):
         params = [torch.nn.Parameter(torch.ones(2, 3, 4)), torch.nn.Parameter(torch.ones(2, 5))]
-        opt = (make_optimizer(spec, params) if fused else
+        opt = (make_optimizer("adam", params, optimizer_values(spec), members=False) if fused else
                torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, foreach=True))
         gen = torch.Generator().manual_seed(1)
         for _ in range(3):

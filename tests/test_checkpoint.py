@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from bench.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
-from bench.config import expand, parse_suite
 from bench.runner import run_suite
 from bench.store import ResultsStore
+from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 from tests.same_results import TIMING, assert_same_results

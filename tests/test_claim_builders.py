@@ -21,7 +21,6 @@ import torch
 from bench.analysis.claims import CLAIMS, ClaimCheck
 from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from bench.analysis.suite_data import SuiteData, load_suite_data
-from bench.config import expand, parse_suite
 from bench.diagnostics.critic_outputs import (
     CLIP_VALUES,
     DIAGNOSTICS_DIR,
@@ -31,6 +30,7 @@ from bench.diagnostics.critic_outputs import (
 from bench.report.summary import build_summary
 from bench.results import Counters, RunResult
 from bench.store import ResultsStore
+from bench.suite import expand, parse_suite
 from tests.conftest import tiny_suite
 
 NAN = math.nan

@@ -14,7 +14,7 @@ from bench.analysis.rules import (
     threshold,
 )
 from bench.analysis.seed_tests import cliffs_delta, compare_seeds
-from bench.config import ClaimsSpec
+from bench.specs import ClaimsSpec
 from bench.stats import BCA_FROM_N
 
 SPEC = ClaimsSpec(alpha=0.05, min_seeds=3, min_effect=0.33)

@@ -7,11 +7,12 @@ import pytest
 
 from bench.analysis.claims import CLAIMS
 from bench.analysis.rules import overall as combined
-from bench.config import Budget, ModelSpec, load_suite, parse_suite
 from bench.errors import BenchError
 from bench.report.build import build_report
 from bench.runner import run_suite
+from bench.specs import Budget, ModelSpec
 from bench.store import ResultsStore
+from bench.suite import load_suite, parse_suite
 from tests.conftest import tiny_suite
 
 

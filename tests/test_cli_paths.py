@@ -15,10 +15,10 @@ import yaml
 
 from bench.accel import policy
 from bench.cli import main
-from bench.config import parse_suite
 from bench.executors import local
 from bench.runner import SuiteOutcome, run_suite
 from bench.store import ResultsStore
+from bench.suite import parse_suite
 from tests.conftest import tiny_suite
 
 REPO = Path(__file__).resolve().parent.parent

@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from bench.config import expand, parse_suite
 from bench.streams import MemberStreams
+from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
 from gan_zoo.constraints import GradientPenalty, WeightClipping
 from tests.conftest import tiny_suite

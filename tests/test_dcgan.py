@@ -5,7 +5,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bench.errors import BenchError
 from gan_zoo.architectures.dcgan import (
     IMAGE_ARCHS,
     DCGANCritic,
@@ -142,10 +141,10 @@ def test_optimizer_steps_change_every_parameter(arch):
 
 
 def test_bad_names_and_sizes_are_clear_errors():
-    with pytest.raises(BenchError, match="valid: dcgan, dcgan-wgangp, dcgan-nobn-g, mlp-g"):
+    with pytest.raises(ValueError, match="valid: dcgan, dcgan-wgangp, dcgan-nobn-g, mlp-g"):
         build_image_models("resnet", image_size=32, channels=3, latent_dim=8, critic_norm="none")
-    with pytest.raises(BenchError, match="valid: batch, layer, none"):
+    with pytest.raises(ValueError, match="valid: batch, layer, none"):
         build_image_models("dcgan", image_size=32, channels=3, latent_dim=8, critic_norm="spec")
     for size in (7, 36, 100):
-        with pytest.raises(BenchError, match=f"image size {size} is not supported"):
+        with pytest.raises(ValueError, match=f"image size {size} is not supported"):
             DCGANCritic(size, 3)

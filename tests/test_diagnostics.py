@@ -7,9 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from bench.config import DiagnosticsSpec
+from bench.adam_cosine import adam_update_cosine
 from bench.data.toy import get_toy_dataset
-from bench.diagnostics.adam_cosine import adam_update_cosine
 from bench.diagnostics.critic_experiment import (
     clip_setting,
     gp_setting,
@@ -18,6 +17,7 @@ from bench.diagnostics.critic_experiment import (
 )
 from bench.diagnostics.critic_outputs import NORM_FLOOR, gradient_summary
 from bench.diagnostics.weights import critic_weights, piled_fraction
+from bench.specs import DiagnosticsSpec
 from bench.streams import make_generators
 from gan_zoo.architectures.mlp import EnsembleCritic
 from gan_zoo.constraints import WeightClipping

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from bench.config import expand, parse_suite
 from bench.evaluation import GENERATOR_PROTOCOL, restored_buffers
 from bench.features.extractors import Extractors
+from bench.suite import expand, parse_suite
 from bench.workload import build_workload
 from tests.conftest import tiny_suite
 

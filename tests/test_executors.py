@@ -7,11 +7,11 @@ import torch
 
 from bench.checkpoint import checkpoint_path
 from bench.cli import main
-from bench.config import expand, parse_suite
 from bench.errors import BenchError
 from bench.executors import make_executor
 from bench.runner import plan_groups, run_suite
 from bench.store import ResultsStore
+from bench.suite import expand, parse_suite
 from tests.conftest import tiny_suite
 from tests.same_results import assert_same_results
 

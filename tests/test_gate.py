@@ -14,11 +14,12 @@ import yaml
 from scipy import stats
 
 from bench.cli import main
-from bench.config import TOY_ARCH, Gates, MetricGate, load_suite, parse_suite
 from bench.errors import BenchError
 from bench.gate import REGRESSION, holm, judge, permutation_p, run_gate
 from bench.results import CELL
 from bench.runner import run_suite
+from bench.specs import TOY_ARCH, Gates, MetricGate
+from bench.suite import load_suite, parse_suite
 from tests.conftest import tiny_suite
 
 CI_GATES = load_suite("ci").to_dict()["gates"]
@@ -401,7 +402,7 @@ def test_divergence_rule_at_its_boundaries():
     assert _divergence_verdict(0, 6)[0] == "pass"
     # the margin: with 40 + 40 seeds both rises are significant; 10/40 = 0.25 is the
     # margin itself and counts, 9/40 does not
-    lone = Gates(metrics=(("w1", MetricGate("lower", 0.1, True)),), alpha=0.05,
+    lone = Gates(metrics=(("w1", MetricGate(0.1, True, "lower")),), alpha=0.05,
                  divergence_margin=0.25, min_throughput_ratio=0.2)
     verdict, p = _divergence_verdict(0, 10, n=40, gates=lone)
     assert (verdict, p <= 0.05) == (REGRESSION, True)
@@ -471,3 +472,31 @@ def test_holm_controls_the_family():
     # eight tests at p = alpha / 8 are each significant alone; Holm keeps the family at alpha
     adjusted = holm([0.05 / 8] * 8)
     assert all(math.isclose(p, 0.05) for p in adjusted)
+
+
+def test_a_studys_trials_are_not_pooled_as_seeds(tmp_path):
+    """Issue 19: the gate compares the paper-recipe runs, as the report does."""
+    gates = {"metrics": {"w1": {"margin": 0.1, "relative": True}}}
+    suite = tiny_suite(gans=["wgan-gp"], seeds=[0, 1, 2, 3], gates=gates,
+                       search={"trials": 2, "space": {"lr": {"log_uniform": [1e-4, 1e-3]}}})
+    out = tmp_path / "study"
+    outcome = run_suite(parse_suite(suite), out, "cpu", workers=1, show_progress=False)
+    assert outcome.ran == 12 and not outcome.failures  # 4 recipe runs, 2 trials x 4 seeds
+    result = run_gate(out, out)
+    quality = [c for c in result.checks if c.kind == "quality" and c.metric == "w1"]
+    assert [(c.n_baseline, c.n_candidate) for c in quality] == [(4, 4)]
+    assert len(result.baseline.summary) == 4
+
+
+def test_gated_directions_come_from_the_metric_registry_unless_overridden():
+    config = parse_suite(tiny_suite(gates={"metrics": {
+        "w1": {"margin": 0.1}, "modes_captured": {"margin": 1},
+        "recall": {"better": "lower", "margin": 0.1}}}))
+    gates = dict(config.gates.metrics)
+    assert (gates["w1"].better, gates["w1"].overrides) == ("lower", False)
+    assert (gates["modes_captured"].better, gates["modes_captured"].overrides) == ("higher",
+                                                                                    False)
+    assert (gates["recall"].better, gates["recall"].overrides) == ("lower", True)
+    assert parse_suite(config.to_dict()) == config  # the override survives suite.yaml
+    with pytest.raises(BenchError, match="fid_n declares no better direction"):
+        parse_suite(tiny_suite(gates={"metrics": {"fid_n": {"margin": 1}}}))

@@ -4,10 +4,10 @@ import pytest
 import torch
 from PIL import Image
 
-from bench.config import expand, parse_suite
 from bench.errors import BenchError
 from bench.runner import run_suite
 from bench.store import ResultsStore
+from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 

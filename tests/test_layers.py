@@ -43,3 +43,32 @@ def test_readers_import_no_training_code():
 def test_probe_sees_training_imports():
     """The check can fail: the runner does pull the trainer in."""
     assert "bench.trainer" in _training(_loaded_by(("bench.runner",)))
+
+
+SPEC_LAYER = ("bench.specs", "bench.hyperparameters", "bench.results", "bench.validators",
+              "gan_zoo.recipes")
+"""The lowest layer of the configuration: plain values, no torch, no registries."""
+
+
+def test_specs_load_no_torch_no_registries_and_no_suite_parsing():
+    loaded = _loaded_by(SPEC_LAYER)
+    heavy = ("torch", "yaml", "bench.suite", "bench.data", "bench.metrics", "gan_zoo.registry",
+             "gan_zoo.architectures")
+    assert sorted(m for m in loaded if any(m == h or m.startswith(f"{h}.") for h in heavy)) == []
+
+
+def test_the_model_zoo_does_not_depend_on_the_harness():
+    loaded = _loaded_by(("gan_zoo.recipes", "gan_zoo.registry", "gan_zoo.losses",
+                         "gan_zoo.constraints", "gan_zoo.architectures.dcgan",
+                         "gan_zoo.architectures.mlp"))
+    assert sorted(m for m in loaded if m == "bench" or m.startswith("bench.")) == []
+
+
+def test_the_metric_registry_does_not_import_the_suite():
+    """No cycle: the suite parser reads the registry, the registry only the specs."""
+    assert "bench.suite" not in _loaded_by(("bench.metrics.registry",))
+
+
+def test_the_trainer_imports_no_diagnostics():
+    loaded = _loaded_by(("bench.trainer",))
+    assert sorted(m for m in loaded if m.startswith("bench.diagnostics")) == []

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from bench.cli import main
-from bench.config import parse_suite
 from bench.errors import BenchError
 from bench.lock import SuiteLock
 from bench.runner import run_suite
+from bench.suite import parse_suite
 from tests.conftest import tiny_suite
 
 REPO = Path(__file__).resolve().parent.parent

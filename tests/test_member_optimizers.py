@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from bench.accel.state import TrainingState
+from bench.adam_cosine import adam_update_cosine
 from bench.data.toy import get_toy_dataset
-from bench.diagnostics.adam_cosine import adam_update_cosine
-from bench.member_optimizers import make_member_optimizer
+from bench.member_optimizers import make_optimizer
 from bench.streams import MemberStreams, make_generators
 from gan_zoo.architectures.mlp import build_toy_models
 from gan_zoo.losses import WASSERSTEIN
@@ -30,7 +30,8 @@ SETTINGS = {
 
 def _ours(name: str, params: list[torch.Tensor], settings: list[tuple]):
     lr, beta1, beta2 = (list(values) for values in zip(*settings, strict=True))
-    return make_member_optimizer(name, params, lr, (beta1, beta2) if name == "adam" else None)
+    values = {"lr": lr, "beta1": beta1, "beta2": beta2} if name == "adam" else {"lr": lr}
+    return make_optimizer(name, params, values, members=True)
 
 
 def _torch(name: str, params: list[torch.Tensor], setting: tuple) -> torch.optim.Optimizer:
@@ -112,9 +113,10 @@ def test_a_member_of_a_group_trains_as_it_would_alone(name):
         return build_toy_models(make_generators(member_seeds, torch.device("cpu")), 2, 2, 8, 2)
 
     generator, critic = models(seeds)
-    per_member = {"lr": lrs, "betas": betas if name == "adam" else None}
-    opt_g = make_member_optimizer(name, generator.parameters(), **per_member)
-    opt_d = make_member_optimizer(name, critic.parameters(), **per_member)
+    per_member = {"lr": lrs, "beta1": betas[0], "beta2": betas[1]} if name == "adam" else {
+        "lr": lrs}
+    opt_g = make_optimizer(name, generator.parameters(), per_member, members=True)
+    opt_d = make_optimizer(name, critic.parameters(), per_member, members=True)
     _train_gan(generator, critic, opt_g, opt_d, MemberStreams(seeds, torch.device("cpu")), 5)
     for m, seed in enumerate(seeds):
         alone_g, alone_d = models([seed])
@@ -202,10 +204,10 @@ def test_training_state_saves_and_restores_the_optimizers(name):
     seeds = [0, 1]
     streams = MemberStreams(seeds, torch.device("cpu"))
     generator, critic = build_toy_models(make_generators(seeds, torch.device("cpu")), 2, 2, 8, 2)
-    per_member = {"lr": [1e-3, 1e-2], "betas": ([0.5, 0.0], [0.9, 0.99]) if name == "adam"
-                  else None}
-    opt_g = make_member_optimizer(name, generator.parameters(), **per_member)
-    opt_d = make_member_optimizer(name, critic.parameters(), **per_member)
+    per_member = ({"lr": [1e-3, 1e-2], "beta1": [0.5, 0.0], "beta2": [0.9, 0.99]}
+                  if name == "adam" else {"lr": [1e-3, 1e-2]})
+    opt_g = make_optimizer(name, generator.parameters(), per_member, members=True)
+    opt_d = make_optimizer(name, critic.parameters(), per_member, members=True)
     state = TrainingState([generator, critic], [opt_g, opt_d], [], streams)
     _train_gan(generator, critic, opt_g, opt_d, streams, 2)
     saved = state.save()
@@ -232,20 +234,34 @@ def test_a_step_without_gradients_does_nothing_and_a_partial_one_is_refused():
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"lr": [1e-3, 0.0, 1e-3]}, r"every lr must be > 0 and finite, got \[0.0\]"),
     ({"lr": [-1e-3, 1e-3, 1e-3]}, "every lr must be > 0"),
-    ({"betas": ([0.5, 1.0, 0.5], [0.9] * 3)}, r"every beta1 must be in \[0, 1\), got \[1.0\]"),
-    ({"betas": ([0.5] * 3, [0.9, -0.1, 0.9])}, r"every beta2 must be in \[0, 1\)"),
-    ({"lr": [1e-3, 1e-3]}, "2 members, but a parameter of shape \\(3, 2, 4\\) has no leading"),
-    ({"betas": ([0.5] * 2, [0.9] * 3)}, "beta1 has 2 values for 3 members"),
+    ({"beta1": [0.5, 1.0, 0.5]}, r"every beta1 must be in \[0, 1\), got \[1.0\]"),
+    ({"beta2": [0.9, -0.1, 0.9]}, r"every beta2 must be in \[0, 1\)"),
+    ({"lr": [1e-3, 1e-3], "beta1": [0.5] * 2, "beta2": [0.9] * 2},
+     "2 members, but a parameter of shape \\(3, 2, 4\\) has no leading"),
+    ({"beta1": [0.5] * 2}, "beta1 has 2 values for 3 members"),
     ({"lr": 1e-3}, "lr needs one value per member"),
-    ({"betas": None}, "betas are Adam's"),
-    ({"name": "sgd"}, "betas are Adam's"),
+    ({"beta1": None, "beta2": None}, "adam takes lr, beta1, beta2; got lr"),
+    ({"name": "sgd"}, "sgd takes lr; got beta1, beta2, lr"),
     ({"name": "adagrad"}, "unknown optimizer 'adagrad'"),
 ])
 def test_bad_hyperparameters_are_refused(kwargs, message):
-    arguments = {"name": "adam", "lr": [1e-3] * 3, "betas": ([0.5] * 3, [0.9] * 3), **kwargs}
+    arguments = {"name": "adam", "lr": [1e-3] * 3, "beta1": [0.5] * 3, "beta2": [0.9] * 3,
+                 **kwargs}
+    name = arguments.pop("name")
+    values = {k: v for k, v in arguments.items() if v is not None}
     params = _leaves([(3, 2, 4), (3, 4)])
     with pytest.raises(ValueError, match=message):
-        make_member_optimizer(arguments.pop("name"), params, **arguments)
+        make_optimizer(name, params, values, members=True)
+
+
+def test_a_single_network_gets_torchs_optimizer_with_one_value_each():
+    params = [torch.nn.Parameter(torch.ones(3))]
+    adam = make_optimizer("adam", params, {"lr": [1e-3], "beta1": [0.5], "beta2": [0.9]},
+                          members=False)
+    assert isinstance(adam, torch.optim.Adam)
+    assert adam.defaults["betas"] == (0.5, 0.9) and adam.defaults["lr"] == 1e-3
+    with pytest.raises(ValueError, match="a single network takes one lr"):
+        make_optimizer("sgd", params, {"lr": [1e-3, 2e-3]}, members=False)
 
 
 @needs_cuda

@@ -6,11 +6,11 @@ import math
 import pytest
 import torch
 
-from bench.config import EvalSpec
 from bench.data import DATASETS, get_dataset
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
 from bench.metrics.registry import METRICS, MetricInput, Reference
+from bench.specs import EvalSpec
 
 SPEC = EvalSpec(samples=400, w1_samples=300, fid_samples=10_000)
 

@@ -5,16 +5,16 @@ import io
 import json
 import math
 import warnings
-from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
 from bench.cli import main
+from bench.hyperparameters import optimizer_values
+from bench.member_optimizers import make_optimizer
 from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP, eight_gaussians
 from bench.perf.side_by_side import REFERENCE, suite_specs
-from bench.trainer import make_optimizer
 
 TINY = ["--steps", "3", "--warmup", "1", "--width", "16", "--seeds", "1", "2",
         "--fid-dim", "16", "--fid-samples", "200", "--threads", "1", "--fid-images", "0"]
@@ -136,8 +136,9 @@ def test_perf_refuses_cuda_without_a_gpu(capsys):
 def test_optimizers_use_fused_kernels_on_the_cpu():
     (spec,) = suite_specs(width=8, members=1, steps=5, every=5)
     params = [torch.zeros(3, requires_grad=True)]
-    assert make_optimizer(spec.optimizer, params).defaults["fused"]
-    rmsprop = make_optimizer(replace(spec.optimizer, name="rmsprop"), params)
+    adam = make_optimizer("adam", params, optimizer_values(spec.optimizer), members=False)
+    assert adam.defaults["fused"]
+    rmsprop = make_optimizer("rmsprop", params, {"lr": spec.optimizer.lr}, members=False)
     assert rmsprop.defaults["foreach"]  # torch has no fused RMSProp
 
 

@@ -1,8 +1,9 @@
 import torch
 
-from bench.config import Budget, expand, parse_suite
 from bench.results import Counters
 from bench.schedule import CriticSchedule, next_iteration_fits
+from bench.specs import Budget
+from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 

@@ -13,11 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from bench.config import read_yaml
 from bench.errors import BenchError
+from bench.hyperparameters import SEARCH_FIELDS, used_fields
 from bench.search_space import (
     SAMPLERS,
-    SEARCH_FIELDS,
     Choice,
     LogUniform,
     SearchSpec,
@@ -25,9 +24,9 @@ from bench.search_space import (
     draw_trials,
     parse_search,
     suite_seed,
-    used_fields,
 )
-from gan_zoo.recipes import OPTIMIZERS
+from bench.suite import read_yaml
+from gan_zoo.recipes import OPTIMIZERS, recipe_for
 from gan_zoo.registry import GANS
 from tests.conftest import slow_property
 
@@ -56,7 +55,7 @@ EXAMPLE = SearchSpec(
         ("lr", LogUniform(1e-5, 1e-2)),
         ("n_critic", Choice((1, 5))),
     ),
-    rerun_seeds=5,
+    rerun_seed_count=5,
 )
 
 
@@ -315,12 +314,19 @@ USED = {
 @pytest.mark.parametrize(("gan", "optimizer"), list(itertools.product(GANS, OPTIMIZERS)))
 def test_used_fields_of_every_registered_gan_and_optimizer(gan, optimizer):
     expected = USED[gan] | (BETAS if optimizer == "adam" else set())
-    assert used_fields(gan, optimizer) == expected
+    assert used_fields(GANS[gan].constraint_fields, optimizer) == expected
     assert expected <= set(SEARCH_FIELDS)
 
 
-def test_used_fields_refuses_unknown_names():
-    with pytest.raises(BenchError, match="optimizer: got 'recipe'"):
-        used_fields("gan", "recipe")  # a recipe entry is resolved to its optimizer first
-    with pytest.raises(BenchError, match="unknown GAN 'dcgan'"):
-        used_fields("dcgan", "adam")
+@pytest.mark.parametrize("gan", list(GANS))
+def test_a_gans_declared_constraint_fields_are_the_recipe_fields_its_constraint_reads(gan):
+    definition = GANS[gan]
+    recipe = recipe_for(gan, "toy")
+
+    def state(**changes):
+        constraint = definition.make_constraint(replace(recipe, **changes))
+        return {k: v for k, v in vars(constraint).items() if not k.startswith("_")}
+
+    for field in ("clip_value", "gp_weight"):
+        changed = state(**{field: getattr(recipe, field) * 3}) != state()
+        assert changed == (field in definition.constraint_fields), field

@@ -12,16 +12,15 @@ from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from bench.analysis.study import (
     best_trial_params,
     best_trials,
-    expected_best_plot,
     expected_best_table,
     rerun_table,
-    study_section,
     trial_table,
     tuned_comparisons,
 )
-from bench.config import SuiteConfig, parse_suite
+from bench.analysis.study_section import expected_best_plot, study_section
 from bench.search_space import parse_search
 from bench.stats import mean_ci
+from bench.suite import SuiteConfig, parse_suite
 from tests.conftest import tiny_suite
 
 SPACE = {"lr": {"log_uniform": [1.0e-5, 1.0e-2]}, "n_critic": {"choice": [1, 5]},

@@ -17,15 +17,8 @@ from hypothesis import strategies as st
 
 from bench.analysis.rules import VERDICTS
 from bench.cli import main
-from bench.config import (
-    ClaimsSpec,
-    DiagnosticsSpec,
-    EvalSpec,
-    ImageModelSpec,
-    MetricGate,
-    ModelSpec,
-)
 from bench.data.toy import TOY_DATASETS
+from bench.specs import ClaimsSpec, DiagnosticsSpec, EvalSpec, ImageModelSpec, MetricGate, ModelSpec
 from bench.validators import CHECK, Choice, Number, betas
 from gan_zoo.architectures.dcgan import IMAGE_ARCHS
 from gan_zoo.recipes import Recipe
@@ -70,7 +63,23 @@ def suite_shapes(draw) -> dict:
     if draw(st.booleans()):
         suite["diagnostics"] = {"critic_steps": 4, "seeds": 2, "width": 8, "depth": 2,
                                 "batch_size": 16}
+    if draw(st.booleans()):
+        suite["search"] = {"trials": draw(st.integers(1, 2)),
+                           "space": {"lr": {"log_uniform": [1e-4, 1e-3]}}}
+        if draw(st.booleans()):
+            suite["search"]["rerun_best"] = {"seeds": 1}
+    if draw(st.booleans()):
+        suite["gates"] = {"metrics": {"w1": {"margin": 0.1, "relative": True},
+                                      "precision": {"margin": 0.1}}}
     return suite
+
+
+def _runs_of(suite: dict) -> int:
+    """Every run of ``suite``: its recipe runs, and for a study its trials and reruns."""
+    cells = len(suite["datasets"]) * len(suite["gans"]) * len(suite["optimizers"])
+    search = suite.get("search", {"trials": 0})
+    reruns = search.get("rerun_best", {"seeds": 0})["seeds"]
+    return cells * (suite["seeds"] * (1 + search["trials"]) + reruns)
 
 
 def _run(tmp_path: Path, suite: dict, out: Path) -> int:
@@ -82,7 +91,7 @@ def _run(tmp_path: Path, suite: dict, out: Path) -> int:
 
 @slow_property(4)
 @given(suite=suite_shapes())
-def test_every_suite_shape_runs_to_a_complete_report(suite, tmp_path_factory):
+def test_every_suite_shape_runs_to_a_complete_report(suite, tmp_path_factory, capsys):
     tmp_path = tmp_path_factory.mktemp("shape")
     out = tmp_path / "out"
     assert _run(tmp_path, suite, out) == 0
@@ -90,9 +99,7 @@ def test_every_suite_shape_runs_to_a_complete_report(suite, tmp_path_factory):
     for section in REPORT_SECTIONS:
         assert section in report, section
     summary = pd.read_csv(out / "summary.csv")
-    n_runs = len(suite["datasets"]) * len(suite["gans"]) * len(suite["optimizers"]) * (
-        suite["seeds"])
-    assert len(summary) == n_runs
+    assert len(summary) == _runs_of(suite)
     for name in ("cells.csv", "divergence.csv", "optimizers.csv"):
         assert (out / "tables" / name).is_file(), name
     for dataset in suite["datasets"]:
@@ -110,6 +117,9 @@ def test_every_suite_shape_runs_to_a_complete_report(suite, tmp_path_factory):
             assert (out / line[line.rindex("](") + 2 : -1]).is_file(), line
     # the report rebuilds from the folder alone
     assert main(["report", str(out)]) == 0
+    if "gates" in suite:  # a folder compared with itself: no regression, or too few seeds
+        code = main(["compare", str(out), str(out)])
+        assert code == 0 or (code == 2 and "too few seeds" in capsys.readouterr().err)
 
 
 # --- invalid values -------------------------------------------------------------------------
@@ -242,7 +252,7 @@ def _assert_refused(tmp_path: Path, suite: dict, capsys) -> None:
 
 
 def test_the_valid_base_suite_is_valid():
-    from bench.config import parse_suite
+    from bench.suite import parse_suite
 
     parse_suite(_valid_suite())
 

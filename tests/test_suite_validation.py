@@ -7,13 +7,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+import yaml
 
 from bench import resources
 from bench.cli import main
-from bench.config import expand, load_suite, parse_suite
+from bench.data import DATASETS
 from bench.errors import BenchError
+from bench.metrics.registry import METRICS
 from bench.resources import MAX_OT_SAMPLES, check_resources, estimate_memory
 from bench.runner import plan_groups
+from bench.suite import expand, load_suite, parse_suite
 from tests.conftest import tiny_suite
 
 SUITE_YAML = """\
@@ -159,3 +162,72 @@ def test_recipe_entry_gives_each_gan_its_recipe_optimizer(tmp_path):
 def test_recipe_labels_must_not_collide():
     with pytest.raises(BenchError, match="two entries labelled recipe-adam"):
         parse_suite(tiny_suite(optimizers=["recipe", {"name": "adam", "label": "recipe-adam"}]))
+
+
+# --- issue 19: crashes off the tested paths ------------------------------------------------
+
+
+def test_a_study_without_rerun_best_runs_to_its_report(tmp_path):
+    search = "search: {trials: 2, space: {lr: {log_uniform: [1.0e-4, 1.0e-3]}}}"
+    out = tmp_path / "out"
+    assert main(["run", "--suite", str(_suite_file(tmp_path, extra=search)), "--out",
+                 str(out), "--no-progress", "--workers", "1"]) == 0
+    config = load_suite(str(out / "suite.yaml"))
+    assert config.search.rerun_seed_count == 0 and config.rerun_seeds == ()
+    assert len(list((out / "runs").iterdir())) == 3  # the recipe run and two trials
+    assert "No rerun" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize(("metric", "value"), sorted({
+    (m.name, value) for m in METRICS.values() for value in (1, m.min_samples - 1)
+    if 0 < value < m.min_samples}))
+def test_too_few_samples_for_any_metric_is_refused_before_any_write(tmp_path, capsys, metric,
+                                                                     value):
+    """Every registered metric's minimum sample count, on the first dataset it applies to."""
+    field = METRICS[metric].samples_field
+    dataset = next(d for d in DATASETS.values() if metric in d.metrics)
+    eval_ = {"every": 3, "samples": 100, "w1_samples": 50, "critic_samples": 100, field: value}
+    suite = tmp_path / "few.yaml"
+    suite.write_text(yaml.safe_dump(tiny_suite(datasets=[dataset.name], eval=eval_)))
+    err = _refused(tmp_path, suite, capsys)
+    assert f"eval.{field}" in err and "at least" in err and f"got {value}" in err
+
+
+def test_out_naming_a_file_is_one_error_line(tmp_path, capsys):
+    out = tmp_path / "results.txt"
+    out.write_text("not a folder")
+    assert main(["run", "--suite", str(_suite_file(tmp_path)), "--out", str(out),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "is a file, not a folder" in err and "\n" not in err
+    assert out.read_text() == "not a folder"
+
+
+def test_resuming_a_folder_whose_budget_was_edited_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", "--suite", str(_suite_file(tmp_path)), "--out", str(out),
+                 "--no-progress", "--workers", "1"]) == 0
+    suite_yaml = out / "suite.yaml"
+    suite_yaml.write_text(suite_yaml.read_text().replace("generator_steps: 6",
+                                                         "generator_steps: 12"))
+    before = sorted(p.name for p in out.rglob("*"))
+    capsys.readouterr()
+    assert main(["run", "--resume", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err
+    assert "ring8__wgan-gp__adam__s0" in err and "budget.amount: 6 vs 12" in err
+    assert "new --out folder" in err
+    assert sorted(p.name for p in out.rglob("*")) == before
+
+
+def test_report_setup_states_the_budgets_the_runs_trained_with(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", "--suite", str(_suite_file(tmp_path)), "--out", str(out),
+                 "--no-progress", "--workers", "1"]) == 0
+    suite_yaml = out / "suite.yaml"  # an edit the report must not believe
+    suite_yaml.write_text(suite_yaml.read_text().replace("generator_steps: 6",
+                                                         "generator_steps: 40"))
+    assert main(["report", str(out)]) == 0
+    report = (out / "report.md").read_text()
+    assert "Matched budget for every run: **generator_steps=6**" in report
+    assert "generator_steps=40" not in report

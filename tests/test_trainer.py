@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from bench.config import expand, parse_suite
 from bench.runner import run_suite
 from bench.store import ResultsStore
+from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 

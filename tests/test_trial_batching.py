@@ -6,10 +6,11 @@ from dataclasses import replace
 import pytest
 import torch
 
-from bench import trainer as trainer_module
-from bench.config import expand, parse_suite
+from bench import workload as workload_module
+from bench.member_optimizers import make_optimizer
 from bench.runner import plan_groups
-from bench.trainer import GroupTrainer, make_optimizer
+from bench.suite import expand, parse_suite
+from bench.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 
 QUALITY = ("w1", "critic_gap", "critic_loss", "generator_loss", "penalty",
@@ -38,10 +39,9 @@ def _final(result) -> dict[str, float]:
     return {r["metric"]: r["value"] for r in result.rows if r["step"] == last}
 
 
-def _with_torch_optim(specs, params, ensemble, capturable):
+def _with_torch_optim(name, params, values, *, members, capturable=False):
     """torch.optim's own optimizer for a member trained alone: the reference."""
-    (spec,) = specs
-    return make_optimizer(spec.optimizer, params, capturable)
+    return make_optimizer(name, params, values, members=False, capturable=capturable)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "sgd"])
@@ -50,7 +50,7 @@ def test_each_member_matches_torch_optim_alone(gan, optimizer, monkeypatch):
     specs = _members(gan, optimizer)
     assert len(plan_groups(specs, 8)) == 1  # they batch: one group
     together = GroupTrainer(specs, torch.device("cpu")).train()
-    monkeypatch.setattr(trainer_module, "make_group_optimizer", _with_torch_optim)
+    monkeypatch.setattr(workload_module, "make_optimizer", _with_torch_optim)
     for member, spec in enumerate(specs):
         (alone,) = GroupTrainer([spec], torch.device("cpu")).train()
         batched, single = _final(together[member]), _final(alone)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.analysis.seed_tests import compare_seeds
-from bench.config import ClaimsSpec
+from bench.specs import ClaimsSpec
 from bench.stats import Estimate, mean_ci
 
 REPRODUCED = "reproduced"

@@ -11,13 +11,13 @@ from bench.analysis.correlation import cell_correlations
 from bench.analysis.optimizers import optimizer_markdown, optimizer_table
 from bench.analysis.suite_data import SuiteData, load_suite_data
 from bench.atomic import write_text_atomic
-from bench.config import SuiteConfig
 from bench.diagnostics import plots as diagnostic_plots
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, SURFACE_FILE
 from bench.report.plots import Drawn, LeftOut
 from bench.report.tables import frame_to_markdown
 from bench.results import CELL, SETTING, with_settings
 from bench.stats import Estimate
+from bench.suite import SuiteConfig
 
 CLAIMS_FILE = "claims.csv"
 PLOTS = Path("plots") / "claims"

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.correlation import quality_metric, run_correlations
-from bench.config import SuiteConfig
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
 from bench.diagnostics.weights import load_critic_weights, piled_fraction
 from bench.results import IDENTITY
+from bench.suite import SuiteConfig
 
 CONSTRAINED_GANS = ("wgan-clip", "wgan-gp")  # the critics whose weights are compared
 

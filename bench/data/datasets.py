@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from bench.data.images import IMAGE_SOURCES
 from bench.data.toy import TOY_DATASETS, GaussianMixture
 from bench.errors import BenchError
-
-TOY, IMAGE = "toy", "image"
-"""Domains: 2-D points (MLPs, the WGAN-GP toy recipes) or images (DCGANs, image recipes)."""
+from bench.specs import IMAGE, TOY
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ import torch
 from torch import Tensor
 
 from bench.atomic import atomic_write, write_text_atomic
-from bench.config import DiagnosticsSpec, OptimizerSpec
 from bench.data.toy import ToyDataset, get_toy_dataset
 from bench.diagnostics.critic_outputs import (
     CLIP_VALUES,
@@ -35,8 +34,10 @@ from bench.diagnostics.critic_outputs import (
     SURFACE_FILE,
 )
 from bench.evaluation import square_grid
+from bench.hyperparameters import optimizer_values
+from bench.member_optimizers import make_optimizer
+from bench.specs import DiagnosticsSpec, OptimizerSpec
 from bench.streams import MemberStreams
-from bench.trainer import make_optimizer
 from gan_zoo.architectures.mlp import EnsembleCritic
 from gan_zoo.constraints import Constraint, GradientPenalty, WeightClipping
 from gan_zoo.losses import wasserstein_critic_loss
@@ -80,7 +81,9 @@ def train_critic(
     streams = MemberStreams(seeds, device, purpose="train")
     init = MemberStreams(seeds, device, purpose="init")
     critic = EnsembleCritic(init.generators, dataset.dim, spec.width, depth).to(device)
-    optimizer = make_optimizer(_optimizer_spec(setting), list(critic.parameters()))
+    optimizer_spec = _optimizer_spec(setting)
+    optimizer = make_optimizer(optimizer_spec.name, critic.parameters(),
+                               optimizer_values(optimizer_spec), members=False)
     weights = [layer.weight for layer in critic.linear_layers()]
     norm_sum = torch.zeros(len(weights), len(seeds), device=device)
     recorded = 0

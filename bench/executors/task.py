@@ -11,9 +11,9 @@ from typing import Protocol
 import torch
 
 from bench.checkpoint import load_checkpoint, save_checkpoint
-from bench.config import RunSpec
 from bench.environment import Environment
 from bench.results import RunResult
+from bench.specs import RunSpec
 from bench.trainer import GroupTrainer, ProgressCallback
 
 

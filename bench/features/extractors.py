@@ -11,12 +11,12 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from bench.config import EvalSpec
 from bench.data import Dataset
 from bench.environment import Environment
-from bench.metrics.registry import BEST, METRICS
+from bench.features.names import BEST, DIGIT_LABELS, DIGITS, INCEPTION, POINTS
+from bench.metrics.registry import METRICS
+from bench.specs import EvalSpec
 
-POINTS, DIGITS, DIGIT_LABELS, INCEPTION = "points", "digits", "digit_labels", "inception"
 FEATURE_BATCH = 200
 """Images per forward pass of an eval-mode extractor: bounds memory, not the result."""
 

@@ -12,30 +12,47 @@ Extractors (``bench.features.extractors``): ``points`` (the 2-D samples themselv
 whose extractor is ``best`` uses Inception when it is there, else the dataset's own
 extractor. Statistics: ``FeatureStats`` (mean, covariance), mode histograms, k-NN radii.
 
+Each output declares which direction is better (``Output.better``): the gate, the claims and
+the study read it from here. Each metric declares the ``EvalSpec`` field that sets its
+sample count and the fewest samples it can compute on (``min_samples``): a suite giving it
+fewer is refused before anything is written.
+
 Adding a metric: one ``@register`` function here, its name in the datasets' ``metrics`` it
 applies to (bench/data/datasets.py), and a test.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from torch import Tensor
 
-from bench.config import EvalSpec
 from bench.data.datasets import ClassifierModes, Dataset, MixtureModes
+from bench.features.names import BEST, EXTRACTORS
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
 from bench.metrics.kid import kernel_inception_distance
 from bench.metrics.knn_manifold import density_coverage, knn_distances, precision_recall
 from bench.metrics.modes import class_modes, mode_coverage
 from bench.metrics.wasserstein import wasserstein1
+from bench.specs import EvalSpec
 
 PR_K = 3
 """Kynkaanniemi et al. 2019's k."""
 DC_K = 5
 """Naeem et al. 2020's k."""
-BEST = "best"
+LOWER, HIGHER = "lower", "higher"
+DIRECTIONS = (LOWER, HIGHER)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One scalar a metric writes (a tidy row's ``metric``)."""
+
+    name: str
+    better: str | None
+    """``lower`` or ``higher`` is better; None for a quantity that is not a quality (a
+    sample count, a standard error, the critic's own estimate)."""
 
 
 @dataclass
@@ -68,34 +85,67 @@ class MetricInput:
 @dataclass(frozen=True)
 class Metric:
     name: str
-    outputs: tuple[str, ...]
-    """The row names it writes."""
+    outputs: tuple[Output, ...]
+    """The rows it writes."""
     extractor: str
-    samples: Callable[[EvalSpec], int]
-    """Generated samples it needs, from the run's EvalSpec (0: the metric is off)."""
+    samples_field: str
+    """The ``EvalSpec`` field giving the generated samples it needs (0: the metric is off)."""
+    min_samples: int
+    """The fewest samples it can be computed on."""
     protocol: Callable[[EvalSpec, str], str]
     """(EvalSpec, extractor used) -> protocol name."""
     compute: Callable[[MetricInput], dict[str, float]]
 
+    def samples(self, spec: EvalSpec) -> int:
+        """Generated samples it needs under ``spec`` (0: the metric is off)."""
+        return getattr(spec, self.samples_field)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.outputs)
+
 
 METRICS: dict[str, Metric] = {}
-CRITIC_OUTPUTS = ("critic_gap", "divergence_estimate")
+CRITIC_OUTPUTS = (Output("critic_gap", None), Output("divergence_estimate", None))
 """What the evaluator itself records from the critic on held-out real samples."""
+_EVAL_FIELDS = tuple(f.name for f in fields(EvalSpec))
+
+
+def outputs() -> dict[str, Output]:
+    """Every checkpoint quantity the evaluator can record, by name."""
+    every = [*CRITIC_OUTPUTS, *(o for m in METRICS.values() for o in m.outputs)]
+    return {o.name: o for o in every}
 
 
 def output_names() -> tuple[str, ...]:
     """Every checkpoint quantity the evaluator can record (what a gate may judge)."""
-    return tuple(dict.fromkeys([*CRITIC_OUTPUTS,
-                                *(o for m in METRICS.values() for o in m.outputs)]))
+    return tuple(outputs())
 
 
-def register(name: str, outputs: tuple[str, ...], extractor: str,
-             samples: Callable[[EvalSpec], int], protocol: Callable[[EvalSpec, str], str]):
-    """Register the decorated ``compute(MetricInput) -> {output: value}`` as metric ``name``."""
+def better(output: str) -> str | None:
+    """Which direction of ``output`` is better (``lower``/``higher``), None if neither."""
+    return outputs()[output].better
+
+
+def register(name: str, outputs: tuple[Output, ...], extractor: str, samples_field: str,
+             protocol: Callable[[EvalSpec, str], str], min_samples: int = 1):
+    """Register the decorated ``compute(MetricInput) -> {output: value}`` as metric ``name``;
+    a name, extractor, sample field or direction that cannot work fails at import time."""
+    if name in METRICS:
+        raise ValueError(f"metric {name!r} is registered twice")
+    if extractor not in (*EXTRACTORS, BEST):
+        raise ValueError(f"metric {name!r}: unknown extractor {extractor!r}; known: "
+                         f"{', '.join((*EXTRACTORS, BEST))}")
+    if samples_field not in _EVAL_FIELDS:
+        raise ValueError(f"metric {name!r}: {samples_field!r} is not an EvalSpec field")
+    for output in outputs:
+        if output.better not in (*DIRECTIONS, None):
+            raise ValueError(f"metric {name!r}: output {output.name!r} has direction "
+                             f"{output.better!r}; use lower, higher or None")
+
     def wrap(compute: Callable[[MetricInput], dict[str, float]]):
-        if name in METRICS:
-            raise ValueError(f"metric {name!r} is registered twice")
-        METRICS[name] = Metric(name, outputs, extractor, samples, protocol, compute)
+        METRICS[name] = Metric(name, outputs, extractor, samples_field, min_samples, protocol,
+                               compute)
         return compute
     return wrap
 
@@ -105,16 +155,16 @@ def _count(n: int) -> str:
     return f"{n // 1000}k" if n % 1000 == 0 else f"_n{n}"
 
 
-@register("w1", ("w1",), "points", lambda spec: spec.w1_samples,
+@register("w1", (Output("w1", LOWER),), "points", "w1_samples",
           lambda spec, _: f"w1_n{spec.w1_samples}")
 def exact_w1(x: MetricInput) -> dict[str, float]:
     """Exact W1 (POT) between the generated and as many real samples."""
     return {"w1": wasserstein1(x.fake, x.reference.features[: len(x.fake)])}
 
 
-@register("mixture_modes", ("modes_captured", "modes_well_captured", "hq_fraction",
-                            "reverse_kl_hq"), "points", lambda spec: spec.samples,
-          lambda spec, _: f"modes_n{spec.samples}_{spec.hq_threshold:g}sd")
+@register("mixture_modes", (Output("modes_captured", HIGHER), Output("modes_well_captured", HIGHER),
+                            Output("hq_fraction", HIGHER), Output("reverse_kl_hq", LOWER)),
+          "points", "samples", lambda spec, _: f"modes_n{spec.samples}_{spec.hq_threshold:g}sd")
 def mixture_modes(x: MetricInput) -> dict[str, float]:
     """VEEGAN/PacGAN mode coverage against the mixture's centres."""
     modes = x.dataset.modes
@@ -125,8 +175,8 @@ def mixture_modes(x: MetricInput) -> dict[str, float]:
             "hq_fraction": cov.high_quality_fraction, "reverse_kl_hq": cov.reverse_kl}
 
 
-@register("classifier_modes", ("modes_captured", "reverse_kl"), "digit_labels",
-          lambda spec: spec.samples, lambda spec, _: f"modes_n{spec.samples}")
+@register("classifier_modes", (Output("modes_captured", HIGHER), Output("reverse_kl", LOWER)),
+          "digit_labels", "samples", lambda spec, _: f"modes_n{spec.samples}")
 def classifier_modes(x: MetricInput) -> dict[str, float]:
     """PacGAN's Stacked-MNIST mode count: classes of every channel name the mode."""
     modes = x.dataset.modes
@@ -148,22 +198,22 @@ def _frechet(x: MetricInput) -> float:
     return frechet_to(x.fake, x.reference.frechet)
 
 
-@register("fd_digits", ("fd_digits",), "digits", lambda spec: spec.samples,
-          lambda spec, _: f"fd_digits_n{spec.samples}")
+@register("fd_digits", (Output("fd_digits", LOWER),), "digits", "samples",
+          lambda spec, _: f"fd_digits_n{spec.samples}", min_samples=2)
 def fd_digits(x: MetricInput) -> dict[str, float]:
     """Frechet distance in the digits classifier's feature space (offline FID stand-in)."""
     return {"fd_digits": _frechet(x)}
 
 
-@register("fid", ("fid", "fid_n"), "inception", lambda spec: spec.fid_samples,
-          lambda spec, _: f"fid{_count(spec.fid_samples)}")
+@register("fid", (Output("fid", LOWER), Output("fid_n", None)), "inception", "fid_samples",
+          lambda spec, _: f"fid{_count(spec.fid_samples)}", min_samples=2)
 def fid(x: MetricInput) -> dict[str, float]:
     """FID: Frechet distance of pool3 features to the reference split's statistics."""
     return {"fid": _frechet(x), "fid_n": len(x.fake)}
 
 
-@register("kid", ("kid", "kid_std"), "inception", lambda spec: spec.fid_samples,
-          lambda spec, _: f"kid{_count(spec.fid_samples)}")
+@register("kid", (Output("kid", LOWER), Output("kid_std", None)), "inception", "fid_samples",
+          lambda spec, _: f"kid{_count(spec.fid_samples)}", min_samples=2)
 def kid(x: MetricInput) -> dict[str, float]:
     """KID (unbiased, cubic kernel, 100 subsets of up to 1,000) against the fixed real subset."""
     result = kernel_inception_distance(x.fake, x.reference.features)
@@ -179,8 +229,9 @@ def _real_side(x: MetricInput) -> tuple[Tensor, Tensor]:
     return x.reference.features[:n], knn
 
 
-@register("precision_recall", ("precision", "recall"), BEST, lambda spec: spec.samples,
-          lambda spec, extractor: f"pr_k{PR_K}_{extractor}_n{spec.samples}")
+@register("precision_recall", (Output("precision", HIGHER), Output("recall", HIGHER)), BEST,
+          "samples", lambda spec, extractor: f"pr_k{PR_K}_{extractor}_n{spec.samples}",
+          min_samples=PR_K + 1)
 def improved_precision_recall(x: MetricInput) -> dict[str, float]:
     """Kynkaanniemi et al. 2019, k = 3, against as many real samples."""
     real, knn = _real_side(x)
@@ -188,8 +239,9 @@ def improved_precision_recall(x: MetricInput) -> dict[str, float]:
     return {"precision": result.precision, "recall": result.recall}
 
 
-@register("density_coverage", ("density", "coverage"), BEST, lambda spec: spec.samples,
-          lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}")
+@register("density_coverage", (Output("density", HIGHER), Output("coverage", HIGHER)), BEST,
+          "samples", lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}",
+          min_samples=DC_K + 1)
 def density_and_coverage(x: MetricInput) -> dict[str, float]:
     """Naeem et al. 2020, k = 5, against as many real samples."""
     real, knn = _real_side(x)

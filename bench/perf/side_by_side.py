@@ -30,7 +30,6 @@ import pytorch_fid
 import torch
 from pytorch_fid.fid_score import calculate_frechet_distance
 
-from bench.config import RunSpec, expand, parse_suite
 from bench.environment import Environment, resolve_device
 from bench.errors import BenchError
 from bench.features.extractors import FEATURE_BATCH
@@ -38,50 +37,16 @@ from bench.features.fid_inception import resolve_weights_path
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference, frechet_distance
 from bench.perf.fid_pipeline import time_fid_end_to_end
+from bench.perf.options import PerfOptions
 from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP
 from bench.perf.timing import PYTORCH_FID_BATCH, timed
 from bench.provenance import collect
+from bench.specs import RunSpec
+from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
 
 REFERENCE = ReferenceConfig()
 """The matched configuration (width aside): batch, n_critic, lambda, lr and betas."""
-
-
-@dataclass(frozen=True)
-class PerfOptions:
-    """What ``perf`` measures, and how much of it."""
-
-    device: str = "auto"
-    """auto (CUDA when available), cpu or cuda."""
-    steps: int = 20
-    """Generator steps timed per loop (after the warm-up)."""
-    warmup: int = 3
-    """Generator steps run before timing, per loop."""
-    width: int = 512
-    """Hidden units of the 3-layer MLPs (512 in the reference)."""
-    seeds: tuple[int, ...] = (1, 8)
-    """Seed-batch sizes K of the suite's loop."""
-    threads: int | None = None
-    """torch intra-op threads for both loops (None: torch's default)."""
-    repeats: int = 1
-    """Rounds of all loops, interleaved; each loop reports its median round, so a load that
-    comes and goes on a shared machine biases no loop in particular."""
-    fid_dim: int = 2048
-    """Feature dimension of the FID statistics (2048: Inception pool3)."""
-    fid_samples: int = 10_000
-    """Feature rows per statistics set."""
-    fid: bool = True
-    """Time the FID pieces too."""
-    compile: str = "auto"
-    """The suite loop's torch.compile mode (``run --compile``)."""
-    cuda_graphs: str = "auto"
-    """The suite loop's CUDA graph mode (``run --cuda-graphs``)."""
-    channels_last: str = "auto"
-    """channels_last for the suite's FID Inception (``run --channels-last``)."""
-    fid_images: int | None = None
-    """Images of the end-to-end FID timing (None: 10,000 on CUDA, 200 on a CPU; 0: skip)."""
-    fid_weights: str | None = None
-    """pytorch-fid Inception weights for the end-to-end FID (None: random weights)."""
 
 
 @dataclass(frozen=True)

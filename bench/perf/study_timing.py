@@ -14,10 +14,12 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from bench.config import RunSpec, expand, parse_suite
 from bench.environment import resolve_device
+from bench.perf.options import StudyOptions
 from bench.perf.side_by_side import REFERENCE
 from bench.results import RunResult
+from bench.specs import RunSpec
+from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
 
 SPACE = {"lr": {"log_uniform": [1e-5, 1e-3]}, "beta1": {"uniform": [0.0, 0.9]},
@@ -84,14 +86,14 @@ def _train_seconds(results: list[RunResult], warmup: int, total: int) -> float:
     return seconds[total] - seconds[warmup]
 
 
-def time_study(trials: int = 16, seeds: int = 2, width: int = 64, steps: int = 50,
-               warmup: int = 5, device_name: str = "auto",
-               threads: int | None = None) -> StudyTiming:
-    """Both ways of training the same trials, each timed after ``warmup`` generator steps,
-    with ``threads`` torch threads (None: torch's default)."""
-    if threads is not None:
-        torch.set_num_threads(threads)
-    device = resolve_device(device_name)
+def time_study(options: StudyOptions) -> StudyTiming:
+    """Both ways of training the same trials, each timed after ``options.warmup`` generator
+    steps."""
+    if options.threads is not None:
+        torch.set_num_threads(options.threads)
+    device = resolve_device(options.device)
+    trials, seeds, width, steps = options.trials, options.seeds, options.width, options.steps
+    warmup = options.warmup
     total = warmup + steps
     specs = study_trials(trials, seeds, width, total, every=warmup)
     batched = _train_seconds(GroupTrainer(specs, device).train(), warmup, total)

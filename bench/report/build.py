@@ -7,10 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from bench.analysis.section import claims_section
-from bench.analysis.study import study_section
+from bench.analysis.study_section import study_section
 from bench.atomic import write_text_atomic
-from bench.config import RECIPE_PHASE, SuiteConfig
-from bench.data import IMAGE, TOY, get_dataset
+from bench.data import get_dataset
 from bench.errors import BenchError
 from bench.report import plots
 from bench.report.plots import Drawn, LeftOut
@@ -21,7 +20,10 @@ from bench.report.tables import (
     frame_to_markdown,
     markdown_table,
 )
+from bench.results import diverged, recipe_runs
+from bench.specs import TOY_ARCH
 from bench.store import ResultsStore
+from bench.suite import SuiteConfig
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -95,7 +97,7 @@ def build_report(root: Path) -> Path:
     _csv(every_run, root / "summary.csv")
     # the tables, plots and claims compare the paper recipes; a study's trials and reruns
     # have their own section
-    summary = every_run[every_run["phase"] == RECIPE_PHASE].reset_index(drop=True)
+    summary = recipe_runs(every_run)
     metrics = store.load_metrics()
     metrics = metrics[metrics["run_id"].isin(summary["run_id"])]
     _csv(cell_statistics(summary), root / "tables" / "cells.csv")
@@ -109,37 +111,62 @@ def build_report(root: Path) -> Path:
     claims = claims_section(root, config, summary, metrics)  # also writes claims.csv
     claims += study_section(root, config, every_run)
     text = _markdown(config, every_run, divergence, datasets, figures, _provenance(store),
-                     _speed_ups(store), _evaluation(store), root, claims)
+                     _speed_ups(store), _run_settings(store, set(every_run["run_id"])), root,
+                     claims)
     path = root / "report.md"
     write_text_atomic(path, text)
     return path
 
 
-def _networks(config: SuiteConfig, datasets: list[str]) -> str:
-    """What trained: MLPs for 2-D data, the image architectures for images."""
-    parts = []
-    domains = {get_dataset(d).domain for d in datasets}
-    if TOY in domains:
-        m = config.model
-        parts.append(f"2-D data: MLPs {m.depth} x {m.width} ReLU, latent {m.latent_dim}")
-    if IMAGE in domains:
-        im = config.image_model
-        parts.append(f"images: {', '.join(config.image_archs)} ({im.filters} filters, latent "
-                     f"{im.latent_dim}, critic norm {im.critic_norm})")
-    return "; ".join(parts)
+def _networks(run: dict) -> str:
+    """What trained, from a run's stored config: the MLPs for 2-D data, or the image
+    architecture."""
+    if run["arch"] == TOY_ARCH:
+        m = run["model"]
+        return f"2-D data: MLPs {m['depth']} x {m['width']} ReLU, latent {m['latent_dim']}"
+    im = run["image_model"]
+    return (f"images: {run['arch']} ({im['filters']} filters, latent {im['latent_dim']}, "
+            f"critic norm {im['critic_norm']})")
 
 
-def _evaluation(store: ResultsStore) -> dict[str, set[str]]:
-    """The generator protocols and metric protocol names the runs recorded."""
-    found: dict[str, set[str]] = {"generator": set(), "metrics": set()}
+def _budget(run: dict) -> str:
+    budget = run["budget"]
+    return f"{budget['kind']}={budget['amount']:g}"
+
+
+def _run_settings(store: ResultsStore, run_ids: set[str]) -> dict[str, dict[str, int]]:
+    """What the runs themselves recorded in their configs (not what suite.yaml says now):
+    setting -> value -> number of runs, for the generator protocol, metric protocols,
+    budget, batch size and networks."""
+    found: dict[str, dict[str, int]] = {key: {} for key in (
+        "generator", "metrics", "budget", "batch", "networks")}
+
+    def count(key: str, value: str) -> None:
+        found[key][value] = found[key].get(value, 0) + 1
+
     for run_dir in store.run_dirs():
-        evaluation = json.loads((run_dir / "config.json").read_text()).get("evaluation", {})
-        found["generator"].add(evaluation.get("generator", "not recorded"))
-        found["metrics"].update(evaluation.get("metrics", {}).values())
+        if run_dir.name not in run_ids:
+            continue
+        run = json.loads((run_dir / "config.json").read_text())
+        evaluation = run.get("evaluation", {})
+        count("generator", evaluation.get("generator", "not recorded"))
+        for protocol in set(evaluation.get("metrics", {}).values()):
+            count("metrics", protocol)
+        count("budget", _budget(run))
+        count("batch", str(run["batch_size"]))
+        count("networks", _networks(run))
     return found
 
 
-def _metric_lines(evaluation: dict[str, set[str]], config: SuiteConfig) -> list[str]:
+def _agreed(values: dict[str, int], what: str) -> str:
+    """The one value every run shares, or each value with its run count."""
+    if len(values) == 1:
+        return next(iter(values))
+    return (f"runs disagree on the {what}: "
+            + ", ".join(f"{v} ({n} runs)" for v, n in sorted(values.items())))
+
+
+def _metric_lines(evaluation: dict[str, dict[str, int]], config: SuiteConfig) -> list[str]:
     ev, names = config.eval, sorted(evaluation["metrics"])
     lines = [f"- Metrics at every {ev.every} generator steps, by protocol name "
              f"(bench/metrics/registry.py): {', '.join(names) or 'none'}; the critic's "
@@ -157,8 +184,8 @@ def _markdown(
 ) -> str:
     """report.md; ``every_run`` is the summary of all runs (a study's trials included)."""
     expected = config.n_runs
-    n_div = int((every_run["status"] == "diverged").sum())
-    summary = every_run[every_run["phase"] == RECIPE_PHASE]
+    n_div = int(diverged(every_run).sum())
+    summary = recipe_runs(every_run)
     packages = provenance.get("packages", {})
     lines = [
         f"# GAN benchmark report: `{config.name}`",
@@ -171,8 +198,11 @@ def _markdown(
         f"datasets {', '.join(config.datasets)}; GANs {', '.join(config.gans)}; "
         f"optimizers {', '.join(config.run_labels())}; "
         f"seeds {', '.join(map(str, config.seeds))}.",
-        f"- Matched budget for every run: **{config.budget}**; batch {config.batch_size}; "
-        f"{_networks(config, datasets)}.",
+        (f"- Matched budget for every run: **{next(iter(evaluation['budget']))}**; "
+         if len(evaluation["budget"]) == 1 else
+         f"- Budgets are **not matched**: {_agreed(evaluation['budget'], 'budget')}; ")
+        + f"batch {_agreed(evaluation['batch'], 'batch size')}; "
+        f"{'; '.join(sorted(evaluation['networks']))} (from the runs' own configs).",
         f"- Device: {provenance.get('device_name', '?')} ({provenance.get('device', '?')}); "
         f"torch {packages.get('torch')}, pytorch-fid {packages.get('pytorch-fid')}; "
         f"commit `{provenance.get('git_commit')}`"

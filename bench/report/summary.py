@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from bench.results import CELL
+from bench.results import CELL, diverged, final, final_metric_columns
 from bench.store import ResultsStore
 
 
@@ -13,8 +13,8 @@ def final_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
     last_step = metrics.groupby("run_id")["step"].transform("max")
     last = metrics[metrics["step"] == last_step]
     wide = last.pivot_table(index="run_id", columns="metric", values="value", aggfunc="last")
-    wide = wide.rename(columns=lambda m: f"final_{m}")
-    wide["final_step"] = last.groupby("run_id")["step"].max()
+    wide = wide.rename(columns=final)
+    wide[final("step")] = last.groupby("run_id")["step"].max()
     return wide.reset_index()
 
 
@@ -26,6 +26,5 @@ def build_summary(store: ResultsStore) -> pd.DataFrame:
         return runs
     finals = final_metrics(store.load_metrics())
     summary = runs.merge(finals, on="run_id", how="left")
-    quality = [c for c in summary.columns if c.startswith("final_") and c != "final_step"]
-    summary.loc[summary["status"] == "diverged", quality] = float("nan")
+    summary.loc[diverged(summary), final_metric_columns(summary)] = float("nan")
     return summary.sort_values([*CELL, "seed"]).reset_index(drop=True)

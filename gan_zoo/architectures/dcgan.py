@@ -26,8 +26,6 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from bench.errors import BenchError
-
 CRITIC_NORMS = ("batch", "layer", "none")
 
 
@@ -37,7 +35,7 @@ def _pyramid(image_size: int) -> tuple[int, int]:
     while base >= 8 and base % 2 == 0:
         base, steps = base // 2, steps + 1
     if steps == 0 or base < 4 or base >= 8:
-        raise BenchError(
+        raise ValueError(
             f"image size {image_size} is not supported by the DCGANs: it must be b * 2^k with "
             "4 <= b < 8 and k >= 1 (e.g. 16, 28, 32, 64)"
         )
@@ -142,7 +140,7 @@ class DCGANCritic(nn.Module):
     ) -> None:
         super().__init__()
         if norm not in CRITIC_NORMS:
-            raise BenchError(f"unknown critic norm '{norm}'; valid: {', '.join(CRITIC_NORMS)}")
+            raise ValueError(f"unknown critic norm '{norm}'; valid: {', '.join(CRITIC_NORMS)}")
         base, steps = _pyramid(image_size)
         widths = [base_filters * 2**i for i in range(steps)]  # at S/2 ... b
         layers: list[nn.Module] = [
@@ -238,7 +236,7 @@ def build_image_models(
     "none"; batch norm is invalid with a gradient penalty, which the recipe must respect."""
     spec = IMAGE_ARCHS.get(arch)
     if spec is None:
-        raise BenchError(f"unknown image architecture '{arch}'; valid: {', '.join(IMAGE_ARCHS)}")
+        raise ValueError(f"unknown image architecture '{arch}'; valid: {', '.join(IMAGE_ARCHS)}")
     filters = spec.base_filters if base_filters is None else base_filters
     critic = DCGANCritic(image_size, channels, filters, spec.kernel_size, critic_norm)
     generator: nn.Module

@@ -8,10 +8,8 @@ optimizers with one setting and with a distinct setting per member.
 import pytest
 import torch
 
-from bench.config import OptimizerSpec
-from bench.member_optimizers import make_member_optimizer
+from bench.member_optimizers import make_optimizer
 from bench.streams import make_generators
-from bench.trainer import make_optimizer
 from gan_zoo.architectures.mlp import build_toy_models
 from tests.benchmarks.conftest import bench_device, record_rates, synchronised
 
@@ -29,12 +27,14 @@ def _critic_with_gradients(device: torch.device) -> list[torch.Tensor]:
 
 def _optimizer(name: str, kind: str, params: list[torch.Tensor]) -> torch.optim.Optimizer:
     if kind == "torch":
-        return make_optimizer(OptimizerSpec(name, 1e-4, (0.5, 0.9)), params)
+        values = {"lr": 1e-4, "beta1": 0.5, "beta2": 0.9} if name == "adam" else {"lr": 1e-4}
+        return make_optimizer(name, params, values, members=False)
     spread = kind == "member, distinct settings"
     lr = [1e-4 * (1 + m / MEMBERS if spread else 1) for m in range(MEMBERS)]
     beta1 = [0.5 + (0.4 * m / MEMBERS if spread else 0) for m in range(MEMBERS)]
     beta2 = [0.9 + (0.09 * m / MEMBERS if spread else 0) for m in range(MEMBERS)]
-    return make_member_optimizer(name, params, lr, (beta1, beta2) if name == "adam" else None)
+    values = {"lr": lr, "beta1": beta1, "beta2": beta2} if name == "adam" else {"lr": lr}
+    return make_optimizer(name, params, values, members=True)
 
 
 @pytest.mark.benchmark(group="optimizer-step")

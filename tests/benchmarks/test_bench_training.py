@@ -9,9 +9,9 @@ samples per second.
 import pytest
 import torch
 
-from bench.config import expand, load_suite
 from bench.data.toy import get_toy_dataset
 from bench.streams import MemberStreams
+from bench.suite import expand, load_suite
 from bench.trainer import GroupTrainer
 from tests.benchmarks.conftest import bench_device, record_rates, synchronised
 

@@ -1,4 +1,4 @@
-"""Typed, validated configuration: suite YAML -> SuiteConfig -> RunSpecs.
+"""A suite: its YAML -> a validated ``SuiteConfig`` -> the ``RunSpec``s it trains.
 
 Everything a run needs is resolved here, before anything is written: unknown names, bad
 types, unknown keys and impossible budgets raise one BenchError that says what is wrong and
@@ -13,24 +13,38 @@ from typing import Any
 
 import yaml
 
-from bench.data import DATASETS, IMAGE
+from bench.data import DATASETS
 from bench.errors import BenchError
-from bench.search_space import SearchSpec, draw_trials, parse_search, suite_seed, used_fields
+from bench.hyperparameters import RECIPE_CHECKS, used_fields, with_setting
+from bench.metrics.registry import METRICS, better, output_names
+from bench.search_space import SearchSpec, draw_trials, parse_search, suite_seed
+from bench.specs import (
+    BUDGET_KINDS,
+    CRITIC_NORM_AUTO,
+    IMAGE,
+    RERUN_PHASE,
+    TOY_ARCH,
+    TRIAL_PHASE,
+    Budget,
+    ClaimsSpec,
+    DiagnosticsSpec,
+    EvalSpec,
+    Gates,
+    ImageModelSpec,
+    MetricGate,
+    ModelSpec,
+    OptimizerSpec,
+    RunSpec,
+    StudyRole,
+)
 from bench.validators import (
-    FRACTION,
     LEARNING_RATE,
-    NON_NEGATIVE,
-    NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
-    SHARE,
-    SIGNIFICANCE,
     Choice,
     Number,
     betas,
-    checked,
     fail,
-    flag,
     identifier,
     mapping,
     names,
@@ -43,9 +57,6 @@ from gan_zoo.recipes import OPTIMIZERS, RECIPE_FIELDS, Recipe, recipe_for
 from gan_zoo.registry import GANS
 
 SUITES_DIR = Path(__file__).parent / "suites"
-BUDGET_KINDS = ("generator_steps", "critic_steps", "real_samples", "seconds")
-TOY_ARCH = "mlp"
-"""The architecture of every 2-D run: MLPs shaped by the suite's ``model:``."""
 RECIPE_OPTIMIZER = "recipe"
 """The optimizer-axis entry that gives each GAN its own recipe's optimizer."""
 OPTIMIZER_CHOICES = (*OPTIMIZERS, RECIPE_OPTIMIZER)
@@ -61,25 +72,19 @@ def _archs(raw: Any, where: str) -> str | tuple[str, ...]:
     return Choice(tuple(IMAGE_ARCHS))(raw, where)
 
 
-def _odd(raw: Any, where: str) -> int:
-    value = POSITIVE_INT(raw, where)
-    if value % 2 == 0:
-        raise fail(where, f"expected an odd integer >= 1, got {value}")
-    return value
+IMAGE_MODEL_CHECKS = {"arch": _archs, "critic_norm": Choice((CRITIC_NORM_AUTO, *CRITIC_NORMS))}
+"""The image model's fields that name registered architectures and norms."""
 
 
-@dataclass(frozen=True)
-class Budget:
-    """The one budget every run of a suite shares."""
-
-    kind: str
-    """One of generator_steps, critic_steps, real_samples (real samples seen by the critic),
-    seconds (training wall-clock, evaluation excluded)."""
-    amount: int | float
-    """An integer count, or seconds."""
-
-    def __str__(self) -> str:
-        return f"{self.kind}={self.amount:g}"
+def _parse_image_model(raw: Any, where: str = "image_model") -> ImageModelSpec:
+    """``image_model:``: architectures and norms checked against the registry, the other
+    fields by their declared validators."""
+    if raw is None:
+        return ImageModelSpec()
+    raw = dict(mapping(raw, where, tuple(f.name for f in fields(ImageModelSpec))))
+    named = {key: check(raw.pop(key), f"{where}.{key}")
+             for key, check in IMAGE_MODEL_CHECKS.items() if key in raw}
+    return replace(parse_dataclass(ImageModelSpec, raw, where), **named)
 
 
 @dataclass(frozen=True)
@@ -105,144 +110,6 @@ class OptimizerChoice:
             lr=self.lr if self.lr is not None else recipe.lr,
             betas=self.betas if self.betas is not None else recipe.betas,
         )
-
-
-@dataclass(frozen=True)
-class OptimizerSpec:
-    """A fully resolved optimizer, used for both networks."""
-
-    name: str
-    lr: float
-    betas: tuple[float, float]
-    """Adam's betas (unused by RMSProp and SGD, which use torch's defaults)."""
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """MLP generator and critic for 2-D data."""
-
-    width: int = field(default=512, metadata=checked(POSITIVE_INT))
-    """Hidden units per layer (512 in the WGAN-GP toy code)."""
-    depth: int = field(default=3, metadata=checked(POSITIVE_INT))
-    """Hidden layers (3 in the WGAN-GP toy code)."""
-    latent_dim: int = field(default=2, metadata=checked(POSITIVE_INT))
-    """Generator input dimension (2 in the WGAN-GP toy code)."""
-
-
-@dataclass(frozen=True)
-class ImageModelSpec:
-    """DCGAN-family generator and critic for image datasets."""
-
-    arch: str | tuple[str, ...] = field(default="dcgan", metadata=checked(_archs))
-    """dcgan, dcgan-wgangp, dcgan-nobn-g or mlp-g (see gan_zoo/architectures/dcgan.py); in a
-    suite, a list of them makes an architecture axis for the image datasets (each run has
-    one)."""
-    latent_dim: int = field(default=100, metadata=checked(POSITIVE_INT))
-    """Generator input dimension (100 in the WGAN and DCGAN reference code)."""
-    filters: int = field(default=64, metadata=checked(POSITIVE_INT))
-    """Filters of the layer nearest the image (ngf = ndf in the reference code)."""
-    critic_norm: str = field(default="auto", metadata=checked(Choice(("auto", *CRITIC_NORMS))))
-    """batch, layer, none, or auto: layer norm with a gradient penalty (batch norm makes the
-    per-sample penalty invalid), batch norm otherwise."""
-
-
-@dataclass(frozen=True)
-class EvalSpec:
-    """What is measured at checkpoints, and on how many samples."""
-
-    every: int = field(default=500, metadata=checked(POSITIVE_INT))
-    """Generator steps between checkpoints (one also runs at step 0 and at the end)."""
-    samples: int = field(default=2500, metadata=checked(POSITIVE_INT))
-    """Generated samples for mode coverage (2,500 is the VEEGAN/PacGAN protocol)."""
-    w1_samples: int = field(default=1000, metadata=checked(POSITIVE_INT))
-    """Generated and fresh real samples for exact W1 (its cost grows as N^3)."""
-    critic_samples: int = field(default=2500, metadata=checked(POSITIVE_INT))
-    """Held-out real and generated samples for the critic's estimate."""
-    hq_threshold: float = field(default=3.0, metadata=checked(POSITIVE))
-    """A sample is high quality within this many std of its nearest mode."""
-    min_share: float = field(default=0.1, metadata=checked(SHARE))
-    """A mode is well captured with at least this share of its uniform count."""
-    fid_samples: int = field(default=0, metadata=checked(NON_NEGATIVE_INT))
-    """Generated images for FID/KID (0: no FID). FID needs the pytorch-fid Inception weights
-    (--fid-weights); 10,000 is the usual protocol."""
-    fid_reference: str = field(default="train", metadata=checked(Choice(("train", "test"))))
-    """The real split FID/KID and fd_digits compare with: train (the usual choice) or test."""
-
-
-@dataclass(frozen=True)
-class ClaimsSpec:
-    """Thresholds of the claims report's verdict rules (the rules are in bench/analysis)."""
-
-    alpha: float = field(default=0.05, metadata=checked(SIGNIFICANCE))
-    """Significance level of each one-sided seed comparison (Mann-Whitney U)."""
-    min_seeds: int = field(default=3, metadata=checked(Number(minimum=2, integer=True)))
-    """Finished seeds a compared group needs; fewer makes a check inconclusive."""
-    min_effect: float = field(default=0.33, metadata=checked(SHARE))
-    """|Cliff's delta| a significant difference must also reach (0.33: a medium effect)."""
-    median_window: int = field(default=3, metadata=checked(_odd))
-    """Odd number of checkpoints in the median filter on minus the training critic loss."""
-    min_checkpoints: int = field(default=5, metadata=checked(Number(minimum=3, integer=True)))
-    """Checkpoints a run needs for its estimate-quality rank correlation."""
-    min_rho: float = field(default=0.5, metadata=checked(SHARE))
-    """An estimate tracks quality when the CI of its mean Spearman rho lies above this."""
-    pile_tolerance: float = field(default=0.01, metadata=checked(SHARE))
-    """A critic weight is piled at +-c when | |w| - c | <= pile_tolerance * c."""
-    min_pile_fraction: float = field(default=0.2, metadata=checked(SHARE))
-    """Clipping piles weights when the CI of the piled fraction lies above this."""
-    flat_decades: float = field(default=1.0, metadata=checked(POSITIVE))
-    """The penalty's per-layer gradient norms are flat when the CI of their span over layers
-    (max - min of log10 norm) lies below this many decades."""
-
-
-@dataclass(frozen=True)
-class DiagnosticsSpec:
-    """The critic diagnostics experiment (bench/diagnostics/critic_experiment.py)."""
-
-    critic_steps: int = field(default=1000, metadata=checked(POSITIVE_INT))
-    """Critic steps per trained critic, against the fixed generator."""
-    seeds: int = field(default=3, metadata=checked(POSITIVE_INT))
-    """Critics per setting (seed-batched); the gradient-norm claim compares them."""
-    width: int = field(default=512, metadata=checked(POSITIVE_INT))
-    """Hidden units per layer of the diagnostic critics."""
-    depth: int = field(default=12, metadata=checked(POSITIVE_INT))
-    """Hidden layers of the gradient-norm critic (12 in the WGAN-GP paper's Fig. 1b)."""
-    batch_size: int = field(default=256, metadata=checked(POSITIVE_INT))
-    """Real and noisy samples per critic step."""
-    gp_weight: float = field(default=10.0, metadata=checked(POSITIVE))
-    """Gradient penalty weight lambda (the paper's default)."""
-
-
-@dataclass(frozen=True)
-class MetricGate:
-    """How ``compare`` judges one final metric of a (dataset, GAN, optimizer) cell."""
-
-    better: str = field(default="lower", metadata=checked(Choice(("higher", "lower"))))
-    """"higher" (modes_captured, hq_fraction) or "lower" (w1, reverse_kl_hq)."""
-    margin: float = field(default=0.0, metadata=checked(NON_NEGATIVE))
-    """The smallest worsening of the mean over seeds that counts: in the metric's units, or a
-    fraction of the baseline mean's magnitude when ``relative``."""
-    relative: bool = field(default=False, metadata=checked(flag))
-
-
-@dataclass(frozen=True)
-class Gates:
-    """Regression thresholds of ``run_bench.py compare`` (the rule is in bench/gate.py)."""
-
-    metrics: tuple[tuple[str, MetricGate], ...] = ()
-    """Gated final metrics, as sorted (name, gate) pairs."""
-    alpha: float = field(default=0.05, metadata=checked(SIGNIFICANCE))
-    """Family-wise false-alarm rate of one comparison: the seed tests of every gated metric and
-    every cell's divergence rate are Holm-corrected together at this level."""
-    divergence_margin: float = field(default=0.25, metadata=checked(FRACTION))
-    """Smallest increase of a cell's divergence rate (diverged / seeds) that counts."""
-    min_throughput_ratio: float = field(default=0.67, metadata=checked(SHARE))
-    """A cell's throughput regresses when candidate / baseline generator steps per second is
-    below this ratio."""
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["metrics"] = {name: asdict(gate) for name, gate in self.metrics}
-        return d
 
 
 @dataclass(frozen=True)
@@ -319,7 +186,7 @@ class SuiteConfig:
         if self.search is None:
             return ()
         first = max(self.seeds) + 1
-        return tuple(range(first, first + self.search.rerun_seeds))
+        return tuple(range(first, first + self.search.rerun_seed_count))
 
     def trial_settings(self) -> list[dict[str, float | int]]:
         """A study's trial settings, drawn reproducibly from the suite's name and search."""
@@ -356,85 +223,6 @@ class SuiteConfig:
             del d["search"]
         else:
             d["search"] = self.search.to_dict()
-        return d
-
-
-RECIPE_PHASE, TRIAL_PHASE, RERUN_PHASE = "recipe", "trial", "rerun"
-"""A study's phases: the paper recipes, the search trials, the best trial on fresh seeds
-(plain suites have recipe runs only)."""
-
-
-@dataclass(frozen=True)
-class StudyRole:
-    """What a run is within a hyperparameter study."""
-
-    phase: str = RECIPE_PHASE
-    trial: int | None = None
-    """The trial's index (for a rerun: the best trial's)."""
-    params: tuple[tuple[str, float | int], ...] = ()
-    """The searched fields this run's GAN and optimizer use, with the trial's values."""
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """Everything one training run needs; its id names its folder in the results store."""
-
-    suite: str
-    dataset: str
-    gan: str
-    optimizer_label: str
-    optimizer: OptimizerSpec
-    recipe: Recipe
-    seed: int
-    budget: Budget
-    batch_size: int
-    model: ModelSpec
-    image_model: ImageModelSpec
-    eval: EvalSpec
-    study: StudyRole = field(default_factory=StudyRole)
-
-    @property
-    def domain(self) -> str:
-        """"toy" or "image": which models, recipes and metrics apply."""
-        return DATASETS[self.dataset].domain
-
-    @property
-    def arch(self) -> str:
-        """The networks: the image architecture, or ``mlp`` for 2-D data."""
-        return self.image_model.arch if self.domain == IMAGE else TOY_ARCH
-
-    @property
-    def cell(self) -> tuple[str, str, str, str]:
-        """(dataset, arch, GAN, optimizer label): the runs of one table cell."""
-        return (self.dataset, self.arch, self.gan, self.optimizer_label)
-
-    @property
-    def run_id(self) -> str:
-        """``<dataset>[__<arch>]__<gan>__<optimizer>[__t<trial>|__best]__s<seed>``: image runs
-        name their architecture (a suite may have several), study runs their trial."""
-        setting = self.dataset if self.domain != IMAGE else f"{self.dataset}__{self.arch}"
-        role = ""
-        if self.study.phase == TRIAL_PHASE:
-            role = f"__t{self.study.trial:02d}"
-        elif self.study.phase == RERUN_PHASE:
-            role = "__best"
-        return f"{setting}__{self.gan}__{self.optimizer_label}{role}__s{self.seed}"
-
-    @property
-    def batch_key(self) -> tuple:
-        """Runs with equal keys can train as one batched model: they may differ in seed, in
-        continuous hyperparameters (lr, betas, gradient-penalty weight, clipping bound, each
-        member with its own) and, for 2-D data, in the dataset; discrete choices (GAN,
-        optimizer algorithm, n_critic, warm-up, architecture, sizes) split groups."""
-        data = self.dataset if self.domain == IMAGE else DATASETS[self.dataset].shape
-        return (self.domain, data, self.arch, self.gan, self.optimizer.name,
-                self.recipe.n_critic, self.recipe.warmup, self.batch_size, self.model,
-                self.image_model, self.budget, self.eval)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["run_id"], d["arch"] = self.run_id, self.arch
-        d["study"]["params"] = dict(self.study.params)
         return d
 
 
@@ -526,32 +314,45 @@ def _parse_recipes(raw: Any) -> tuple:
     for gan, overrides in sorted(raw.items()):
         where = f"recipes.{gan}"
         overrides = mapping(overrides, where, RECIPE_FIELDS)
-        checked_values = {key: validator_of(Recipe, key)(value, f"{where}.{key}")
+        checked_values = {key: RECIPE_CHECKS[key](value, f"{where}.{key}")
                           for key, value in overrides.items()}
         out.append((gan, tuple(sorted(checked_values.items()))))
     return tuple(out)
 
 
+def _parse_metric_gate(name: str, raw: Any, where: str) -> MetricGate:
+    """One gated metric: its margin, and its direction from the metric registry unless the
+    suite overrides it with ``better``."""
+    raw = dict(mapping(raw, where, GATE_KEYS))
+    if "margin" not in raw:
+        raise fail(where, "missing 'margin'; e.g. {margin: 0.1} (add relative: true for a "
+                   "fraction of the baseline mean)")
+    declared = better(name)
+    given = raw.pop("better", None)
+    if given is None and declared is None:
+        raise fail(where, f"{name} declares no better direction; give better: lower or higher")
+    gate = parse_dataclass(MetricGate, raw, where)
+    if given is None:
+        return replace(gate, better=declared)
+    given = validator_of(MetricGate, "better")(given, f"{where}.better")
+    return replace(gate, better=given, overrides=given != declared)
+
+
+GATE_KEYS = ("better", "margin", "relative")
+
+
 def _parse_gates(raw: Any) -> Gates | None:
     if raw is None:
         return None
-    # here: the metric registry loads the metrics' libraries, which only gates need
-    from bench.metrics.registry import output_names
-
     raw = dict(mapping(raw, "gates", tuple(f.name for f in fields(Gates))))
     metrics = raw.pop("metrics", None)
     if not isinstance(metrics, dict) or not metrics:
-        raise fail("gates.metrics", "expected a mapping metric -> {better, margin, relative}, "
-                   f"e.g. {{w1: {{better: lower, margin: 0.1}}}}, got {metrics!r}")
+        raise fail("gates.metrics", "expected a mapping metric -> {margin, relative, better}, "
+                   f"e.g. {{w1: {{margin: 0.1}}}}, got {metrics!r}")
     gated = []
     for name, gate in sorted(metrics.items(), key=lambda item: str(item[0])):
-        where = f"gates.metrics.{name}"
         Choice(output_names())(name, "gates.metrics")
-        gate = mapping(gate, where, tuple(f.name for f in fields(MetricGate)))
-        for required in ("better", "margin"):
-            if required not in gate:
-                raise fail(where, f"missing '{required}'; e.g. {{better: lower, margin: 0.1}}")
-        gated.append((name, parse_dataclass(MetricGate, gate, where)))
+        gated.append((name, _parse_metric_gate(name, gate, f"gates.metrics.{name}")))
     return parse_dataclass(Gates, raw, "gates", Gates(metrics=tuple(gated)))
 
 
@@ -578,6 +379,19 @@ def _check_run_labels(config: SuiteConfig) -> None:
                            f"{', '.join(repeated)}; give one of them another 'label'")
 
 
+def _check_metric_samples(config: SuiteConfig) -> None:
+    """Every metric that applies to a dataset of the suite gets at least the samples it can be
+    computed on (k-NN metrics need k + 1, covariances 2): known before anything trains."""
+    for dataset in config.datasets:
+        for name in DATASETS[dataset].metrics:
+            metric = METRICS[name]
+            n = metric.samples(config.eval)
+            if 0 < n < metric.min_samples:
+                raise fail(f"eval.{metric.samples_field}",
+                           f"{metric.name} (on {dataset}) needs at least {metric.min_samples} "
+                           f"samples, got {n}; raise eval.{metric.samples_field}")
+
+
 def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
     """Validate a suite mapping (as loaded from YAML) into a SuiteConfig."""
     if not isinstance(raw, dict):
@@ -598,7 +412,7 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
         budget=parse_budget(raw["budget"]),
         batch_size=POSITIVE_INT(raw.get("batch_size", 256), "batch_size"),
         model=parse_dataclass(ModelSpec, raw.get("model"), "model"),
-        image_model=parse_dataclass(ImageModelSpec, raw.get("image_model"), "image_model"),
+        image_model=_parse_image_model(raw.get("image_model")),
         eval=parse_dataclass(EvalSpec, raw.get("eval"), "eval"),
         recipes=_parse_recipes(raw.get("recipes")),
         group_size=POSITIVE_INT(raw.get("group_size", 8), "group_size"),
@@ -608,6 +422,7 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
         search=parse_search(raw.get("search")),
     )
     _check_run_labels(config)
+    _check_metric_samples(config)
     return config
 
 
@@ -647,16 +462,10 @@ def with_overrides(
 def _with_trial(spec: RunSpec, phase: str, trial: int, setting: dict[str, float | int],
                 seed: int) -> RunSpec:
     """``spec`` at a trial's setting (the fields its GAN and optimizer use) and ``seed``."""
-    params = {k: v for k, v in setting.items()
-              if k in used_fields(spec.gan, spec.optimizer.name)}
-    recipe_fields = {k: v for k, v in params.items() if k in ("n_critic", "gp_weight",
-                                                               "clip_value", "lr")}
-    betas = (params.get("beta1", spec.optimizer.betas[0]),
-             params.get("beta2", spec.optimizer.betas[1]))
-    return replace(
-        spec, seed=seed, recipe=replace(spec.recipe, **recipe_fields),
-        optimizer=replace(spec.optimizer, lr=params.get("lr", spec.optimizer.lr), betas=betas),
-        study=StudyRole(phase, trial, tuple(sorted(params.items()))))
+    used = used_fields(GANS[spec.gan].constraint_fields, spec.optimizer.name)
+    params = {k: v for k, v in setting.items() if k in used}
+    return replace(with_setting(spec, params), seed=seed,
+                   study=StudyRole(phase, trial, tuple(sorted(params.items()))))
 
 
 def _cells(config: SuiteConfig) -> list[RunSpec]:
@@ -683,6 +492,8 @@ def _cells(config: SuiteConfig) -> list[RunSpec]:
                         model=config.model,
                         image_model=image_model,
                         eval=config.eval,
+                        domain=DATASETS[dataset].domain,
+                        data_shape=DATASETS[dataset].shape,
                     )
                     for choice in config.optimizers
                 )

@@ -11,6 +11,9 @@ from torch import Tensor
 
 from bench.member_optimizers import MemberAdam
 
+ADAM_STEPS = (torch.optim.Adam, MemberAdam)
+"""The optimizers whose step ``adam_update_cosine`` reads."""
+
 
 @torch.no_grad()
 def adam_update_cosine(optimizer: torch.optim.Adam | MemberAdam, members: int) -> Tensor:

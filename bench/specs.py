@@ -1,0 +1,283 @@
+"""The frozen specs a suite resolves to: what one run trains and measures, and the sections
+of a suite that only the report, the claims or the gate read.
+
+The lowest layer of the configuration: no torch, no registries (datasets, GANs, metrics), no
+YAML. ``bench.suite`` parses a suite's YAML into these, checking every registry name; the
+training stack, the store, the report and the gate take them as plain values. A field's
+validator (``field(metadata=checked(...))``) is the one check its values pass wherever they
+appear in a suite.
+"""
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from bench.hyperparameters import without_batchable
+from bench.results import RECIPE_PHASE, RERUN_PHASE, TRIAL_PHASE
+from bench.validators import (
+    FRACTION,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    SHARE,
+    SIGNIFICANCE,
+    Choice,
+    Number,
+    checked,
+    fail,
+    flag,
+)
+from gan_zoo.recipes import Recipe
+
+TOY, IMAGE = "toy", "image"
+"""Domains: 2-D points (MLPs, the WGAN-GP toy recipes) or images (DCGANs, image recipes)."""
+TOY_ARCH = "mlp"
+"""The architecture of every 2-D run: MLPs shaped by the suite's ``model:``."""
+BUDGET_KINDS = ("generator_steps", "critic_steps", "real_samples", "seconds")
+CRITIC_NORM_AUTO = "auto"
+
+
+def _odd(raw: Any, where: str) -> int:
+    value = POSITIVE_INT(raw, where)
+    if value % 2 == 0:
+        raise fail(where, f"expected an odd integer >= 1, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The one budget every run of a suite shares."""
+
+    kind: str
+    """One of generator_steps, critic_steps, real_samples (real samples seen by the critic),
+    seconds (training wall-clock, evaluation excluded)."""
+    amount: int | float
+    """An integer count, or seconds."""
+
+    def __str__(self) -> str:
+        return f"{self.kind}={self.amount:g}"
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A fully resolved optimizer, used for both networks."""
+
+    name: str
+    lr: float
+    betas: tuple[float, float]
+    """Adam's betas (unused by RMSProp and SGD, which use torch's defaults)."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """MLP generator and critic for 2-D data."""
+
+    width: int = field(default=512, metadata=checked(POSITIVE_INT))
+    """Hidden units per layer (512 in the WGAN-GP toy code)."""
+    depth: int = field(default=3, metadata=checked(POSITIVE_INT))
+    """Hidden layers (3 in the WGAN-GP toy code)."""
+    latent_dim: int = field(default=2, metadata=checked(POSITIVE_INT))
+    """Generator input dimension (2 in the WGAN-GP toy code)."""
+
+
+@dataclass(frozen=True)
+class ImageModelSpec:
+    """DCGAN-family generator and critic for image datasets. ``arch`` and ``critic_norm`` name
+    registered architectures and norms: ``bench.suite`` checks them against the registry."""
+
+    arch: str | tuple[str, ...] = "dcgan"
+    """dcgan, dcgan-wgangp, dcgan-nobn-g or mlp-g (see gan_zoo/architectures/dcgan.py); in a
+    suite, a list of them makes an architecture axis for the image datasets (each run has
+    one)."""
+    latent_dim: int = field(default=100, metadata=checked(POSITIVE_INT))
+    """Generator input dimension (100 in the WGAN and DCGAN reference code)."""
+    filters: int = field(default=64, metadata=checked(POSITIVE_INT))
+    """Filters of the layer nearest the image (ngf = ndf in the reference code)."""
+    critic_norm: str = CRITIC_NORM_AUTO
+    """batch, layer, none, or auto: layer norm with a gradient penalty (batch norm makes the
+    per-sample penalty invalid), batch norm otherwise."""
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """What is measured at checkpoints, and on how many samples."""
+
+    every: int = field(default=500, metadata=checked(POSITIVE_INT))
+    """Generator steps between checkpoints (one also runs at step 0 and at the end)."""
+    samples: int = field(default=2500, metadata=checked(POSITIVE_INT))
+    """Generated samples for mode coverage (2,500 is the VEEGAN/PacGAN protocol)."""
+    w1_samples: int = field(default=1000, metadata=checked(POSITIVE_INT))
+    """Generated and fresh real samples for exact W1 (its cost grows as N^3)."""
+    critic_samples: int = field(default=2500, metadata=checked(POSITIVE_INT))
+    """Held-out real and generated samples for the critic's estimate."""
+    hq_threshold: float = field(default=3.0, metadata=checked(POSITIVE))
+    """A sample is high quality within this many std of its nearest mode."""
+    min_share: float = field(default=0.1, metadata=checked(SHARE))
+    """A mode is well captured with at least this share of its uniform count."""
+    fid_samples: int = field(default=0, metadata=checked(NON_NEGATIVE_INT))
+    """Generated images for FID/KID (0: no FID). FID needs the pytorch-fid Inception weights
+    (--fid-weights); 10,000 is the usual protocol."""
+    fid_reference: str = field(default="train", metadata=checked(Choice(("train", "test"))))
+    """The real split FID/KID and fd_digits compare with: train (the usual choice) or test."""
+
+
+@dataclass(frozen=True)
+class ClaimsSpec:
+    """Thresholds of the claims report's verdict rules (the rules are in bench/analysis)."""
+
+    alpha: float = field(default=0.05, metadata=checked(SIGNIFICANCE))
+    """Significance level of each one-sided seed comparison (Mann-Whitney U)."""
+    min_seeds: int = field(default=3, metadata=checked(Number(minimum=2, integer=True)))
+    """Finished seeds a compared group needs; fewer makes a check inconclusive."""
+    min_effect: float = field(default=0.33, metadata=checked(SHARE))
+    """|Cliff's delta| a significant difference must also reach (0.33: a medium effect)."""
+    median_window: int = field(default=3, metadata=checked(_odd))
+    """Odd number of checkpoints in the median filter on minus the training critic loss."""
+    min_checkpoints: int = field(default=5, metadata=checked(Number(minimum=3, integer=True)))
+    """Checkpoints a run needs for its estimate-quality rank correlation."""
+    min_rho: float = field(default=0.5, metadata=checked(SHARE))
+    """An estimate tracks quality when the CI of its mean Spearman rho lies above this."""
+    pile_tolerance: float = field(default=0.01, metadata=checked(SHARE))
+    """A critic weight is piled at +-c when | |w| - c | <= pile_tolerance * c."""
+    min_pile_fraction: float = field(default=0.2, metadata=checked(SHARE))
+    """Clipping piles weights when the CI of the piled fraction lies above this."""
+    flat_decades: float = field(default=1.0, metadata=checked(POSITIVE))
+    """The penalty's per-layer gradient norms are flat when the CI of their span over layers
+    (max - min of log10 norm) lies below this many decades."""
+
+
+@dataclass(frozen=True)
+class DiagnosticsSpec:
+    """The critic diagnostics experiment (bench/diagnostics/critic_experiment.py)."""
+
+    critic_steps: int = field(default=1000, metadata=checked(POSITIVE_INT))
+    """Critic steps per trained critic, against the fixed generator."""
+    seeds: int = field(default=3, metadata=checked(POSITIVE_INT))
+    """Critics per setting (seed-batched); the gradient-norm claim compares them."""
+    width: int = field(default=512, metadata=checked(POSITIVE_INT))
+    """Hidden units per layer of the diagnostic critics."""
+    depth: int = field(default=12, metadata=checked(POSITIVE_INT))
+    """Hidden layers of the gradient-norm critic (12 in the WGAN-GP paper's Fig. 1b)."""
+    batch_size: int = field(default=256, metadata=checked(POSITIVE_INT))
+    """Real and noisy samples per critic step."""
+    gp_weight: float = field(default=10.0, metadata=checked(POSITIVE))
+    """Gradient penalty weight lambda (the paper's default)."""
+
+
+@dataclass(frozen=True)
+class MetricGate:
+    """How ``compare`` judges one final metric of a (dataset, GAN, optimizer) cell."""
+
+    margin: float = field(default=0.0, metadata=checked(NON_NEGATIVE))
+    """The smallest worsening of the mean over seeds that counts: in the metric's units, or a
+    fraction of the baseline mean's magnitude when ``relative``."""
+    relative: bool = field(default=False, metadata=checked(flag))
+    better: str = field(default="lower", metadata=checked(Choice(("higher", "lower"))))
+    """Which direction is better: the metric registry's declaration unless the suite's
+    ``gates:`` gives another (``overrides`` then says so)."""
+    overrides: bool = False
+    """``better`` is the suite's, against the registry's declaration."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The YAML form: ``better`` only where the suite set it against the registry."""
+        d = {"margin": self.margin, "relative": self.relative}
+        return d | {"better": self.better} if self.overrides else d
+
+
+@dataclass(frozen=True)
+class Gates:
+    """Regression thresholds of ``run_bench.py compare`` (the rule is in bench/gate.py)."""
+
+    metrics: tuple[tuple[str, MetricGate], ...] = ()
+    """Gated final metrics, as sorted (name, gate) pairs."""
+    alpha: float = field(default=0.05, metadata=checked(SIGNIFICANCE))
+    """Family-wise false-alarm rate of one comparison: the seed tests of every gated metric and
+    every cell's divergence rate are Holm-corrected together at this level."""
+    divergence_margin: float = field(default=0.25, metadata=checked(FRACTION))
+    """Smallest increase of a cell's divergence rate (diverged / seeds) that counts."""
+    min_throughput_ratio: float = field(default=0.67, metadata=checked(SHARE))
+    """A cell's throughput regresses when candidate / baseline generator steps per second is
+    below this ratio."""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["metrics"] = {name: gate.to_dict() for name, gate in self.metrics}
+        return d
+
+
+
+
+
+@dataclass(frozen=True)
+class StudyRole:
+    """What a run is within a hyperparameter study."""
+
+    phase: str = RECIPE_PHASE
+    trial: int | None = None
+    """The trial's index (for a rerun: the best trial's)."""
+    params: tuple[tuple[str, float | int], ...] = ()
+    """The searched fields this run's GAN and optimizer use, with the trial's values."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one training run needs; its id names its folder in the results store."""
+
+    suite: str
+    dataset: str
+    gan: str
+    optimizer_label: str
+    optimizer: OptimizerSpec
+    recipe: Recipe
+    seed: int
+    budget: Budget
+    batch_size: int
+    model: ModelSpec
+    image_model: ImageModelSpec
+    eval: EvalSpec
+    domain: str
+    """"toy" or "image" (the dataset's domain): which models, recipes and metrics apply."""
+    data_shape: tuple[int, ...]
+    """One sample's shape (the dataset's): 2-D runs of one shape may batch across datasets."""
+    study: StudyRole = field(default_factory=StudyRole)
+
+    @property
+    def arch(self) -> str:
+        """The networks: the image architecture, or ``mlp`` for 2-D data."""
+        return self.image_model.arch if self.domain == IMAGE else TOY_ARCH
+
+    @property
+    def cell(self) -> tuple[str, str, str, str]:
+        """(dataset, arch, GAN, optimizer label): the runs of one table cell."""
+        return (self.dataset, self.arch, self.gan, self.optimizer_label)
+
+    @property
+    def run_id(self) -> str:
+        """``<dataset>[__<arch>]__<gan>__<optimizer>[__t<trial>|__best]__s<seed>``: image runs
+        name their architecture (a suite may have several), study runs their trial."""
+        setting = self.dataset if self.domain != IMAGE else f"{self.dataset}__{self.arch}"
+        role = ""
+        if self.study.phase == TRIAL_PHASE:
+            role = f"__t{self.study.trial:02d}"
+        elif self.study.phase == RERUN_PHASE:
+            role = "__best"
+        return f"{setting}__{self.gan}__{self.optimizer_label}{role}__s{self.seed}"
+
+    @property
+    def batch_key(self) -> "RunSpec":
+        """Runs with equal keys can train as one batched model: the spec with what members may
+        differ in blanked. Members may differ in seed, label, study role, each batchable
+        hyperparameter (``bench.hyperparameters``: one value per member) and, for 2-D data,
+        the dataset (of one shape); anything else, a field added later included, splits
+        groups."""
+        blank = replace(without_batchable(self), suite="", seed=0, optimizer_label="",
+                        study=StudyRole())
+        return blank if self.domain == IMAGE else replace(blank, dataset="")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["run_id"], d["arch"] = self.run_id, self.arch
+        d["study"]["params"] = dict(self.study.params)
+        return d
+
+
