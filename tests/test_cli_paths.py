@@ -199,8 +199,8 @@ def test_ctrl_c_exits_130_and_keeps_finished_runs(tmp_path):
         time.sleep(0.02)
     kept = store.finished_run_ids()
     driver.send_signal(signal.SIGINT)
-    _, stderr = driver.communicate(timeout=60)
-    assert driver.returncode == 130, stderr
+    stdout, stderr = driver.communicate(timeout=240)  # unwinding is slow on a loaded VM
+    assert driver.returncode == 130, stdout + stderr
     assert "interrupted: finished runs and checkpoints are kept" in stderr
     assert kept <= store.finished_run_ids() < {f"ring8__{gan}__{opt}__s0" for gan in
                                                 ("gan", "wgan-clip", "wgan-gp")
