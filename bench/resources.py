@@ -139,15 +139,15 @@ def ot_seconds(n: int) -> float:
 
 
 def _checkpoints(spec: RunSpec) -> int | None:
-    """Checkpoints of a run (step 0, every ``eval.every``, the end); None for a seconds
-    budget, whose number of steps is not known before training."""
+    """Checkpoints of a run (step 0, the scheduled ones, the end); None for a seconds budget,
+    whose number of steps is not known before training."""
     budget, recipe = spec.budget, spec.recipe
     if budget.kind == "seconds":
         return None
     steps = {"generator_steps": budget.amount,
              "critic_steps": budget.amount // recipe.n_critic,
              "real_samples": budget.amount // (recipe.n_critic * spec.batch_size)}[budget.kind]
-    return steps // spec.eval.every + 2
+    return spec.eval.checkpoints(steps)
 
 
 def check_resources(groups: list[list[RunSpec]], device: torch.device) -> None:

@@ -35,6 +35,8 @@ TOY_ARCH = "mlp"
 """The architecture of every 2-D run: MLPs shaped by the suite's ``model:``."""
 BUDGET_KINDS = ("generator_steps", "critic_steps", "real_samples", "seconds")
 CRITIC_NORM_AUTO = "auto"
+LINEAR, LOG = "linear", "log"
+CHECKPOINT_SCHEDULES = (LINEAR, LOG)
 
 
 def _odd(raw: Any, where: str) -> int:
@@ -103,7 +105,12 @@ class EvalSpec:
     """What is measured at checkpoints, and on how many samples."""
 
     every: int = field(default=500, metadata=checked(POSITIVE_INT))
-    """Generator steps between checkpoints (one also runs at step 0 and at the end)."""
+    """Generator steps between checkpoints (one also runs at step 0 and at the end); with the
+    log schedule, the first interval."""
+    schedule: str = field(default=LINEAR, metadata=checked(Choice(CHECKPOINT_SCHEDULES)))
+    """``linear``: a checkpoint every ``every`` steps; ``log``: at every, 2 every, 4 every, ...
+    (log-spaced: more checkpoints early, where quality moves, so a correlation over them is
+    not dominated by a plateau)."""
     samples: int = field(default=2500, metadata=checked(POSITIVE_INT))
     """Generated samples for mode coverage (2,500 is the VEEGAN/PacGAN protocol)."""
     w1_samples: int = field(default=1000, metadata=checked(POSITIVE_INT))
@@ -119,6 +126,26 @@ class EvalSpec:
     (--fid-weights); 10,000 is the usual protocol."""
     fid_reference: str = field(default="train", metadata=checked(Choice(("train", "test"))))
     """The real split FID/KID and fd_digits compare with: train (the usual choice) or test."""
+
+    def is_checkpoint(self, step: int) -> bool:
+        """Whether generator step ``step`` (>= 1) ends with a checkpoint (step 0 and the end
+        always have one)."""
+        if self.schedule == LINEAR:
+            return step % self.every == 0
+        ratio, rest = divmod(step, self.every)
+        return rest == 0 and ratio & (ratio - 1) == 0  # every * 2^i
+
+    def checkpoints(self, steps: int) -> int:
+        """Checkpoints of a run of ``steps`` generator steps, step 0 and the end included (at
+        most: the end may coincide with a scheduled one)."""
+        if self.schedule == LINEAR:
+            return steps // self.every + 2
+        return (steps // self.every).bit_length() + 2
+
+    def describe(self) -> str:
+        if self.schedule == LINEAR:
+            return f"every {self.every} generator steps"
+        return f"at {self.every} x 2^i generator steps (log-spaced)"
 
 
 @dataclass(frozen=True)
@@ -144,6 +171,15 @@ class ClaimsSpec:
     flat_decades: float = field(default=1.0, metadata=checked(POSITIVE))
     """The penalty's per-layer gradient norms are flat when the CI of their span over layers
     (max - min of log10 norm) lies below this many decades."""
+    trend_fraction: float = field(default=1 / 3, metadata=checked(SHARE))
+    """Share of the last checkpoints whose Theil-Sen trend tells whether an arm still
+    improves (at least 3 checkpoints)."""
+    max_final_change: float = field(default=0.05, metadata=checked(SHARE))
+    """An arm still improves when the CI of its trend's slope lies on the improving side and
+    the fitted change over the trend window is at least this share of its value."""
+    min_quality_change: float = field(default=0.2, metadata=checked(SHARE))
+    """A run's estimate-quality correlation needs its quality to move by at least this share
+    across the checkpoints correlated (significant Theil-Sen fitted change)."""
 
 
 @dataclass(frozen=True)

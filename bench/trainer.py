@@ -52,7 +52,7 @@ class GroupTrainer:
         self.k = len(specs)
         self.batch = first.batch_size
         self.budget = first.budget
-        self.every = first.eval.every
+        self.eval = first.eval
         self.loss, self.constraint, self.schedule = parts.loss, parts.constraint, parts.schedule
         self.accel, self.opt_g, self.opt_d = parts.accel, parts.opt_g, parts.opt_d
         workload = parts.workload
@@ -166,7 +166,7 @@ class GroupTrainer:
             window["critic"] += n_critic
             window["generator"] += 1
             iterations += 1
-            if counters.generator_steps % self.every == 0:
+            if self.eval.is_checkpoint(counters.generator_steps):
                 self._sync()
                 counters.train_seconds += time.perf_counter() - segment_start
                 self._checkpoint(results, counters, alive, window)

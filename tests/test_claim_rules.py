@@ -13,9 +13,9 @@ from bench.analysis.rules import (
     overall,
     threshold,
 )
-from bench.analysis.seed_tests import cliffs_delta, compare_seeds
 from bench.specs import ClaimsSpec
 from bench.stats import BCA_FROM_N
+from bench.stats.tests import cliffs_delta, compare_seeds
 
 SPEC = ClaimsSpec(alpha=0.05, min_seeds=3, min_effect=0.33)
 

@@ -2,7 +2,7 @@ import torch
 
 from bench.results import Counters
 from bench.schedule import CriticSchedule, next_iteration_fits
-from bench.specs import Budget
+from bench.specs import Budget, EvalSpec
 from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
 from tests.conftest import tiny_suite
@@ -92,3 +92,20 @@ def test_next_iteration_fits():
     assert not next_iteration_fits(Budget("generator_steps", 9), c, 5, 64)
     assert not next_iteration_fits(Budget("critic_steps", 49), c, 5, 64)
     assert next_iteration_fits(Budget("critic_steps", 50), c, 5, 64)
+
+
+def test_linear_and_log_checkpoint_schedules():
+    linear, log = EvalSpec(every=5), EvalSpec(every=5, schedule="log")
+    assert [s for s in range(1, 51) if linear.is_checkpoint(s)] == [5, 10, 15, 20, 25, 30, 35,
+                                                                     40, 45, 50]
+    assert [s for s in range(1, 51) if log.is_checkpoint(s)] == [5, 10, 20, 40]
+    assert (linear.checkpoints(50), log.checkpoints(50)) == (12, 6)
+    assert log.checkpoints(4) == 2  # step 0 and the end
+
+
+def test_a_run_with_the_log_schedule_evaluates_at_its_checkpoints():
+    trainer = _trainer(gans=["gan"], seeds=1, budget={"generator_steps": 10},
+                       eval={"every": 2, "schedule": "log", "samples": 100, "w1_samples": 50,
+                             "critic_samples": 100})
+    (result,) = trainer.train()
+    assert sorted({r["step"] for r in result.rows if r["metric"] == "w1"}) == [0, 2, 4, 8, 10]

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bench.stats import BCA_FROM_N, bca_interval, mean_ci, t_interval
+from bench.stats.intervals import BCA_FROM_N, bca_interval, mean_ci, t_interval
 
 NOMINAL = 0.95
 SAMPLES = 3000  # coverage standard error about 0.004 at 95%

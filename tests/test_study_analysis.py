@@ -19,7 +19,7 @@ from bench.analysis.study import (
 )
 from bench.analysis.study_section import expected_best_plot, study_section
 from bench.search_space import parse_search
-from bench.stats import mean_ci
+from bench.stats import NONNEGATIVE, mean_ci
 from bench.suite import SuiteConfig, parse_suite
 from tests.conftest import tiny_suite
 
@@ -87,7 +87,7 @@ def test_trial_table_counts_seeds_and_averages_the_finished_ones():
     table = trial_table(frame, config).set_index("trial")
     assert len(table) == 2 and set(table["setting"]) == {"ring8"}
     first, second = table.loc[0], table.loc[1]
-    est = mean_ci([1.0, 2.0, 3.0])
+    est = mean_ci([1.0, 2.0, 3.0], NONNEGATIVE)  # W1 is declared [0, inf)
     assert (first["seeds"], first["diverged"], first["quality_n"]) == (3, 0, 3)
     assert first["quality_metric"] == "w1" and first["quality_ci_method"] == "t"
     assert first[["quality_mean", "quality_ci_low", "quality_ci_high"]].tolist() == \

@@ -10,19 +10,24 @@ Conventions shared by the checks:
 - Quality is the run's distance to the data (exact W1 on 2-D data; FID on images), lower is
   better. In rank comparisons of outcomes, a diverged run counts as the worst outcome
   (+inf distance, -inf modes); correlations and weight statistics leave diverged runs out.
+- A check comparing arms' final values names its arms (``ClaimCheck.arms``): the claim's
+  convergence test, Holm correction and power search (bench.analysis.family) act on them.
 """
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from bench.analysis.family import Arm, judge_family
 from bench.analysis.rules import INCONCLUSIVE, Outcome, directional, overall, threshold
 from bench.analysis.suite_data import Setting, SuiteData
 from bench.data import IMAGE, get_dataset
 from bench.diagnostics.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
+from bench.metrics.registry import output_range
+from bench.stats import CORRELATION, NONNEGATIVE, UNIT
 
 WEAK_GENERATORS = ("dcgan-nobn-g", "mlp-g")  # the WGAN paper's Figs. 6 and 7
 
@@ -36,6 +41,13 @@ class ClaimCheck:
     """What is compared, e.g. 'wgan-gp vs wgan-clip (adam), matched generator steps'."""
     metric: str
     outcome: Outcome
+    arms: tuple[Arm, ...] = ()
+    """The arms whose final values it compares (their convergence is tested); none for
+    checks about speed or without checkpoint series."""
+    p_adjusted: float = math.nan
+    """Holm-adjusted over the claim's checks (set by Claim.evaluate)."""
+    seeds_needed: float = math.nan
+    """Seeds per arm that would decide it, where inconclusive (set by Claim.evaluate)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,12 @@ class Claim:
     checks: Callable[[SuiteData], list[ClaimCheck]]
 
     def evaluate(self, data: SuiteData) -> tuple[str, list[ClaimCheck]]:
+        """The claim's checks judged as one family (bench.analysis.family), and its verdict."""
         checks = self.checks(data)
+        judged = judge_family([(c.outcome, c.arms) for c in checks], data, data.config.claims)
+        checks = [replace(c, outcome=j.outcome, p_adjusted=j.p_adjusted,
+                          seeds_needed=j.seeds_needed)
+                  for c, j in zip(checks, judged, strict=True)]
         return overall([c.outcome.verdict for c in checks]), checks
 
 
@@ -92,8 +109,16 @@ def _correlation_checks(data: SuiteData) -> list[ClaimCheck]:
                                        _no_recipe_runs(data, setting.dataset, gan)))
                 continue
             cell = data.select(data.correlations, setting, gan, label)
-            outcome = threshold(cell["rho_train"], spec.min_rho, side, spec, name="mean rho")
+            # a run whose quality hardly moved has only noise to correlate
+            flat = (cell["quality_change"] < spec.min_quality_change).to_numpy()
+            rho = cell["rho_train"].where(~flat)
+            outcome = threshold(rho, spec.min_rho, side, spec, name="mean rho",
+                                value_range=CORRELATION)
             notes = ""
+            if flat.any():
+                notes += (f"; {int(flat.sum())} run(s) left out: quality changed less than "
+                          f"{spec.min_quality_change:.0%} across their checkpoints, nothing to "
+                          "correlate")
             short = int((cell["n_train"] < spec.min_checkpoints).sum())
             if short:
                 notes += (f"; {short} run(s) had fewer than {spec.min_checkpoints} "
@@ -103,7 +128,7 @@ def _correlation_checks(data: SuiteData) -> list[ClaimCheck]:
             if len(heldout):
                 notes += f"; held-out estimate: mean rho {heldout.mean():.2f} (n={len(heldout)})"
             checks.append(ClaimCheck(setting.label, subject, metric,
-                                     Outcome(outcome.verdict, outcome.evidence + notes)))
+                                     replace(outcome, evidence=outcome.evidence + notes)))
     return checks
 
 
@@ -128,9 +153,13 @@ def _mode_checks(data: SuiteData) -> list[ClaimCheck]:
             a = _outcomes(data.cell(setting, wgan, label), "final_modes_captured", -math.inf)
             b = _outcomes(data.cell(setting, "gan", gan_label), "final_modes_captured",
                           -math.inf)
+            modes = output_range("modes_captured", get_dataset(setting.dataset))
+            arms = (Arm(wgan, setting, wgan, label, "modes_captured", "higher"),
+                    Arm("gan", setting, "gan", gan_label, "modes_captured", "higher"))
             checks.append(ClaimCheck(setting.label, subject,
                                      "final modes_captured (higher is better)",
-                                     directional(a, b, "higher", spec, (wgan, "gan"))))
+                                     directional(a, b, "higher", spec, (wgan, "gan"), modes),
+                                     arms))
     return checks
 
 
@@ -168,13 +197,15 @@ def _optimizer_checks(data: SuiteData) -> list[ClaimCheck]:
             column = f"final_{quality}"
             x = _outcomes(data.cell(setting, "wgan-clip", r), column, math.inf)
             y = _outcomes(data.cell(setting, "wgan-clip", a), column, math.inf)
-            outcome = directional(x, y, "lower", spec, (r, a))
+            outcome = directional(x, y, "lower", spec, (r, a),
+                                  output_range(quality, get_dataset(setting.dataset)))
             spread = f"; std over seeds {_std(x):.3g} ({r}) vs {_std(y):.3g} ({a})"
             evidence = outcome.evidence + spread + _cosine_note(data, setting, a)
+            arms = tuple(Arm(f"wgan-clip ({label})", setting, "wgan-clip", label, quality,
+                             "lower") for label in (r, a))
             checks.append(ClaimCheck(setting.label, f"wgan-clip: {r} vs {a}",
                                      f"final {quality}, diverged = worst (lower is better)",
-                                     Outcome(outcome.verdict, evidence, outcome.p_value,
-                                             outcome.effect_size)))
+                                     replace(outcome, evidence=evidence), arms))
     return checks
 
 
@@ -237,7 +268,9 @@ def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
             ):
                 a = _quality_at(data, gp, quality, x, at)
                 b = _quality_at(data, clip, quality, x, at)
-                outcome = directional(a, b, "lower", spec, ("wgan-gp", "wgan-clip"))
+                # about speed: exempt from the convergence test (no arms)
+                outcome = directional(a, b, "lower", spec, ("wgan-gp", "wgan-clip"),
+                                      output_range(quality, get_dataset(setting.dataset)))
                 where = f"at step {at:g}" if x == "step" else f"within {at:.1f} s of training"
                 checks.append(ClaimCheck(setting.label, f"{subject}, {unit}",
                                          f"{quality} {where} (lower is better)", outcome))
@@ -264,11 +297,13 @@ def _weight_checks(data: SuiteData) -> list[ClaimCheck]:
             checks.append(ClaimCheck(setting.label,
                                      f"wgan-clip ({label}): weights piled at +-c", metric,
                                      threshold(clip["piled_fraction"], spec.min_pile_fraction,
-                                               "above", spec, name="mean fraction")))
+                                               "above", spec, name="mean fraction",
+                                               value_range=UNIT)))
             checks.append(ClaimCheck(setting.label,
                                      f"wgan-clip ({label}) vs wgan-gp ({gp_label})", metric,
                                      directional(clip["piled_fraction"], gp["piled_fraction"],
-                                                 "higher", spec, ("wgan-clip", "wgan-gp"))))
+                                                 "higher", spec, ("wgan-clip", "wgan-gp"),
+                                                 UNIT)))
     return checks
 
 
@@ -285,13 +320,13 @@ def _gradient_checks(data: SuiteData) -> list[ClaimCheck]:
     checks = [
         ClaimCheck(GRADIENT_DATASET, f"clip {c:g} vs gradient penalty: explode or vanish", decades,
                    directional(g.loc[np.isclose(g["clip_value"], c), "decades"], gp["decades"],
-                               "higher", spec, (f"clip {c:g}", "penalty")))
+                               "higher", spec, (f"clip {c:g}", "penalty"), NONNEGATIVE))
         for c in CLIP_VALUES
     ]
     checks.append(ClaimCheck(GRADIENT_DATASET, "gradient penalty: norms flat across layers",
                              "span of log10 weight-gradient norm over layers (decades)",
                              threshold(gp["span"], spec.flat_decades, "below", spec,
-                                       name="mean span")))
+                                       name="mean span", value_range=NONNEGATIVE)))
     return checks
 
 
@@ -319,8 +354,13 @@ def _weak_generator_checks(data: SuiteData) -> list[ClaimCheck]:
             continue
         a = _outcomes(data.cell(setting, "wgan-clip", wgan), f"final_{quality}", math.inf)
         b = _outcomes(data.cell(setting, "gan", gan), f"final_{quality}", math.inf)
+        arms = (Arm("wgan-clip", setting, "wgan-clip", wgan, quality, "lower"),
+                Arm("gan", setting, "gan", gan, quality, "lower"))
         checks.append(ClaimCheck(setting.label, subject, f"final {quality} (lower is better)",
-                                 directional(a, b, "lower", spec, ("wgan-clip", "gan"))))
+                                 directional(a, b, "lower", spec, ("wgan-clip", "gan"),
+                                             output_range(quality,
+                                                          get_dataset(setting.dataset))),
+                                 arms))
     return checks
 
 
@@ -366,14 +406,15 @@ def evaluate_claims(data: SuiteData) -> pd.DataFrame:
                                "evidence": f"{len(checks)} check(s): " + ", ".join(
                                    f"{sum(c.outcome.verdict == v for c in checks)} {v}"
                                    for v in ("reproduced", "not reproduced", "inconclusive")),
-                               "dataset": ",".join(datasets), "metric": "",
-                               "p_value": math.nan, "effect_size": math.nan})
+                               "dataset": ",".join(datasets), "metric": ""})
         for check in checks:
-            records.append(base | {"check": check.subject, "verdict": check.outcome.verdict,
-                                   "evidence": check.outcome.evidence,
-                                   "dataset": check.dataset, "metric": check.metric,
-                                   "p_value": check.outcome.p_value,
-                                   "effect_size": check.outcome.effect_size})
+            o = check.outcome
+            records.append(base | {"check": check.subject, "verdict": o.verdict,
+                                   "evidence": o.evidence, "dataset": check.dataset,
+                                   "metric": check.metric, "p_value": o.p_value,
+                                   "p_adjusted": check.p_adjusted, "effect_size": o.effect_size,
+                                   "effect_low": o.effect_low, "effect_high": o.effect_high,
+                                   "seeds_needed": check.seeds_needed})
     return pd.DataFrame.from_records(records, columns=[
-        "claim", "check", "verdict", "evidence", "dataset", "metric", "p_value", "effect_size",
-        "text", "paper", "figure"])
+        "claim", "check", "verdict", "evidence", "dataset", "metric", "p_value", "p_adjusted",
+        "effect_size", "effect_low", "effect_high", "seeds_needed", "text", "paper", "figure"])

@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bench.results import CELL
-from bench.stats import mean_ci
+from bench.results import CELL, FINISHED
+from bench.stats import CORRELATION, mean_ci
+from bench.stats.trend import final_trend
 
 QUALITY_METRICS = ("w1", "fid", "fd_digits")
 """Sample-quality distances (lower is better) in order of preference: a run's quality is the
@@ -73,6 +74,17 @@ def rank_correlation(
     return float(rho), float(tau), n
 
 
+def quality_change(steps: np.ndarray, quality: np.ndarray) -> float:
+    """How far quality moved across checkpoints: |Theil-Sen fitted change| over the whole
+    series relative to its fitted start (bench.stats.trend), 0 when the slope's 95% CI holds
+    0 (checkpoint noise alone: W1 on 500 samples varies by about 10% between checkpoints of
+    a fixed generator), NaN with fewer than 3 checkpoints."""
+    trend = final_trend(steps, quality, fraction=1.0)
+    if trend is None:
+        return math.nan
+    return abs(trend.change) if trend.low > 0 or trend.high < 0 else 0.0
+
+
 def run_series(rows: pd.DataFrame, window: int) -> pd.DataFrame | None:
     """One run's checkpoint series: step, quality, train and heldout estimates (None when the
     run records no quality metric). ``rows`` are the run's tidy metric rows."""
@@ -101,19 +113,24 @@ def run_correlations(
     """Per run: Spearman rho and Kendall tau of each estimate against quality.
 
     Diverged runs get no correlation (their series stop at divergence, mid-training).
-    Columns: run_id, dataset, gan, optimizer, seed, status, quality_metric, then
+    Columns: run_id, dataset, gan, optimizer, seed, status, quality_metric,
+    ``quality_change`` (of quality over the checkpoints the training estimate is correlated
+    over: a flat quality leaves nothing to correlate), then
     ``rho_<estimate>``, ``tau_<estimate>``, ``n_<estimate>`` for each estimate.
     """
     records = []
     grouped = dict(tuple(metrics.groupby("run_id"))) if not metrics.empty else {}
     for run in summary.itertuples(index=False):
         record = {c: getattr(run, c) for c in ("run_id", *CELL, "seed", "status")}
-        record["quality_metric"] = None
+        record["quality_metric"], record["quality_change"] = None, math.nan
         for name in ESTIMATES:
             record |= {f"rho_{name}": math.nan, f"tau_{name}": math.nan, f"n_{name}": 0}
         series = run_series(grouped[run.run_id], window) if run.run_id in grouped else None
-        if series is not None and run.status == "finished":
+        if series is not None and run.status == FINISHED:
             record["quality_metric"] = series.attrs["quality_metric"]
+            used = np.isfinite(series["train"]) & np.isfinite(series["quality"])
+            record["quality_change"] = quality_change(series.loc[used, "step"].to_numpy(),
+                                                      series.loc[used, "quality"].to_numpy())
             for name in ESTIMATES:
                 rho, tau, n = rank_correlation(series[name], series["quality"], min_checkpoints)
                 record |= {f"rho_{name}": rho, f"tau_{name}": tau, f"n_{name}": n}
@@ -123,13 +140,13 @@ def run_correlations(
 
 def cell_correlations(per_run: pd.DataFrame) -> pd.DataFrame:
     """Per dataset x GAN x optimizer and estimate: the mean Spearman rho and Kendall tau over
-    seeds with a 95% CI and its method (bench.stats.mean_ci; n counts the seeds with a defined
-    correlation)."""
+    seeds with a 95% CI inside [-1, 1] and its method (bench.stats.mean_ci; n counts the seeds
+    with a defined correlation)."""
     records = []
     for keys, cell in per_run.groupby(CELL, sort=True):
         for name in ESTIMATES:
             for statistic, column in (("spearman", f"rho_{name}"), ("kendall", f"tau_{name}")):
-                est = mean_ci(cell[column].to_numpy(dtype=float))
+                est = mean_ci(cell[column].to_numpy(dtype=float), CORRELATION)
                 records.append(
                     dict(zip(CELL, keys, strict=True))
                     | {"estimate": name, "statistic": statistic, "n": est.n, "mean": est.mean,

@@ -11,34 +11,40 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.correlation import quality_metric
-from bench.results import CELL, SETTING, with_settings
-from bench.stats import Estimate, mean_ci
+from bench.data import get_dataset
+from bench.metrics.registry import output_range
+from bench.results import CELL, SETTING, diverged, final, with_settings
+from bench.stats import Estimate, mean_ci, rate_ci
 
 COSINE = "critic_adam_cosine"
 
 
 def optimizer_table(summary: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
     """One row per dataset x architecture x GAN x optimizer (with its ``setting`` label):
-    seeds, diverged, divergence_rate, the final quality's mean, 95% CI (and its method, see
-    bench.stats.mean_ci) and std over finished seeds, final modes captured (likewise), and
-    the Adam cosine (mean over checkpoints and seeds, minimum, share of negative
-    checkpoints)."""
+    seeds, diverged, divergence_rate with its Wilson 95% CI, the final quality's mean, 95% CI
+    (and its method, see bench.stats.mean_ci) and std over finished seeds, final modes
+    captured (likewise), and the Adam cosine (mean over checkpoints and seeds, minimum, share
+    of negative checkpoints)."""
     records = []
     for keys, cell in with_settings(summary).groupby(CELL, sort=True):
         rows = metrics[metrics["run_id"].isin(cell["run_id"])]
         quality = quality_metric(rows["metric"].unique())
         record = dict(zip(CELL, keys, strict=True)) | {
             SETTING: cell[SETTING].iloc[0], "seeds": len(cell),
-            "diverged": int((cell["status"] == "diverged").sum()), "quality_metric": quality}
-        record["divergence_rate"] = record["diverged"] / len(cell)
-        finals = cell[f"final_{quality}"].to_numpy(dtype=float) if quality else np.zeros(0)
+            "diverged": int(diverged(cell).sum()), "quality_metric": quality}
+        rate = rate_ci(record["diverged"], len(cell))
+        record |= {"divergence_rate": rate.mean, "divergence_rate_low": rate.low,
+                   "divergence_rate_high": rate.high}
+        dataset = get_dataset(record["dataset"])
+        finals = cell[final(quality)].to_numpy(dtype=float) if quality else np.zeros(0)
         finals = finals[np.isfinite(finals)]
-        est = mean_ci(finals)
+        est = mean_ci(finals, output_range(quality, dataset)) if quality else mean_ci([])
         record |= {"quality_n": est.n, "quality_mean": est.mean, "quality_ci_low": est.low,
                    "quality_ci_high": est.high, "quality_ci_method": est.method,
                    "quality_std": float(np.std(finals)) if len(finals) else math.nan}
-        modes = mean_ci(cell["final_modes_captured"].to_numpy(dtype=float)) \
-            if "final_modes_captured" in cell else mean_ci([])
+        modes = mean_ci(cell[final("modes_captured")].to_numpy(dtype=float),
+                        output_range("modes_captured", dataset)) \
+            if final("modes_captured") in cell else mean_ci([])
         record |= {"modes_n": modes.n, "modes_mean": modes.mean, "modes_ci_low": modes.low,
                    "modes_ci_high": modes.high, "modes_ci_method": modes.method}
         cosine = rows.loc[rows["metric"] == COSINE, "value"].to_numpy(dtype=float)

@@ -1,5 +1,6 @@
 """Figures of the claims report, drawn from the results folder alone."""
 
+import functools
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -9,10 +10,12 @@ import seaborn as sns
 
 from bench.analysis.correlation import run_series
 from bench.analysis.suite_data import SuiteData
+from bench.data import get_dataset
 from bench.diagnostics.weights import load_critic_weights
+from bench.metrics.registry import output_range
 from bench.report.plots import GAN_ORDER, Drawn, LeftOut, legend_outside, save_figure
-from bench.results import SETTING, with_settings
-from bench.stats import interval_bounds
+from bench.results import SETTING, final, with_settings
+from bench.stats import CORRELATION, interval_bounds
 
 WEIGHT_GANS = ("wgan-clip", "wgan-gp")
 
@@ -89,19 +92,21 @@ def optimizer_plot(summary: pd.DataFrame, table: pd.DataFrame, path: Path) -> Dr
             else None
         ax.set_title(f"{setting}: {int(rows['diverged'].sum())} diverged", fontsize=9)
         cells = summary[summary[SETTING] == setting]
-        if quality is None or f"final_{quality}" not in cells:
+        if quality is None or final(quality) not in cells:
             continue
-        cells = cells.dropna(subset=[f"final_{quality}"])  # diverged runs have no quality
+        cells = cells.dropna(subset=[final(quality)])  # diverged runs have no quality
         if cells.empty:
             ax.text(0.5, 0.5, "every run diverged", ha="center", va="center",
                     transform=ax.transAxes, color="crimson")
             continue
         order = [g for g in GAN_ORDER if g in set(cells["gan"])]
-        kwargs = {"data": cells, "x": "gan", "y": f"final_{quality}", "hue": "optimizer",
+        kwargs = {"data": cells, "x": "gan", "y": final(quality), "hue": "optimizer",
                   "order": order, "ax": ax}
         several = cells["optimizer"].nunique() > 1  # seaborn divides the dodge by levels - 1
         sns.stripplot(**kwargs, dodge=several, alpha=0.6, legend=False)
-        sns.pointplot(**kwargs, dodge=0.4 if several else False, errorbar=interval_bounds,
+        value_range = output_range(quality, get_dataset(cells["dataset"].iloc[0]))
+        sns.pointplot(**kwargs, dodge=0.4 if several else False,
+                      errorbar=functools.partial(interval_bounds, value_range=value_range),
                       linestyle="none", markers="D", capsize=0.1)
         ax.set_xlabel("")
         ax.set_ylabel(f"final {quality} (lower is better)")
@@ -119,7 +124,8 @@ def adam_cosine_plot(metrics: pd.DataFrame, path: Path) -> Drawn:
     order = [g for g in GAN_ORDER if g in set(rows["gan"])]
     grid = sns.relplot(data=with_settings(rows), x="step", y="value", hue="gan",
                        style="optimizer", col=SETTING, kind="line",
-                       errorbar=interval_bounds, hue_order=order, height=3.2, aspect=1.2,
+                       errorbar=functools.partial(interval_bounds, value_range=CORRELATION),
+                       hue_order=order, height=3.2, aspect=1.2,
                        facet_kws={"sharey": True, "legend_out": False})
     legend_outside(grid)
     for ax in grid.axes.flat:

@@ -1,5 +1,6 @@
 """The claims section of report.md, with claims.csv and the tables and plots it cites."""
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -65,11 +66,25 @@ def _rules(config: SuiteConfig) -> list[str]:
         f"- *A better than B*: one-sided Mann-Whitney U over seeds (permutation p-value), "
         f"reproduced when p <= {s.alpha:g} and |Cliff's delta| >= {s.min_effect:g} in the "
         "claimed direction, not reproduced when that holds in the opposite direction, "
-        "inconclusive otherwise. A diverged run ranks as the worst outcome.",
+        "inconclusive otherwise. A diverged run ranks as the worst outcome. The effect is "
+        "Cliff's delta with its 95% percentile-bootstrap CI (> 0 supports the claim).",
         "- *a mean above / below a bound*: reproduced when the 95% CI of the mean over seeds "
-        "(Student-t below 20 seeds, BCa bootstrap from 20) lies wholly on the claimed side, "
-        "not reproduced when it lies wholly on the other side, inconclusive when it contains "
-        "the bound.",
+        "(inside the quantity's range: Wilson on the effective number of seeds for bounded "
+        "quantities, Student-t below 20 seeds and BCa from 20 otherwise) lies wholly on the "
+        "claimed side, not reproduced when it lies wholly on the other side, inconclusive "
+        "when it contains the bound; its p-value is the one the interval inverts.",
+        f"- **One family per claim**: the p-values of a claim's checks are Holm-Bonferroni "
+        f"corrected together (`p_adjusted` in claims.csv); a check is decided only when its "
+        f"adjusted p-value is at most {s.alpha:g}.",
+        f"- **Converged arms only**: where a check compares arms' final values, each arm's "
+        f"trend over the last {s.trend_fraction:.0%} of its checkpoints (Theil-Sen slope of "
+        "the mean over seeds, 95% CI) is tested; an arm whose slope's CI lies on the "
+        f"improving side with a fitted change of at least {s.max_final_change:.0%} is still "
+        "improving, and the check is inconclusive (its final values measure speed). Claim "
+        "4's matched-steps and matched-time checks are about speed and exempt.",
+        "- **Seeds needed**: an inconclusive check states the seeds per arm that would decide "
+        "it with 80% power at the family's alpha (alpha / tests), found by resampling its "
+        "observed seeds (Colas et al. 2018), or why no number would.",
         f"- Any check with fewer than {s.min_seeds} seeds in a group is inconclusive. A claim "
         "is reproduced when all its checks are, not reproduced when any is not, and "
         "inconclusive otherwise.",
@@ -77,6 +92,9 @@ def _rules(config: SuiteConfig) -> list[str]:
         f"(median filter of {s.median_window} checkpoints) and the distance to the data "
         f"(lower is better), over >= {s.min_checkpoints} checkpoints per run; **rho > 0 means "
         f"the estimate tracks quality**; it tracks when rho's CI lies above {s.min_rho:g}. "
+        f"A run whose quality moved less than {s.min_quality_change:.0%} across those "
+        "checkpoints (Theil-Sen fitted change; 0 when the slope's CI holds 0) is left out: "
+        "nothing to correlate. "
         "For the GAN, minus the BCE loss is an increasing function of its JS estimate.",
         f"- Weight pile-up: fraction of critic weights within {s.pile_tolerance:.0%} of +-c, "
         f"piled when above {s.min_pile_fraction:g}. Deep-critic gradient norms: a clipped "
@@ -94,7 +112,15 @@ def _claim_markdown(claim, verdict: str, checks: pd.DataFrame, root: Path) -> li
     links = [f"[{Path(f).name}]({f})" for f in claim.figures if (root / f).is_file()]
     if links:
         lines += ["Plots: " + ", ".join(links), ""]
-    table = checks[["dataset", "check", "metric", "verdict", "evidence"]]
+    table = checks[["dataset", "check", "metric", "verdict"]].assign(**{
+        "p (Holm)": checks["p_adjusted"].map(lambda p: "" if math.isnan(p) else f"{p:.3g}"),
+        "effect [95% CI]": [
+            "" if math.isnan(d) else f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+            for d, lo, hi in checks[["effect_size", "effect_low", "effect_high"]].itertuples(
+                index=False)],
+        "seeds needed": checks["seeds_needed"].map(
+            lambda n: "" if math.isnan(n) else str(int(n))),
+        "evidence": checks["evidence"]})
     lines += [frame_to_markdown(table.replace("|", r"\|", regex=False)), ""]
     return lines
 
@@ -139,8 +165,8 @@ def claims_section(
         checks = claims[(claims["claim"] == claim.id) & (claims["check"] != "overall")]
         lines += _claim_markdown(claim, overall.loc[claim.id, "verdict"], checks, root)
     lines += ["### Loss-quality correlation", "",
-              "Mean Spearman rho over seeds [95% CI: Student-t below 20 seeds, BCa from 20] of "
-              "the critic's estimate against "
+              "Mean Spearman rho over seeds [95% CI inside [-1, 1]: Wilson on the effective "
+              "number of seeds] of the critic's estimate against "
               "the distance to the data; > 0: the estimate tracks quality "
               "(`tables/correlation.csv`, per run: `tables/correlation_runs.csv`).", "",
               _correlation_markdown(cells), ""]

@@ -23,8 +23,9 @@ from bench.analysis.correlation import quality_metric
 from bench.analysis.expected_best import COLUMNS as CURVE_COLUMNS
 from bench.analysis.expected_best import expected_best
 from bench.analysis.rules import directional
+from bench.data import get_dataset
 from bench.hyperparameters import SEARCH_FIELDS
-from bench.metrics.registry import LOWER
+from bench.metrics.registry import LOWER, output_range
 from bench.results import (
     CELL,
     FINAL,
@@ -37,7 +38,7 @@ from bench.results import (
     final_metric_columns,
     with_settings,
 )
-from bench.stats import mean_ci
+from bench.stats import UNBOUNDED, mean_ci
 from bench.suite import SuiteConfig
 
 QUALITY_COLUMNS = ["seeds", "diverged", "quality_n", "quality_mean", "quality_ci_low",
@@ -77,7 +78,11 @@ def _outcomes(summary: pd.DataFrame, config: SuiteConfig) -> pd.DataFrame:
 def _quality_columns(runs: pd.DataFrame, prefix: str = "") -> dict:
     """``QUALITY_COLUMNS`` (with ``prefix``): seeds, diverged seeds and the mean final quality
     over the finished ones [95% CI]."""
-    est = mean_ci(runs["quality"].to_numpy(dtype=float))  # drops the diverged runs' +inf
+    metric = runs["quality_metric"].iloc[0] if len(runs) else None
+    value_range = output_range(metric, get_dataset(runs["dataset"].iloc[0])) \
+        if isinstance(metric, str) else UNBOUNDED
+    # drops the diverged runs' +inf
+    est = mean_ci(runs["quality"].to_numpy(dtype=float), value_range)
     values = [len(runs), int(diverged(runs).sum()), est.n, est.mean, est.low,
               est.high, est.method]
     return {prefix + c: v for c, v in zip(QUALITY_COLUMNS, values, strict=True)}

@@ -10,7 +10,7 @@ import pandas as pd
 from bench.analysis.correlation import quality_metric, run_correlations
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
 from bench.diagnostics.weights import load_critic_weights, piled_fraction
-from bench.results import IDENTITY
+from bench.results import FINISHED, IDENTITY
 from bench.suite import SuiteConfig
 
 CONSTRAINED_GANS = ("wgan-clip", "wgan-gp")  # the critics whose weights are compared
@@ -117,7 +117,7 @@ def _weights(root: Path, config: SuiteConfig, summary: pd.DataFrame) -> pd.DataF
         # the gradient-penalty critic is measured against the clipping bound of the suite
         clip = config.recipe("wgan-clip", run.dataset).clip_value
         weights = load_critic_weights(root / "runs" / run.run_id)
-        fraction = np.nan if weights is None or run.status != "finished" else piled_fraction(
+        fraction = np.nan if weights is None or run.status != FINISHED else piled_fraction(
             weights, clip, config.claims.pile_tolerance)
         records.append({**{c: getattr(run, c) for c in IDENTITY}, "clip_value": clip,
                         "piled_fraction": fraction})

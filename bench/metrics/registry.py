@@ -13,7 +13,10 @@ whose extractor is ``best`` uses Inception when it is there, else the dataset's 
 extractor. Statistics: ``FeatureStats`` (mean, covariance), mode histograms, k-NN radii.
 
 Each output declares which direction is better (``Output.better``): the gate, the claims and
-the study read it from here. Each metric declares the ``EvalSpec`` field that sets its
+the study read it from here. It also declares the range of values it can take
+(``Output.range``: a ``bench.stats.Range``, or a function of the dataset where the range
+depends on it, as a mode count's does); intervals over seeds stay inside it
+(``output_range``). Each metric declares the ``EvalSpec`` field that sets its
 sample count and the fewest samples it can compute on (``min_samples``): a suite giving it
 fewer is refused before anything is written.
 
@@ -36,6 +39,7 @@ from bench.metrics.knn_manifold import density_coverage, knn_distances, precisio
 from bench.metrics.modes import class_modes, mode_coverage
 from bench.metrics.wasserstein import wasserstein1
 from bench.specs import EvalSpec
+from bench.stats import NONNEGATIVE, UNBOUNDED, UNIT, Range, counts
 
 PR_K = 3
 """Kynkaanniemi et al. 2019's k."""
@@ -43,6 +47,15 @@ DC_K = 5
 """Naeem et al. 2020's k."""
 LOWER, HIGHER = "lower", "higher"
 DIRECTIONS = (LOWER, HIGHER)
+
+
+RangeOf = Range | Callable[[Dataset], Range]
+"""An output's range, or how the dataset decides it."""
+
+
+def _mode_counts(dataset: Dataset) -> Range:
+    assert dataset.modes is not None
+    return counts(dataset.modes.n_modes)
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,8 @@ class Output:
     better: str | None
     """``lower`` or ``higher`` is better; None for a quantity that is not a quality (a
     sample count, a standard error, the critic's own estimate)."""
+    range: RangeOf = UNBOUNDED
+    """The values it can take."""
 
 
 @dataclass
@@ -107,7 +122,8 @@ class Metric:
 
 METRICS: dict[str, Metric] = {}
 CRITIC_OUTPUTS = (Output("critic_gap", None), Output("divergence_estimate", None))
-"""What the evaluator itself records from the critic on held-out real samples."""
+"""What the evaluator itself records from the critic on held-out real samples (differences
+of critic values: unbounded)."""
 _EVAL_FIELDS = tuple(f.name for f in fields(EvalSpec))
 
 
@@ -120,6 +136,18 @@ def outputs() -> dict[str, Output]:
 def output_names() -> tuple[str, ...]:
     """Every checkpoint quantity the evaluator can record (what a gate may judge)."""
     return tuple(outputs())
+
+
+def output_range(output: str, dataset: Dataset) -> Range:
+    """The range of ``output`` on ``dataset``: declared by the registered metric of the
+    dataset that writes it; unbounded for the critic's outputs and for names no metric of
+    the dataset writes."""
+    for metric in (METRICS[m] for m in dataset.metrics if m in METRICS):
+        for declared in metric.outputs:
+            if declared.name == output:
+                return declared.range if isinstance(declared.range, Range) else declared.range(
+                    dataset)
+    return UNBOUNDED
 
 
 def better(output: str) -> str | None:
@@ -155,15 +183,17 @@ def _count(n: int) -> str:
     return f"{n // 1000}k" if n % 1000 == 0 else f"_n{n}"
 
 
-@register("w1", (Output("w1", LOWER),), "points", "w1_samples",
+@register("w1", (Output("w1", LOWER, NONNEGATIVE),), "points", "w1_samples",
           lambda spec, _: f"w1_n{spec.w1_samples}")
 def exact_w1(x: MetricInput) -> dict[str, float]:
     """Exact W1 (POT) between the generated and as many real samples."""
     return {"w1": wasserstein1(x.fake, x.reference.features[: len(x.fake)])}
 
 
-@register("mixture_modes", (Output("modes_captured", HIGHER), Output("modes_well_captured", HIGHER),
-                            Output("hq_fraction", HIGHER), Output("reverse_kl_hq", LOWER)),
+@register("mixture_modes", (Output("modes_captured", HIGHER, _mode_counts),
+                            Output("modes_well_captured", HIGHER, _mode_counts),
+                            Output("hq_fraction", HIGHER, UNIT),
+                            Output("reverse_kl_hq", LOWER, NONNEGATIVE)),
           "points", "samples", lambda spec, _: f"modes_n{spec.samples}_{spec.hq_threshold:g}sd")
 def mixture_modes(x: MetricInput) -> dict[str, float]:
     """VEEGAN/PacGAN mode coverage against the mixture's centres."""
@@ -175,7 +205,8 @@ def mixture_modes(x: MetricInput) -> dict[str, float]:
             "hq_fraction": cov.high_quality_fraction, "reverse_kl_hq": cov.reverse_kl}
 
 
-@register("classifier_modes", (Output("modes_captured", HIGHER), Output("reverse_kl", LOWER)),
+@register("classifier_modes", (Output("modes_captured", HIGHER, _mode_counts),
+                               Output("reverse_kl", LOWER, NONNEGATIVE)),
           "digit_labels", "samples", lambda spec, _: f"modes_n{spec.samples}")
 def classifier_modes(x: MetricInput) -> dict[str, float]:
     """PacGAN's Stacked-MNIST mode count: classes of every channel name the mode."""
@@ -198,21 +229,23 @@ def _frechet(x: MetricInput) -> float:
     return frechet_to(x.fake, x.reference.frechet)
 
 
-@register("fd_digits", (Output("fd_digits", LOWER),), "digits", "samples",
+@register("fd_digits", (Output("fd_digits", LOWER, NONNEGATIVE),), "digits", "samples",
           lambda spec, _: f"fd_digits_n{spec.samples}", min_samples=2)
 def fd_digits(x: MetricInput) -> dict[str, float]:
     """Frechet distance in the digits classifier's feature space (offline FID stand-in)."""
     return {"fd_digits": _frechet(x)}
 
 
-@register("fid", (Output("fid", LOWER), Output("fid_n", None)), "inception", "fid_samples",
+@register("fid", (Output("fid", LOWER, NONNEGATIVE), Output("fid_n", None, NONNEGATIVE)),
+          "inception", "fid_samples",
           lambda spec, _: f"fid{_count(spec.fid_samples)}", min_samples=2)
 def fid(x: MetricInput) -> dict[str, float]:
     """FID: Frechet distance of pool3 features to the reference split's statistics."""
     return {"fid": _frechet(x), "fid_n": len(x.fake)}
 
 
-@register("kid", (Output("kid", LOWER), Output("kid_std", None)), "inception", "fid_samples",
+@register("kid", (Output("kid", LOWER), Output("kid_std", None, NONNEGATIVE)), "inception",
+          "fid_samples",
           lambda spec, _: f"kid{_count(spec.fid_samples)}", min_samples=2)
 def kid(x: MetricInput) -> dict[str, float]:
     """KID (unbiased, cubic kernel, 100 subsets of up to 1,000) against the fixed real subset."""
@@ -229,7 +262,8 @@ def _real_side(x: MetricInput) -> tuple[Tensor, Tensor]:
     return x.reference.features[:n], knn
 
 
-@register("precision_recall", (Output("precision", HIGHER), Output("recall", HIGHER)), BEST,
+@register("precision_recall", (Output("precision", HIGHER, UNIT),
+                               Output("recall", HIGHER, UNIT)), BEST,
           "samples", lambda spec, extractor: f"pr_k{PR_K}_{extractor}_n{spec.samples}",
           min_samples=PR_K + 1)
 def improved_precision_recall(x: MetricInput) -> dict[str, float]:
@@ -239,7 +273,8 @@ def improved_precision_recall(x: MetricInput) -> dict[str, float]:
     return {"precision": result.precision, "recall": result.recall}
 
 
-@register("density_coverage", (Output("density", HIGHER), Output("coverage", HIGHER)), BEST,
+@register("density_coverage", (Output("density", HIGHER, NONNEGATIVE),
+                               Output("coverage", HIGHER, UNIT)), BEST,
           "samples", lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}",
           min_samples=DC_K + 1)
 def density_and_coverage(x: MetricInput) -> dict[str, float]:

@@ -41,6 +41,7 @@ from bench.perf.options import PerfOptions
 from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP
 from bench.perf.timing import PYTORCH_FID_BATCH, timed
 from bench.provenance import collect
+from bench.results import FINISHED
 from bench.specs import RunSpec
 from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
@@ -114,7 +115,7 @@ def time_suite(options: PerfOptions, members: int, device: torch.device) -> Loop
     specs = suite_specs(options.width, members, total, every=options.warmup)
     env = Environment(compile=options.compile, cuda_graphs=options.cuda_graphs)
     results = GroupTrainer(specs, device, env).train()
-    if any(r.status != "finished" for r in results):
+    if any(r.status != FINISHED for r in results):
         raise RuntimeError("a member of the suite's loop diverged")
     seconds = {r["step"]: r["value"] for r in results[0].rows if r["metric"] == "train_seconds"}
     return LoopTiming("suite", members, total - options.warmup,

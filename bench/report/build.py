@@ -15,6 +15,7 @@ from bench.report import plots
 from bench.report.plots import Drawn, LeftOut
 from bench.report.summary import build_summary
 from bench.report.tables import (
+    INTERVALS_CAPTION,
     cell_statistics,
     divergence_table,
     frame_to_markdown,
@@ -168,7 +169,7 @@ def _agreed(values: dict[str, int], what: str) -> str:
 
 def _metric_lines(evaluation: dict[str, dict[str, int]], config: SuiteConfig) -> list[str]:
     ev, names = config.eval, sorted(evaluation["metrics"])
-    lines = [f"- Metrics at every {ev.every} generator steps, by protocol name "
+    lines = [f"- Metrics {ev.describe()}, by protocol name "
              f"(bench/metrics/registry.py): {', '.join(names) or 'none'}; the critic's "
              f"estimate on N={ev.critic_samples} held-out real samples."]
     if any(name.startswith(("w1_", "fid", "fd_")) for name in names):
@@ -209,16 +210,15 @@ def _markdown(
         f"{' (dirty tree)' if provenance.get('git_dirty') else ''}.",
         *speed_ups,
         *_metric_lines(evaluation, config),
-        "- Cells show the mean over seeds and its 95% CI in brackets: a Student-t interval "
-        "below 20 seeds, a BCa bootstrap interval from 20 (`ci_method` in tables/cells.csv); "
-        "with 3 seeds the t-interval is wide, as it should be. Diverged runs are excluded "
-        "from quality means and counted in 'diverged'.",
+        f"- {INTERVALS_CAPTION} The tables below show the headline metrics (quality, modes, "
+        "precision and recall, divergence); every metric is in `tables/<dataset>.md` and "
+        "`tables/cells.csv`.",
         "",
         "## Results",
         "",
     ]
     for dataset in datasets:
-        lines += [f"### {dataset}", "", markdown_table(summary, dataset), ""]
+        lines += [f"### {dataset}", "", markdown_table(summary, dataset, headline=True), ""]
     if n_div:
         lines += ["### Divergence", "",
                   "Runs whose losses became NaN/inf; each stopped at its recorded step.", "",

@@ -16,8 +16,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from bench.results import CELL, SETTING, with_settings  # noqa: E402
-from bench.stats import interval_bounds  # noqa: E402
+from bench.data import get_dataset  # noqa: E402
+from bench.metrics.registry import output_range  # noqa: E402
+from bench.results import CELL, DIVERGED, FINAL, SETTING, final, with_settings  # noqa: E402
+from bench.stats import Range, interval_bounds  # noqa: E402
 from bench.store import ResultsStore  # noqa: E402
 
 GAN_ORDER = ["gan", "wgan-clip", "wgan-gp"]
@@ -59,6 +61,28 @@ def legend_outside(grid: sns.FacetGrid) -> None:
     sns.move_legend(grid, "center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
 
 
+class RangedErrorbar:
+    """seaborn's ``errorbar``: the tables' interval of a group's values, inside the range of
+    its rows. seaborn passes each group's values as a Series keeping the plotted frame's
+    index, which looks up the group's range (every row of a group has the same one)."""
+
+    def __init__(self, ranges: pd.Series) -> None:
+        self.ranges = ranges
+
+    def __call__(self, values: pd.Series) -> tuple[float, float]:
+        return interval_bounds(values, self.ranges[values.index[0]])
+
+
+def ranged(frame: pd.DataFrame, metric: pd.Series) -> tuple[pd.DataFrame, RangedErrorbar]:
+    """``frame`` with a fresh index and the errorbar of its values, ``metric`` naming each
+    row's registered output (its range on the row's dataset)."""
+    frame = frame.reset_index(drop=True)
+    keys = list(zip(metric, frame["dataset"], strict=True))
+    found: dict[tuple[str, str], Range] = {
+        key: output_range(key[0], get_dataset(key[1])) for key in set(keys)}
+    return frame, RangedErrorbar(pd.Series([found[k] for k in keys], index=frame.index))
+
+
 def _hue_order(frame: pd.DataFrame) -> list[str]:
     present = list(frame["gan"].unique())
     return [g for g in GAN_ORDER if g in present] + sorted(set(present) - set(GAN_ORDER))
@@ -76,9 +100,10 @@ def metric_curves(metrics: pd.DataFrame, metric: str, x: str, path: Path) -> Dra
         seconds = metrics[metrics["metric"] == "train_seconds"]
         cell_time = seconds.groupby([*CELL, "step"])["value"].mean()
         rows = rows.join(cell_time.rename("train_seconds"), on=[*CELL, "step"])
+    rows, errorbar = ranged(with_settings(rows), rows["metric"])
     grid = sns.relplot(
-        data=with_settings(rows), x=x, y="value", hue="gan", style="optimizer", col=SETTING,
-        kind="line", errorbar=interval_bounds, hue_order=_hue_order(rows), markers=True,
+        data=rows, x=x, y="value", hue="gan", style="optimizer", col=SETTING,
+        kind="line", errorbar=errorbar, hue_order=_hue_order(rows), markers=True,
         dashes=True, height=3.6, aspect=1.2,
         facet_kws={"sharey": False, "sharex": x == "step", "legend_out": False},
     )
@@ -91,7 +116,7 @@ def metric_curves(metrics: pd.DataFrame, metric: str, x: str, path: Path) -> Dra
 
 def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Drawn:
     """Final W1 and modes captured per GAN and optimizer, mean with its 95% CI."""
-    columns = [c for c in ("final_w1", "final_modes_captured", "final_hq_fraction")
+    columns = [c for c in map(final, ("w1", "modes_captured", "hq_fraction"))
                if c in summary and summary[c].notna().any()]
     if not columns:
         return LeftOut("no finished run records W1, modes or the high-quality fraction")
@@ -99,10 +124,12 @@ def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Drawn:
         id_vars=[*CELL, SETTING, "seed"], value_vars=columns,
         var_name="metric", value_name="value",
     ).dropna(subset=["value"])
-    long["metric"] = long["metric"].str.removeprefix("final_").map(lambda m: LABELS.get(m, m))
+    long["metric"] = long["metric"].str.removeprefix(FINAL)
+    long, errorbar = ranged(long, long["metric"])
+    long["metric"] = long["metric"].map(lambda m: LABELS.get(m, m))
     grid = sns.catplot(
         data=long, x="gan", y="value", hue="optimizer", row="metric", col=SETTING,
-        kind="point", errorbar=interval_bounds, order=_hue_order(long),
+        kind="point", errorbar=errorbar, order=_hue_order(long),
         dodge=0.3 if long["optimizer"].nunique() > 1 else False,  # seaborn fails on one hue
         sharey=False, height=2.8, aspect=1.3, linestyle="none", capsize=0.15,
         legend_out=False,
@@ -149,7 +176,7 @@ def samples_plot(store: ResultsStore, summary: pd.DataFrame, dataset: str, path:
         ax.set_title(title, fontsize=10)
         data = store.load_samples(run_id) if run_id else None
         if data is None:
-            ax.text(0.5, 0.5, "diverged" if run_id else "no run", ha="center",
+            ax.text(0.5, 0.5, DIVERGED if run_id else "no run", ha="center",
                     va="center", transform=ax.transAxes, color="crimson")
             continue
         critic = data["critic"]

@@ -1,10 +1,12 @@
-"""Tables: mean and 95% CI over seeds for each dataset x GAN x optimizer (bench.stats.mean_ci:
-Student-t for few seeds, BCa bootstrap for many)."""
+"""Tables: mean and 95% CI over seeds for each dataset x GAN x optimizer (bench.stats.mean_ci,
+each interval inside its metric's declared range)."""
 
 import pandas as pd
 
+from bench.data import get_dataset
+from bench.metrics.registry import output_range
 from bench.results import CELL
-from bench.stats import mean_ci
+from bench.stats import NONNEGATIVE, Range, mean_ci, rate_ci
 
 # (column in the summary, heading, lower is better?) in display order
 TABLE_METRICS: list[tuple[str, str]] = [
@@ -25,6 +27,25 @@ TABLE_METRICS: list[tuple[str, str]] = [
     ("final_gen_steps_per_s", "gen steps/s"),
     ("train_seconds", "train s"),
 ]
+HEADLINE = ("final_w1", "final_fid", "final_fd_digits", "final_modes_captured",
+            "final_precision", "final_recall")
+"""The columns report.md shows (with seeds and diverged); tables/<dataset>.md has them all."""
+COUNTER_RANGES = {"final_gen_steps_per_s": NONNEGATIVE, "train_seconds": NONNEGATIVE}
+"""Summary columns that are the trainer's counters, not registered metric outputs."""
+INTERVALS_CAPTION = (
+    "Cells show the mean over seeds and its 95% CI in brackets, inside the metric's range: "
+    "for bounded metrics (shares in [0, 1], mode counts in [0, modes]) the Wilson score "
+    "interval on the effective number of seeds (Korn-Graubard); otherwise a Student-t "
+    "interval below 20 seeds and a BCa bootstrap interval from 20, cut at the range's end "
+    "(`ci_method` in tables/cells.csv). Diverged runs are excluded from the means and "
+    "counted in 'diverged'; the divergence rate's CI (tables/divergence.csv) is Wilson's.")
+
+
+def column_range(column: str, dataset: str) -> Range:
+    """The range of a summary column's values on ``dataset``."""
+    if column in COUNTER_RANGES:
+        return COUNTER_RANGES[column]
+    return output_range(column.removeprefix("final_"), get_dataset(dataset))
 
 
 def cell_statistics(summary: pd.DataFrame) -> pd.DataFrame:
@@ -32,10 +53,11 @@ def cell_statistics(summary: pd.DataFrame) -> pd.DataFrame:
     ("t" or "bca"; empty for a single value)."""
     records = []
     for keys, cell in summary.groupby(CELL, sort=True):
+        dataset = dict(zip(CELL, keys, strict=True))["dataset"]
         for column, _ in TABLE_METRICS:
             if column not in cell:
                 continue
-            est = mean_ci(cell[column].to_numpy(dtype=float))
+            est = mean_ci(cell[column].to_numpy(dtype=float), column_range(column, dataset))
             if est.n == 0:
                 continue
             records.append(
@@ -49,12 +71,15 @@ def cell_statistics(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def divergence_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per cell: seeds run, seeds diverged, divergence rate."""
+    """Per cell: seeds run, seeds diverged, divergence rate with its Wilson 95% CI."""
     grouped = summary.groupby(CELL, sort=True)
     table = grouped.agg(
         seeds=("seed", "count"), diverged=("status", lambda s: int((s == "diverged").sum()))
     )
-    table["divergence_rate"] = table["diverged"] / table["seeds"]
+    rates = [rate_ci(d, n) for d, n in zip(table["diverged"], table["seeds"], strict=True)]
+    table["divergence_rate"] = [r.mean for r in rates]
+    table["rate_ci_low"] = [r.low for r in rates]
+    table["rate_ci_high"] = [r.high for r in rates]
     return table.reset_index()
 
 
@@ -68,18 +93,20 @@ def frame_to_markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(summary: pd.DataFrame, dataset: str) -> str:
+def markdown_table(summary: pd.DataFrame, dataset: str, headline: bool = False) -> str:
     """One Markdown table of a dataset's cells: 'mean [95% CI]' per metric (an architecture
-    column where the dataset has several)."""
+    column where the dataset has several); ``headline``: only the ``HEADLINE`` metrics."""
     rows = summary[summary["dataset"] == dataset]
-    columns = [(c, h) for c, h in TABLE_METRICS if c in rows and rows[c].notna().any()]
+    columns = [(c, h) for c, h in TABLE_METRICS if c in rows and rows[c].notna().any()
+               and (not headline or c in HEADLINE)]
     several = rows["arch"].nunique() > 1
     header = (["architecture"] if several else []) + ["GAN", "optimizer", "seeds", "diverged"]
     header += [h for _, h in columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for (arch, gan, optimizer), cell in rows.groupby(["arch", "gan", "optimizer"], sort=True):
         diverged = int((cell["status"] == "diverged").sum())
-        values = [mean_ci(cell[c].to_numpy(dtype=float)).format() for c, _ in columns]
+        values = [mean_ci(cell[c].to_numpy(dtype=float), column_range(c, dataset)).format()
+                  for c, _ in columns]
         first = [arch] if several else []
         lines.append("| " + " | ".join([*first, gan, optimizer, str(len(cell)), str(diverged),
                                         *values]) + " |")

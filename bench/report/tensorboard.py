@@ -24,6 +24,7 @@ from PIL import Image
 from bench.atomic import write_text_atomic
 from bench.errors import BenchError
 from bench.report.summary import build_summary
+from bench.results import final
 from bench.store import ResultsStore
 
 if TYPE_CHECKING:  # annotations only: tensorboard is an optional extra
@@ -85,8 +86,8 @@ def run_hparams(config: dict, status: str) -> dict[str, Scalar]:
 def final_outcomes(summary_row: pd.Series) -> dict[str, float]:
     """``final/<metric>`` -> the run's value at its last checkpoint, for the metrics in
     OUTCOMES it has; empty values (metrics of diverged runs, see build_summary) are left out."""
-    return {f"final/{metric}": float(summary_row[f"final_{metric}"]) for metric in OUTCOMES
-            if pd.notna(summary_row.get(f"final_{metric}"))}
+    return {f"final/{metric}": float(summary_row[final(metric)]) for metric in OUTCOMES
+            if pd.notna(summary_row.get(final(metric)))}
 
 
 def _summary_writer_class() -> "type[SummaryWriter]":
@@ -141,7 +142,7 @@ def _write_run(writer: "SummaryWriter", run_dir: Path, rows: pd.DataFrame,
     config = json.loads((run_dir / "config.json").read_text())
     # run_name "." keeps the hparams in the run's own folder (not a timestamped subfolder)
     writer.add_hparams(run_hparams(config, summary_row["status"]), final_outcomes(summary_row),
-                       run_name=".", global_step=int(summary_row["final_step"]))
+                       run_name=".", global_step=int(summary_row[final("step")]))
 
 
 def write_tensorboard(root: Path, log_dir: Path) -> Path:

@@ -1,4 +1,5 @@
-"""Pairwise comparisons of two groups of training seeds: a Mann-Whitney U test and Cliff's delta.
+"""Tests over training seeds: two groups compared by a Mann-Whitney U test and Cliff's delta
+(with a bootstrap interval), and the Holm correction of a family of tests.
 
 Both are rank statistics, so they need no distributional assumption and accept infinite values:
 a claim can rank a diverged run as the worst outcome by giving it +inf (lower is better) or
@@ -10,7 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
+DELTA_RESAMPLES = 9_999
 PERMUTATIONS = 20_000
 """Resamples when the exact permutation distribution is larger than this (it is enumerated
 exactly below that, e.g. for up to 8 + 8 seeds)."""
@@ -41,10 +44,42 @@ def cliffs_delta(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> fl
     x, y = _finite_or_inf(a), _finite_or_inf(b)
     if len(x) == 0 or len(y) == 0:
         return math.nan
-    # equal infinities (two diverged runs) compare neither greater nor less: a tie
-    greater = np.sum(x[:, None] > y[None, :])
-    less = np.sum(x[:, None] < y[None, :])
-    return float((greater - less) / (len(x) * len(y)))
+    return float(delta_of_resamples(x, y))
+
+
+def delta_of_resamples(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Cliff's delta of each pair of samples along ``axis`` (vectorized, as
+    scipy.stats.bootstrap calls its statistic)."""
+    x, y = np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)
+    a, b = x[..., :, None], y[..., None, :]  # equal infinities (two diverged runs) tie
+    return (np.sum(a > b, axis=(-2, -1)) - np.sum(a < b, axis=(-2, -1))) / (
+        x.shape[-1] * y.shape[-1])
+
+
+def cliffs_delta_ci(a: np.ndarray | list[float], b: np.ndarray | list[float],
+                    confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of Cliff's delta, each group resampled on its own
+    (seeded, so deterministic). Inside [-1, 1] by construction; (NaN, NaN) when a group has
+    fewer than two values. Percentile, not BCa: with 3 seeds the bootstrap distribution of a
+    rank statistic has a few atoms and BCa's acceleration is undefined."""
+    x, y = _finite_or_inf(a), _finite_or_inf(b)
+    if len(x) < 2 or len(y) < 2:
+        return math.nan, math.nan
+    ci = stats.bootstrap((x, y), delta_of_resamples, n_resamples=DELTA_RESAMPLES,
+                         vectorized=True, paired=False, confidence_level=confidence,
+                         method="percentile", rng=0).confidence_interval
+    return float(ci.low), float(ci.high)
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values of one family (any dependence between its tests);
+    NaN entries (no test) are left out of the family and stay NaN."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(len(p), math.nan)
+    tested = ~np.isnan(p)
+    if tested.any():
+        adjusted[tested] = multipletests(p[tested], method="holm")[1]
+    return adjusted.tolist()
 
 
 def compare_seeds(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> SeedComparison:

@@ -1,0 +1,25 @@
+"""Statistics over training seeds, on plain values (no torch, no suite configuration).
+
+- ``ranges``: the range of values a quantity can take;
+- ``intervals``: CIs of a mean over seeds that stay inside that range, rates, and the
+  p-value an interval inverts;
+- ``tests``: Mann-Whitney U and Cliff's delta with its bootstrap CI, Holm's correction;
+- ``trend``: Theil-Sen slope over the last checkpoints (is a run still improving?);
+- ``power``: seeds per arm that would decide a check, by resampling the observed seeds;
+- ``sequential``: alpha spending across repeated looks (Lan-DeMets, O'Brien-Fleming).
+"""
+
+from bench.stats.intervals import (
+    BCA_FROM_N,
+    METHOD_NAMES,
+    Estimate,
+    interval_bounds,
+    interval_p_value,
+    mean_ci,
+    rate_ci,
+)
+from bench.stats.ranges import CORRELATION, NONNEGATIVE, UNBOUNDED, UNIT, Range, counts
+
+__all__ = ["BCA_FROM_N", "CORRELATION", "METHOD_NAMES", "NONNEGATIVE", "UNBOUNDED", "UNIT",
+           "Estimate", "Range", "counts", "interval_bounds", "interval_p_value", "mean_ci",
+           "rate_ci"]
