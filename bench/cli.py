@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_positive_int,
                      help="worker processes on CPU (default: one per core)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--no-report", action="store_true",
+                     help="train and store the runs only; 'report DIR' builds the report later")
     run.add_argument("--data-root", type=Path,
                      help="image datasets' root in torchvision's layout (default: "
                      "$GANBENCH_DATA_ROOT or ~/.cache/ganbench/data)")
@@ -138,6 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", type=Path,
                      help="reference statistics / classifier cache (default: "
                      "$GANBENCH_CACHE_DIR or ~/.cache/ganbench)")
+
+    from bench.rounds import Design
+
+    run.add_argument("--until-decided", action="store_true",
+                     help="after the planned seeds, add --seed-step seeds to every cell an "
+                     "undecided claim check needs and judge again (alpha spent across the "
+                     "looks), until every check is decided or the cells hold --max-seeds")
+    run.add_argument("--max-seeds", type=_positive_int,
+                     help=f"--until-decided: most seeds per cell (default: {Design.max_seeds})")
+    run.add_argument("--seed-step", type=_positive_int,
+                     help=f"--until-decided: seeds added per round (default: {Design.seed_step})")
 
     _add_acceleration_arguments(run)
     _add_tensorboard_argument(run)
@@ -207,9 +220,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _rounds_design(args: argparse.Namespace, config, out: Path):
+    """The design of ``--until-decided`` (a resumed folder's own, from its rounds file), or
+    None for a plain run."""
+    from bench.rounds import Design, Rounds
+
+    rounds = Rounds.load(out) if out.is_dir() else None
+    sizes = {k: v for k, v in (("max_seeds", args.max_seeds), ("seed_step", args.seed_step))
+             if v is not None}
+    if sizes and not args.until_decided:
+        raise BenchError("--max-seeds and --seed-step size the rounds of --until-decided; add "
+                         "--until-decided or drop them")
+    if rounds is not None:
+        return rounds.design
+    if not args.until_decided:
+        return None
+    design = Design(len(config.seeds), **sizes)
+    if design.max_seeds <= design.start_seeds:
+        raise BenchError(f"--max-seeds {design.max_seeds} leaves no seeds to add to the "
+                         f"suite's {design.start_seeds}; raise it")
+    return design
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bench.environment import Environment
-    from bench.report.build import build_report
     from bench.runner import run_suite
     from bench.store import ResultsStore
     from bench.suite import load_suite, with_overrides
@@ -223,6 +257,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config = with_overrides(load_suite(args.suite or "quick"), seeds=args.seeds,
                                 budget=args.budget)
         out = args.out or Path("results") / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    design = _rounds_design(args, config, out)
     if args.tensorboard is not None:  # before training: the export must not fail after it
         from bench.report.tensorboard import check_tensorboard
 
@@ -232,13 +267,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     env = Environment(args.data_root, args.download, args.fid_weights, args.cache_dir,
                       compile=args.compile, cuda_graphs=args.cuda_graphs,
                       channels_last=args.channels_last)
-    outcome = run_suite(config, out, args.device, args.workers, not args.no_progress, env,
-                        args.executor, args.address, args.ray_timeout)
+    options = {"device_name": args.device, "workers": args.workers,
+               "show_progress": not args.no_progress, "env": env, "executor": args.executor,
+               "address": args.address, "connect_timeout": args.ray_timeout}
+    if design is not None:
+        from bench.until_decided import run_until_decided
+
+        outcome = run_until_decided(config, out, design, **options)
+    else:
+        outcome = run_suite(config, out, **options)
     print(f"trained {outcome.ran} runs ({outcome.diverged} diverged, {outcome.skipped} "
           f"already done) in {time.perf_counter() - start:.0f} s")
     if outcome.ran + outcome.skipped:
-        path = build_report(out)
-        print(f"report: {path}")
+        if not args.no_report:
+            from bench.report.build import build_report  # plotting libraries: only if used
+
+            print(f"report: {build_report(out)}")
         _export_tensorboard(out, args.tensorboard)
     for failure in outcome.failures:
         print(f"error: run group failed: {failure}", file=sys.stderr)

@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,6 +91,17 @@ class ResultsStore:
                 )
             return
         write_text_atomic(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
+
+    def extend_suite(self, config: SuiteConfig) -> None:
+        """Record ``config`` over the stored suite; it may only add seeds to cells (a round of
+        ``run --until-decided``)."""
+        stored = self.load_suite()
+        grown = all(set(seeds) <= set(config.seeds_of(cell))
+                    for cell, seeds in stored.added_seeds)
+        if replace(stored, added_seeds=config.added_seeds) != config or not grown:
+            raise BenchError(f"{self.root}: only seeds can be added to a stored suite")
+        write_text_atomic(self.root / SUITE_FILE,
+                          yaml.safe_dump(config.to_dict(), sort_keys=False))
 
     def load_suite(self) -> SuiteConfig:
         path = self.root / SUITE_FILE

@@ -57,6 +57,8 @@ from gan_zoo.recipes import OPTIMIZERS, RECIPE_FIELDS, Recipe, recipe_for
 from gan_zoo.registry import GANS
 
 SUITES_DIR = Path(__file__).parent / "suites"
+Cell = tuple[str, str, str, str]
+"""(dataset, arch, GAN, optimizer label), as RunSpec.cell."""
 RECIPE_OPTIMIZER = "recipe"
 """The optimizer-axis entry that gives each GAN its own recipe's optimizer."""
 OPTIMIZER_CHOICES = (*OPTIMIZERS, RECIPE_OPTIMIZER)
@@ -142,6 +144,17 @@ class SuiteConfig:
     search: SearchSpec | None = None
     """A hyperparameter study (the optional ``search:`` section): every cell searches the
     same space with the same number of trials, then reruns its best setting on fresh seeds."""
+    added_seeds: tuple[tuple[Cell, tuple[int, ...]], ...] = ()
+    """Seeds ``run --until-decided`` added to single cells beyond ``seeds``, as sorted
+    (cell, seeds) pairs (the ``added_seeds:`` section it writes into suite.yaml)."""
+
+    def seeds_of(self, cell: Cell) -> tuple[int, ...]:
+        """The seeds ``cell``'s recipe runs train on: the suite's, and any added to it."""
+        return self.seeds + dict(self.added_seeds).get(cell, ())
+
+    def cell_keys(self) -> list[Cell]:
+        """Every cell of the suite, in suite order."""
+        return [spec.cell for spec in _cells(self)]
 
     def recipe_overrides(self, gan: str) -> dict[str, Any]:
         return dict(dict(self.recipes).get(gan, ()))
@@ -178,7 +191,14 @@ class SuiteConfig:
         per_cell = len(self.seeds)
         if self.search is not None:
             per_cell += self.search.trials * len(self.seeds) + len(self.rerun_seeds)
-        return self.n_cells * per_cell
+        return self.n_cells * per_cell + sum(len(seeds) for _, seeds in self.added_seeds)
+
+    def next_seeds(self, count: int) -> tuple[int, ...]:
+        """``count`` seeds no run of the suite uses yet (after its largest seed)."""
+        used = [*self.seeds, *self.rerun_seeds, *(s for _, seeds in self.added_seeds
+                                                   for s in seeds)]
+        first = max(used) + 1
+        return tuple(range(first, first + count))
 
     @property
     def rerun_seeds(self) -> tuple[int, ...]:
@@ -223,6 +243,11 @@ class SuiteConfig:
             del d["search"]
         else:
             d["search"] = self.search.to_dict()
+        if self.added_seeds:
+            d["added_seeds"] = [{"cell": list(cell), "seeds": list(seeds)}
+                                for cell, seeds in self.added_seeds]
+        else:
+            del d["added_seeds"]
         return d
 
 
@@ -423,7 +448,38 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
     )
     _check_run_labels(config)
     _check_metric_samples(config)
-    return config
+    return replace(config, added_seeds=_parse_added_seeds(raw.get("added_seeds"), config))
+
+
+def _parse_added_seeds(raw: Any, config: SuiteConfig) -> tuple:
+    """``added_seeds: [{cell: [dataset, arch, gan, optimizer], seeds: [...]}]``: cells of the
+    suite, seeds none of its runs use."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise fail("added_seeds", f"expected a list of {{cell, seeds}}, got {raw!r}")
+    cells, used, out = set(config.cell_keys()), set(config.seeds), {}
+    for i, entry in enumerate(raw):
+        where = f"added_seeds[{i}]"
+        entry = mapping(entry, where, ("cell", "seeds"))
+        cell = tuple(entry.get("cell") or ())
+        if cell not in cells:
+            raise fail(f"{where}.cell", f"{list(cell)} is not a cell of the suite (dataset, "
+                       "arch, GAN, optimizer label)")
+        seeds = _parse_seeds(entry.get("seeds"))
+        if used & set(seeds) or cell in out:
+            raise fail(f"{where}.seeds", "a cell's added seeds must be new to it")
+        out[cell] = seeds
+    return tuple(sorted(out.items()))
+
+
+def with_added_seeds(config: SuiteConfig, cells: list[Cell], seeds: tuple[int, ...]
+                     ) -> SuiteConfig:
+    """``config`` with ``seeds`` added to each of ``cells``."""
+    added = dict(config.added_seeds)
+    for cell in cells:
+        added[cell] = added.get(cell, ()) + seeds
+    return replace(config, added_seeds=tuple(sorted(added.items())))
 
 
 def builtin_suites() -> dict[str, Path]:
@@ -504,7 +560,7 @@ def expand(config: SuiteConfig) -> list[RunSpec]:
     """The runs known before training: every cell at its recipe on every seed (dataset x
     arch x GAN x optimizer x seed, one budget), and for a study every trial on every seed."""
     cells = _cells(config)
-    specs = [replace(cell, seed=seed) for cell in cells for seed in config.seeds]
+    specs = [replace(cell, seed=seed) for cell in cells for seed in config.seeds_of(cell.cell)]
     if config.search is not None:
         specs += [_with_trial(cell, TRIAL_PHASE, i, setting, seed) for cell in cells
                   for i, setting in enumerate(config.trial_settings()) for seed in config.seeds]

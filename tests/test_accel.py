@@ -21,7 +21,7 @@ from bench.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+needs_cuda = pytest.mark.cuda
 
 
 @pytest.fixture(autouse=True)

@@ -99,6 +99,17 @@ def test_rerun_same_out_skips_finished_runs(finished_suite: Path, capsys):
     assert "trained 0 runs (0 diverged, 24 already done)" in capsys.readouterr().out
 
 
+def test_run_no_report_stores_the_runs_and_leaves_the_report_to_report(tmp_path, capsys):
+    suite = _write_suite(tmp_path, gans=["wgan-gp"], seeds=1)
+    out = tmp_path / "out"
+    assert main(["run", "--suite", str(suite), "--out", str(out), "--no-progress",
+                 "--no-report", "--workers", "1"]) == 0
+    assert "report:" not in capsys.readouterr().out
+    assert (out / "runs" / "ring8__wgan-gp__adam__s0" / "status.json").exists()
+    assert not (out / "report.md").exists() and not (out / "summary.csv").exists()
+    assert main(["report", str(out)]) == 0 and (out / "report.md").exists()
+
+
 def test_list_names_everything(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out

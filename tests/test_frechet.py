@@ -93,7 +93,7 @@ def test_rejects_mismatched_or_non_finite_statistics():
         frechet_distance(np.zeros(2), np.eye(2), np.array([np.nan, 0.0]), np.eye(2))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.cuda
 def test_cuda_inputs_give_the_cpu_result():
     rng = np.random.default_rng(6)
     stats = [*_random_stats(rng, 64, 300), *_random_stats(rng, 64, 300, shift=0.2)]

@@ -15,7 +15,7 @@ from gan_zoo.architectures.mlp import build_toy_models
 from gan_zoo.losses import WASSERSTEIN
 
 NAMES = ("adam", "rmsprop", "sgd")
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+needs_cuda = pytest.mark.cuda
 
 # (lr, beta1, beta2) per member; the cases cover every way members split into fused calls
 SETTINGS = {

@@ -26,9 +26,11 @@ from bench.analysis.rules import INCONCLUSIVE, Outcome, directional, overall, th
 from bench.analysis.suite_data import Setting, SuiteData
 from bench.data import IMAGE, get_dataset
 from bench.diagnostics.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
-from bench.metrics.registry import output_range
+from bench.metrics.registry import HIGHER, LOWER, better, output_range
+from bench.results import DIVERGED, FINISHED, diverged, final
 from bench.stats import CORRELATION, NONNEGATIVE, UNIT
 
+MODES = "modes_captured"
 WEAK_GENERATORS = ("dcgan-nobn-g", "mlp-g")  # the WGAN paper's Figs. 6 and 7
 
 
@@ -83,11 +85,18 @@ def _no_recipe_runs(data: SuiteData, dataset: str, *gans: str) -> str:
     return "the suite has no " + " and no ".join(missing)
 
 
-def _outcomes(cell: pd.DataFrame, column: str, worst: float) -> np.ndarray:
-    """Final values of ``column`` per seed, diverged runs as ``worst``."""
+def _worst(metric: str) -> float:
+    """A diverged run's value of ``metric`` in rank comparisons: the worst there is, in the
+    direction the metric registry declares better."""
+    return math.inf if better(metric) == LOWER else -math.inf
+
+
+def _outcomes(cell: pd.DataFrame, metric: str) -> np.ndarray:
+    """Final values of ``metric`` per seed, diverged runs as the worst outcome."""
+    column = final(metric)
     values = cell[column].to_numpy(dtype=float).copy() if column in cell else np.full(
         len(cell), math.nan)
-    values[(cell["status"] == "diverged").to_numpy()] = worst
+    values[diverged(cell).to_numpy()] = _worst(metric)
     return values
 
 
@@ -150,15 +159,15 @@ def _mode_checks(data: SuiteData) -> list[ClaimCheck]:
                 checks.append(_missing(setting.label, subject, "final modes_captured",
                                        _no_recipe_runs(data, setting.dataset, wgan, "gan")))
                 continue
-            a = _outcomes(data.cell(setting, wgan, label), "final_modes_captured", -math.inf)
-            b = _outcomes(data.cell(setting, "gan", gan_label), "final_modes_captured",
-                          -math.inf)
-            modes = output_range("modes_captured", get_dataset(setting.dataset))
-            arms = (Arm(wgan, setting, wgan, label, "modes_captured", "higher"),
-                    Arm("gan", setting, "gan", gan_label, "modes_captured", "higher"))
+            a = _outcomes(data.cell(setting, wgan, label), MODES)
+            b = _outcomes(data.cell(setting, "gan", gan_label), MODES)
+            modes = output_range(MODES, get_dataset(setting.dataset))
+            arms = (Arm(wgan, setting, wgan, label, MODES, better(MODES)),
+                    Arm("gan", setting, "gan", gan_label, MODES, better(MODES)))
             checks.append(ClaimCheck(setting.label, subject,
-                                     "final modes_captured (higher is better)",
-                                     directional(a, b, "higher", spec, (wgan, "gan"), modes),
+                                     f"final {MODES} ({better(MODES)} is better)",
+                                     directional(a, b, better(MODES), spec, (wgan, "gan"),
+                                                 modes),
                                      arms))
     return checks
 
@@ -194,17 +203,17 @@ def _optimizer_checks(data: SuiteData) -> list[ClaimCheck]:
     for setting in data.settings:
         quality = data.quality(setting.dataset)
         for r, a in ((r, a) for r in rmsprop for a in adam):
-            column = f"final_{quality}"
-            x = _outcomes(data.cell(setting, "wgan-clip", r), column, math.inf)
-            y = _outcomes(data.cell(setting, "wgan-clip", a), column, math.inf)
-            outcome = directional(x, y, "lower", spec, (r, a),
+            x = _outcomes(data.cell(setting, "wgan-clip", r), quality)
+            y = _outcomes(data.cell(setting, "wgan-clip", a), quality)
+            outcome = directional(x, y, better(quality), spec, (r, a),
                                   output_range(quality, get_dataset(setting.dataset)))
             spread = f"; std over seeds {_std(x):.3g} ({r}) vs {_std(y):.3g} ({a})"
             evidence = outcome.evidence + spread + _cosine_note(data, setting, a)
             arms = tuple(Arm(f"wgan-clip ({label})", setting, "wgan-clip", label, quality,
-                             "lower") for label in (r, a))
+                             better(quality)) for label in (r, a))
             checks.append(ClaimCheck(setting.label, f"wgan-clip: {r} vs {a}",
-                                     f"final {quality}, diverged = worst (lower is better)",
+                                     f"final {quality}, diverged = worst "
+                                     f"({better(quality)} is better)",
                                      replace(outcome, evidence=evidence), arms))
     return checks
 
@@ -222,8 +231,8 @@ def _quality_at(data: SuiteData, runs: pd.DataFrame, quality: str, x: str,
         rows = m[m["run_id"] == run.run_id].pivot_table(index="step", columns="metric",
                                                         values="value").reset_index()
         reached = rows[rows[x] <= at] if x in rows else rows.iloc[:0]
-        if run.status == "diverged" and (rows.empty or rows[x].max() < at):
-            values.append(math.inf)
+        if run.status == DIVERGED and (rows.empty or rows[x].max() < at):
+            values.append(_worst(quality))
         elif reached.empty or quality not in reached:
             values.append(math.nan)
         else:
@@ -258,22 +267,23 @@ def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
             subject = (f"wgan-gp vs wgan-clip ({gp_label})" if gp_label == clip_label
                        else f"wgan-gp ({gp_label}) vs wgan-clip ({clip_label})")
             both = pd.concat([gp, clip])
-            finished = both[both["status"] == "finished"]
+            finished = both[both["status"] == FINISHED]
             if finished.empty:
                 checks.append(_missing(setting.label, subject, quality, "every run diverged"))
                 continue
             for x, at, unit in (
-                ("step", finished["final_step"].min(), "matched generator steps"),
+                ("step", finished[final("step")].min(), "matched generator steps"),
                 ("train_seconds", finished["train_seconds"].min(), "matched wall-clock"),
             ):
                 a = _quality_at(data, gp, quality, x, at)
                 b = _quality_at(data, clip, quality, x, at)
                 # about speed: exempt from the convergence test (no arms)
-                outcome = directional(a, b, "lower", spec, ("wgan-gp", "wgan-clip"),
+                outcome = directional(a, b, better(quality), spec, ("wgan-gp", "wgan-clip"),
                                       output_range(quality, get_dataset(setting.dataset)))
                 where = f"at step {at:g}" if x == "step" else f"within {at:.1f} s of training"
                 checks.append(ClaimCheck(setting.label, f"{subject}, {unit}",
-                                         f"{quality} {where} (lower is better)", outcome))
+                                         f"{quality} {where} ({better(quality)} is better)",
+                                         outcome))
     return checks
 
 
@@ -302,7 +312,7 @@ def _weight_checks(data: SuiteData) -> list[ClaimCheck]:
             checks.append(ClaimCheck(setting.label,
                                      f"wgan-clip ({label}) vs wgan-gp ({gp_label})", metric,
                                      directional(clip["piled_fraction"], gp["piled_fraction"],
-                                                 "higher", spec, ("wgan-clip", "wgan-gp"),
+                                                 HIGHER, spec, ("wgan-clip", "wgan-gp"),
                                                  UNIT)))
     return checks
 
@@ -320,7 +330,7 @@ def _gradient_checks(data: SuiteData) -> list[ClaimCheck]:
     checks = [
         ClaimCheck(GRADIENT_DATASET, f"clip {c:g} vs gradient penalty: explode or vanish", decades,
                    directional(g.loc[np.isclose(g["clip_value"], c), "decades"], gp["decades"],
-                               "higher", spec, (f"clip {c:g}", "penalty"), NONNEGATIVE))
+                               HIGHER, spec, (f"clip {c:g}", "penalty"), NONNEGATIVE))
         for c in CLIP_VALUES
     ]
     checks.append(ClaimCheck(GRADIENT_DATASET, "gradient penalty: norms flat across layers",
@@ -352,12 +362,13 @@ def _weak_generator_checks(data: SuiteData) -> list[ClaimCheck]:
                    else _no_recipe_runs(data, setting.dataset, "wgan-clip", "gan"))
             checks.append(_missing(setting.label, subject, str(quality), why))
             continue
-        a = _outcomes(data.cell(setting, "wgan-clip", wgan), f"final_{quality}", math.inf)
-        b = _outcomes(data.cell(setting, "gan", gan), f"final_{quality}", math.inf)
-        arms = (Arm("wgan-clip", setting, "wgan-clip", wgan, quality, "lower"),
-                Arm("gan", setting, "gan", gan, quality, "lower"))
-        checks.append(ClaimCheck(setting.label, subject, f"final {quality} (lower is better)",
-                                 directional(a, b, "lower", spec, ("wgan-clip", "gan"),
+        a = _outcomes(data.cell(setting, "wgan-clip", wgan), quality)
+        b = _outcomes(data.cell(setting, "gan", gan), quality)
+        arms = (Arm("wgan-clip", setting, "wgan-clip", wgan, quality, better(quality)),
+                Arm("gan", setting, "gan", gan, quality, better(quality)))
+        checks.append(ClaimCheck(setting.label, subject,
+                                 f"final {quality} ({better(quality)} is better)",
+                                 directional(a, b, better(quality), spec, ("wgan-clip", "gan"),
                                              output_range(quality,
                                                           get_dataset(setting.dataset))),
                                  arms))

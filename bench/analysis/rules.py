@@ -30,7 +30,12 @@ from bench.specs import ClaimsSpec
 from bench.stats import METHOD_NAMES, UNBOUNDED, Estimate, Range, interval_p_value, mean_ci
 from bench.stats.intervals import mean_intervals
 from bench.stats.power import seeds_needed
-from bench.stats.tests import cliffs_delta_ci, compare_seeds, delta_of_resamples
+from bench.stats.tests import (
+    SeedComparison,
+    cliffs_delta_ci,
+    compare_seeds,
+    delta_of_resamples,
+)
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -99,34 +104,51 @@ def _directional_seeds(a: np.ndarray, b: np.ndarray, delta: float,
     return seeds_for
 
 
+def directional_verdict(result: SeedComparison, better: str, spec: ClaimsSpec) -> str:
+    """The directional rule on a seed comparison: reproduced when the one-sided test in the
+    claimed direction is significant at ``spec.alpha`` and Cliff's delta reaches
+    ``spec.min_effect`` that way, not reproduced when the same holds the other way,
+    inconclusive otherwise (and with fewer than ``spec.min_seeds`` seeds a side)."""
+    if better not in ("higher", "lower"):
+        raise ValueError(f"better must be 'higher' or 'lower', got {better!r}")
+    if min(result.n_a, result.n_b) < spec.min_seeds:
+        return INCONCLUSIVE
+    # delta > 0 means A tends higher: orient it so that > 0 supports the claim
+    delta = result.cliffs_delta if better == "higher" else -result.cliffs_delta
+    p_claimed, p_opposite = ((result.p_greater, result.p_less) if better == "higher"
+                             else (result.p_less, result.p_greater))
+    if p_claimed <= spec.alpha and delta >= spec.min_effect:
+        return REPRODUCED
+    if p_opposite <= spec.alpha and -delta >= spec.min_effect:
+        return NOT_REPRODUCED
+    return INCONCLUSIVE
+
+
 def directional(
     a: np.ndarray | list[float], b: np.ndarray | list[float], better: str, spec: ClaimsSpec,
     names: tuple[str, str] = ("A", "B"), value_range: Range = UNBOUNDED,
 ) -> Outcome:
     """Is group A better than group B? ``better`` is "higher" or "lower"; ``value_range``
-    bounds the means' intervals in the evidence."""
-    if better not in ("higher", "lower"):
-        raise ValueError(f"better must be 'higher' or 'lower', got {better!r}")
+    bounds the means' intervals in the evidence. The verdict is ``directional_verdict``'s."""
     result = compare_seeds(a, b)
+    verdict = directional_verdict(result, better, spec)
     evidence = (f"{names[0]} {describe(a, value_range=value_range)} vs "
                 f"{names[1]} {describe(b, value_range=value_range)}")
     if min(result.n_a, result.n_b) < spec.min_seeds:
         return Outcome(INCONCLUSIVE, f"{evidence}; too few seeds (fewer than {spec.min_seeds})")
-    claimed, opposite = ("p_greater", "p_less") if better == "higher" else ("p_less",
-                                                                            "p_greater")
-    # delta > 0 means A tends higher: orient it so that > 0 supports the claim
     sign = 1 if better == "higher" else -1
     delta = sign * result.cliffs_delta
     low, high = sorted(sign * v for v in cliffs_delta_ci(a, b))
-    p_claimed, p_opposite = getattr(result, claimed), getattr(result, opposite)
+    p_claimed, p_opposite = ((result.p_greater, result.p_less) if better == "higher"
+                             else (result.p_less, result.p_greater))
     effect = f"Cliff's delta={delta:+.2f} [{low:+.2f}, {high:+.2f}]"
     x, y = (np.asarray(v, dtype=float) for v in (a, b))
     numbers = {"effect_size": delta, "effect_low": low, "effect_high": high,
                "seeds_for": _directional_seeds(x[~np.isnan(x)], y[~np.isnan(y)], delta, spec)}
-    if p_claimed <= spec.alpha and delta >= spec.min_effect:
+    if verdict == REPRODUCED:
         return Outcome(REPRODUCED, f"{evidence}; one-sided Mann-Whitney p={p_claimed:.3g}, "
                        f"{effect}", p_claimed, **numbers)
-    if p_opposite <= spec.alpha and -delta >= spec.min_effect:
+    if verdict == NOT_REPRODUCED:
         return Outcome(NOT_REPRODUCED, f"{evidence}; the opposite holds: one-sided "
                        f"Mann-Whitney p={p_opposite:.3g}, {effect}", p_opposite, **numbers)
     return Outcome(INCONCLUSIVE, f"{evidence}; one-sided Mann-Whitney p={p_claimed:.3g}, "

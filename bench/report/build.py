@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,7 @@ from bench.report.tables import (
     markdown_table,
 )
 from bench.results import diverged, recipe_runs
+from bench.rounds import Rounds
 from bench.specs import TOY_ARCH
 from bench.store import ResultsStore
 from bench.suite import SuiteConfig
@@ -109,7 +111,11 @@ def build_report(root: Path) -> Path:
         write_text_atomic(root / "tables" / f"{dataset}.md", markdown_table(summary, dataset))
 
     figures = _figures(store, summary, metrics, datasets)
-    claims = claims_section(root, config, summary, metrics)  # also writes claims.csv
+    rounds = Rounds.load(root)
+    judged = config if rounds is None else replace(  # the last look's level (bench.rounds)
+        config, claims=replace(config.claims, alpha=rounds.rounds[-1].level))
+    claims = claims_section(root, judged, summary, metrics)  # also writes claims.csv
+    claims = _rounds_lines(rounds) + claims if rounds is not None else claims
     claims += study_section(root, config, every_run)
     text = _markdown(config, every_run, divergence, datasets, figures, _provenance(store),
                      _speed_ups(store), _run_settings(store, set(every_run["run_id"])), root,
@@ -117,6 +123,26 @@ def build_report(root: Path) -> Path:
     path = root / "report.md"
     write_text_atomic(path, text)
     return path
+
+
+def _rounds_lines(rounds: Rounds) -> list[str]:
+    """The rounds of ``run --until-decided``: what each added, and the verdicts after it."""
+    d = rounds.design
+    lines = ["## Rounds (`run --until-decided`)", "",
+             f"Seeds were added {d.seed_step} at a time to the cells an undecided check "
+             f"needed, up to {d.max_seeds} per cell. Each look judged the claims at its "
+             "level of a group-sequential design (Lan-DeMets alpha spending, O'Brien-Fleming "
+             f"shape, overall alpha {rounds.alpha:g}), so looking again after each round does "
+             "not inflate false verdicts; the claims below are judged at the last look's "
+             "level.", "",
+             "| look | level | seeds added | verdicts after it | checks undecided |",
+             "|---|---|---|---|---|"]
+    for r in rounds.rounds:
+        added = "; ".join(f"{cell}: {', '.join(map(str, seeds))}"
+                          for cell, seeds in r.added.items()) or "the planned seeds"
+        verdicts = ", ".join(f"{claim} {verdict}" for claim, verdict in r.verdicts.items())
+        lines.append(f"| {r.look} | {r.level:.3g} | {added} | {verdicts} | {r.undecided} |")
+    return [*lines, ""]
 
 
 def _networks(run: dict) -> str:

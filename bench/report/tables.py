@@ -4,33 +4,34 @@ each interval inside its metric's declared range)."""
 import pandas as pd
 
 from bench.data import get_dataset
-from bench.metrics.registry import output_range
-from bench.results import CELL
+from bench.metrics.registry import better, output_names, output_range
+from bench.results import CELL, DIVERGED, FINAL, final
 from bench.stats import NONNEGATIVE, Range, mean_ci, rate_ci
 
-# (column in the summary, heading, lower is better?) in display order
+# (column in the summary, heading) in display order; the direction that is better comes from
+# the metric registry
 TABLE_METRICS: list[tuple[str, str]] = [
-    ("final_w1", "W1 (lower better)"),
-    ("final_fid", "FID (lower better)"),
-    ("final_kid", "KID (lower better)"),
-    ("final_fd_digits", "FD digits-CNN (lower better)"),
-    ("final_modes_captured", "modes captured"),
-    ("final_modes_well_captured", "modes >=10% share"),
-    ("final_hq_fraction", "high-quality fraction"),
-    ("final_reverse_kl_hq", "reverse KL of HQ samples (nats)"),
-    ("final_reverse_kl", "reverse KL (nats)"),
-    ("final_precision", "precision"),
-    ("final_recall", "recall"),
-    ("final_density", "density"),
-    ("final_coverage", "coverage"),
-    ("final_divergence_estimate", "critic estimate"),
-    ("final_gen_steps_per_s", "gen steps/s"),
+    (final("w1"), "W1"),
+    (final("fid"), "FID"),
+    (final("kid"), "KID"),
+    (final("fd_digits"), "FD digits-CNN"),
+    (final("modes_captured"), "modes captured"),
+    (final("modes_well_captured"), "modes >=10% share"),
+    (final("hq_fraction"), "high-quality fraction"),
+    (final("reverse_kl_hq"), "reverse KL of HQ samples (nats)"),
+    (final("reverse_kl"), "reverse KL (nats)"),
+    (final("precision"), "precision"),
+    (final("recall"), "recall"),
+    (final("density"), "density"),
+    (final("coverage"), "coverage"),
+    (final("divergence_estimate"), "critic estimate"),
+    (final("gen_steps_per_s"), "gen steps/s"),
     ("train_seconds", "train s"),
 ]
-HEADLINE = ("final_w1", "final_fid", "final_fd_digits", "final_modes_captured",
-            "final_precision", "final_recall")
+HEADLINE = tuple(map(final, ("w1", "fid", "fd_digits", "modes_captured", "precision",
+                             "recall")))
 """The columns report.md shows (with seeds and diverged); tables/<dataset>.md has them all."""
-COUNTER_RANGES = {"final_gen_steps_per_s": NONNEGATIVE, "train_seconds": NONNEGATIVE}
+COUNTER_RANGES = {final("gen_steps_per_s"): NONNEGATIVE, "train_seconds": NONNEGATIVE}
 """Summary columns that are the trainer's counters, not registered metric outputs."""
 INTERVALS_CAPTION = (
     "Cells show the mean over seeds and its 95% CI in brackets, inside the metric's range: "
@@ -45,7 +46,7 @@ def column_range(column: str, dataset: str) -> Range:
     """The range of a summary column's values on ``dataset``."""
     if column in COUNTER_RANGES:
         return COUNTER_RANGES[column]
-    return output_range(column.removeprefix("final_"), get_dataset(dataset))
+    return output_range(column.removeprefix(FINAL), get_dataset(dataset))
 
 
 def cell_statistics(summary: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +63,7 @@ def cell_statistics(summary: pd.DataFrame) -> pd.DataFrame:
                 continue
             records.append(
                 dict(zip(CELL, keys, strict=True))
-                | {"metric": column.removeprefix("final_"), "n": est.n, "mean": est.mean,
+                | {"metric": column.removeprefix(FINAL), "n": est.n, "mean": est.mean,
                    "ci_low": est.low, "ci_high": est.high, "ci_method": est.method}
             )
     return pd.DataFrame.from_records(
@@ -74,7 +75,7 @@ def divergence_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Per cell: seeds run, seeds diverged, divergence rate with its Wilson 95% CI."""
     grouped = summary.groupby(CELL, sort=True)
     table = grouped.agg(
-        seeds=("seed", "count"), diverged=("status", lambda s: int((s == "diverged").sum()))
+        seeds=("seed", "count"), diverged=("status", lambda s: int((s == DIVERGED).sum()))
     )
     rates = [rate_ci(d, n) for d, n in zip(table["diverged"], table["seeds"], strict=True)]
     table["divergence_rate"] = [r.mean for r in rates]
@@ -93,6 +94,13 @@ def frame_to_markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _heading(column: str, heading: str) -> str:
+    """A table heading with the direction the metric registry declares better, if any."""
+    metric = column.removeprefix(FINAL)
+    direction = better(metric) if metric in output_names() else None
+    return f"{heading} ({direction} better)" if direction else heading
+
+
 def markdown_table(summary: pd.DataFrame, dataset: str, headline: bool = False) -> str:
     """One Markdown table of a dataset's cells: 'mean [95% CI]' per metric (an architecture
     column where the dataset has several); ``headline``: only the ``HEADLINE`` metrics."""
@@ -101,10 +109,10 @@ def markdown_table(summary: pd.DataFrame, dataset: str, headline: bool = False) 
                and (not headline or c in HEADLINE)]
     several = rows["arch"].nunique() > 1
     header = (["architecture"] if several else []) + ["GAN", "optimizer", "seeds", "diverged"]
-    header += [h for _, h in columns]
+    header += [_heading(c, h) for c, h in columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for (arch, gan, optimizer), cell in rows.groupby(["arch", "gan", "optimizer"], sort=True):
-        diverged = int((cell["status"] == "diverged").sum())
+        diverged = int((cell["status"] == DIVERGED).sum())
         values = [mean_ci(cell[c].to_numpy(dtype=float), column_range(c, dataset)).format()
                   for c, _ in columns]
         first = [arch] if several else []

@@ -93,7 +93,11 @@ def compare_seeds(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> S
     x, y = _finite_or_inf(a), _finite_or_inf(b)
     if len(x) < 2 or len(y) < 2:
         return SeedComparison(len(x), len(y), math.nan, math.nan, cliffs_delta(x, y))
-    method = stats.PermutationMethod(n_resamples=PERMUTATIONS, rng=0)
+    # without ties scipy's exact null distribution of U is the permutation distribution, and
+    # far faster than resampling it; with ties (e.g. equal mode counts) only permutations are
+    # valid
+    tied = len(np.unique(np.concatenate([x, y]))) < len(x) + len(y)
+    method = stats.PermutationMethod(n_resamples=PERMUTATIONS, rng=0) if tied else "exact"
     p = {
         alternative: float(stats.mannwhitneyu(x, y, alternative=alternative, method=method)
                            .pvalue)

@@ -52,7 +52,7 @@ def _timed(fn, times: list):
         "cpu",
         pytest.param(
             "cuda",
-            marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"),
+            marks=pytest.mark.cuda,
         ),
     ],
 )

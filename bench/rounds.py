@@ -1,0 +1,113 @@
+"""The rounds of ``run --until-decided``: which cells get new seeds, the significance level
+of each look, and the rounds file a results folder keeps.
+
+A suite judged again after every round of new seeds looks at its data several times. Judged
+at a fixed alpha each time, a check would get several chances to cross it by luck. The
+claims are judged instead at each look's nominal level of a group-sequential design
+(``bench.stats.sequential``: Lan-DeMets alpha spending, O'Brien-Fleming shape), with the
+information fraction of look k = seeds per arm at that look / ``max_seeds``. Holm's
+correction inside each claim then runs at that level.
+
+Plain values only (no torch, no suite parsing): the report reads the rounds file to judge
+the claims at the last look's level and to list the rounds.
+"""
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.atomic import write_text_atomic
+
+ROUNDS_FILE = "rounds.json"
+Cell = tuple[str, str, str, str]
+"""(dataset, arch, GAN, optimizer label), as RunSpec.cell."""
+
+
+@dataclass(frozen=True)
+class Design:
+    """How seeds are added: ``seed_step`` more to each cell an undecided check needs, until
+    every check is decided or a cell holds ``max_seeds``."""
+
+    start_seeds: int
+    """Seeds per cell the suite plans (the first look)."""
+    max_seeds: int = 20
+    seed_step: int = 4
+
+    def fraction(self, look: int) -> float:
+        """Information fraction of look ``look`` (0: the planned seeds)."""
+        return min(1.0, (self.start_seeds + look * self.seed_step) / self.max_seeds)
+
+    def looks(self) -> int:
+        """The most looks the design can take (the last at ``max_seeds``)."""
+        return max(1, math.ceil((self.max_seeds - self.start_seeds) / self.seed_step) + 1)
+
+    def level(self, look: int, alpha: float) -> float:
+        """The one-sided significance level of look ``look``: alpha spent so far, minus what
+        earlier looks spent, as a nominal p-value level."""
+        from bench.stats.sequential import nominal_levels  # scipy: not for the CLI's --help
+
+        fractions = [self.fraction(k) for k in range(look + 1)]
+        return nominal_levels(fractions, alpha)[-1]
+
+
+@dataclass(frozen=True)
+class Check:
+    """What the planner needs of one judged check."""
+
+    verdict: str
+    decidable: bool
+    """More seeds could decide it (the power search found a number of seeds)."""
+    cells: tuple[Cell, ...]
+    """The cells whose seeds it compares."""
+
+
+def cells_to_extend(checks: Iterable[Check], seeds: dict[Cell, int], max_seeds: int,
+                    inconclusive: str) -> list[Cell]:
+    """The cells that an undecided, decidable check needs and that hold fewer than
+    ``max_seeds`` seeds: where the next round's seeds go (sorted, so a resumed round plans the
+    same)."""
+    wanted = {cell for check in checks if check.verdict == inconclusive and check.decidable
+              for cell in check.cells}
+    return sorted(cell for cell in wanted if seeds.get(cell, 0) < max_seeds)
+
+
+@dataclass
+class Round:
+    """One look: the seeds it added (none for the first) and the verdicts after it."""
+
+    look: int
+    level: float
+    """The significance level the claims were judged at."""
+    added: dict[str, list[int]] = field(default_factory=dict)
+    """Cell (``dataset / arch / gan / optimizer``) -> the seeds this round added to it."""
+    verdicts: dict[str, str] = field(default_factory=dict)
+    """``claim N`` -> its overall verdict after the round."""
+    undecided: int = 0
+    """Checks still inconclusive after the round."""
+
+
+@dataclass
+class Rounds:
+    """The rounds file: the design and every look taken so far."""
+
+    design: Design
+    alpha: float
+    rounds: list[Round] = field(default_factory=list)
+
+    def save(self, root: Path) -> None:
+        write_text_atomic(Path(root) / ROUNDS_FILE, json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, root: Path) -> "Rounds | None":
+        path = Path(root) / ROUNDS_FILE
+        if not path.is_file():
+            return None
+        raw = json.loads(path.read_text())
+        return cls(Design(**raw["design"]), raw["alpha"],
+                   [Round(**r) for r in raw["rounds"]])
+
+
+def cell_name(cell: Cell) -> str:
+    return " / ".join(cell)

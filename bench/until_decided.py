@@ -1,0 +1,94 @@
+"""``run --until-decided``: after the planned seeds, add seeds round by round to the cells that
+an undecided check needs, until every check is decided or the cells hold ``max_seeds``.
+
+Each round trains its new seeds like any seeds (one batched group per cell), writes them to
+the results folder, records them in suite.yaml (``added_seeds:``), then judges the claims at
+the look's level of the group-sequential design (``bench.rounds``) and appends the round to
+``rounds.json``. A run killed at any point resumes with ``run --resume DIR``: the rounds file
+keeps the design, suite.yaml the seeds already added, the store the runs already trained.
+
+Checks that compare the final values of named arms (cells) drive the new seeds; a check
+without arms (a correlation, a threshold, a speed comparison) is judged again on whatever
+seeds the rounds bring.
+"""
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+from bench.analysis.claims import CLAIMS
+from bench.analysis.rules import INCONCLUSIVE
+from bench.analysis.suite_data import load_suite_data
+from bench.report.summary import build_summary
+from bench.results import recipe_runs
+from bench.rounds import Check, Design, Round, Rounds, cell_name, cells_to_extend
+from bench.runner import SuiteOutcome, run_suite
+from bench.store import ResultsStore
+from bench.suite import SuiteConfig, with_added_seeds
+
+
+def judge(root: Path, config: SuiteConfig, level: float) -> tuple[dict[str, str], list[Check]]:
+    """The claims of the results in ``root`` judged at significance ``level``: each claim's
+    overall verdict, and every check as the planner sees it."""
+    store = ResultsStore(root)
+    summary = recipe_runs(build_summary(store))
+    metrics = store.load_metrics()
+    metrics = metrics[metrics["run_id"].isin(summary["run_id"])]
+    judged = replace(config, claims=replace(config.claims, alpha=level))
+    data = load_suite_data(root, judged, summary, metrics)
+    verdicts, checks = {}, []
+    for claim in CLAIMS:
+        verdict, claim_checks = claim.evaluate(data)
+        verdicts[f"claim {claim.id}"] = verdict
+        checks += [Check(c.outcome.verdict, not math.isnan(c.seeds_needed),
+                         tuple((a.setting.dataset, a.setting.arch, a.gan, a.optimizer)
+                               for a in c.arms)) for c in claim_checks]
+    return verdicts, checks
+
+
+def run_until_decided(config: SuiteConfig, out: Path, design: Design,
+                      **run_options) -> SuiteOutcome:
+    """Train ``config`` into ``out``, then add ``design.seed_step`` seeds to the cells an
+    undecided check needs, round after round; ``run_options`` go to ``run_suite``. Returns the
+    last round's training outcome."""
+    store = ResultsStore(out)
+    rounds = Rounds.load(out) or Rounds(design, config.claims.alpha)
+    while True:
+        outcome = run_suite(config, out, **run_options)
+        if outcome.failures:
+            return outcome
+        new = _added_in(config, rounds)
+        # a resumed driver that had judged these runs already takes the same look again
+        look = rounds.rounds[-1].look if rounds.rounds and not new else len(rounds.rounds)
+        level = rounds.design.level(look, rounds.alpha)
+        verdicts, checks = judge(out, config, level)
+        if look == len(rounds.rounds):
+            rounds.rounds.append(Round(look, level, new, verdicts,
+                                       sum(c.verdict == INCONCLUSIVE for c in checks)))
+            rounds.save(out)
+        seeds = {cell: len(config.seeds_of(cell)) for cell in config.cell_keys()}
+        cells = cells_to_extend(checks, seeds, rounds.design.max_seeds, INCONCLUSIVE)
+        undecided = sum(c.verdict == INCONCLUSIVE for c in checks)
+        print(f"round {look}: claims judged at level {level:.3g}; {undecided} check(s) "
+              f"undecided, {len(cells)} cell(s) to get more seeds")
+        if not cells or look + 1 >= rounds.design.looks():
+            return outcome
+        new_seeds = config.next_seeds(rounds.design.seed_step)
+        for cell in cells:  # none beyond max_seeds; a round's seeds of a cell train together
+            config = with_added_seeds(config, [cell],
+                                      new_seeds[:rounds.design.max_seeds - seeds[cell]])
+        store.extend_suite(config)
+
+
+def _added_in(config: SuiteConfig, rounds: Rounds) -> dict[str, list[int]]:
+    """The seeds of ``config`` that no earlier round recorded: what the latest round added."""
+    recorded = {}
+    for past in rounds.rounds:
+        for cell, seeds in past.added.items():
+            recorded.setdefault(cell, set()).update(seeds)
+    added = {}
+    for cell, seeds in config.added_seeds:
+        new = [s for s in seeds if s not in recorded.get(cell_name(cell), set())]
+        if new:
+            added[cell_name(cell)] = new
+    return added
