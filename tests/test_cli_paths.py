@@ -59,7 +59,7 @@ def _one_error_line(capsys, expected: str) -> None:
 def test_no_arguments_or_a_flag_first_runs_the_default_command(monkeypatch, capsys):
     calls = []
 
-    def record(config, out, *args):
+    def record(config, out, *args, **kwargs):
         calls.append((config, out))
         return SuiteOutcome(root=out)  # nothing trained, so no report either
 
