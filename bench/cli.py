@@ -4,6 +4,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from bench.accel import MODES
 from bench.errors import BenchError
@@ -18,6 +19,14 @@ TRAINING_QUANTITIES = {
     "critic_steps / real_samples / train_seconds / eval_seconds": "budget counters",
 }
 """Recorded at every checkpoint besides the registered metrics (bench.metrics.registry)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments are bad input like any other: one ``error:`` line and exit 2 (argparse's
+    default prints the whole usage first). Subcommands' parsers inherit the class."""
+
+    def error(self, message: str) -> NoReturn:
+        raise BenchError(f"{message} (see '{self.prog} --help')")
 
 
 def _budget(text: str):
@@ -83,7 +92,7 @@ def _export_tensorboard(results: Path, log_dir: Path | None) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="run_bench.py",
         description="GAN benchmark suite: train GAN / WGAN-clip / WGAN-GP under matched "
         "budgets and report quality, mode coverage, critic estimates and throughput. "
@@ -288,6 +297,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     if not args.results.is_dir():
         raise BenchError(f"no such results folder: {args.results}")
+    if args.tensorboard is not None:  # an export that would fail writes no report either
+        from bench.report.tensorboard import check_tensorboard
+
+        check_tensorboard(args.results, args.tensorboard)
     print(f"report: {build_report(args.results)}")
     _export_tensorboard(args.results, args.tensorboard)
     return 0
@@ -386,10 +399,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
-    args = build_parser().parse_args(argv)
     commands = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list,
                 "compare": _cmd_compare, "perf": _cmd_perf}
     try:
+        args = build_parser().parse_args(argv)
         return commands[args.command](args)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)

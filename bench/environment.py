@@ -6,7 +6,7 @@ devices), so they travel beside the RunSpecs to the workers instead of inside th
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import torch
@@ -36,6 +36,11 @@ class Environment:
     """Whole-iteration CUDA graph capture: auto, on or off (--cuda-graphs)."""
     channels_last: str = "auto"
     """channels_last memory format for convolutional networks: auto, on or off."""
+
+    def to_dict(self) -> dict[str, str | bool | None]:
+        """The settings as given (None: the default applies), for a run's provenance."""
+        return {f.name: str(value) if isinstance(value := getattr(self, f.name), Path)
+                else value for f in fields(self)}
 
     def resolved_cache_dir(self) -> Path:
         root = self.cache_dir or os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR

@@ -144,7 +144,7 @@ def run_suite(
         discard_partial_checkpoints(store.root)
         finished = store.finished_run_ids()
         outcome = SuiteOutcome(root=store.root, skipped=len(finished))
-        provenance = collect(engine.device)
+        provenance = collect(engine.device) | {"environment": env.to_dict()}
         _train(engine, store, all_groups, env, provenance, outcome, show_progress)
         if config.search is not None and not outcome.failures:
             # a study's second phase: each cell's best trial, chosen from the stored trials

@@ -214,7 +214,9 @@ class ResultsStore:
         runs = self.load_runs()
         frames = []
         for path, run in zip(self.run_dirs(), runs.itertuples(index=False), strict=True):
-            rows = pd.read_csv(path / "metrics.csv")
+            # typed: a run that recorded no row must not turn every value into an object
+            rows = pd.read_csv(path / "metrics.csv",
+                               dtype={"step": int, "metric": str, "value": float})
             for column in IDENTITY:
                 rows[column] = getattr(run, column)
             frames.append(rows)

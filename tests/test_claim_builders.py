@@ -1,6 +1,7 @@
-"""The seven claim checks on planted suite data (no training): each SuiteData is built here
-from a compact description of its runs, where the answer is known, and each claim's verdict
-and evidence are checked against it.
+"""The seven claim checks on planted suite data (no training): each planted suite is written
+here as a real results folder through the store, from a compact description of its runs where
+the answer is known, and loaded with load_suite_data as the report loads it; each claim's
+verdict and evidence are checked against it.
 
 Groups of 5 seeds that do not overlap give the smallest exact one-sided Mann-Whitney p-value,
 1 / C(10, 5) = 0.00397 < alpha = 0.05, and Cliff's delta = +-1: verdicts are decided by the
@@ -15,14 +16,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from bench.analysis.claims import CLAIMS, ClaimCheck
-from bench.analysis.correlation import run_correlations
 from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
-from bench.analysis.suite_data import CONSTRAINED_GANS, SuiteData
-from bench.diagnostics.critic_outputs import CLIP_VALUES, GRADIENT_DATASET, gradient_summary
-from bench.report.summary import final_metrics
-from bench.results import IDENTITY
+from bench.analysis.suite_data import SuiteData, load_suite_data
+from bench.diagnostics.critic_outputs import (
+    CLIP_VALUES,
+    DIAGNOSTICS_DIR,
+    GRADIENT_DATASET,
+    GRADIENT_FILE,
+)
+from bench.report.summary import build_summary
+from bench.results import Counters, RunResult
+from bench.store import ResultsStore
 from bench.suite import expand, parse_suite
 from tests.conftest import tiny_suite
 
@@ -69,54 +76,86 @@ def spread(low: float, step: float = 0.01, n: int = 5) -> list[float]:
     return [round(low + i * step, 6) for i in range(n)]
 
 
-def suite_data(suite: dict, runs: list[Run],
+PILE_SIZE = 10_000
+"""Critic weights of a planted models.pt: piled fractions to 1e-4."""
+
+
+def critic_state(fraction: float, clip_value: float) -> dict[str, torch.Tensor]:
+    """A toy critic (leading member dimension 1) whose weights sit at +-``clip_value`` in
+    the share ``fraction`` and at half of it otherwise."""
+    piled = round(fraction * PILE_SIZE)
+    weights = torch.full((PILE_SIZE,), clip_value / 2)
+    weights[:piled] = clip_value
+    weights[::2] *= -1
+    return {"critic.net.0.weight": weights.reshape(1, 100, 100),
+            "critic.net.0.bias": torch.zeros(1, 100)}
+
+
+def suite_data(parent: Path, suite: dict, runs: list[Run],
                weights: dict[tuple[str, str], list[float]] | None = None,
                gradients: pd.DataFrame | None = None) -> SuiteData:
-    """The SuiteData of ``tiny_suite(**suite)`` holding ``runs`` (each must be in the
-    suite's grid): tidy metrics, a summary made as build_summary makes it (final values at
-    the last checkpoint, none for diverged runs), the runs' optimizer records, production
-    correlations, and per-(gan, optimizer) piled fractions by seed in ``weights``."""
+    """``tiny_suite(**suite)`` holding ``runs`` (each must be in the suite's grid), written
+    as a new results folder under ``parent`` through the store and loaded as the report
+    loads it:
+    each run's metric rows, status and config; a critic whose weights are piled at +-c in the
+    share ``weights[(gan, optimizer)][seed]`` (none where not given); ``gradients`` as the
+    diagnostics' gradient_norms.csv."""
     config = parse_suite(tiny_suite(**suite))
     specs = {(s.dataset, s.arch, s.gan, s.optimizer_label, s.seed): s for s in expand(config)}
-    frames, records, optimizers = [], [], []
+    root = parent / f"results-{len(list(parent.iterdir()))}"
+    store = ResultsStore(root)
+    store.init_suite(config)
     for run in runs:
         spec = specs[(run.dataset, run.arch, run.gan, run.optimizer, run.seed)]
-        identity = dict(zip(IDENTITY, (spec.run_id, run.dataset, run.arch, run.gan,
-                                       run.optimizer, run.seed), strict=True))
-        rows = pd.DataFrame(run.checkpoints).melt(id_vars="step", var_name="metric")
-        frames.append(rows.dropna().assign(**identity))
-        records.append(identity | {"status": run.status,
-                                   "train_seconds": run.checkpoints.get("train_seconds",
-                                                                        [0.0])[-1]})
-        opt, recipe = spec.optimizer, spec.recipe  # what load_suite_data reads from config.json
-        optimizers.append({
-            "run_id": spec.run_id, "gan": run.gan, "optimizer": run.optimizer,
-            "optimizer_name": opt.name, "recipe_optimizer": recipe.optimizer,
-            "is_recipe_optimizer": (opt.name, opt.lr) == (recipe.optimizer, recipe.lr)
-            and (opt.name != "adam" or opt.betas == recipe.betas)})
-    metrics = pd.concat(frames, ignore_index=True)
-    summary = pd.DataFrame.from_records(records).merge(final_metrics(metrics), on="run_id",
-                                                       how="left")
-    quality = [c for c in summary if c.startswith("final_") and c != "final_step"]
-    summary.loc[summary["status"] == "diverged", quality] = NAN
-    spec, weights = config.claims, weights or {}
+        rows = pd.DataFrame(run.checkpoints).melt(id_vars="step", var_name="metric").dropna()
+        fraction = (weights or {}).get((run.gan, run.optimizer), {})
+        state = {}
+        if run.seed < len(fraction) and run.status == "finished":
+            state = critic_state(fraction[run.seed],
+                                 config.recipe("wgan-clip", run.dataset).clip_value)
+        steps = run.checkpoints["step"]
+        store.write_run(RunResult(
+            spec, rows.to_dict("records"), run.status,
+            diverged_step=steps[-1] if run.status == "diverged" else None,
+            counters=Counters(generator_steps=steps[-1], train_seconds=run.checkpoints.get(
+                "train_seconds", [0.0])[-1]),
+            state=state), provenance={})
+    if gradients is not None:
+        (root / DIAGNOSTICS_DIR).mkdir()
+        gradients.to_csv(root / DIAGNOSTICS_DIR / GRADIENT_FILE, index=False)
+    return load_suite_data(root, config, build_summary(store), store.load_metrics())
 
-    def fraction(run: dict) -> float:
-        cell = (run["gan"], run["optimizer"])
-        return weights[cell][run["seed"]] if cell in weights else NAN
 
-    piled = [{**{c: run[c] for c in IDENTITY},  # a row per WGAN run, as load_suite_data's
-              "clip_value": config.recipe("wgan-clip", run["dataset"]).clip_value,
-              "piled_fraction": fraction(run)}
-             for run in summary.to_dict("records") if run["gan"] in CONSTRAINED_GANS]
-    return SuiteData(
-        root=Path("no-results-folder"), config=config, summary=summary, metrics=metrics,
-        runs=pd.DataFrame.from_records(optimizers),
-        correlations=run_correlations(metrics, summary, spec.median_window,
-                                      spec.min_checkpoints),
-        weights=pd.DataFrame.from_records(piled, columns=[*IDENTITY, "clip_value",
-                                                          "piled_fraction"]),
-        gradients=gradients)
+def test_load_suite_data_reads_configs_critics_and_diagnostics(tmp_path):
+    rounded = 5e-5 * (1 + 1e-15)  # wgan-clip's recipe lr, as arithmetic may have left it
+    suite = PILED | {"optimizers": ["adam", {"name": "rmsprop", "lr": rounded, "label": "rms"}],
+                     "seeds": 2}
+    runs = [run for gan in ("wgan-clip", "wgan-gp") for label in ("adam", "rms")
+            for run in finals(gan, label, [0.1, None])]  # seed 1 diverged
+    raw = gradients(paper_norms, seeds=2)
+    data = suite_data(tmp_path, suite, runs, {("wgan-clip", "rms"): [0.25, 0.5],
+                                              ("wgan-gp", "adam"): [0.0375, 0.5]}, raw)
+    assert data.root == tmp_path / "results-0"
+    assert data.summary["status"].tolist() == ["finished", "diverged"] * 4
+    assert data.metrics["run_id"].nunique() == 4  # the diverged runs recorded nothing
+    # configs: recipe optimizers (wgan-clip: RMSProp 5e-5; wgan-gp: Adam at its recipe's
+    # lr and betas), an lr equal to the recipe's up to rounding counting as the recipe's
+    recipe = data.runs.set_index("run_id")["is_recipe_optimizer"].to_dict()
+    assert recipe == {f"ring8__{gan}__{label}__s{seed}": (gan, label) in {
+        ("wgan-clip", "rms"), ("wgan-gp", "adam")}
+        for gan in ("wgan-clip", "wgan-gp") for label in ("adam", "rms") for seed in (0, 1)}
+    assert data.recipe_label("wgan-clip") == "rms" and data.recipe_label("wgan-gp") == "adam"
+    # critics read from models.pt: the planted share at +-c; none saved or diverged: NaN
+    piled = data.weights.set_index("run_id")
+    assert set(piled["clip_value"]) == {0.01}
+    assert piled.loc["ring8__wgan-clip__rms__s0", "piled_fraction"] == pytest.approx(0.25)
+    assert piled.loc["ring8__wgan-gp__adam__s0", "piled_fraction"] == pytest.approx(0.0375)
+    assert piled["piled_fraction"].isna().sum() == 6
+    # gradient_norms.csv, summarised per setting and seed: clip 0.1 spans 0.5 to 6 decades
+    by_setting = data.gradients.set_index(["setting", "seed"])
+    assert by_setting.loc[("clip 0.1", 0), "decades"] == pytest.approx(6.0)
+    assert by_setting.loc[("clip 0.1", 1), "span"] == pytest.approx(5.5)
+    assert len(data.gradients) == 4 * 2
 
 
 def evaluate(claim_id: str, data: SuiteData) -> tuple[str, list[ClaimCheck]]:
@@ -150,8 +189,8 @@ def tracking(gan: str, optimizer: str, estimate: list[float], seeds: int = 5) ->
         "divergence_estimate": [NAN, *estimate]}) for seed in range(seeds)]
 
 
-def test_claim1_wgan_estimates_track_w1_and_the_gan_estimate_does_not():
-    data = suite_data(TOY_GANS, tracking("wgan-clip", "rmsprop", FALLING)
+def test_claim1_wgan_estimates_track_w1_and_the_gan_estimate_does_not(tmp_path):
+    data = suite_data(tmp_path, TOY_GANS, tracking("wgan-clip", "rmsprop", FALLING)
                       + tracking("wgan-gp", "adam", FALLING) + tracking("gan", "adam", V_SHAPE))
     rho = data.correlations.groupby("gan")["rho_train"]
     assert rho.min().to_dict() == rho.max().to_dict() == pytest.approx(
@@ -170,8 +209,8 @@ def test_claim1_wgan_estimates_track_w1_and_the_gan_estimate_does_not():
     assert_evidence(check, "mean rho 0 [0, 0] (n=5) against 0.5", "lies below")
 
 
-def test_claim1_an_estimate_rising_as_w1_falls_does_not_track():
-    data = suite_data(TOY_GANS, tracking("wgan-clip", "rmsprop", RISING)
+def test_claim1_an_estimate_rising_as_w1_falls_does_not_track(tmp_path):
+    data = suite_data(tmp_path, TOY_GANS, tracking("wgan-clip", "rmsprop", RISING)
                       + tracking("wgan-gp", "adam", FALLING) + tracking("gan", "adam", FALLING))
     verdict, checks = evaluate("1", data)
     assert verdict == NR
@@ -195,9 +234,9 @@ def test_claim1_an_estimate_rising_as_w1_falls_does_not_track():
     (TOY_GANS | {"optimizers": ["adam"]}, tracking("wgan-clip", "adam", FALLING),
      "the suite has no wgan-clip runs with its recipe's optimizer (rmsprop)"),
 ])
-def test_claim1_inconclusive(suite: dict, clip_runs: list[Run], why: str):
+def test_claim1_inconclusive(suite: dict, clip_runs: list[Run], why: str, tmp_path):
     seeds = suite["seeds"]
-    data = suite_data(suite, clip_runs + tracking("wgan-gp", "adam", FALLING, seeds)
+    data = suite_data(tmp_path, suite, clip_runs + tracking("wgan-gp", "adam", FALLING, seeds)
                       + tracking("gan", "adam", V_SHAPE, seeds))
     verdict, checks = evaluate("1", data)
     assert verdict == INC
@@ -213,8 +252,8 @@ def modes(gan: str, values: list[float | None], dataset: str = "ring8") -> list[
     return finals(gan, label, values, "modes_captured", dataset)
 
 
-def test_claim2_wgans_capture_every_mode_where_the_gan_collapses():
-    data = suite_data(TOY_GANS, modes("wgan-clip", [8] * 5) + modes("wgan-gp", [8] * 5)
+def test_claim2_wgans_capture_every_mode_where_the_gan_collapses(tmp_path):
+    data = suite_data(tmp_path, TOY_GANS, modes("wgan-clip", [8] * 5) + modes("wgan-gp", [8] * 5)
                       + modes("gan", [1, 2, 1, 2, 1]))
     verdict, checks = evaluate("2", data)
     assert verdict == R
@@ -225,25 +264,25 @@ def test_claim2_wgans_capture_every_mode_where_the_gan_collapses():
         assert_evidence(check, f"{wgan} 8 [8, 8] (n=5) vs gan 1.4 [", "] (n=5)", P_SEPARATED)
 
 
-def test_claim2_a_gan_with_more_modes_is_not_reproduced():
-    data = suite_data(TOY_GANS, modes("wgan-clip", [1, 2, 1, 2, 1]) + modes("wgan-gp", [8] * 5)
-                      + modes("gan", [7] * 5))
+def test_claim2_a_gan_with_more_modes_is_not_reproduced(tmp_path):
+    data = suite_data(tmp_path, TOY_GANS, modes("wgan-clip", [1, 2, 1, 2, 1])
+                      + modes("wgan-gp", [8] * 5) + modes("gan", [7] * 5))
     verdict, checks = evaluate("2", data)
     assert verdict == NR and [c.outcome.verdict for c in checks] == [NR, R]
     assert_evidence(checks[0], "wgan-clip 1.4 [", "gan 7 [7, 7] (n=5)", P_OPPOSITE)
 
 
-def test_claim2_diverged_runs_rank_below_any_mode_count():
+def test_claim2_diverged_runs_rank_below_any_mode_count(tmp_path):
     # every GAN run diverged: no final modes, yet the worst outcome, below 3 modes
-    data = suite_data(TOY_GANS, modes("wgan-clip", [3, 4, 3, 4, 3]) + modes("wgan-gp", [None] * 5)
-                      + modes("gan", [None] * 5))
+    data = suite_data(tmp_path, TOY_GANS, modes("wgan-clip", [3, 4, 3, 4, 3])
+                      + modes("wgan-gp", [None] * 5) + modes("gan", [None] * 5))
     _, checks = evaluate("2", data)
     assert checks[0].outcome.verdict == R
     assert_evidence(checks[0], "gan n/a (n=5, 5 diverged)", P_SEPARATED)
     # diverged on both sides: tied, not a win
     assert checks[1].outcome.verdict == INC
     # a WGAN that diverged loses even to a GAN with one mode
-    data = suite_data(TOY_GANS, modes("wgan-clip", [None] * 5) + modes("wgan-gp", [8] * 5)
+    data = suite_data(tmp_path, TOY_GANS, modes("wgan-clip", [None] * 5) + modes("wgan-gp", [8] * 5)
                       + modes("gan", [1] * 5))
     verdict, checks = evaluate("2", data)
     assert verdict == NR and checks[0].outcome.verdict == NR
@@ -263,8 +302,8 @@ def test_claim2_diverged_runs_rank_below_any_mode_count():
     (TOY_GANS | {"datasets": ["swissroll"]}, finals("gan", "adam", spread(0.1), "w1", "swissroll"),
      "no dataset with modes in this suite"),
 ])
-def test_claim2_inconclusive(suite: dict, runs: list[Run], why: str):
-    verdict, checks = evaluate("2", suite_data(suite, runs))
+def test_claim2_inconclusive(suite: dict, runs: list[Run], why: str, tmp_path):
+    verdict, checks = evaluate("2", suite_data(tmp_path, suite, runs))
     assert verdict == INC and checks[0].outcome.verdict == INC
     assert_evidence(checks[0], why)
 
@@ -283,8 +322,8 @@ def adam_clip(values: list[float | None]) -> list[Run]:
         "finished" if v is not None else "diverged") for seed, v in enumerate(values)]
 
 
-def test_claim3_rmsprop_beats_adam_that_diverges():
-    data = suite_data(CLIP_ONLY, finals("wgan-clip", "rmsprop", spread(0.10))
+def test_claim3_rmsprop_beats_adam_that_diverges(tmp_path):
+    data = suite_data(tmp_path, CLIP_ONLY, finals("wgan-clip", "rmsprop", spread(0.10))
                       + adam_clip([None, 0.8, None, 0.9, None]))
     verdict, (check,) = evaluate("3", data)
     assert verdict == R and check.subject == "wgan-clip: rmsprop vs adam"
@@ -294,8 +333,8 @@ def test_claim3_rmsprop_beats_adam_that_diverges():
                     "Adam-gradient cosine: min -0.40, negative at 29% of checkpoints")
 
 
-def test_claim3_adam_better_than_rmsprop_is_not_reproduced():
-    data = suite_data(CLIP_ONLY, finals("wgan-clip", "rmsprop", [None] * 5)
+def test_claim3_adam_better_than_rmsprop_is_not_reproduced(tmp_path):
+    data = suite_data(tmp_path, CLIP_ONLY, finals("wgan-clip", "rmsprop", [None] * 5)
                       + adam_clip(spread(0.10)))
     verdict, (check,) = evaluate("3", data)
     assert verdict == NR
@@ -312,8 +351,8 @@ def test_claim3_adam_better_than_rmsprop_is_not_reproduced():
      + finals("wgan-gp", "recipe-adam", spread(0.1)),
      "the suite has no wgan-clip runs with both adam and rmsprop"),
 ])
-def test_claim3_inconclusive(suite: dict, runs: list[Run], why: str):
-    verdict, checks = evaluate("3", suite_data(suite, runs))
+def test_claim3_inconclusive(suite: dict, runs: list[Run], why: str, tmp_path):
+    verdict, checks = evaluate("3", suite_data(tmp_path, suite, runs))
     assert verdict == INC and [c.outcome.verdict for c in checks] == [INC]
     assert_evidence(checks[0], why)
 
@@ -341,9 +380,9 @@ def curves(gan: str, optimizer: str, checkpoints: dict[str, list[float]]) -> lis
 ])
 def test_claim4_quality_is_read_at_the_matched_step_and_time(
         gp_w1: list[float], gp_seconds: list[float], step_verdict: str, time_verdict: str,
-        at_step: str, at_time: str):
+        at_step: str, at_time: str, tmp_path):
     gp = {"step": [0, 400, 800, 1200], "train_seconds": gp_seconds, "w1": gp_w1}
-    data = suite_data(MATCHED, curves("wgan-gp", "recipe-adam", gp)
+    data = suite_data(tmp_path, MATCHED, curves("wgan-gp", "recipe-adam", gp)
                       + curves("wgan-clip", "recipe-rmsprop", CLIP_CURVE))
     verdict, (steps, seconds) = evaluate("4", data)
     subject = "wgan-gp (recipe-adam) vs wgan-clip (recipe-rmsprop)"
@@ -357,9 +396,9 @@ def test_claim4_quality_is_read_at_the_matched_step_and_time(
     assert_evidence(seconds, at_time, "(n=5) vs wgan-clip 0.62 [")
 
 
-def test_claim4_compares_every_shared_optimizer_and_the_recipes():
+def test_claim4_compares_every_shared_optimizer_and_the_recipes(tmp_path):
     gp = {"step": [0, 500], "train_seconds": [0, 10], "w1": [2.0, 0.2]}
-    data = suite_data(MATCHED | {"optimizers": ["adam", "rmsprop"]},
+    data = suite_data(tmp_path, MATCHED | {"optimizers": ["adam", "rmsprop"]},
                       curves("wgan-gp", "adam", gp) + curves("wgan-gp", "rmsprop", gp)
                       + curves("wgan-clip", "adam", CLIP_CURVE)
                       + curves("wgan-clip", "rmsprop", CLIP_CURVE))
@@ -375,12 +414,12 @@ def test_claim4_compares_every_shared_optimizer_and_the_recipes():
     (MATCHED | {"seeds": 2}, "too few seeds (fewer than 3)"),
     (MATCHED | {"gans": ["gan", "wgan-gp"]}, "the suite lacks wgan-gp or wgan-clip runs"),
 ])
-def test_claim4_inconclusive(suite: dict, why: str):
+def test_claim4_inconclusive(suite: dict, why: str, tmp_path):
     gp = {"step": [0, 500], "train_seconds": [0, 10], "w1": [2.0, 0.2]}
     runs = curves("wgan-gp", "recipe-adam", gp)[:suite["seeds"]]
     if "wgan-clip" in suite["gans"]:
         runs += curves("wgan-clip", "recipe-rmsprop", CLIP_CURVE)[:suite["seeds"]]
-    verdict, checks = evaluate("4", suite_data(suite, runs))
+    verdict, checks = evaluate("4", suite_data(tmp_path, suite, runs))
     assert verdict == INC and {c.outcome.verdict for c in checks} == {INC}
     assert_evidence(checks[0], why)
 
@@ -390,17 +429,18 @@ def test_claim4_inconclusive(suite: dict, why: str):
 PILED = {"gans": ["wgan-clip", "wgan-gp"], "optimizers": ["adam"], "seeds": 5}
 
 
-def piled_suite(clip: list[float], gp: list[float], **suite: object) -> SuiteData:
+def piled_suite(parent: Path, clip: list[float], gp: list[float],
+                **suite: object) -> SuiteData:
     """wgan-clip and wgan-gp with Adam, one seed per piled fraction."""
     runs = finals("wgan-clip", "adam", [0.1] * len(clip)) + finals("wgan-gp", "adam",
                                                                     [0.1] * len(gp))
-    return suite_data(PILED | suite, runs, {("wgan-clip", "adam"): clip,
+    return suite_data(parent, PILED | suite, runs, {("wgan-clip", "adam"): clip,
                                             ("wgan-gp", "adam"): gp})
 
 
-def test_claim5_clipping_piles_weights_and_the_penalty_does_not():
+def test_claim5_clipping_piles_weights_and_the_penalty_does_not(tmp_path):
     gp = [0.0, 0.01, 0.02, 0.01, 0.0]
-    verdict, (piled, versus) = evaluate("5", piled_suite(spread(0.6), gp))
+    verdict, (piled, versus) = evaluate("5", piled_suite(tmp_path, spread(0.6), gp))
     assert verdict == R
     assert piled.metric == "fraction of critic weights within 1% of +-c=0.01"
     assert piled.subject == "wgan-clip (adam): weights piled at +-c"
@@ -409,28 +449,28 @@ def test_claim5_clipping_piles_weights_and_the_penalty_does_not():
     assert_evidence(versus, "wgan-clip 0.62 [", "wgan-gp 0.008 [", P_SEPARATED)
 
 
-def test_claim5_few_weights_at_the_bound_is_not_reproduced():
-    verdict, (piled, _) = evaluate("5", piled_suite(spread(0.01), spread(0.0)))
+def test_claim5_few_weights_at_the_bound_is_not_reproduced(tmp_path):
+    verdict, (piled, _) = evaluate("5", piled_suite(tmp_path, spread(0.01), spread(0.0)))
     assert verdict == NR and piled.outcome.verdict == NR
     assert_evidence(piled, "mean fraction 0.03 [", "against 0.2", "lies below")
 
 
-def test_claim5_inconclusive():
-    verdict, checks = evaluate("5", piled_suite([0.6, 0.7], [0.0, 0.01], seeds=2))
+def test_claim5_inconclusive(tmp_path):
+    verdict, checks = evaluate("5", piled_suite(tmp_path, [0.6, 0.7], [0.0, 0.01], seeds=2))
     assert verdict == INC and [c.outcome.verdict for c in checks] == [INC, INC]
     assert_evidence(checks[0], "too few seeds (fewer than 3)")
-    data = suite_data(PILED | {"gans": ["wgan-clip"]}, finals("wgan-clip", "adam", [0.1] * 5),
-                      {("wgan-clip", "adam"): spread(0.6)})
+    data = suite_data(tmp_path, PILED | {"gans": ["wgan-clip"]},
+                      finals("wgan-clip", "adam", [0.1] * 5), {("wgan-clip", "adam"): spread(0.6)})
     verdict, (check,) = evaluate("5", data)
     assert verdict == INC
     assert_evidence(check, "the suite lacks wgan-clip or wgan-gp runs")
 
 
-def test_claim5_a_setting_without_clipped_runs_yet_is_inconclusive():
+def test_claim5_a_setting_without_clipped_runs_yet_is_inconclusive(tmp_path):
     # an unfinished suite: grid25 has its wgan-gp runs but none of wgan-clip yet
     runs = (finals("wgan-clip", "adam", [0.1] * 5) + finals("wgan-gp", "adam", [0.1] * 5)
             + finals("wgan-gp", "adam", [0.1] * 5, dataset="grid25"))
-    data = suite_data(PILED | {"datasets": ["ring8", "grid25"]}, runs,
+    data = suite_data(tmp_path, PILED | {"datasets": ["ring8", "grid25"]}, runs,
                       {("wgan-clip", "adam"): spread(0.6), ("wgan-gp", "adam"): spread(0.0)})
     verdict, checks = evaluate("5", data)
     assert verdict == INC
@@ -445,13 +485,13 @@ LAYERS = range(1, 13)
 
 
 def gradients(log_norms: Callable[[float, int], float], seeds: int = 5) -> pd.DataFrame:
-    """gradient_summary of per-layer rows for the three clipping bounds and the penalty
+    """gradient_norms.csv rows, per layer, for the three clipping bounds and the penalty
     (clip_value NaN); ``log_norms(c, layer)`` is log10 of the norm, + 0.01 x seed."""
     rows = [{"setting": "gradient penalty" if np.isnan(c) else f"clip {c:g}",
              "clip_value": c, "seed": seed, "layer": layer,
              "grad_norm": 10 ** (log_norms(c, layer) + 0.01 * seed)}
             for c in (*CLIP_VALUES, NAN) for seed in range(seeds) for layer in LAYERS]
-    return gradient_summary(pd.DataFrame(rows))
+    return pd.DataFrame(rows)
 
 
 def paper_norms(c: float, layer: int) -> float:
@@ -462,15 +502,15 @@ def paper_norms(c: float, layer: int) -> float:
     return {0.1: layer / 2, 0.01: -layer / 2, 0.001: -layer}[c]
 
 
-def diagnostics_data(g: pd.DataFrame | None) -> SuiteData:
+def diagnostics_data(parent: Path, g: pd.DataFrame | None) -> SuiteData:
     runs = finals("wgan-clip", "rmsprop", [0.1] * 5) + finals("wgan-gp", "adam", [0.1] * 5)
-    return suite_data(TOY_GANS | {"datasets": [GRADIENT_DATASET]} | {"diagnostics": True},
+    return suite_data(parent, TOY_GANS | {"datasets": [GRADIENT_DATASET]} | {"diagnostics": True},
                       [Run(r.gan, r.optimizer, r.seed, r.checkpoints, dataset=GRADIENT_DATASET)
                        for r in runs], gradients=g)
 
 
-def test_claim6_clipped_norms_explode_or_vanish_the_penalty_stays_flat():
-    verdict, checks = evaluate("6", diagnostics_data(gradients(paper_norms)))
+def test_claim6_clipped_norms_explode_or_vanish_the_penalty_stays_flat(tmp_path):
+    verdict, checks = evaluate("6", diagnostics_data(tmp_path, gradients(paper_norms)))
     assert verdict == R and [c.outcome.verdict for c in checks] == [R] * 4
     assert {c.dataset for c in checks} == {GRADIENT_DATASET}
     assert_evidence(checks[0], "clip 0.1 6.02 [", "penalty 0.12 [", P_SEPARATED)
@@ -479,20 +519,20 @@ def test_claim6_clipped_norms_explode_or_vanish_the_penalty_stays_flat():
     assert_evidence(checks[3], "mean span 0.2 [0.2, 0.2] (n=5) against 1", "lies below")
 
 
-def test_claim6_a_penalty_spanning_decades_is_not_reproduced():
+def test_claim6_a_penalty_spanning_decades_is_not_reproduced(tmp_path):
     def reversed_norms(c: float, layer: int) -> float:
         return -layer / 4 if np.isnan(c) else 0.0  # flat clipped critics, a sloped penalty
-    verdict, checks = evaluate("6", diagnostics_data(gradients(reversed_norms)))
+    verdict, checks = evaluate("6", diagnostics_data(tmp_path, gradients(reversed_norms)))
     assert verdict == NR and [c.outcome.verdict for c in checks] == [NR] * 4
     assert_evidence(checks[0], "clip 0.1 0.02 [", "penalty 2.98 [", P_OPPOSITE)
     assert_evidence(checks[3], "mean span 2.75 [2.75, 2.75] (n=5) against 1", "lies above")
 
 
-def test_claim6_inconclusive():
-    verdict, (check,) = evaluate("6", diagnostics_data(None))
+def test_claim6_inconclusive(tmp_path):
+    verdict, (check,) = evaluate("6", diagnostics_data(tmp_path, None))
     assert verdict == INC and check.dataset == GRADIENT_DATASET
     assert_evidence(check, "no critic diagnostics in this suite (set 'diagnostics: true')")
-    verdict, checks = evaluate("6", diagnostics_data(gradients(paper_norms, seeds=2)))
+    verdict, checks = evaluate("6", diagnostics_data(tmp_path, gradients(paper_norms, seeds=2)))
     assert verdict == INC and {c.outcome.verdict for c in checks} == {INC}
     assert_evidence(checks[0], "too few seeds (fewer than 3)")
 
@@ -505,8 +545,8 @@ def fd(gan: str, arch: str, values: list[float | None]) -> list[Run]:
     return finals(gan, label, values, "fd_digits", "stacked-digits", arch)
 
 
-def test_claim7_wgan_trains_weak_generators_where_the_gan_fails():
-    data = suite_data(IMAGES, [
+def test_claim7_wgan_trains_weak_generators_where_the_gan_fails(tmp_path):
+    data = suite_data(tmp_path, IMAGES, [
         # DCGAN with batch norm: the GAN is fine and better; not what claim 7 compares
         *fd("gan", "dcgan", spread(20.0)), *fd("wgan-clip", "dcgan", spread(40.0)),
         *fd("gan", "dcgan-nobn-g", [None] * 5), *fd("wgan-clip", "dcgan-nobn-g", spread(30.0)),
@@ -523,8 +563,8 @@ def test_claim7_wgan_trains_weak_generators_where_the_gan_fails():
     assert_evidence(checks[1], "wgan-clip 50 [", "gan 150 [", P_SEPARATED)
 
 
-def test_claim7_a_gan_better_with_the_mlp_generator_is_not_reproduced():
-    data = suite_data(IMAGES, [
+def test_claim7_a_gan_better_with_the_mlp_generator_is_not_reproduced(tmp_path):
+    data = suite_data(tmp_path, IMAGES, [
         *fd("gan", "dcgan-nobn-g", spread(90.0)), *fd("wgan-clip", "dcgan-nobn-g", spread(30.0)),
         *fd("gan", "mlp-g", spread(40.0)), *fd("wgan-clip", "mlp-g", [None, 60, None, 61, 62])])
     verdict, checks = evaluate("7", data)
@@ -546,7 +586,7 @@ def test_claim7_a_gan_better_with_the_mlp_generator_is_not_reproduced():
      fd("gan", "mlp-g", spread(31.0, 2)) + fd("wgan-clip", "mlp-g", spread(30.0, 2)),
      "no significant difference at alpha=0.05"),
 ])
-def test_claim7_inconclusive(suite: dict, runs: list[Run], why: str):
-    verdict, checks = evaluate("7", suite_data(suite, runs))
+def test_claim7_inconclusive(suite: dict, runs: list[Run], why: str, tmp_path):
+    verdict, checks = evaluate("7", suite_data(tmp_path, suite, runs))
     assert verdict == INC and [c.outcome.verdict for c in checks] == [INC]
     assert_evidence(checks[0], why)

@@ -49,8 +49,13 @@ def test_run_writes_every_output(finished_suite: Path):
     assert len(summary) == 24 and set(summary["status"]) == {"finished"}
     assert (summary["generator_steps"] == 6).all()
     assert summary["final_w1"].notna().all()
-    ring = summary[summary["dataset"] == "ring8"]
-    assert ring["final_modes_captured"].between(0, 8).all()
+    # the summary's final mode count is each run's last modes_captured row, a whole number
+    metrics = pd.concat(pd.read_csv(run / "metrics.csv").assign(run_id=run.name)
+                        for run in (out / "runs").iterdir())
+    last = metrics[(metrics["metric"] == "modes_captured") & (metrics["step"] == 6)]
+    ring = summary[summary["dataset"] == "ring8"].set_index("run_id")["final_modes_captured"]
+    assert ring.sort_index().tolist() == last.set_index("run_id")["value"].sort_index().tolist()
+    assert len(ring) == 12 and (ring == ring.round()).all()
     assert summary[summary["dataset"] == "swissroll"]["final_modes_captured"].isna().all()
     for name in ("cells.csv", "divergence.csv", "ring8.md", "swissroll.md"):
         assert (out / "tables" / name).is_file()
@@ -162,11 +167,18 @@ def test_unknown_builtin_suite(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_cli_budget_override_rejects_nonsense(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["run", "--budget", "generator_steps=-4"])
-    assert exc.value.code == 2
-    assert "expected an integer >= 1, got -4" in capsys.readouterr().err
+@pytest.mark.parametrize(("budget", "message"), [
+    ("generator_steps=-4", "expected an integer >= 1, got -4"),
+    ("generator_steps", "use KIND=AMOUNT"),
+    ("epochs=3", "unknown budget 'epochs'"),
+    ("seconds=fast", "'fast' is not a number"),
+])
+def test_cli_budget_override_rejects_nonsense(budget, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", "--budget", budget, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: argument --budget: ") and message in err
+    assert err.count("\n") == 1 and not out.exists()
 
 
 def test_report_on_a_non_results_folder(tmp_path, capsys):

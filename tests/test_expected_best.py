@@ -7,10 +7,11 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.analysis.expected_best import COLUMNS, expected_best
+from tests.conftest import slow_property
 
 BEST = {"lower": min, "higher": max}
 
@@ -53,7 +54,7 @@ def test_agrees_with_a_monte_carlo_simulation():
         assert abs(best.mean() - curve[k]) < 4 * standard_error, k
 
 
-@settings(max_examples=60, deadline=None)
+@slow_property(60)
 @given(values=st.lists(st.floats(-100, 100), min_size=1, max_size=4),
        better=st.sampled_from(["lower", "higher"]))
 def test_the_exact_formula_equals_enumerating_every_draw(values, better):

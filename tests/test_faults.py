@@ -105,16 +105,16 @@ def test_study_driver_killed_resumes_to_the_uninterrupted_results(
     out = tmp_path / "out"
     driver = subprocess.Popen([sys.executable, "-c", DRIVER, str(suite_file), str(out)],
                               cwd=REPO, stderr=subprocess.PIPE, text=True)
-    target = random.randint(2, STUDY_RUNS - 2)  # in the trials or in the reruns
+    target = random.Random(1).randint(2, STUDY_RUNS - 2)  # in the trials or in the reruns
     store = ResultsStore(out)
     _wait_for(lambda: len(store.finished_run_ids()) >= target, driver, f"{target} runs")
-    assert driver.poll() is None, "the study finished before the kill: make it longer"
+    assert driver.poll() is None, f"the study finished before the kill at {target} runs"
     driver.send_signal(signal.SIGKILL)
     driver.wait(timeout=30)
     stored = len(store.finished_run_ids())
     monkeypatch.setattr("bench.report.build.build_report", lambda root: root / "report.md")
     assert main(["run", "--resume", str(out), "--device", "cpu", "--workers", "1",
-                 "--no-progress"]) == 0, f"killed with {stored} runs stored"
+                 "--no-progress"]) == 0, f"killed at {target} runs, {stored} stored"
     assert f"trained {STUDY_RUNS - stored} runs" in capsys.readouterr().out
     assert_same_results(out, study_reference)
 
@@ -125,14 +125,16 @@ def test_driver_killed_at_a_random_point_resumes_to_the_uninterrupted_results(
     out = tmp_path / "out"
     driver = subprocess.Popen([sys.executable, "-c", DRIVER, str(suite_file), str(out)],
                               cwd=REPO, stderr=subprocess.PIPE, text=True)
-    # a random point: after 0 to RUNS - 6 stored runs and 0 to 0.2 s more
-    target, delay = random.randint(0, RUNS - 6), random.uniform(0, 0.2)
+    # a seeded random point: after 0 to RUNS - 6 stored runs and 0 to 0.2 s more
+    rng = random.Random(0)
+    target, delay = rng.randint(0, RUNS - 6), rng.uniform(0, 0.2)
+    point = f"kill point: {target} stored runs + {delay:.3f} s"
     store = ResultsStore(out)
     _wait_for(lambda: _checkpoints(out) and len(store.finished_run_ids()) >= target, driver,
               f"{target} stored runs")
     time.sleep(delay)
     workers = _pool_workers(driver.pid)
-    assert driver.poll() is None, "the suite finished before the kill: make it longer"
+    assert driver.poll() is None, f"the suite finished before the kill ({point})"
     driver.send_signal(signal.SIGKILL)
     driver.wait(timeout=30)
     deadline = time.monotonic() + 30  # orphaned workers notice their driver died and exit
@@ -140,7 +142,8 @@ def test_driver_killed_at_a_random_point_resumes_to_the_uninterrupted_results(
         assert time.monotonic() < deadline, f"orphaned workers {workers} still run"
         time.sleep(0.05)
     stored = len(store.finished_run_ids())
-    state = f"killed with {stored} runs stored and checkpoints {_checkpoints(out)}"
+    state = (f"{point}: killed with {stored} runs stored and checkpoints "
+             f"{_checkpoints(out)}")
 
     monkeypatch.setattr("bench.report.build.build_report", lambda root: root / "report.md")
     code = main(["run", "--resume", str(out), "--device", "cpu", "--workers", "1",

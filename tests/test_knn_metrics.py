@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -15,6 +15,7 @@ from bench.metrics import (
     precision_recall,
 )
 from bench.metrics.knn_manifold import knn_distances
+from tests.conftest import slow_property
 
 
 def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -161,7 +162,7 @@ def _small_sets(draw):
     return real, fake, k, chunk_size
 
 
-@settings(max_examples=150, deadline=None)
+@slow_property(150)
 @given(_small_sets())
 def test_property_matches_reference_and_stays_in_range(sets):
     real, fake, k, chunk_size = sets

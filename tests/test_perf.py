@@ -88,23 +88,30 @@ def test_perf_json_has_the_expected_keys(perf_run):
     for t in loops:
         assert {"steps", "seconds", "gen_steps_per_s", "samples_per_s",
                 "ratio_vs_reference"} <= set(t)
-        assert t["steps"] == 3 and t["seconds"] > 0
+        assert t["steps"] == 3  # per member; the rate is over all members
+        assert t["gen_steps_per_s"] == pytest.approx(t["members"] * 3 / t["seconds"])
+        assert t["ratio_vs_reference"] == pytest.approx(
+            t["gen_steps_per_s"] / loops[0]["gen_steps_per_s"])
         assert t["samples_per_s"] == pytest.approx(
             t["gen_steps_per_s"] * REFERENCE.critic_iters * REFERENCE.batch_size)
     assert loops[0]["ratio_vs_reference"] == 1.0
     frechet = result["frechet"]
     assert frechet["pytorch_fid"] == pytest.approx(frechet["ours"], rel=1e-8)
-    assert {"ours_seconds", "ours_cached_seconds", "pytorch_fid_seconds", "speedup"} <= set(
-        frechet)
+    assert frechet["speedup"] == pytest.approx(
+        frechet["pytorch_fid_seconds"] / frechet["ours_seconds"])
+    assert frechet["speedup_cached"] == pytest.approx(
+        frechet["pytorch_fid_seconds"] / frechet["ours_cached_seconds"])
     stats = result["feature_stats"]
-    assert stats["max_rel_cov_diff"] < 1e-10 and stats["speedup"] > 0
+    assert stats["max_rel_cov_diff"] < 1e-10
+    assert stats["speedup"] == pytest.approx(stats["numpy_seconds"] / stats["ours_seconds"])
 
 
 def test_fid_end_to_end_matches_pytorch_fid_on_the_same_images(perf_run):
     table, result = perf_run
     e2e = result["fid_end_to_end"]
     assert e2e["images"] == 3 and e2e["weights"] == "random (timing only)"
-    assert e2e["channels_last"] and e2e["ours_seconds"] > 0 and e2e["pytorch_fid_seconds"] > 0
+    assert e2e["channels_last"]
+    assert e2e["speedup"] == pytest.approx(e2e["pytorch_fid_seconds"] / e2e["ours_seconds"])
     # same weights, same images: only float32 summation order and sqrtm vs eigh differ
     assert e2e["ours"] == pytest.approx(e2e["pytorch_fid"], rel=1e-5)
     assert "FID end to end, 3 images" in table and "timing only" in table

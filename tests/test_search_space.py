@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -28,6 +28,7 @@ from bench.search_space import (
 from bench.suite import read_yaml
 from gan_zoo.recipes import OPTIMIZERS, recipe_for
 from gan_zoo.registry import GANS
+from tests.conftest import slow_property
 
 EXAMPLE_YAML = """\
 search:
@@ -279,7 +280,7 @@ def valid_searches(draw) -> dict:
             "space": space}
 
 
-@settings(max_examples=150, deadline=None)
+@slow_property(150)
 @given(raw=valid_searches(), seed=st.integers(0, 2**63 - 1))
 def test_every_draw_of_any_valid_spec_is_a_valid_value_in_its_distribution(raw, seed):
     spec = parse_search(raw)

@@ -8,10 +8,9 @@ steps) per second.
 import pytest
 import torch
 
+from gan_zoo.architectures import dcgan
 from gan_zoo.losses import bce_discriminator_loss, nonsaturating_generator_loss
 from tests.benchmarks.conftest import bench_device, record_rates, synchronised
-
-dcgan = pytest.importorskip("gan_zoo.architectures.dcgan")
 
 IMAGE_SIZE, CHANNELS, LATENT_DIM, FILTERS, BATCH = 32, 3, 100, 32, 64
 
