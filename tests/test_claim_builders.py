@@ -179,12 +179,26 @@ RISING = FALLING[::-1]  # rho = -1
 V_SHAPE = [0.6, 0.4, 0.2, 0.0, 0.2, 0.4, 0.6]  # symmetric, median-filtered too: rho = 0
 
 
+SWAPPED_RHO = 1 - 6 * 2 / (7 * (7**2 - 1))
+"""Spearman rho of 7 points whose ranks agree but for one swapped adjacent pair (0.964)."""
+
+
+def _w1(points: int, seed: int) -> list[float]:
+    """W1 falling at every checkpoint, but seed s > 0 swaps checkpoints s and s + 1: the
+    seeds' correlations spread (a bounded interval over seeds that all agree exactly is as
+    wide as the data allow, bench.stats), and the quality still falls."""
+    w1 = [2.0 - 0.25 * i + 0.01 * seed for i in range(points)]
+    if 0 < seed < points - 1:
+        w1[seed], w1[seed + 1] = w1[seed + 1], w1[seed]
+    return w1
+
+
 def tracking(gan: str, optimizer: str, estimate: list[float], seeds: int = 5) -> list[Run]:
-    """Runs whose W1 falls at every checkpoint and whose critic estimate (minus the training
-    loss, and the held-out estimate) is ``estimate`` from step 100 on."""
+    """Runs whose W1 falls (``_w1``) and whose critic estimate (minus the training loss, and
+    the held-out estimate) is ``estimate`` from step 100 on."""
     return [Run(gan, optimizer, seed, {
         "step": STEPS[:len(estimate) + 1],
-        "w1": [2.0 - 0.25 * i + 0.01 * seed for i in range(len(estimate) + 1)],
+        "w1": _w1(len(estimate) + 1, seed),
         "critic_loss": [NAN] + [-e for e in estimate],
         "divergence_estimate": [NAN, *estimate]}) for seed in range(seeds)]
 
@@ -192,21 +206,23 @@ def tracking(gan: str, optimizer: str, estimate: list[float], seeds: int = 5) ->
 def test_claim1_wgan_estimates_track_w1_and_the_gan_estimate_does_not(tmp_path):
     data = suite_data(tmp_path, TOY_GANS, tracking("wgan-clip", "rmsprop", FALLING)
                       + tracking("wgan-gp", "adam", FALLING) + tracking("gan", "adam", V_SHAPE))
-    rho = data.correlations.groupby("gan")["rho_train"]
-    assert rho.min().to_dict() == rho.max().to_dict() == pytest.approx(
-        {"gan": 0.0, "wgan-clip": 1.0, "wgan-gp": 1.0})
+    rho = data.correlations.set_index(["gan", "seed"])["rho_train"]
+    for gan in ("wgan-clip", "wgan-gp"):
+        assert rho[gan].to_list() == pytest.approx([1.0] + [SWAPPED_RHO] * 4)
+    assert abs(rho["gan"]).max() < 0.2  # the V-shaped estimate: no rank agreement
     verdict, checks = evaluate("1", data)
     assert verdict == R
     checks = by_subject(checks)
+    mean = (1 + 4 * SWAPPED_RHO) / 5
     for gan, label in (("wgan-clip", "rmsprop"), ("wgan-gp", "adam")):
         check = checks[f"ring8: {gan} ({label}): estimate tracks quality"]
         assert check.outcome.verdict == R
         assert check.metric == "Spearman rho(-critic loss, w1)"
-        assert_evidence(check, "mean rho 1 [1, 1] (n=5) against 0.5", "lies above",
-                        "held-out estimate: mean rho 1.00 (n=5)")
+        assert_evidence(check, f"mean rho {mean:.3g} [", "(n=5) against 0.5", "lies above",
+                        f"held-out estimate: mean rho {mean:.2f} (n=5)")
     check = checks["ring8: gan (adam): estimate does not track quality"]
     assert check.outcome.verdict == R
-    assert_evidence(check, "mean rho 0 [0, 0] (n=5) against 0.5", "lies below")
+    assert_evidence(check, "(n=5) against 0.5", "lies below")
 
 
 def test_claim1_an_estimate_rising_as_w1_falls_does_not_track(tmp_path):
@@ -215,8 +231,9 @@ def test_claim1_an_estimate_rising_as_w1_falls_does_not_track(tmp_path):
     verdict, checks = evaluate("1", data)
     assert verdict == NR
     assert [c.outcome.verdict for c in checks] == [NR, R, NR]  # clip, gp, gan
-    assert_evidence(checks[0], "mean rho -1 [-1, -1] (n=5) against 0.5", "lies below")
-    assert_evidence(checks[2], "mean rho 1 [1, 1] (n=5) against 0.5", "lies above")
+    mean = (1 + 4 * SWAPPED_RHO) / 5
+    assert_evidence(checks[0], f"mean rho {-mean:.3g} [", "(n=5) against 0.5", "lies below")
+    assert_evidence(checks[2], f"mean rho {mean:.3g} [", "(n=5) against 0.5", "lies above")
 
 
 @pytest.mark.parametrize("suite, clip_runs, why", [
@@ -261,7 +278,9 @@ def test_claim2_wgans_capture_every_mode_where_the_gan_collapses(tmp_path):
                                            "wgan-gp (adam) vs gan (adam)"]
     for check, wgan in zip(checks, ("wgan-clip", "wgan-gp"), strict=True):
         assert check.outcome.verdict == R and check.dataset == "ring8"
-        assert_evidence(check, f"{wgan} 8 [8, 8] (n=5) vs gan 1.4 [", "] (n=5)", P_SEPARATED)
+        # 5 seeds at 8 of 8 modes: the bounded interval is as wide as 5 agreeing seeds allow
+        assert_evidence(check, f"{wgan} 8 [3.15, 8] (n=5) vs gan 1.4 [", "] (n=5)",
+                        P_SEPARATED)
 
 
 def test_claim2_a_gan_with_more_modes_is_not_reproduced(tmp_path):
@@ -269,7 +288,7 @@ def test_claim2_a_gan_with_more_modes_is_not_reproduced(tmp_path):
                       + modes("wgan-gp", [8] * 5) + modes("gan", [7] * 5))
     verdict, checks = evaluate("2", data)
     assert verdict == NR and [c.outcome.verdict for c in checks] == [NR, R]
-    assert_evidence(checks[0], "wgan-clip 1.4 [", "gan 7 [7, 7] (n=5)", P_OPPOSITE)
+    assert_evidence(checks[0], "wgan-clip 1.4 [", "gan 7 [", "] (n=5)", P_OPPOSITE)
 
 
 def test_claim2_diverged_runs_rank_below_any_mode_count(tmp_path):
