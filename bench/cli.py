@@ -174,6 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="time trial batching instead: one WGAN-GP cell's --trials settings "
                       "x --study-seeds seeds as one batched group against one seed-batched "
                       "group per trial (use --width 64 on a CPU)")
+    perf.add_argument("--roofline", action="store_true",
+                      help="measure each GAN's iteration against the matrix-product peak "
+                      "instead: FLOPs, achieved FLOP/s, fraction of peak, where the time goes")
+    perf.add_argument("--members", type=_positive_int, nargs="+", default=[1, 8, 32],
+                      help="member counts K of --roofline (default: 1 8 32)")
+    perf.add_argument("--widths", type=_positive_int, nargs="+", default=[64, 512],
+                      help="MLP widths of --roofline (default: 64 512)")
+    perf.add_argument("--min-seconds", type=_positive_seconds, default=1.0,
+                      help="--roofline repeats each timing until this long (default: 1)")
     perf.add_argument("--trials", type=_positive_int, default=16,
                       help="trials of --study (default: 16)")
     perf.add_argument("--study-seeds", type=_positive_int, default=2,
@@ -252,6 +261,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_perf(args: argparse.Namespace) -> int:
     if args.study:
         return _perf_study(args)
+    if args.roofline:
+        return _perf_roofline(args)
     from bench.perf.side_by_side import PerfOptions, format_report, run_perf, to_json
 
     options = PerfOptions(
@@ -279,6 +290,21 @@ def _perf_study(args: argparse.Namespace) -> int:
                         args.device, args.threads)
     text = json.dumps(timing.to_dict(), indent=2)
     print(text if args.json else format_study(timing, args.device))
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    return 0
+
+
+def _perf_roofline(args: argparse.Namespace) -> int:
+    import json
+
+    from bench.perf.roofline import format_roofline, run_roofline
+
+    result = run_roofline(args.device, tuple(args.members), tuple(args.widths), args.threads,
+                          args.min_seconds)
+    text = json.dumps(result.to_dict(), indent=2)
+    print(text if args.json else format_roofline(result))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text + "\n")
