@@ -15,9 +15,9 @@ DIR is a results folder a plain ``run`` wrote (the main job: ``python run_bench.
 - **report**: ``build_report(DIR)`` under cProfile, split into summary and tables, plots
   (per figure kind) and the claims section (its diagnostics figures included).
 
-Timed in this process, one after another, on the CPU with torch's default threads; a suite
-run trains its groups in a process pool, so the wall time of the run itself (``time``) is
-what to compare the sum with.
+Timed in this process, one after another, on the CPU with one torch thread, as each worker
+of a suite's process pool on a 2-core machine runs; the wall time of the run itself
+(``time``) is what to compare the sum with.
 """
 
 import argparse
@@ -151,6 +151,7 @@ def report_parts(root: Path) -> dict[str, float]:
 
 def profile_job(root: Path) -> dict:
     """The breakdown of the suite finished in ``root`` (see the module doc)."""
+    torch.set_num_threads(1)  # a pool worker's (bench.executors.local); none wait on another
     store = ResultsStore(root)
     config = store.load_suite()
     groups = plan_groups(expand(config), config.group_size)
