@@ -32,8 +32,8 @@ the same quantities: KD-trees (``scipy.spatial.cKDTree``) find each row's k + 1 
 and, for each ball, the candidate points within a hair more than its radius; the squared
 distances of those pairs are then computed from coordinate differences, in the inputs'
 float dtype, and compared with the squared radii as above (strict ``<``). Near N log N
-instead of N x M: ~100x faster at the suite's 2,500 2-D samples. The tests check both routes
-against the definitions; they differ only where the matrix product's rounding flips a tie.
+instead of N x M (docs/PERFORMANCE.md, issue 22). The tests check both routes against the
+definitions; they differ only where the matrix product's rounding flips a tie.
 """
 
 from collections.abc import Iterator
