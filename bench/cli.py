@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="print stable JSON (sorted keys, no timestamps) instead of a table")
 
     # defaults come from PerfOptions / StudyOptions, declared once there
-    from bench.perf.options import PerfOptions, StudyOptions
+    from bench.perf.options import PerfOptions, RooflineOptions, StudyOptions
 
     perf = sub.add_parser(
         "perf", help="time the suite's training loop and FID pieces against the reference "
@@ -208,6 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"trials of --study (default: {StudyOptions.trials})")
     perf.add_argument("--study-seeds", type=_positive_int,
                       help=f"seeds per trial of --study (default: {StudyOptions.seeds})")
+    perf.add_argument("--roofline", action="store_true",
+                      help="measure each GAN's iteration against the matrix-product peak "
+                      "instead: FLOPs, achieved FLOP/s, fraction of peak, where the time goes")
+    perf.add_argument("--members", type=_positive_int, nargs="+",
+                      help="member counts K of --roofline (default: "
+                      f"{' '.join(map(str, RooflineOptions.members))})")
+    perf.add_argument("--widths", type=_positive_int, nargs="+",
+                      help="MLP widths of --roofline (default: "
+                      f"{' '.join(map(str, RooflineOptions.widths))})")
+    perf.add_argument("--min-seconds", type=_positive_seconds,
+                      help="--roofline repeats each timing until this long (default: "
+                      f"{RooflineOptions.min_seconds:g})")
     perf.add_argument("--fid-images", type=_non_negative_int, metavar="N",
                       help="images of the end-to-end FID timing (default: 10000 on CUDA, 200 on "
                       "a CPU; 0 skips it)")
@@ -322,6 +334,8 @@ def _given(**values) -> dict:
 def _cmd_perf(args: argparse.Namespace) -> int:
     if args.study:
         return _perf_study(args)
+    if args.roofline:
+        return _perf_roofline(args)
     from bench.perf.options import PerfOptions
     from bench.perf.side_by_side import format_report, run_perf, to_json
 
@@ -351,6 +365,25 @@ def _perf_study(args: argparse.Namespace) -> int:
         warmup=args.warmup, device=args.device, threads=args.threads)))
     text = json.dumps(timing.to_dict(), indent=2)
     print(text if args.json else format_study(timing, args.device))
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    return 0
+
+
+def _perf_roofline(args: argparse.Namespace) -> int:
+    import json
+
+    from bench.perf.options import RooflineOptions
+    from bench.perf.roofline import format_roofline, run_roofline
+
+    options = RooflineOptions(**_given(
+        members=tuple(args.members) if args.members else None,
+        widths=tuple(args.widths) if args.widths else None, min_seconds=args.min_seconds))
+    result = run_roofline(args.device, options.members, options.widths, args.threads,
+                          options.min_seconds)
+    text = json.dumps(result.to_dict(), indent=2)
+    print(text if args.json else format_roofline(result))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text + "\n")

@@ -14,7 +14,7 @@ from bench.metrics import (
     knn_radii,
     precision_recall,
 )
-from bench.metrics.knn_manifold import knn_distances
+from bench.metrics.knn_manifold import TREE_MAX_DIM, knn_distances
 from tests.conftest import slow_property
 
 
@@ -88,12 +88,13 @@ def test_hand_case_uses_strict_inequality():
     assert density_coverage(real, fake, k=1) == DensityCoverage(density=1.0, coverage=0.6, k=1)
 
 
+@pytest.mark.parametrize("dims", [2, 8])  # the KD-tree route and the distance blocks
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize(("k", "chunk_size"), [(1, 1024), (3, 64), (5, 37)])
-def test_identical_sets(dtype, k, chunk_size):
+def test_identical_sets(dims, dtype, k, chunk_size):
     # Each open ball holds its centre and its k - 1 nearer neighbours, so summed over the
     # fake copies every real ball is counted exactly k times: density is exactly 1.
-    real = torch.from_numpy(_gaussian(300, 8, seed=1)).to(dtype)
+    real = torch.from_numpy(_gaussian(300, dims, seed=1)).to(dtype)
     pr = precision_recall(real, real.clone(), k, chunk_size=chunk_size)
     dc = density_coverage(real, real.clone(), k, chunk_size=chunk_size)
     assert (pr.precision, pr.recall) == (1.0, 1.0)
@@ -118,11 +119,26 @@ def test_distant_fake_set_scores_zero():
     assert (pr.precision, pr.recall, dc.density, dc.coverage) == (0.0, 0.0, 0.0, 0.0)
 
 
+@pytest.mark.parametrize("dims", [2, 5])
 @pytest.mark.parametrize("k", [1, 3, 5, 10])
 @pytest.mark.parametrize("chunk_size", [1, 33, 150, 1024])
-def test_matches_reference_implementation(k, chunk_size):
-    real, fake = _gaussian(200, 5, seed=6), _gaussian(150, 5, seed=7) * 1.3 + 0.4
+def test_matches_reference_implementation(dims, k, chunk_size):
+    real, fake = _gaussian(200, dims, seed=6), _gaussian(150, dims, seed=7) * 1.3 + 0.4
     _check_against_reference(real, fake, k, chunk_size)
+
+
+@pytest.mark.parametrize("spread", [0.02, 1.0, 30.0])  # fake: a mode-collapsed to a wild one
+def test_tree_and_distance_blocks_agree_on_the_suites_2d_samples(spread):
+    # 2,500 ring8-like points per side, as the quick suite scores them: padded with zero
+    # columns past TREE_MAX_DIM they take the distance blocks, else the KD-trees
+    gen = torch.Generator().manual_seed(3)
+    angles = torch.randint(8, (2, 2500), generator=gen) * (torch.pi / 4)
+    ring = 2 * torch.stack([angles.cos(), angles.sin()], -1)
+    real = (ring[0] + 0.02 * torch.randn(2500, 2, generator=gen)).double()
+    fake = (ring[1] + spread * torch.randn(2500, 2, generator=gen)).double()
+    padded = [torch.cat([x, torch.zeros(len(x), TREE_MAX_DIM - 1)], 1) for x in (real, fake)]
+    assert precision_recall(real, fake) == precision_recall(*padded)
+    assert density_coverage(real, fake) == density_coverage(*padded)
 
 
 def test_results_do_not_depend_on_chunk_size():

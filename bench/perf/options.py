@@ -57,3 +57,15 @@ class StudyOptions:
     device: str = "auto"
     threads: int | None = None
     """torch intra-op threads (None: torch's default)."""
+
+
+@dataclass(frozen=True)
+class RooflineOptions:
+    """What ``perf --roofline`` measures; its defaults are the command's."""
+
+    members: tuple[int, ...] = (1, 8, 32)
+    """Member counts K of each GAN's iteration."""
+    widths: tuple[int, ...] = (64, 512)
+    """MLP widths: the quick suite's and the WGAN-GP toy code's."""
+    min_seconds: float = 1.0
+    """Each timing repeats until it has run this long."""
