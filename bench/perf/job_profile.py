@@ -40,8 +40,9 @@ from bench.metrics.registry import METRICS
 from bench.report.build import build_report
 from bench.results import Counters, RunResult
 from bench.runner import plan_groups
+from bench.specs import RunSpec
 from bench.store import ResultsStore
-from bench.suite import RunSpec, expand
+from bench.suite import expand
 from bench.trainer import GroupTrainer
 
 REPORT_PARTS = {

@@ -33,7 +33,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from bench.environment import resolve_device
 from bench.perf.side_by_side import machine_info
 from bench.perf.timing import sync, timed
-from bench.suite import RunSpec, expand, parse_suite
+from bench.specs import RunSpec
+from bench.suite import expand, parse_suite
 from bench.trainer import GroupTrainer
 from gan_zoo.registry import GANS
 
