@@ -11,6 +11,7 @@ TABLE_METRICS: list[tuple[str, str]] = [
     ("final_w1", "W1 (lower better)"),
     ("final_fid", "FID (lower better)"),
     ("final_kid", "KID (lower better)"),
+    ("final_is", "IS (higher better)"),
     ("final_fd_digits", "FD digits-CNN (lower better)"),
     ("final_modes_captured", "modes captured"),
     ("final_modes_well_captured", "modes >=10% share"),
