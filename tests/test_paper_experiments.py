@@ -26,7 +26,16 @@ from bench.specs import ParallelLinesSpec, TwoGaussiansSpec
 from bench.suite import parse_suite
 from gan_zoo.registry import GANS
 from tests.conftest import tiny_suite
-from tests.test_claim_builders import INC, NR, TOY_GANS, R, assert_evidence, evaluate, finals
+from tests.test_claim_builders import (
+    INC,
+    NR,
+    TOY_GANS,
+    R,
+    Run,
+    assert_evidence,
+    evaluate,
+    finals,
+)
 from tests.test_claim_builders import suite_data as planted_suite
 
 CPU = torch.device("cpu")
@@ -179,3 +188,49 @@ def test_claim9_inconclusive():
     data = planted(gaussian_gradients=gradient_runs(
         {"gan": SATURATED[:2], "wgan-clip": LINEAR[:2], "wgan-gp": LINEAR[:2]}))
     assert evaluate("9", data)[0] == INC
+
+
+# --- claim 10: the Inception Score (WGAN-GP Fig. 3) --------------------------------------------
+
+IS_SUITE = {"datasets": ["stacked-digits"], "gans": ["wgan-clip", "wgan-gp"],
+            "optimizers": ["recipe"], "seeds": 5, "image_model": {"arch": "dcgan", "filters": 8},
+            "eval": {"every": 3, "samples": 200, "critic_samples": 100, "fid_samples": 100}}
+CLIP_IS = {"step": [0, 250, 500], "train_seconds": [0, 5, 10], "is": [1.0, 2.0, 2.5]}
+
+
+def is_curves(gan: str, checkpoints: dict[str, list[float]], seeds: int = 5) -> list:
+    """Seeds with these checkpoints, seed s adding 0.01 to the IS."""
+    label = {"wgan-clip": "recipe-rmsprop", "wgan-gp": "recipe-adam"}[gan]
+    return [Run(gan, label, seed, checkpoints | {"is": [v + 0.01 * seed
+                                                        for v in checkpoints["is"]]},
+                dataset="stacked-digits", arch="dcgan") for seed in range(seeds)]
+
+
+@pytest.mark.parametrize("gp_is, gp_seconds, step_verdict, time_verdict", [
+    ([1.0, 3.0, 3.5, 4.0], [0, 4, 8, 12], R, R),  # higher at step 400 and within 10 s
+    ([1.0, 1.5, 3.5, 4.0], [0, 4, 8, 12], NR, R),  # lower at the matched step
+    ([1.0, 3.0, 3.5, 4.0], [0, 40, 80, 120], R, NR),  # 10x slower: step-0 samples at 10 s
+])
+def test_claim10_is_read_at_the_matched_step_and_time(gp_is, gp_seconds, step_verdict,
+                                                       time_verdict):
+    gp = {"step": [0, 400, 800, 1200], "train_seconds": gp_seconds, "is": gp_is}
+    data = planted_suite(IS_SUITE, is_curves("wgan-gp", gp) + is_curves("wgan-clip", CLIP_IS))
+    verdict, (steps, seconds) = evaluate("10", data)
+    assert steps.metric == "is at step 500 (higher is better)"
+    assert seconds.metric == "is within 10.0 s of training (higher is better)"
+    assert (steps.outcome.verdict, seconds.outcome.verdict) == (step_verdict, time_verdict)
+    assert verdict == (NR if NR in (step_verdict, time_verdict) else R)
+    assert_evidence(steps, "(n=5) vs wgan-clip 2.52 [")
+
+
+def test_claim10_inconclusive():
+    # 2-D runs only: no Inception Score anywhere
+    verdict, (check,) = evaluate("10", planted())
+    assert verdict == INC
+    assert_evidence(check, "no run in this suite records the Inception Score")
+    gp = {"step": [0, 500], "train_seconds": [0, 10], "is": [1.0, 4.0]}
+    data = planted_suite(IS_SUITE | {"seeds": 2}, is_curves("wgan-gp", gp, 2)
+                         + is_curves("wgan-clip", CLIP_IS, 2))
+    verdict, checks = evaluate("10", data)
+    assert verdict == INC and {c.outcome.verdict for c in checks} == {INC}
+    assert_evidence(checks[0], "too few seeds (fewer than 3)")

@@ -189,9 +189,9 @@ def _optimizer_checks(data: SuiteData) -> list[ClaimCheck]:
 
 
 def _quality_at(data: SuiteData, runs: pd.DataFrame, quality: str, x: str,
-                at: float) -> np.ndarray:
-    """Each run's quality at its last checkpoint with ``x`` (step or train_seconds) <= ``at``;
-    +inf for a run that diverged before reaching ``at``."""
+                at: float, worst: float = math.inf) -> np.ndarray:
+    """Each run's ``quality`` at its last checkpoint with ``x`` (step or train_seconds) <=
+    ``at``; ``worst`` for a run that diverged before reaching ``at``."""
     m = data.metrics
     values = []
     for run in runs.itertuples(index=False):
@@ -199,7 +199,7 @@ def _quality_at(data: SuiteData, runs: pd.DataFrame, quality: str, x: str,
                                                         values="value").reset_index()
         reached = rows[rows[x] <= at] if x in rows else rows.iloc[:0]
         if run.status == "diverged" and (rows.empty or rows[x].max() < at):
-            values.append(math.inf)
+            values.append(worst)
         elif reached.empty or quality not in reached:
             values.append(math.nan)
         else:
@@ -220,14 +220,19 @@ def _matched_pairs(data: SuiteData) -> list[tuple[str, str]]:
     return pairs
 
 
-def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
+def _matched_comparisons(data: SuiteData, settings: list[Setting],
+                         metric_of: Callable[[str], str | None],
+                         better: str) -> list[ClaimCheck]:
+    """WGAN-GP vs WGAN-clip in each setting on ``metric_of(dataset)``, read at the step and
+    the training time every finished run of the pair reached."""
     spec, checks = data.config.claims, []
     pairs = _matched_pairs(data)
     if not pairs:
         return [_missing("-", "wgan-gp vs wgan-clip", "quality",
                          "the suite lacks wgan-gp or wgan-clip runs")]
-    for setting in data.settings:
-        quality = data.quality(setting.dataset)
+    worst = math.inf if better == "lower" else -math.inf
+    for setting in settings:
+        quality = metric_of(setting.dataset)
         for gp_label, clip_label in pairs:
             gp = data.cell(setting, "wgan-gp", gp_label)
             clip = data.cell(setting, "wgan-clip", clip_label)
@@ -235,20 +240,26 @@ def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
                        else f"wgan-gp ({gp_label}) vs wgan-clip ({clip_label})")
             both = pd.concat([gp, clip])
             finished = both[both["status"] == "finished"]
-            if finished.empty:
-                checks.append(_missing(setting.label, subject, quality, "every run diverged"))
+            if finished.empty or quality is None:
+                checks.append(_missing(setting.label, subject, str(quality),
+                                       "every run diverged" if quality else
+                                       "its runs record no such metric"))
                 continue
             for x, at, unit in (
                 ("step", finished["final_step"].min(), "matched generator steps"),
                 ("train_seconds", finished["train_seconds"].min(), "matched wall-clock"),
             ):
-                a = _quality_at(data, gp, quality, x, at)
-                b = _quality_at(data, clip, quality, x, at)
-                outcome = directional(a, b, "lower", spec, ("wgan-gp", "wgan-clip"))
+                a = _quality_at(data, gp, quality, x, at, worst)
+                b = _quality_at(data, clip, quality, x, at, worst)
+                outcome = directional(a, b, better, spec, ("wgan-gp", "wgan-clip"))
                 where = f"at step {at:g}" if x == "step" else f"within {at:.1f} s of training"
                 checks.append(ClaimCheck(setting.label, f"{subject}, {unit}",
-                                         f"{quality} {where} (lower is better)", outcome))
+                                         f"{quality} {where} ({better} is better)", outcome))
     return checks
+
+
+def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
+    return _matched_comparisons(data, data.settings, data.quality, "lower")
 
 
 # --- claim 5: clipping piles weights at +-c ------------------------------------------------
@@ -329,6 +340,21 @@ def _weak_generator_checks(data: SuiteData) -> list[ClaimCheck]:
         checks.append(ClaimCheck(setting.label, subject, f"final {quality} (lower is better)",
                                  directional(a, b, "lower", spec, ("wgan-clip", "gan"))))
     return checks
+
+
+# --- claim 10: the Inception Score ---------------------------------------------------------------
+
+INCEPTION_SCORE = "is"
+
+
+def _inception_score_checks(data: SuiteData) -> list[ClaimCheck]:
+    scored = sorted(set(data.metrics.loc[data.metrics["metric"] == INCEPTION_SCORE, "dataset"]))
+    settings = [s for s in data.settings if s.dataset in scored]
+    if not settings:
+        return [_missing("-", "wgan-gp vs wgan-clip", "Inception Score",
+                         "no run in this suite records the Inception Score (image data with "
+                         "eval.fid_samples > 0)")]
+    return _matched_comparisons(data, settings, lambda dataset: INCEPTION_SCORE, "higher")
 
 
 # --- claim 8: learning parallel lines ------------------------------------------------------
@@ -427,6 +453,9 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("9", "On two far-apart Gaussians the GAN discriminator saturates: its gradient at "
           "the fakes is orders of magnitude below the WGAN critics'.", "WGAN paper, Fig. 2",
           ("plots/claims/two_gaussians.png",), _two_gaussians_checks),
+    Claim("10", "WGAN-GP reaches a higher Inception Score than WGAN-clip at matched generator "
+          "steps and at matched wall-clock time.", "WGAN-GP paper, Fig. 3",
+          ("plots/is_vs_step.png", "plots/is_vs_time.png"), _inception_score_checks),
 )
 
 
