@@ -445,7 +445,7 @@ CLAIMS: tuple[Claim, ...] = (
           _gradient_checks),
     Claim("7", "WGAN trains image generators without batch norm, and MLP generators, where "
           "the GAN fails.", "WGAN paper, Figs. 6 and 7", (), _weak_generator_checks),
-    Claim("8", "Learning parallel lines: each WGAN drives |theta| below a tolerance on every "
+    Claim("8", "Learning parallel lines: each WGAN drives abs(theta) below a tolerance on every "
           "seed; the GAN's theta stalls (JS is log 2 for every theta != 0, so its gradient "
           "vanishes).", "WGAN paper, Example 1 and Fig. 1",
           ("plots/claims/parallel_lines_estimates.png", "plots/claims/parallel_lines_theta.png"),

@@ -62,7 +62,7 @@ def two_gaussians_plot(curves: pd.DataFrame, gradients: pd.DataFrame, distance: 
     gradient magnitude at the fakes, log scale (WGAN paper, Fig. 2)."""
     gans = list(dict.fromkeys(curves["gan"]))
     fig, axes = plt.subplots(1, len(gans) + 1, figsize=(3.4 * (len(gans) + 1), 3.0))
-    for ax, gan in zip(axes, gans, strict=True):
+    for ax, gan in zip(axes[:-1], gans, strict=True):
         for _, seed in curves[curves["gan"] == gan].groupby("seed"):
             ax.plot(seed["x"], seed["output"], lw=1)
         for x, label in ((-distance / 2, "real"), (distance / 2, "fake")):
