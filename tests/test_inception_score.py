@@ -102,3 +102,28 @@ def test_one_forward_serves_pool3_and_logits(networks):
     finally:
         handle.remove()
     assert np.isfinite(logits.numpy()).all()
+
+
+def test_the_extractors_serve_fid_and_is_from_one_pass(monkeypatch, tmp_path):
+    """A run computing FID gets pool3 features and logits of the same samples from one
+    Inception forward (the network swapped for random weights: the real ones are offline)."""
+    from bench.data import get_dataset
+    from bench.environment import Environment
+    from bench.features import fid_inception
+    from bench.features.extractors import Extractors
+    from bench.features.names import INCEPTION, INCEPTION_LOGITS
+
+    network = build_fid_inception(random_fid_weights(), input_range=(-1.0, 1.0))
+    calls = []
+    network.register_forward_hook(lambda *args: calls.append(1))
+    monkeypatch.setattr(fid_inception, "resolve_weights_path", lambda *a, **k: tmp_path)
+    monkeypatch.setattr(fid_inception, "load_fid_inception", lambda *a, **k: network)
+    monkeypatch.setattr(fid_inception, "sha256_file", lambda path: "random")
+    extractors = Extractors(get_dataset("digits"), EvalSpec(fid_samples=12), torch.device("cpu"),
+                            Environment(cache_dir=tmp_path))
+    assert extractors.resolve(METRICS["inception_score"].extractor) == INCEPTION_LOGITS
+    samples = torch.rand(12, 1, 16, 16) * 2 - 1
+    pool3 = extractors(INCEPTION, samples)
+    logits = extractors(INCEPTION_LOGITS, samples)
+    assert len(calls) == 1 and logits.shape == (12, 1008)
+    assert torch.equal(logits, pool3 @ network.fc.weight.T)
