@@ -198,7 +198,8 @@ class Evaluator:
         needs: dict[str, int] = {}
         for a in active:
             needs[a.extractor] = max(needs.get(a.extractor, 0), a.samples)
-        references = self._references(needs)
+        references = self._references({e: n for e, n in needs.items() if any(
+            a.extractor == e and a.metric.needs_reference for a in active)})
         results: dict[int, dict[str, float]] = {}
         nonfinite = []
         for member in np.flatnonzero(alive):
@@ -214,7 +215,8 @@ class Evaluator:
             features = {e: extract(e, fakes[member, :m]) for e, m in needs.items()
                         if any(a.extractor == e for a in metrics)}
             for a in metrics:
-                reference = references[a.extractor][0 if self.reference.fixed else member]
+                reference = (references[a.extractor][0 if self.reference.fixed else member]
+                             if a.metric.needs_reference else None)
                 values.update(a.metric.compute(MetricInput(
                     features[a.extractor][: a.samples], reference, dataset, spec)))
             results[member] = {k: float(v) for k, v in values.items()}

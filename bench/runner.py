@@ -21,6 +21,9 @@ from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR
 from bench.environment import Environment
 from bench.errors import BenchError
 from bench.executors import CONNECT_TIMEOUT, GroupTask, make_executor
+from bench.experiments.outputs import EXPERIMENTS_DIR
+from bench.experiments.parallel_lines import run_parallel_lines
+from bench.experiments.two_gaussians import run_two_gaussians
 from bench.features.fid_inception import load_fid_inception
 from bench.lock import SuiteLock
 from bench.provenance import collect
@@ -154,6 +157,11 @@ def run_suite(
         if config.diagnostics is not None:  # a separate, cheap experiment; skipped on resume
             run_critic_diagnostics(store.root / DIAGNOSTICS_DIR, engine.device,
                                    config.diagnostics)
+        if config.parallel_lines is not None:  # the same
+            run_parallel_lines(store.root / EXPERIMENTS_DIR, engine.device,
+                               config.parallel_lines)
+        if config.two_gaussians is not None:
+            run_two_gaussians(store.root / EXPERIMENTS_DIR, engine.device, config.two_gaussians)
     return outcome
 
 

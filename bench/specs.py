@@ -180,6 +180,16 @@ class ClaimsSpec:
     min_quality_change: float = field(default=0.2, metadata=checked(SHARE))
     """A run's estimate-quality correlation needs its quality to move by at least this share
     across the checkpoints correlated (significant Theil-Sen fitted change)."""
+    theta_tolerance: float = field(default=0.1, metadata=checked(POSITIVE))
+    """Parallel lines: a WGAN has learned theta when final |theta| is below this on every
+    seed and start and the CI of its mean lies below it."""
+    stall_fraction: float = field(default=0.5, metadata=checked(SHARE))
+    """Parallel lines: the GAN's theta stalls when the CI of the mean of |theta_T| / |theta_0|
+    lies above this (1: never moved)."""
+    gradient_decades: float = field(default=2.0, metadata=checked(POSITIVE))
+    """Two Gaussians: "orders of magnitude" is the CI of the mean log10 gap, critic's minus
+    discriminator's gradient at the fakes (each over its steepest slope), lying above this
+    many decades."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +208,50 @@ class DiagnosticsSpec:
     """Real and noisy samples per critic step."""
     gp_weight: float = field(default=10.0, metadata=checked(POSITIVE))
     """Gradient penalty weight lambda (the paper's default)."""
+
+
+@dataclass(frozen=True)
+class ParallelLinesSpec:
+    """Learning parallel lines (bench/experiments/parallel_lines.py; WGAN paper, Example 1)."""
+
+    thetas: int = field(default=9, metadata=checked(Number(minimum=2, integer=True)))
+    """Points of the theta grid on [-1, 1] for the estimate-vs-theta part."""
+    seeds: int = field(default=3, metadata=checked(POSITIVE_INT))
+    """Critics (and generators) per setting, seed-batched; the claim compares them."""
+    critic_steps: int = field(default=200, metadata=checked(POSITIVE_INT))
+    """Critic steps per estimate-vs-theta critic."""
+    generator_steps: int = field(default=100, metadata=checked(POSITIVE_INT))
+    """Steps of the one-parameter generator, each after the recipe's critic steps."""
+    theta0: float = field(default=1.0, metadata=checked(POSITIVE))
+    """Largest |theta_0|: the generator starts at -1, -0.5, 0.5 and 1 times it."""
+    width: int = field(default=32, metadata=checked(POSITIVE_INT))
+    depth: int = field(default=2, metadata=checked(POSITIVE_INT))
+    batch_size: int = field(default=64, metadata=checked(POSITIVE_INT))
+    lr: float = field(default=1e-3, metadata=checked(POSITIVE))
+    """Learning rate of every GAN's critic (each with its recipe's algorithm)."""
+    generator_lr: float = field(default=0.02, metadata=checked(POSITIVE))
+    """Learning rate of theta, every GAN (each with its recipe's algorithm)."""
+    gp_weight: float = field(default=10.0, metadata=checked(POSITIVE))
+    """Gradient penalty weight lambda (the paper's default)."""
+
+
+@dataclass(frozen=True)
+class TwoGaussiansSpec:
+    """The discriminator vs the critic on two 1-D Gaussians (bench/experiments/two_gaussians.py;
+    WGAN paper, Fig. 2)."""
+
+    distance: float = field(default=8.0, metadata=checked(POSITIVE))
+    """Distance between the real and the fake mean (real at -distance/2)."""
+    std: float = field(default=0.5, metadata=checked(POSITIVE))
+    """Standard deviation of both Gaussians."""
+    seeds: int = field(default=3, metadata=checked(POSITIVE_INT))
+    critic_steps: int = field(default=300, metadata=checked(POSITIVE_INT))
+    width: int = field(default=32, metadata=checked(POSITIVE_INT))
+    depth: int = field(default=2, metadata=checked(POSITIVE_INT))
+    batch_size: int = field(default=64, metadata=checked(POSITIVE_INT))
+    lr: float = field(default=1e-3, metadata=checked(POSITIVE))
+    """Learning rate of every critic (each with its recipe's algorithm)."""
+    gp_weight: float = field(default=10.0, metadata=checked(POSITIVE))
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,10 @@ from bench.specs import (
     MetricGate,
     ModelSpec,
     OptimizerSpec,
+    ParallelLinesSpec,
     RunSpec,
     StudyRole,
+    TwoGaussiansSpec,
 )
 from bench.validators import (
     LEARNING_RATE,
@@ -141,6 +143,11 @@ class SuiteConfig:
     diagnostics: DiagnosticsSpec | None = None
     """The critic diagnostics experiment: ``diagnostics: true`` or a mapping of overrides
     runs it after training; absent or false, it does not run."""
+    parallel_lines: ParallelLinesSpec | None = None
+    """Learning parallel lines (WGAN Example 1): ``parallel_lines: true`` or a mapping of
+    overrides runs it after training; absent or false, it does not run."""
+    two_gaussians: TwoGaussiansSpec | None = None
+    """The discriminator vs the critic on two Gaussians (WGAN Fig. 2), like ``parallel_lines``."""
     search: SearchSpec | None = None
     """A hyperparameter study (the optional ``search:`` section): every cell searches the
     same space with the same number of trials, then reruns its best setting on fresh seeds."""
@@ -237,8 +244,9 @@ class SuiteConfig:
             del d["gates"]  # an optional section: absent, not null
         else:
             d["gates"] = self.gates.to_dict()
-        if self.diagnostics is None:
-            del d["diagnostics"]
+        for section in ("diagnostics", "parallel_lines", "two_gaussians"):
+            if getattr(self, section) is None:
+                del d[section]
         if self.search is None:
             del d["search"]
         else:
@@ -381,11 +389,12 @@ def _parse_gates(raw: Any) -> Gates | None:
     return parse_dataclass(Gates, raw, "gates", Gates(metrics=tuple(gated)))
 
 
-def _parse_diagnostics(raw: Any) -> DiagnosticsSpec | None:
+def _parse_experiment(spec: type, raw: Any, section: str) -> Any:
+    """An optional experiment section: absent or false: None; true: the defaults; a mapping:
+    overrides."""
     if raw is None or raw is False:
         return None
-    return DiagnosticsSpec() if raw is True else parse_dataclass(
-        DiagnosticsSpec, raw, "diagnostics")
+    return spec() if raw is True else parse_dataclass(spec, raw, section)
 
 
 SUITE_KEYS = tuple(f.name for f in fields(SuiteConfig))
@@ -443,7 +452,11 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
         group_size=POSITIVE_INT(raw.get("group_size", 8), "group_size"),
         gates=_parse_gates(raw.get("gates")),
         claims=parse_dataclass(ClaimsSpec, raw.get("claims"), "claims"),
-        diagnostics=_parse_diagnostics(raw.get("diagnostics")),
+        diagnostics=_parse_experiment(DiagnosticsSpec, raw.get("diagnostics"), "diagnostics"),
+        parallel_lines=_parse_experiment(ParallelLinesSpec, raw.get("parallel_lines"),
+                                         "parallel_lines"),
+        two_gaussians=_parse_experiment(TwoGaussiansSpec, raw.get("two_gaussians"),
+                                        "two_gaussians"),
         search=parse_search(raw.get("search")),
     )
     _check_run_labels(config)

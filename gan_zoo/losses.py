@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -66,6 +67,13 @@ class AdversarialLoss:
     generator: GeneratorLoss
     estimate: DivergenceEstimate
     estimate_name: str
+    output: Callable[[Tensor], Tensor]
+    """The critic's output from its score: the discriminator's probability D(x) = sigmoid(s)
+    for the cross-entropy losses, the critic's value f(x) = s for Wasserstein."""
+
+
+def _identity(scores: Tensor) -> Tensor:
+    return scores
 
 
 WASSERSTEIN = AdversarialLoss(
@@ -74,6 +82,7 @@ WASSERSTEIN = AdversarialLoss(
     wasserstein_generator_loss,
     wasserstein_estimate,
     "wasserstein",
+    _identity,
 )
 NON_SATURATING = AdversarialLoss(
     "non-saturating",
@@ -81,4 +90,5 @@ NON_SATURATING = AdversarialLoss(
     nonsaturating_generator_loss,
     jensen_shannon_estimate,
     "jensen-shannon",
+    torch.sigmoid,
 )

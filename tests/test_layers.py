@@ -9,11 +9,13 @@ import sys
 
 READERS = ("bench.store", "bench.report.build", "bench.report.summary",
            "bench.report.tensorboard", "bench.analysis.section", "bench.analysis.suite_data",
-           "bench.analysis.study", "bench.diagnostics.plots", "bench.gate")
+           "bench.analysis.study", "bench.diagnostics.plots", "bench.experiments.plots",
+           "bench.gate")
 """Store, report, analysis, diagnostics plots and the CI gate: they read results folders."""
 
 TRAINING = ("bench.trainer", "bench.workload", "bench.accel", "bench.executors", "bench.runner",
-            "bench.diagnostics.critic_experiment")
+            "bench.diagnostics.critic_experiment", "bench.experiments.adversary",
+            "bench.experiments.parallel_lines", "bench.experiments.two_gaussians")
 """Modules (and their submodules) that train; none may be imported by a reader."""
 
 _PROBE = """
@@ -71,4 +73,5 @@ def test_the_metric_registry_does_not_import_the_suite():
 
 def test_the_trainer_imports_no_diagnostics():
     loaded = _loaded_by(("bench.trainer",))
-    assert sorted(m for m in loaded if m.startswith("bench.diagnostics")) == []
+    side_runs = ("bench.diagnostics", "bench.experiments")
+    assert sorted(m for m in loaded if m.startswith(side_runs)) == []

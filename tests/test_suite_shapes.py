@@ -15,6 +15,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bench.analysis.claims import CLAIMS
 from bench.analysis.rules import VERDICTS
 from bench.cli import main
 from bench.data.toy import TOY_DATASETS
@@ -108,7 +109,7 @@ def test_every_suite_shape_runs_to_a_complete_report(suite, tmp_path_factory, ca
     claims = pd.read_csv(out / "claims.csv")
     assert set(claims["verdict"]) <= set(VERDICTS)
     overall = claims[claims["check"] == "overall"]
-    assert list(overall["claim"].astype(str)) == [str(i) for i in range(1, 8)]
+    assert list(overall["claim"].astype(str)) == [claim.id for claim in CLAIMS]
     lacking = claims[(claims["check"] != "overall") & (claims["verdict"] == "inconclusive")]
     assert lacking["evidence"].str.len().gt(10).all()  # each says what is missing or unclear
     # every figure the report links exists; every left-out figure says why in one sentence

@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.family import Arm, judge_family
-from bench.analysis.rules import INCONCLUSIVE, Outcome, directional, overall, threshold
+from bench.analysis.rules import (
+    INCONCLUSIVE,
+    REPRODUCED,
+    Outcome,
+    directional,
+    overall,
+    threshold,
+)
 from bench.analysis.suite_data import Setting, SuiteData
 from bench.data import IMAGE, get_dataset
 from bench.diagnostics.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
@@ -227,8 +234,8 @@ def _optimizer_checks(data: SuiteData) -> list[ClaimCheck]:
 
 def _quality_at(data: SuiteData, runs: pd.DataFrame, quality: str, x: str,
                 at: float) -> np.ndarray:
-    """Each run's quality at its last checkpoint with ``x`` (step or train_seconds) <= ``at``;
-    +inf for a run that diverged before reaching ``at``."""
+    """Each run's ``quality`` at its last checkpoint with ``x`` (step or train_seconds) <=
+    ``at``; the worst value for a run that diverged before reaching ``at``."""
     m = data.metrics
     values = []
     for run in runs.itertuples(index=False):
@@ -257,17 +264,21 @@ def _matched_pairs(data: SuiteData) -> list[tuple[str, str]]:
     return pairs
 
 
-def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
+def _matched_comparisons(data: SuiteData, settings: list[Setting],
+                         metric_of: Callable[[str], str | None]) -> list[ClaimCheck]:
+    """WGAN-GP vs WGAN-clip in each setting on ``metric_of(dataset)`` (its better direction
+    the metric registry's), read at the step and the training time every finished run of
+    the pair reached."""
     spec, checks = data.config.claims, []
     pairs = _matched_pairs(data)
     if not pairs:
         return [_missing("-", "wgan-gp vs wgan-clip", "quality",
                          "the suite lacks wgan-gp or wgan-clip runs")]
-    for setting in data.settings:
-        quality = data.quality(setting.dataset)
+    for setting in settings:
+        quality = metric_of(setting.dataset)
         if quality is None:
             checks.append(_missing(setting.label, "wgan-gp vs wgan-clip", "quality",
-                                   "its runs record no quality metric"))
+                                   "its runs record no such metric"))
             continue
         for gp_label, clip_label in pairs:
             gp = data.cell(setting, "wgan-gp", gp_label)
@@ -293,6 +304,10 @@ def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
                                          f"{quality} {where} ({better(quality)} is better)",
                                          outcome))
     return checks
+
+
+def _matched_checks(data: SuiteData) -> list[ClaimCheck]:
+    return _matched_comparisons(data, data.settings, data.quality)
 
 
 # --- claim 5: clipping piles weights at +-c ------------------------------------------------
@@ -383,6 +398,83 @@ def _weak_generator_checks(data: SuiteData) -> list[ClaimCheck]:
     return checks
 
 
+# --- claim 10: the Inception Score ---------------------------------------------------------------
+
+INCEPTION_SCORE = "is"
+
+
+def _inception_score_checks(data: SuiteData) -> list[ClaimCheck]:
+    scored = sorted(set(data.metrics.loc[data.metrics["metric"] == INCEPTION_SCORE, "dataset"]))
+    settings = [s for s in data.settings if s.dataset in scored]
+    if not settings:
+        return [_missing("-", "wgan-gp vs wgan-clip", "Inception Score",
+                         "no run in this suite records the Inception Score (image data with "
+                         "eval.fid_samples > 0)")]
+    return _matched_comparisons(data, settings, lambda dataset: INCEPTION_SCORE)
+
+
+# --- claim 8: learning parallel lines ------------------------------------------------------
+
+WGANS = ("wgan-clip", "wgan-gp")
+
+
+def _every_seed(outcome: Outcome, values: np.ndarray, bound: float) -> Outcome:
+    """``outcome`` of "mean below bound", reproduced only if every value is below it too."""
+    above = int((values >= bound).sum())
+    if outcome.verdict != REPRODUCED or not above:
+        return outcome
+    return Outcome(INCONCLUSIVE, f"{outcome.evidence}, but {above} of {len(values)} run(s) "
+                   f"end at or above {bound:g}", outcome.p_value, outcome.effect_size)
+
+
+def _parallel_lines_checks(data: SuiteData) -> list[ClaimCheck]:
+    spec, rows = data.config.claims, data.lines_theta
+    dataset = "parallel lines"
+    if rows is None:
+        return [_missing(dataset, "theta learned by each GAN", "final |theta|",
+                         "no parallel-lines experiment in this suite (set "
+                         "'parallel_lines: true')")]
+    checks = []
+    for wgan in WGANS:
+        final = rows.loc[rows["gan"] == wgan, "abs_theta"].to_numpy(dtype=float)
+        outcome = threshold(final, spec.theta_tolerance, "below", spec, name="mean |theta_T|")
+        checks.append(ClaimCheck(dataset, f"{wgan}: |theta| driven below the tolerance",
+                                 "final |theta| over seeds and theta_0 (every run below)",
+                                 _every_seed(outcome, final, spec.theta_tolerance)))
+    left = rows.loc[rows["gan"] == "gan", "remaining"]
+    checks.append(ClaimCheck(dataset, "gan: theta stalls", "|theta_T| / |theta_0|",
+                             threshold(left, spec.stall_fraction, "above", spec,
+                                       name="mean fraction left")))
+    return checks
+
+
+# --- claim 9: the discriminator's gradient vanishes at the fakes -------------------------------
+
+
+def _two_gaussians_checks(data: SuiteData) -> list[ClaimCheck]:
+    spec, rows = data.config.claims, data.gaussian_gradients
+    dataset, metric = "two gaussians", "log10(|gradient at fakes| / steepest slope)"
+    if rows is None:
+        return [_missing(dataset, "critic vs discriminator gradient at the fakes", metric,
+                         "no two-Gaussians experiment in this suite (set 'two_gaussians: "
+                         "true')")]
+    gan = rows[rows["gan"] == "gan"].sort_values("seed")
+    checks = []
+    for wgan in WGANS:
+        critic = rows[rows["gan"] == wgan].sort_values("seed")
+        checks.append(ClaimCheck(dataset, f"{wgan} vs gan: larger gradient at the fakes", metric,
+                                 directional(critic["log10_relative"], gan["log10_relative"],
+                                             HIGHER, spec, (wgan, "gan"))))
+        # seeds are independent draws on both sides: pair them by index
+        pairs = critic.merge(gan, on="seed", suffixes=("", "_gan"))
+        gap = pairs["log10_relative"] - pairs["log10_relative_gan"]
+        checks.append(ClaimCheck(dataset, f"{wgan} vs gan: orders of magnitude apart",
+                                 f"{wgan}'s minus gan's {metric} (decades)",
+                                 threshold(gap, spec.gradient_decades, "above", spec,
+                                           name="mean gap")))
+    return checks
+
+
 CLAIMS: tuple[Claim, ...] = (
     Claim("1", "The WGAN critic's estimate tracks sample quality; the GAN discriminator's "
           "(JS) estimate does not.",
@@ -409,6 +501,17 @@ CLAIMS: tuple[Claim, ...] = (
           _gradient_checks),
     Claim("7", "WGAN trains image generators without batch norm, and MLP generators, where "
           "the GAN fails.", "WGAN paper, Figs. 6 and 7", (), _weak_generator_checks),
+    Claim("8", "Learning parallel lines: each WGAN drives abs(theta) below a tolerance on every "
+          "seed; the GAN's theta stalls (JS is log 2 for every theta != 0, so its gradient "
+          "vanishes).", "WGAN paper, Example 1 and Fig. 1",
+          ("plots/claims/parallel_lines_estimates.png", "plots/claims/parallel_lines_theta.png"),
+          _parallel_lines_checks),
+    Claim("9", "On two far-apart Gaussians the GAN discriminator saturates: its gradient at "
+          "the fakes is orders of magnitude below the WGAN critics'.", "WGAN paper, Fig. 2",
+          ("plots/claims/two_gaussians.png",), _two_gaussians_checks),
+    Claim("10", "WGAN-GP reaches a higher Inception Score than WGAN-clip at matched generator "
+          "steps and at matched wall-clock time.", "WGAN-GP paper, Fig. 3",
+          ("plots/is_vs_step.png", "plots/is_vs_time.png"), _inception_score_checks),
 )
 
 

@@ -14,6 +14,14 @@ from bench.analysis.suite_data import SuiteData, load_suite_data
 from bench.atomic import write_text_atomic
 from bench.diagnostics import plots as diagnostic_plots
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, SURFACE_FILE
+from bench.experiments import plots as experiment_plots
+from bench.experiments.outputs import (
+    EXPERIMENTS_DIR,
+    GAUSSIANS_CURVES_FILE,
+    GAUSSIANS_GRADIENTS_FILE,
+    LINES_ESTIMATES_FILE,
+    LINES_THETA_FILE,
+)
 from bench.report.plots import Drawn, LeftOut
 from bench.report.tables import frame_to_markdown
 from bench.results import CELL, SETTING, with_settings
@@ -21,6 +29,9 @@ from bench.stats import Estimate
 from bench.suite import SuiteConfig
 
 CLAIMS_FILE = "claims.csv"
+EMBEDDED_CLAIMS = ("8", "9")
+"""Claims whose plots report.md shows in the claim's own section (their experiments have no
+other place in the report)."""
 PLOTS = Path("plots") / "claims"
 
 
@@ -54,7 +65,32 @@ def _draw(data: SuiteData, table: pd.DataFrame) -> list[tuple[str, Drawn]]:
             surfaces = diagnostic_plots.value_surfaces_plot(
                 dict(arrays), root / PLOTS / "value_surfaces.png")
     return figures + [("Deep critic gradient norms", gradients),
-                      ("Critic value surfaces", surfaces)]
+                      ("Critic value surfaces", surfaces), *_experiment_figures(data)]
+
+
+def _experiment_figures(data: SuiteData) -> list[tuple[str, Drawn]]:
+    """The parallel-lines and two-Gaussians figures, from the experiments' files."""
+    root, folder = data.root, data.root / EXPERIMENTS_DIR
+    lines = LeftOut("no parallel-lines experiment in this suite (add 'parallel_lines: true')")
+    estimates, thetas = lines, lines
+    if (folder / LINES_ESTIMATES_FILE).is_file():
+        estimates = experiment_plots.parallel_lines_estimates_plot(
+            pd.read_csv(folder / LINES_ESTIMATES_FILE),
+            root / PLOTS / "parallel_lines_estimates.png")
+    if (folder / LINES_THETA_FILE).is_file():
+        thetas = experiment_plots.parallel_lines_theta_plot(
+            pd.read_csv(folder / LINES_THETA_FILE), data.config.claims.theta_tolerance,
+            root / PLOTS / "parallel_lines_theta.png")
+    gaussians: Drawn = LeftOut("no two-Gaussians experiment in this suite (add "
+                               "'two_gaussians: true')")
+    if (folder / GAUSSIANS_CURVES_FILE).is_file() and data.config.two_gaussians is not None:
+        gaussians = experiment_plots.two_gaussians_plot(
+            pd.read_csv(folder / GAUSSIANS_CURVES_FILE),
+            pd.read_csv(folder / GAUSSIANS_GRADIENTS_FILE), data.config.two_gaussians.distance,
+            root / PLOTS / "two_gaussians.png")
+    return [("Parallel lines: estimate vs theta", estimates),
+            ("Parallel lines: learning theta", thetas),
+            ("Two Gaussians: outputs and gradients at the fakes", gaussians)]
 
 
 def _rules(config: SuiteConfig) -> list[str]:
@@ -103,6 +139,13 @@ def _rules(config: SuiteConfig) -> list[str]:
         "when their span over layers is below "
         f"{s.flat_decades:g} decade(s). (Per-layer weight-gradient norms scale with width and "
         "activations, so 'near 1' is tested as 'flat'.)",
+        f"- Parallel lines: a WGAN learns theta when the CI of its mean final |theta| (over "
+        f"seeds and starts) lies below {s.theta_tolerance:g} and every run ends below it; the "
+        f"GAN stalls when the CI of the mean fraction |theta_T| / |theta_0| lies above "
+        f"{s.stall_fraction:g}. Two Gaussians: gradients at the fakes are compared as a "
+        "fraction of each network's steepest slope over x (a clipped critic is Lipschitz only "
+        "up to a small unknown constant); 'orders of magnitude' is a mean per-seed gap above "
+        f"{s.gradient_decades:g} decades.",
         "",
     ]
 
@@ -112,6 +155,9 @@ def _claim_markdown(claim, verdict: str, checks: pd.DataFrame, root: Path) -> li
     links = [f"[{Path(f).name}]({f})" for f in claim.figures if (root / f).is_file()]
     if links:
         lines += ["Plots: " + ", ".join(links), ""]
+    if claim.id in EMBEDDED_CLAIMS:  # figures no other section shows
+        lines += [f"![{Path(f).stem}]({f})" for f in claim.figures if (root / f).is_file()]
+        lines += [""]
     table = checks[["dataset", "check", "metric", "verdict"]].assign(**{
         "p (Holm)": checks["p_adjusted"].map(lambda p: "" if math.isnan(p) else f"{p:.3g}"),
         "effect [95% CI]": [

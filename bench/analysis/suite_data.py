@@ -10,6 +10,13 @@ import pandas as pd
 from bench.analysis.correlation import quality_metric, run_correlations
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
 from bench.diagnostics.weights import load_critic_weights, piled_fraction
+from bench.experiments.outputs import (
+    EXPERIMENTS_DIR,
+    GAUSSIANS_GRADIENTS_FILE,
+    LINES_THETA_FILE,
+    final_theta,
+    log_gradients,
+)
 from bench.results import FINISHED, IDENTITY
 from bench.suite import SuiteConfig
 
@@ -43,6 +50,12 @@ class SuiteData:
     """Per WGAN run: clip_value and the fraction of critic weights piled at +-c."""
     gradients: pd.DataFrame | None
     """Per diagnostics setting and seed: gradient-norm decades; None without diagnostics."""
+    lines_theta: pd.DataFrame | None = None
+    """Parallel lines, per GAN, seed and theta_0: final |theta| and the fraction of |theta_0|
+    left; None without the experiment."""
+    gaussian_gradients: pd.DataFrame | None = None
+    """Two Gaussians, per GAN and seed: log10 relative gradient at the fakes; None without the
+    experiment."""
 
     @property
     def datasets(self) -> list[str]:
@@ -145,4 +158,12 @@ def load_suite_data(
         weights=_weights(root, config, summary),
         gradients=gradient_summary(pd.read_csv(gradient_csv)) if gradient_csv.is_file()
         else None,
+        lines_theta=_read(root / EXPERIMENTS_DIR / LINES_THETA_FILE, final_theta),
+        gaussian_gradients=_read(root / EXPERIMENTS_DIR / GAUSSIANS_GRADIENTS_FILE,
+                                 log_gradients),
     )
+
+
+def _read(path: Path, summarise) -> pd.DataFrame | None:
+    """An experiment file's summary, or None where the suite did not run the experiment."""
+    return summarise(pd.read_csv(path)) if path.is_file() else None

@@ -68,9 +68,9 @@ class Dataset:
 
 
 POINT_METRICS = ("w1", "precision_recall", "density_coverage")
-DIGIT_METRICS = ("fd_digits", "classifier_modes", "fid", "kid", "precision_recall",
-                 "density_coverage")
-IMAGE_METRICS = ("fid", "kid", "precision_recall", "density_coverage")
+DIGIT_METRICS = ("fd_digits", "classifier_modes", "fid", "kid", "inception_score",
+                 "precision_recall", "density_coverage")
+IMAGE_METRICS = ("fid", "kid", "inception_score", "precision_recall", "density_coverage")
 
 
 def _toy(name: str) -> Dataset:

@@ -34,6 +34,7 @@ from bench.diagnostics.critic_outputs import (
     SURFACE_FILE,
 )
 from bench.evaluation import square_grid
+from bench.experiments.adversary import small_kernels
 from bench.hyperparameters import optimizer_values
 from bench.member_optimizers import make_optimizer
 from bench.specs import DiagnosticsSpec, OptimizerSpec
@@ -157,12 +158,7 @@ def run_critic_diagnostics(out_dir: Path, device: torch.device, spec: Diagnostic
     if gradients.is_file() and surfaces.is_file():
         return False
     out_dir.mkdir(parents=True, exist_ok=True)
-    threads = torch.get_num_threads()
-    if device.type == "cpu":
-        # kernels this small lose far more to intra-op thread hand-offs than they gain (10x
-        # slower with 2 threads on a busy 2-core machine)
-        torch.set_num_threads(1)
-    try:
+    with small_kernels(device):
         write_text_atomic(gradients, gradient_norm_rows(spec, device).to_csv(index=False))
         arrays = surface_arrays(spec, device)
 
@@ -171,7 +167,5 @@ def run_critic_diagnostics(out_dir: Path, device: torch.device, spec: Diagnostic
                 np.savez_compressed(handle, **arrays)
 
         atomic_write(surfaces, write_npz)
-    finally:
-        torch.set_num_threads(threads)
     return True
 

@@ -2,8 +2,9 @@
 
 ``points``: the 2-D samples themselves. ``digits`` / ``digit_labels``: the digits
 classifier's penultimate features / the class of every channel. ``inception``: pytorch-fid's
-pool3 features, only when the run computes FID (``eval.fid_samples`` > 0). A metric asking
-for ``best`` gets Inception when it is there, else the dataset's own extractor.
+pool3 features, only when the run computes FID (``eval.fid_samples`` > 0), and
+``inception_logits``: the same forward pass's 1008-way logits (for the Inception Score). A
+metric asking for ``best`` gets Inception when it is there, else the dataset's own extractor.
 """
 
 from collections.abc import Callable
@@ -13,7 +14,15 @@ from torch import Tensor
 
 from bench.data import Dataset
 from bench.environment import Environment
-from bench.features.names import BEST, DIGIT_LABELS, DIGITS, INCEPTION, POINTS
+from bench.features.names import (
+    BEST,
+    DIGIT_LABELS,
+    DIGITS,
+    INCEPTION,
+    INCEPTION_LOGITS,
+    INCEPTION_PASS,
+    POINTS,
+)
 from bench.metrics.registry import METRICS
 from bench.specs import EvalSpec
 
@@ -44,11 +53,11 @@ class Extractors:
             self.functions[DIGITS] = lambda x: classifier.features(x, batch_size)
             self.functions[DIGIT_LABELS] = lambda x: classifier.predict(x, batch_size)
             self.keys[DIGITS] = {"extractor": "digits-cnn", "classifier": classifier.settings.key()}
-        wants_inception = any(METRICS[m].extractor == INCEPTION for m in dataset.metrics)
+        wants_inception = any(METRICS[m].extractor in INCEPTION_PASS for m in dataset.metrics)
         if spec.fid_samples and wants_inception:
             from bench.features.fid_inception import (
+                InceptionPass,
                 load_fid_inception,
-                pool3_features,
                 resolve_weights_path,
                 sha256_file,
             )
@@ -56,7 +65,9 @@ class Extractors:
             weights = resolve_weights_path(env.fid_weights, download=env.download)
             inception = load_fid_inception(weights, device=device, input_range=(-1, 1),
                                            channels_last=channels_last)
-            self.functions[INCEPTION] = lambda x: pool3_features(inception, x, batch_size)
+            one_pass = InceptionPass(inception, batch_size)  # FID, KID and IS: one forward
+            self.functions[INCEPTION] = one_pass.pool3
+            self.functions[INCEPTION_LOGITS] = one_pass.logits
             self.keys[INCEPTION] = {"extractor": "pytorch-fid-inception-pool3",
                                     "weights_sha256": sha256_file(weights)}
 

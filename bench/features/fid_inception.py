@@ -82,6 +82,12 @@ class FIDInceptionV3(nn.Module):
         names = list(self._modules)
         self._pool3_stages = names[: names.index("avgpool") + 1]
 
+    def logits(self, pool3: Tensor) -> Tensor:
+        """The 1008-way logits of pool3 features without the fc bias (torch-fidelity's
+        ``logits_unbiased``, the original Inception Score code's pool3 @ W): a matmul on
+        features already computed, not a second pass."""
+        return pool3 @ self.fc.weight.T
+
     def forward(self, images: Tensor) -> Tensor:
         x = images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
         # pytorch-fid's order: resize first, then rescale.
@@ -277,6 +283,34 @@ def feature_batches(
 def pool3_features(model: nn.Module, images: Tensor, batch_size: int = 50) -> Tensor:
     """All features [N, D] of ``images`` (see ``feature_batches``)."""
     return torch.cat(list(feature_batches(model, images, batch_size)))
+
+
+class InceptionPass:
+    """pool3 features and logits of the same images from one forward per image: the last
+    images' results are kept, so the FID/KID features and the Inception Score's logits of one
+    checkpoint's samples cost one pass."""
+
+    def __init__(self, model: FIDInceptionV3, batch_size: int = 50) -> None:
+        self.model, self.batch_size = model, batch_size
+        self._key: tuple | None = None
+        self._result: tuple[Tensor, Tensor] | None = None
+
+    def __call__(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """(pool3 [N, 2048], logits [N, 1008]) of ``images``."""
+        key = (images.data_ptr(), images.shape, images.stride(), images._version)
+        if key != self._key:
+            pool3 = pool3_features(self.model, images, self.batch_size)
+            with torch.inference_mode():
+                self._result = (pool3, self.model.logits(pool3))
+            self._key = key
+        assert self._result is not None
+        return self._result
+
+    def pool3(self, images: Tensor) -> Tensor:
+        return self(images)[0]
+
+    def logits(self, images: Tensor) -> Tensor:
+        return self(images)[1]
 
 
 def extract_features(

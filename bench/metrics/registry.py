@@ -34,6 +34,8 @@ from bench.data.datasets import ClassifierModes, Dataset, MixtureModes
 from bench.features.names import BEST, EXTRACTORS
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
+from bench.metrics.inception_score import SPLITS as IS_SPLITS
+from bench.metrics.inception_score import inception_score
 from bench.metrics.kid import kernel_inception_distance
 from bench.metrics.knn_manifold import density_coverage, knn_distances, precision_recall
 from bench.metrics.modes import class_modes, mode_coverage
@@ -92,7 +94,8 @@ class Reference:
 class MetricInput:
     fake: Tensor
     """The extractor's output for the member's first ``Metric.samples`` generated samples."""
-    reference: Reference
+    reference: Reference | None
+    """None for a metric of the generated samples alone (``Metric.needs_reference``)."""
     dataset: Dataset
     spec: EvalSpec
 
@@ -110,6 +113,9 @@ class Metric:
     protocol: Callable[[EvalSpec, str], str]
     """(EvalSpec, extractor used) -> protocol name."""
     compute: Callable[[MetricInput], dict[str, float]]
+    needs_reference: bool = True
+    """False for a metric of the generated samples alone (the Inception Score): no real
+    features are extracted for it."""
 
     def samples(self, spec: EvalSpec) -> int:
         """Generated samples it needs under ``spec`` (0: the metric is off)."""
@@ -156,7 +162,8 @@ def better(output: str) -> str | None:
 
 
 def register(name: str, outputs: tuple[Output, ...], extractor: str, samples_field: str,
-             protocol: Callable[[EvalSpec, str], str], min_samples: int = 1):
+             protocol: Callable[[EvalSpec, str], str], min_samples: int = 1,
+             needs_reference: bool = True):
     """Register the decorated ``compute(MetricInput) -> {output: value}`` as metric ``name``;
     a name, extractor, sample field or direction that cannot work fails at import time."""
     if name in METRICS:
@@ -173,7 +180,7 @@ def register(name: str, outputs: tuple[Output, ...], extractor: str, samples_fie
 
     def wrap(compute: Callable[[MetricInput], dict[str, float]]):
         METRICS[name] = Metric(name, outputs, extractor, samples_field, min_samples, protocol,
-                               compute)
+                               compute, needs_reference)
         return compute
     return wrap
 
@@ -225,7 +232,7 @@ def frechet_to(features: Tensor, reference: FrechetReference) -> float:
 
 
 def _frechet(x: MetricInput) -> float:
-    assert x.reference.frechet is not None
+    assert x.reference is not None and x.reference.frechet is not None
     return frechet_to(x.fake, x.reference.frechet)
 
 
@@ -242,6 +249,18 @@ def fd_digits(x: MetricInput) -> dict[str, float]:
 def fid(x: MetricInput) -> dict[str, float]:
     """FID: Frechet distance of pool3 features to the reference split's statistics."""
     return {"fid": _frechet(x), "fid_n": len(x.fake)}
+
+
+@register("inception_score", (Output("is", HIGHER, NONNEGATIVE),
+                              Output("is_std", None, NONNEGATIVE)), "inception_logits",
+          "fid_samples",
+          lambda spec, _: f"is{_count(spec.fid_samples)}_tfidelity_{IS_SPLITS}splits",
+          min_samples=IS_SPLITS, needs_reference=False)
+def inception_score_metric(x: MetricInput) -> dict[str, float]:
+    """Inception Score, torch-fidelity's protocol (bench/metrics/inception_score.py), on the
+    logits of the FID pass's samples."""
+    score = inception_score(x.fake)
+    return {"is": score.mean, "is_std": score.std}
 
 
 @register("kid", (Output("kid", LOWER), Output("kid_std", None, NONNEGATIVE)), "inception",

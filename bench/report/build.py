@@ -60,7 +60,8 @@ def _figures(store: ResultsStore, summary: pd.DataFrame, metrics: pd.DataFrame,
     folder = store.root / "plots"
     figures: list[tuple[str, Drawn]] = []
     for metric, title in (("w1", "Sample quality (exact W1)"), ("fd_digits",
-                          "Frechet distance (digits CNN)"), ("fid", "FID")):
+                          "Frechet distance (digits CNN)"), ("fid", "FID"),
+                          ("is", "Inception Score")):
         if (metrics["metric"] == metric).any() or metric == "w1":
             figures += [
                 (f"{title} vs generator step",

@@ -27,6 +27,7 @@ LABELS = {
     "w1": "exact W1 to real data (lower is better)",
     "fd_digits": "Frechet distance, digits-CNN features (lower is better)",
     "fid": "FID (lower is better)",
+    "is": "Inception Score (higher is better)",
     "modes_captured": "modes captured",
     "hq_fraction": "high-quality sample fraction",
     "divergence_estimate": "critic's divergence estimate",

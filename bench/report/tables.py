@@ -14,6 +14,7 @@ TABLE_METRICS: list[tuple[str, str]] = [
     (final("w1"), "W1"),
     (final("fid"), "FID"),
     (final("kid"), "KID"),
+    (final("is"), "IS"),
     (final("fd_digits"), "FD digits-CNN"),
     (final("modes_captured"), "modes captured"),
     (final("modes_well_captured"), "modes >=10% share"),

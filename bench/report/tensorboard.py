@@ -34,8 +34,8 @@ EXPORT_MARKER = "ganbench_export.json"
 """Written at the top of an export; names the results folder it was exported from."""
 
 _TAG_GROUPS = {
-    "quality": ("w1", "fd_digits", "fid", "kid", "precision", "recall", "density", "coverage",
-                "reverse_kl", "reverse_kl_hq"),
+    "quality": ("w1", "fd_digits", "fid", "kid", "is", "precision", "recall", "density",
+                "coverage", "reverse_kl", "reverse_kl_hq"),
     "modes": ("modes_captured", "modes_well_captured", "hq_fraction"),
     "critic": ("critic_gap", "divergence_estimate", "critic_adam_cosine"),
     "loss": ("critic_loss", "generator_loss", "penalty"),
@@ -45,7 +45,7 @@ _TAG_GROUPS = {
 TAG_GROUP = {metric: group for group, metrics in _TAG_GROUPS.items() for metric in metrics}
 """Metric -> the Scalars dashboard section it is shown in; others go under ``metrics/``."""
 
-OUTCOMES = ("w1", "fd_digits", "fid", "kid", "modes_captured", "hq_fraction", "precision",
+OUTCOMES = ("w1", "fd_digits", "fid", "kid", "is", "modes_captured", "hq_fraction", "precision",
             "recall", "density", "coverage")
 """Metrics whose final values are a run's outcome columns in the HParams dashboard."""
 

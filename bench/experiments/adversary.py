@@ -1,0 +1,105 @@
+"""A registered GAN's critic side, built for the small experiments from gan_zoo alone.
+
+The experiments train critics (and, for parallel lines, a one-parameter generator) with
+exactly the losses and Lipschitz constraints the benchmark's GANs use (gan_zoo.registry), each
+with its paper recipe's optimizer algorithm and betas; the suite section sets the learning
+rate and the penalty weight, so every GAN gets the same step size on these tiny problems.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from bench.hyperparameters import optimizer_values
+from bench.member_optimizers import make_optimizer
+from bench.specs import OptimizerSpec
+from bench.streams import MemberStreams
+from gan_zoo.architectures.mlp import EnsembleCritic
+from gan_zoo.constraints import Constraint
+from gan_zoo.losses import AdversarialLoss
+from gan_zoo.recipes import Recipe, recipe_for
+from gan_zoo.registry import get_gan
+
+
+@dataclass
+class Adversary:
+    """K seed-batched critics of one GAN with its loss, constraint and optimizer."""
+
+    gan: str
+    loss: AdversarialLoss
+    constraint: Constraint
+    recipe: Recipe
+    critic: EnsembleCritic
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    """The experiment's one stream of data and penalty draws (members differ by their
+    initialisation; one stream keeps each step a few kernels instead of K per draw)."""
+
+    @property
+    def members(self) -> int:
+        return self.critic.members
+
+    def rand(self, shape) -> Tensor:
+        """U[0, 1) numbers of shape [K, *shape]."""
+        return torch.rand((self.members, *shape), generator=self.generator,
+                          device=self.generator.device)
+
+    def randn(self, shape) -> Tensor:
+        """N(0, 1) numbers of shape [K, *shape]."""
+        return torch.randn((self.members, *shape), generator=self.generator,
+                           device=self.generator.device)
+
+    def critic_step(self, real: Tensor, fake: Tensor) -> None:
+        """One optimiser step on the GAN's critic loss (penalty included) and constraint."""
+        loss = self.loss.critic(self.critic(real), self.critic(fake.detach()))
+        penalty = self.constraint.penalty(self.critic, real, fake, self.rand)
+        total = loss if penalty is None else loss + penalty
+        self.optimizer.zero_grad(set_to_none=True)
+        total.sum().backward()  # members share no parameters: each gets its own gradient
+        self.optimizer.step()
+        self.constraint.after_critic_step(self.critic)
+
+
+def make_optimizer_for(recipe: Recipe, params) -> torch.optim.Optimizer:
+    """The recipe's optimizer over one (ensemble) network's parameters."""
+    spec = OptimizerSpec(recipe.optimizer, recipe.lr, recipe.betas)
+    return make_optimizer(spec.name, params, optimizer_values(spec), members=False)
+
+
+def make_adversary(
+    gan: str, seeds: list[int], data_dim: int, width: int, depth: int, lr: float,
+    gp_weight: float, device: torch.device, stream_seed: int = 0,
+) -> Adversary:
+    """``gan``'s toy recipe with learning rate ``lr`` and penalty weight ``gp_weight``, one
+    critic per seed (member k initialised from seed k's stream), data drawn from
+    ``stream_seed``'s stream."""
+    definition = get_gan(gan)
+    recipe = recipe_for(gan, "toy", {"lr": lr, "gp_weight": gp_weight})
+    init = MemberStreams(seeds, device, purpose="init")
+    critic = EnsembleCritic(init.generators, data_dim, width, depth).to(device)
+    return Adversary(gan, definition.loss, definition.make_constraint(recipe), recipe, critic,
+                     make_optimizer_for(recipe, critic.parameters()),
+                     torch.Generator(device).manual_seed(stream_seed))
+
+
+def input_gradient(fn, x: Tensor) -> Tensor:
+    """|d fn(x) / dx| per sample of ``x`` [K, B, d] (each output depends on its own input)."""
+    x = x.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(fn(x).sum(), x)
+    return grad.norm(dim=-1)
+
+
+@contextmanager
+def small_kernels(device: torch.device) -> Iterator[None]:
+    """One intra-op thread on a CPU while the body runs: kernels this small lose far more to
+    thread hand-offs than they gain (10x slower with 2 threads on a busy 2-core machine)."""
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

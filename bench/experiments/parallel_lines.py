@@ -1,0 +1,133 @@
+"""Learning parallel lines (Arjovsky et al. 2017, Example 1 and Fig. 1), a cheap side run.
+
+P0 is uniform on the segment {0} x [0, 1] and P_theta is the same segment at x = theta:
+W1(P0, P_theta) = |theta|, while JS(P0, P_theta) = log 2 for every theta != 0. Two parts,
+every registered GAN in each, K seeds at once as one batched ensemble:
+
+- estimate vs theta: for theta on a grid in [-1, 1], a critic trained on P0 vs P_theta; its
+  divergence estimate (the GAN loss's own: W1 for the WGANs, JS for the GAN) on fresh samples,
+  and the critic's mean input-gradient norm (its realised Lipschitz constant: a clipped
+  critic estimates W1 only up to it);
+- learning theta: the one-parameter generator g_theta(z) = (theta, z), z ~ U[0, 1], started
+  at several theta_0 and trained by each GAN's generator loss, with its critic trained
+  alternately (the recipe's critic steps per generator step).
+
+The suite's trainer is not used: it builds the generator from the suite's networks
+(workload.build_group: an MLP or a DCGAN over a registered dataset) and samples P_r from the
+dataset registry; a generator with one scalar parameter and a target that is a segment are
+neither. The losses, constraints and optimizers are the trainer's all the same (adversary.py).
+Results go to ``<out_dir>/parallel_lines_estimates.csv`` and ``parallel_lines_theta.csv``.
+"""
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from bench.atomic import write_text_atomic
+from bench.experiments.adversary import (
+    Adversary,
+    input_gradient,
+    make_adversary,
+    make_optimizer_for,
+    small_kernels,
+)
+from bench.experiments.outputs import LINES_ESTIMATES_FILE, LINES_THETA_FILE, THETA_STARTS
+from bench.specs import ParallelLinesSpec
+from gan_zoo.registry import GANS
+
+EVAL_SAMPLES = 1024
+"""Fresh samples of P0 and P_theta for each critic's estimate."""
+
+
+def line_samples(theta: Tensor, adv: Adversary, n: int) -> Tensor:
+    """n points of P_theta per member, [K, n, 2]: (theta_k, z) with z ~ U[0, 1]; the first
+    coordinate keeps theta's graph, so the points are differentiable in theta."""
+    z = adv.rand((n, 1))
+    return torch.cat([theta.view(-1, 1, 1).expand(-1, n, 1), z], dim=-1)
+
+
+def _members(values: np.ndarray, seeds: int, device: torch.device) -> tuple[Tensor, list[int]]:
+    """Each value repeated for ``seeds`` members (value-major), and one initialisation seed
+    per member: member m holds value m // seeds under seed m % seeds."""
+    repeated = torch.tensor(np.repeat(values, seeds), dtype=torch.float32, device=device)
+    return repeated, list(range(len(repeated)))
+
+
+def estimate_rows(spec: ParallelLinesSpec, device: torch.device) -> pd.DataFrame:
+    """Per GAN, theta and seed: the trained critic's estimate and mean input-gradient norm."""
+    grid = np.linspace(-1.0, 1.0, spec.thetas)
+    theta, init_seeds = _members(grid, spec.seeds, device)
+    zero = torch.zeros_like(theta)
+    records = []
+    for gan in GANS:
+        adv = make_adversary(gan, init_seeds, 2, spec.width, spec.depth, spec.lr,
+                             spec.gp_weight, device)
+        for _ in range(spec.critic_steps):
+            adv.critic_step(line_samples(zero, adv, spec.batch_size),
+                            line_samples(theta, adv, spec.batch_size))
+        real = line_samples(zero, adv, EVAL_SAMPLES)  # fresh: never trained on
+        fake = line_samples(theta, adv, EVAL_SAMPLES)
+        with torch.no_grad():
+            estimate = adv.loss.estimate(adv.critic(real), adv.critic(fake))
+        lipschitz = input_gradient(adv.critic, torch.cat([real, fake], dim=1)).mean(-1)
+        for m, (e, lip) in enumerate(zip(estimate.tolist(), lipschitz.tolist(), strict=True)):
+            records.append({"gan": gan, "estimate_name": adv.loss.estimate_name,
+                            "theta": float(grid[m // spec.seeds]), "seed": m % spec.seeds,
+                            "estimate": e, "lipschitz": lip})
+    return pd.DataFrame.from_records(records)
+
+
+def theta_rows(spec: ParallelLinesSpec, device: torch.device) -> pd.DataFrame:
+    """Per GAN, seed and start: theta at every generator step and |dL_G/dtheta| before it.
+
+    theta trains with the recipe's optimizer algorithm at the section's learning rate, as the
+    generator of a benchmark run would (the section's ``generator_lr``, the same for every
+    GAN: large enough for theta to travel |theta_0| within the steps)."""
+    starts = np.asarray(THETA_STARTS) * spec.theta0
+    frames = []
+    for gan in GANS:
+        start, init_seeds = _members(starts, spec.seeds, device)
+        adv = make_adversary(gan, init_seeds, 2, spec.width, spec.depth, spec.lr,
+                             spec.gp_weight, device)
+        theta = start.clone().requires_grad_(True)
+        generator_optimizer = make_optimizer_for(replace(adv.recipe, lr=spec.generator_lr),
+                                                 [theta])
+        zero = torch.zeros_like(start)
+        history = torch.empty(spec.generator_steps + 1, len(start), device=device)
+        grads = torch.full_like(history, float("nan"))
+        history[0] = start
+        for step in range(spec.generator_steps):
+            for _ in range(adv.recipe.n_critic):
+                adv.critic_step(line_samples(zero, adv, spec.batch_size),
+                                line_samples(theta.detach(), adv, spec.batch_size))
+            fake = line_samples(theta, adv, spec.batch_size)
+            generator_optimizer.zero_grad(set_to_none=True)
+            adv.loss.generator(adv.critic(fake)).sum().backward()
+            grads[step] = theta.grad.abs()
+            generator_optimizer.step()
+            history[step + 1] = theta.detach()
+        steps, members = np.meshgrid(np.arange(spec.generator_steps + 1), np.arange(len(start)),
+                                     indexing="ij")
+        frames.append(pd.DataFrame({
+            "gan": gan, "seed": (members % spec.seeds).ravel(),
+            "start": starts[members // spec.seeds].ravel(), "step": steps.ravel(),
+            "theta": history.cpu().numpy().ravel(), "grad": grads.cpu().numpy().ravel()}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_parallel_lines(out_dir: Path, device: torch.device, spec: ParallelLinesSpec) -> bool:
+    """Run the experiment into ``out_dir`` unless it is already there (resume); returns
+    whether it ran. Files are written atomically, so a present file is complete."""
+    out_dir = Path(out_dir)
+    estimates, thetas = out_dir / LINES_ESTIMATES_FILE, out_dir / LINES_THETA_FILE
+    if estimates.is_file() and thetas.is_file():
+        return False
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with small_kernels(device):
+        write_text_atomic(estimates, estimate_rows(spec, device).to_csv(index=False))
+        write_text_atomic(thetas, theta_rows(spec, device).to_csv(index=False))
+    return True
