@@ -300,10 +300,13 @@ def build_group(specs: list[RunSpec], device: torch.device, env: Environment) ->
                               double_backward=constraint.double_backward,
                               convolutional=first.domain == IMAGE)
     workload = build_workload(specs, device, env, channels_last=accel.channels_last)
-    values = member_values(specs)
-    opt_g, opt_d = (make_optimizer(first.optimizer.name, network.parameters(), values,
-                                   members=workload.ensemble, capturable=accel.cuda_graphs)
-                    for network in (workload.generator, workload.critic))
+    opt_g, opt_d = (make_optimizer(first.optimizer.name, network.parameters(),
+                                   member_values(specs, role), members=workload.ensemble,
+                                   capturable=accel.cuda_graphs)
+                    for role, network in (("generator", workload.generator),
+                                          ("critic", workload.critic)))
+    # the optimizer declares whether its iterations extrapolate; torch's never do
+    extrapolation = getattr(opt_d, "extrapolates", False)
     return GroupParts(workload, gan.loss, constraint,
-                      CriticSchedule(first.recipe.n_critic, first.recipe.warmup), accel,
-                      opt_g, opt_d)
+                      CriticSchedule(first.recipe.n_critic, first.recipe.warmup, extrapolation),
+                      accel, opt_g, opt_d)

@@ -13,8 +13,10 @@ Sources:
 from dataclasses import dataclass, fields, replace
 
 DOMAINS = ("toy", "image")
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
-"""The optimizer algorithms a recipe (or a suite's optimizer axis) can name."""
+OPTIMIZERS = ("adam", "rmsprop", "sgd", "adamw", "optimistic-adam", "extra-adam", "extra-sgd")
+"""The optimizer algorithms a recipe (or a suite's optimizer axis) can name: torch's Adam,
+RMSProp, SGD (with momentum and Nesterov) and AdamW; optimistic Adam (Daskalakis et al. 2018);
+extragradient Adam and SGD (Gidel et al. 2019)."""
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,7 @@ class Recipe:
     checked by its validator in bench.hyperparameters.RECIPE_CHECKS)."""
 
     optimizer: str
-    """Default optimizer name (adam, rmsprop or sgd); the suite's optimizer axis replaces it."""
+    """Default optimizer name (one of OPTIMIZERS); the suite's optimizer axis replaces it."""
     lr: float
     """Learning rate of both networks, kept when the optimizer axis switches algorithm."""
     betas: tuple[float, float]
@@ -36,6 +38,16 @@ class Recipe:
     """Gradient penalty weight lambda (used by wgan-gp only)."""
     warmup: bool
     """WGAN reference schedule: 100 critic steps for generator steps < 25 and every 500th."""
+    lr_critic: float | None = None
+    """The critic's own learning rate (TTUR, Heusel et al. 2017); None: ``lr``."""
+    lr_generator: float | None = None
+    """The generator's own learning rate (TTUR); None: ``lr``."""
+    momentum: float = 0.0
+    """SGD's momentum (sgd, extra-sgd); 0 is plain SGD."""
+    nesterov: bool = False
+    """SGD's Nesterov momentum (needs momentum > 0)."""
+    weight_decay: float = 0.01
+    """AdamW's decoupled weight decay (torch's default)."""
 
 
 _GAN = Recipe("adam", 2e-4, (0.5, 0.999), 1, 0.01, 10.0, False)

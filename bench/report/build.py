@@ -21,7 +21,7 @@ from bench.report.tables import (
     markdown_table,
 )
 from bench.results import diverged, recipe_runs
-from bench.specs import TOY_ARCH
+from bench.specs import TOY_ARCH, Budget
 from bench.store import ResultsStore
 from bench.suite import SuiteConfig
 
@@ -130,8 +130,10 @@ def _networks(run: dict) -> str:
 
 
 def _budget(run: dict) -> str:
-    budget = run["budget"]
-    return f"{budget['kind']}={budget['amount']:g}"
+    """The budget and what it matches: updates (an extragradient update computes two
+    gradients, so its runs compute more), gradient evaluations, or time."""
+    budget = Budget(run["budget"]["kind"], run["budget"]["amount"])
+    return f"{budget} (matches {budget.matches})"
 
 
 def _run_settings(store: ResultsStore, run_ids: set[str]) -> dict[str, dict[str, int]]:
