@@ -72,7 +72,7 @@ class GroupTrainer:
         zeros = torch.zeros(self.k, device=device)
         self.sums = {"critic_loss": zeros.clone(), "generator_loss": zeros.clone(),
                      "penalty": zeros.clone()}
-        if isinstance(self.opt_d, ADAM_STEPS):  # the WGAN paper's Adam diagnostic (issue 4)
+        if type(self.opt_d) in ADAM_STEPS:  # the WGAN paper's Adam diagnostic (issue 4): plain Adam
             self.sums["critic_adam_cosine"] = zeros.clone()
         self.first_bad_step = torch.full((self.k,), -1, dtype=torch.long, device=device)
         self.step_tensor = torch.zeros((), dtype=torch.long, device=device)

@@ -13,10 +13,19 @@ Sources:
 from dataclasses import dataclass, fields, replace
 
 DOMAINS = ("toy", "image")
-OPTIMIZERS = ("adam", "rmsprop", "sgd", "adamw", "optimistic-adam", "extra-adam", "extra-sgd")
-"""The optimizer algorithms a recipe (or a suite's optimizer axis) can name: torch's Adam,
-RMSProp, SGD (with momentum and Nesterov) and AdamW; optimistic Adam (Daskalakis et al. 2018);
-extragradient Adam and SGD (Gidel et al. 2019)."""
+OPTIMIZER_DESCRIPTIONS = {
+    "adam": "Adam (Kingma & Ba 2015), torch's",
+    "rmsprop": "RMSProp (alpha 0.99), torch's",
+    "sgd": "SGD with momentum and Nesterov momentum (momentum 0: plain SGD), torch's",
+    "adamw": "AdamW, decoupled weight decay (Loshchilov & Hutter 2019), torch's",
+    "optimistic-adam": "optimistic Adam (Daskalakis et al. 2018, Algorithm 1)",
+    "extra-adam": "extragradient with Adam steps (Gidel et al. 2019, Algorithm 4): two "
+                  "gradient evaluations per update",
+    "extra-sgd": "extragradient with SGD steps (Gidel et al. 2019, Algorithm 1): two "
+                 "gradient evaluations per update",
+}
+OPTIMIZERS = tuple(OPTIMIZER_DESCRIPTIONS)
+"""The optimizer algorithms a recipe (or a suite's optimizer axis) can name."""
 
 
 @dataclass(frozen=True)
