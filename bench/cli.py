@@ -305,9 +305,9 @@ def _perf_study(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from bench.data import DATASETS
+    from bench.hyperparameters import HYPERPARAMETERS
     from bench.metrics.registry import METRICS
     from bench.specs import BUDGET_KINDS
-    from bench.hyperparameters import HYPERPARAMETERS
     from bench.suite import builtin_suites, load_suite
     from gan_zoo.architectures.dcgan import IMAGE_ARCHS
     from gan_zoo.recipes import OPTIMIZER_DESCRIPTIONS

@@ -55,10 +55,10 @@ def _with_torch_optim(name, params, values, *, members, capturable=False):
     *((gan, optimizer) for optimizer in ("adam", "rmsprop", "sgd")
       for gan in ("gan", "wgan-clip", "wgan-gp")),
     # issue 24's optimizers with the penalty's double backward; extra-* run the
-    # extrapolation phases, optimistic-adam and extra-* are their own reference alone
+    # extrapolation phases; optimistic-adam and extra-* are their own reference alone
     *(("wgan-gp", optimizer) for optimizer in (
-        {"name": "sgd", "nesterov": True, "momentum": 0.9}, "adamw", "optimistic-adam", "extra-adam",
-        "extra-sgd")),
+        {"name": "sgd", "nesterov": True, "momentum": 0.9}, "adamw", "optimistic-adam",
+        "extra-adam", "extra-sgd")),
 ])
 def test_each_member_matches_torch_optim_alone(gan, optimizer, monkeypatch):
     specs = _members(gan, optimizer)
