@@ -112,3 +112,13 @@ def test_lr_with_a_network_rate_is_refused_naming_both(where, suite):
 def test_nesterov_without_momentum_is_refused():
     with pytest.raises(BenchError, match="nesterov needs momentum > 0"):
         parse_suite(tiny_suite(optimizers=[{"name": "sgd", "nesterov": True}]))
+
+
+def test_the_report_shows_both_rates_where_they_differ():
+    from bench.report.build import _rates
+
+    run = {"gan": "gan", "optimizer_label": "ttur",
+           "optimizer": {"lr": 1e-4, "lr_critic": 4e-4, "lr_generator": None}}
+    assert _rates(run) == "gan / ttur: lr_critic 0.0004, lr_generator 0.0001"
+    run["optimizer"]["lr_critic"] = None
+    assert _rates(run) == "gan / ttur: lr 0.0001"

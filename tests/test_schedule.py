@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from bench.results import Counters
@@ -115,3 +116,13 @@ def test_extragradient_runs_count_their_gradient_evaluations():
     # 5 critic + 1 generator steps, each extrapolated first: 12 evaluations per iteration
     assert counters.generator_steps == 2 and counters.critic_steps == 10
     assert counters.gradient_evaluations == 24 and counters.real_samples == 20 * 32
+
+
+def test_preflight_counts_an_extragradient_iteration_twice():
+    from bench.errors import BenchError
+    from bench.runner import check_budgets
+
+    specs = expand(parse_suite(tiny_suite(gans=["wgan-gp"], optimizers=["extra-adam"],
+                                          budget={"gradient_evaluations": 11})))
+    with pytest.raises(BenchError, match="12 gradient evaluations with extra-adam"):
+        check_budgets(specs)
