@@ -12,7 +12,8 @@ from torch import Tensor
 from bench.member_optimizers import MemberAdam
 
 ADAM_STEPS = (torch.optim.Adam, MemberAdam)
-"""The optimizers whose step ``adam_update_cosine`` reads."""
+"""The optimizers whose step ``adam_update_cosine`` reads (these classes, not subclasses:
+AdamW, optimistic Adam and extra-Adam step elsewhere than Adam's direction)."""
 
 
 @torch.no_grad()

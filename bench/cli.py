@@ -16,7 +16,9 @@ TRAINING_QUANTITIES = {
     "critic_adam_cosine": "Adam runs: mean cos(-Adam step, gradient) of the critic (WGAN Sec. 3)",
     "critic_loss / generator_loss / penalty": "training losses, mean since last checkpoint",
     "gen_steps_per_s / critic_steps_per_s / samples_per_s": "training throughput",
-    "critic_steps / real_samples / train_seconds / eval_seconds": "budget counters",
+    "critic_steps / real_samples / gradient_evaluations / train_seconds / eval_seconds":
+        "budget counters (gradient_evaluations: critic and generator gradients computed, "
+        "extrapolations included)",
 }
 """Recorded at every checkpoint besides the registered metrics (bench.metrics.registry)."""
 
@@ -122,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="training device (default: auto = CUDA if available)")
     run.add_argument("--seeds", type=_positive_int, help="override the number of seeds")
     run.add_argument("--budget", type=_budget, metavar="KIND=AMOUNT",
-                     help="override the budget: generator_steps, critic_steps, real_samples "
+                     help="override the budget: generator_steps, critic_steps, real_samples, "
+                     "gradient_evaluations "
                      "or seconds, e.g. generator_steps=500")
     run.add_argument("--workers", type=_positive_int,
                      help="worker processes on CPU (default: one per core)")
@@ -392,10 +395,12 @@ def _perf_roofline(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from bench.data import DATASETS
+    from bench.hyperparameters import HYPERPARAMETERS
     from bench.metrics.registry import METRICS
     from bench.specs import BUDGET_KINDS
-    from bench.suite import OPTIMIZER_CHOICES, builtin_suites, load_suite
+    from bench.suite import builtin_suites, load_suite
     from gan_zoo.architectures.dcgan import IMAGE_ARCHS
+    from gan_zoo.recipes import OPTIMIZER_DESCRIPTIONS
     from gan_zoo.registry import GANS
 
     print("GANs:")
@@ -408,8 +413,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
     print("image architectures (suite key image_model.arch):")
     for name, arch in IMAGE_ARCHS.items():
         print(f"  {name:14s} {arch.description}")
-    print(f"optimizers: {', '.join(OPTIMIZER_CHOICES)} (recipe: each GAN's own recipe "
-          "optimizer)")
+    print("optimizers (settings from bench/hyperparameters.py; 'recipe': each GAN's own):")
+    for name, description in OPTIMIZER_DESCRIPTIONS.items():
+        settings = ", ".join(h.name for h in HYPERPARAMETERS.values()
+                             if h.in_optimizer and h.used_by((), name))
+        print(f"  {name:16s} {description}; settings: {settings}")
     print(f"budgets: {', '.join(BUDGET_KINDS)}")
     print("suites:")
     for name in builtin_suites():

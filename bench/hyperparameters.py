@@ -18,7 +18,17 @@ No torch: the CLI validates suites with this table before loading the training s
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bench.validators import BETA, LEARNING_RATE, POSITIVE, POSITIVE_INT, Number, Validator, flag
+from bench.errors import BenchError
+from bench.validators import (
+    BETA,
+    LEARNING_RATE,
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
+    Number,
+    Validator,
+    flag,
+)
 from bench.validators import Choice as ChoiceValidator
 from bench.validators import betas as betas_pair
 from gan_zoo.recipes import OPTIMIZERS, RECIPE_FIELDS
@@ -29,11 +39,11 @@ EVERY_OPTIMIZER: tuple[str, ...] = ()
 
 @dataclass(frozen=True)
 class Hyperparameter:
-    """One numeric hyperparameter of a run."""
+    """One hyperparameter of a run (a number, or a flag that no study searches)."""
 
     name: str
     """Its name in ``search:`` spaces, ``hp_<name>`` columns and per-member optimizers."""
-    validator: Number
+    validator: Validator
     recipe_field: str
     """The ``Recipe`` field that holds it (the paper default)."""
     index: int | None = None
@@ -47,6 +57,16 @@ class Hyperparameter:
     """The optimizers that use it; empty: every optimizer."""
     constraint: bool = False
     """Used only by GANs whose constraint declares it (``GanDefinition.constraint_fields``)."""
+    network: str | None = None
+    """Given to this network's optimizer only (``critic`` or ``generator``); None: both."""
+    option: str = ""
+    """The optimizer setting it gives (``lr_critic`` gives the critic's ``lr``); empty: its
+    name."""
+    clears: tuple[str, ...] = ()
+    """Fields that setting it unsets (None): ``lr`` sets both networks' rates."""
+    excludes: tuple[str, ...] = ()
+    """Hyperparameters that one suite entry, recipe override or search space may not name
+    together with it."""
 
     def used_by(self, constraint_fields: tuple[str, ...], optimizer: str) -> bool:
         """Whether a run whose GAN's constraint takes ``constraint_fields``, trained with
@@ -71,23 +91,41 @@ class Hyperparameter:
     def set(self, spec: Any, value: Any) -> Any:
         """The RunSpec with this value (in its recipe and, for optimizer settings, in its
         resolved optimizer)."""
-        spec = replace(spec, recipe=self._put(spec.recipe, value))
+        cleared = {name: None for name in self.clears}
+        spec = replace(spec, recipe=replace(self._put(spec.recipe, value), **cleared))
         if self.in_optimizer:
-            spec = replace(spec, optimizer=self._put(spec.optimizer, value))
+            spec = replace(spec, optimizer=replace(self._put(spec.optimizer, value), **cleared))
         return spec
 
 
+_ADAMS = ("adam", "adamw", "optimistic-adam", "extra-adam")
+_SGDS = ("sgd", "extra-sgd")
+_TTUR = ("lr_critic", "lr_generator")
+
+
 HYPERPARAMETERS: dict[str, Hyperparameter] = {h.name: h for h in (
-    Hyperparameter("lr", LEARNING_RATE, "lr", in_optimizer=True, batchable=True),
+    Hyperparameter("lr", LEARNING_RATE, "lr", in_optimizer=True, batchable=True,
+                   clears=_TTUR, excludes=_TTUR),
+    # TTUR (Heusel et al. 2017): after ``lr`` so a network's own rate replaces the shared one
+    Hyperparameter("lr_critic", LEARNING_RATE, "lr_critic", in_optimizer=True, batchable=True,
+                   network="critic", option="lr", excludes=("lr",)),
+    Hyperparameter("lr_generator", LEARNING_RATE, "lr_generator", in_optimizer=True,
+                   batchable=True, network="generator", option="lr", excludes=("lr",)),
     Hyperparameter("beta1", BETA, "betas", index=0, in_optimizer=True, batchable=True,
-                   optimizers=("adam",)),
+                   optimizers=_ADAMS),
     Hyperparameter("beta2", BETA, "betas", index=1, in_optimizer=True, batchable=True,
-                   optimizers=("adam",)),
+                   optimizers=_ADAMS),
+    Hyperparameter("momentum", BETA, "momentum", in_optimizer=True, batchable=True,
+                   optimizers=_SGDS),
+    Hyperparameter("nesterov", flag, "nesterov", in_optimizer=True, searchable=False,
+                   optimizers=_SGDS),
+    Hyperparameter("weight_decay", NON_NEGATIVE, "weight_decay", in_optimizer=True,
+                   batchable=True, optimizers=("adamw",)),
     Hyperparameter("n_critic", POSITIVE_INT, "n_critic"),
     Hyperparameter("clip_value", POSITIVE, "clip_value", batchable=True, constraint=True),
     Hyperparameter("gp_weight", POSITIVE, "gp_weight", batchable=True, constraint=True),
 )}
-"""Every numeric hyperparameter, by name."""
+"""Every hyperparameter, by name."""
 
 SEARCH_FIELDS: dict[str, Number] = {
     name: h.validator for name, h in HYPERPARAMETERS.items() if h.searchable}
@@ -127,20 +165,35 @@ def without_batchable(spec: Any) -> Any:
     return spec
 
 
-def optimizer_values(optimizer: Any) -> dict[str, Any]:
-    """The hyperparameters a resolved ``OptimizerSpec`` builds its optimizer with, by name
-    (``lr``, and ``beta1`` / ``beta2`` for Adam)."""
+def check_exclusive(names: set[str] | dict, where: str) -> None:
+    """BenchError unless ``names`` (of one entry, override or search space) holds no two
+    hyperparameters that exclude each other (``lr`` with ``lr_critic`` / ``lr_generator``)."""
+    for name in sorted(names):
+        h = HYPERPARAMETERS.get(name)
+        clash = sorted(set(h.excludes) & set(names)) if h else []
+        if clash:
+            raise BenchError(f"{where}: give {name} (both networks) or {' / '.join(clash)} "
+                             "(one network each), not both")
+
+
+def optimizer_values(optimizer: Any, network: str) -> dict[str, Any]:
+    """The hyperparameters a resolved ``OptimizerSpec`` builds ``network``'s optimizer with,
+    by the optimizer's names (``lr``, ``beta1``, ``momentum``, ...): a network's own rate
+    (TTUR) replaces the shared ``lr`` where it is set."""
     values = {}
     for h in HYPERPARAMETERS.values():
-        if h.in_optimizer and (not h.optimizers or optimizer.name in h.optimizers):
+        if (h.in_optimizer and (not h.optimizers or optimizer.name in h.optimizers)
+                and h.network in (None, network)):
             value = getattr(optimizer, h.recipe_field)
-            values[h.name] = value if h.index is None else value[h.index]
+            if value is not None:
+                values[h.option or h.name] = value if h.index is None else value[h.index]
     return values
 
 
-def member_values(specs: list[Any]) -> dict[str, list[Any]]:
-    """The group's per-member optimizer hyperparameters, one value per member."""
-    per_spec = [optimizer_values(s.optimizer) for s in specs]
+def member_values(specs: list[Any], network: str) -> dict[str, list[Any]]:
+    """The group's per-member hyperparameters of ``network``'s optimizer, one value per
+    member."""
+    per_spec = [optimizer_values(s.optimizer, network) for s in specs]
     return {name: [values[name] for values in per_spec] for name in per_spec[0]}
 
 

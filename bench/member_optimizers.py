@@ -1,10 +1,14 @@
-"""Adam, RMSProp and SGD whose hyperparameters differ between the members of a seed-batched
-group, so trials that differ only in lr (and Adam's betas) train as one group (issue 13).
+"""Optimizers whose hyperparameters differ between the members of a seed-batched group, so
+trials that differ only in continuous settings (lr, betas, momentum, weight decay) train as
+one group (issues 13, 24).
 
 Every parameter carries the leading member dimension K of the seed-batched models (with
 K = 1 any tensor is one member). Each member is updated exactly as torch.optim's default Adam
-(eps 1e-8), RMSprop (alpha 0.99, eps 1e-8) or SGD (no momentum) would update it alone with
-its own values, up to float rounding.
+(eps 1e-8), AdamW, RMSprop (alpha 0.99, eps 1e-8) or SGD (momentum, Nesterov; no dampening)
+would update it alone with its own values, up to float rounding. Torch has no optimistic Adam
+(Daskalakis et al. 2018) nor extragradient (Gidel et al. 2019): ``MemberOptimisticAdam``,
+``MemberExtraAdam`` and ``MemberExtraSGD`` follow the papers' update equations (cited at
+each), and serve single networks too.
 
 How each one runs (step times measured side by side on a 2-core CPU, one thread, 3-layer MLP
 critics of width 64 and 512 with K = 1, 8, 32; ``tests/benchmarks/test_bench_member_optimizers.py``
@@ -21,9 +25,16 @@ times the quick suite's size):
   calls cost what one does. Element-wise ops on per-member hyperparameter tensors (foreach
   with broadcast views, or flat [K, P] buffers) pass over each tensor 6-8 times instead of
   once: 4-10x slower at width 512, and at best 10% faster at width 64.
-- RMSprop and SGD apply the per-member lr as broadcast [K, 1, ...] views in torch's foreach
-  ops, a fixed number of ops whatever the number of settings (torch has no fused RMSprop;
-  SGD is one op per tensor): as fast as torch's foreach RMSprop and fused SGD.
+- RMSprop and SGD apply the per-member lr (and momentum) as broadcast [K, 1, ...] views in
+  torch's foreach ops, a fixed number of ops whatever the number of settings (torch has no
+  fused RMSprop): as fast as torch's foreach RMSprop and fused SGD.
+- AdamW is Adam's fused calls with torch's fused AdamW kernel (one more per-call setting,
+  the weight decay); optimistic Adam is one Adam call at twice the lr plus two foreach passes
+  (the previous direction back, the new one kept).
+- Extragradient optimizers (``extrapolates``) keep a copy of the original point:
+  ``extrapolate()`` steps to the look-ahead point, the next ``step()`` updates from the
+  original point with the gradient taken at the look-ahead point. The trainer's phase schedule
+  runs the extrapolation (``bench.schedule``), and counts its gradient evaluations.
 
 State and checkpoints: the per-member values are [K] tensors in ``param_groups[0]`` (float64,
 float32 on MPS, which has no float64) on the parameters' device; state is created at
@@ -36,7 +47,7 @@ and ``step``, one float32 device counter shared by all parameters, which always 
 torch's own (fused or foreach kernels) for a single network, both from the hyperparameters
 named as in ``bench.hyperparameters`` (``lr``, ``beta1``, ``beta2``)::
 
-    values = member_values(specs, "optimizer")    # {"lr": [...], "beta1": [...], ...}
+    values = member_values(specs, "critic")    # {"lr": [...], "beta1": [...], ...}
     opt_d = make_optimizer(first.optimizer.name, critic.parameters(), values, members=True)
 
 - ``step()`` never syncs the host and is always safe to capture in a CUDA graph: there is
@@ -55,6 +66,7 @@ named as in ``bench.hyperparameters`` (``lr``, ``beta1``, ``beta2``)::
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -71,6 +83,8 @@ _VALID: dict[str, tuple[Callable[[float], bool], str]] = {
     "lr": (lambda v: 0 < v < math.inf, "> 0 and finite"),
     "beta1": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "beta2": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "momentum": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "weight_decay": (lambda v: 0 <= v < math.inf, ">= 0 and finite"),
 }
 
 
@@ -108,6 +122,11 @@ class MemberOptimizer(torch.optim.Optimizer):
 
     hyperparameters: tuple[str, ...] = ("lr",)
     """The per-member values, in ``param_groups[0]`` under these names."""
+    options: tuple[str, ...] = ()
+    """Settings all members share (discrete: Nesterov), keyword arguments of the class."""
+    extrapolates = False
+    """Has ``extrapolate()``: the trainer's schedule runs an extrapolation step before each
+    update (extragradient)."""
 
     def __init__(self, params: Iterable[Tensor], **values: PerMember) -> None:
         params = list(params)
@@ -184,12 +203,13 @@ class MemberOptimizer(torch.optim.Optimizer):
 
 @dataclass
 class _FusedCall:
-    """One call of torch's fused Adam: the members sharing one (lr, beta1, beta2), as slices
-    of every tensor."""
+    """One call of torch's fused Adam (or AdamW): the members sharing one (lr, beta1, beta2,
+    weight decay), as slices of every tensor."""
 
     lr: float
     beta1: float
     beta2: float
+    weight_decay: float
     runs: list[int]
     """Indices of the runs (maximal blocks of consecutive members) it updates."""
     params: list[Tensor]
@@ -203,6 +223,7 @@ class MemberAdam(MemberOptimizer):
     and beta2."""
 
     hyperparameters = ("lr", "beta1", "beta2")
+    _kernel = staticmethod(torch._fused_adam_)
 
     def _create_state(self) -> None:
         step = torch.zeros((), device=self.params[0].device)  # float32: what fused kernels read
@@ -212,7 +233,9 @@ class MemberAdam(MemberOptimizer):
 
     def _prepare(self) -> None:
         group = self.param_groups[0]
-        settings = zip(*(group[name].tolist() for name in self.hyperparameters), strict=True)
+        names = ("lr", "beta1", "beta2", "weight_decay")
+        settings = zip(*(group[name].tolist() if name in group else [0.0] * self.members
+                         for name in names), strict=True)
         self._run_lengths, runs_of = _runs(list(settings))
 
         def sliced(key: str | None) -> list[list[Tensor]]:
@@ -221,9 +244,10 @@ class MemberAdam(MemberOptimizer):
         params, exp_avgs, exp_avg_sqs = sliced(None), sliced("exp_avg"), sliced("exp_avg_sq")
         step = self.state[self.params[0]]["step"]
         self._calls = [
-            _FusedCall(lr, beta1, beta2, runs, _gather(params, runs), _gather(exp_avgs, runs),
-                       _gather(exp_avg_sqs, runs), [step] * len(runs) * len(self.params))
-            for (lr, beta1, beta2), runs in runs_of.items()
+            _FusedCall(lr, beta1, beta2, weight_decay, runs, _gather(params, runs),
+                       _gather(exp_avgs, runs), _gather(exp_avg_sqs, runs),
+                       [step] * len(runs) * len(self.params))
+            for (lr, beta1, beta2, weight_decay), runs in runs_of.items()
         ]
 
     def _cut(self, tensors: list[Tensor]) -> list[list[Tensor]]:
@@ -237,15 +261,18 @@ class MemberAdam(MemberOptimizer):
     @torch.no_grad()
     def step(self) -> None:  # no closure: the trainer passes none
         grads = self._grads()
-        if grads is None:
-            return
+        if grads is not None:
+            self._adam_step(grads)
+
+    def _adam_step(self, grads: list[Tensor], lr_scale: float = 1.0) -> None:
+        """One Adam step of every member from ``grads``, at ``lr_scale`` times its lr."""
         self.state[self.params[0]]["step"].add_(1)  # the counter all parameters share
         grad_slices = self._cut(grads)
         for call in self._calls:
-            torch._fused_adam_(
+            self._kernel(
                 call.params, _gather(grad_slices, call.runs), call.exp_avgs, call.exp_avg_sqs,
-                [], call.steps, lr=call.lr, beta1=call.beta1, beta2=call.beta2,
-                weight_decay=0.0, eps=EPS, amsgrad=False, maximize=False,
+                [], call.steps, lr=call.lr * lr_scale, beta1=call.beta1, beta2=call.beta2,
+                weight_decay=call.weight_decay, eps=EPS, amsgrad=False, maximize=False,
             )
 
     @torch.no_grad()
@@ -261,6 +288,48 @@ class MemberAdam(MemberOptimizer):
         torch._foreach_sqrt_(denoms)
         torch._foreach_add_(denoms, EPS)
         return torch._foreach_div([self.state[p]["exp_avg"] for p in params], denoms)
+
+
+class MemberAdamW(MemberAdam):
+    """torch.optim.AdamW (eps 1e-8, no amsgrad) with per-member lr, betas and weight decay
+    (decoupled: each member's parameters shrink by lr * weight_decay before the Adam step)."""
+
+    hyperparameters = ("lr", "beta1", "beta2", "weight_decay")
+    _kernel = staticmethod(torch._fused_adamw_)
+
+
+class MemberOptimisticAdam(MemberAdam):
+    """Optimistic Adam (Daskalakis et al. 2018, "Training GANs with Optimism", Algorithm 1),
+    per-member lr, beta1, beta2: Adam's moments and bias corrections, and the update
+
+        w_t = w_{t-1} - 2 lr d_t + lr d_{t-1},   d_t = m_hat_t / (sqrt(v_hat_t) + eps)
+
+    (d_0 = 0). Implemented as an Adam step at 2 lr (torch's rounding) after adding back
+    lr d_{t-1}; d_t is kept in ``state[p]["previous_direction"]``."""
+
+    def _create_state(self) -> None:
+        super()._create_state()
+        for p in self.params:
+            self.state[p]["previous_direction"] = torch.zeros_like(p)
+
+    def _prepare(self) -> None:
+        super()._prepare()
+        lr = self.param_groups[0]["lr"].to(self.params[0].dtype)
+        self._lr = [_member_view(lr, p) for p in self.params]
+
+    @torch.no_grad()
+    def step(self) -> None:  # no closure: the trainer passes none
+        grads = self._grads()
+        if grads is None:
+            return
+        previous = [self.state[p]["previous_direction"] for p in self.params]
+        torch._foreach_addcmul_(self.params, previous, self._lr)  # + lr d_{t-1}
+        self._adam_step(grads, lr_scale=2.0)  # - 2 lr d_t
+        step = self.state[self.params[0]]["step"]
+        correction = (1 - self.param_groups[0]["beta1"] ** step).to(self.params[0].dtype)
+        directions = self.update_directions()  # m / (sqrt(v_hat) + eps): d_t = this / (1 - b1^t)
+        torch._foreach_div_(directions, [_member_view(correction, p) for p in self.params])
+        torch._foreach_copy_(previous, directions)
 
 
 def _runs(settings: list[tuple[float, ...]]) -> tuple[list[int], dict[tuple, list[int]]]:
@@ -316,21 +385,103 @@ class MemberRMSprop(_NegativeLrOptimizer):
 
 
 class MemberSGD(_NegativeLrOptimizer):
-    """torch.optim.SGD (no momentum, no weight decay) with per-member lr."""
+    """torch.optim.SGD (no dampening, no weight decay) with per-member lr and momentum, and
+    Nesterov momentum (one setting for all members): buf = momentum buf + g, then
+    p -= lr (g + momentum buf) with Nesterov, p -= lr buf without."""
+
+    hyperparameters = ("lr", "momentum")
+    options = ("nesterov",)
+
+    def __init__(self, params: Iterable[Tensor], nesterov: bool = False,
+                 **values: PerMember) -> None:
+        self.nesterov = bool(nesterov)
+        super().__init__(params, **values)
+        if self.nesterov and bool((self.param_groups[0]["momentum"] == 0).any()):
+            raise ValueError("Nesterov momentum needs momentum > 0 for every member")
+
+    def _create_state(self) -> None:
+        for p in self.params:
+            self.state[p] = {"momentum_buffer": torch.zeros_like(p)}
+
+    def _prepare(self) -> None:
+        super()._prepare()
+        momentum = self.param_groups[0]["momentum"]
+        self._plain = not bool(momentum.any())  # no momentum for any member: plain SGD
+        momentum = momentum.to(self.params[0].dtype)
+        self._momentum = [_member_view(momentum, p) for p in self.params]
 
     @torch.no_grad()
     def step(self) -> None:  # no closure: the trainer passes none
         grads = self._grads()
-        if grads is not None:
+        if grads is None:
+            return
+        if self._plain:
             torch._foreach_addcmul_(self.params, grads, self._negative_lr)
+            return
+        buffers = [self.state[p]["momentum_buffer"] for p in self.params]
+        torch._foreach_mul_(buffers, self._momentum)
+        torch._foreach_add_(buffers, grads)
+        directions = (torch._foreach_addcmul(grads, buffers, self._momentum) if self.nesterov
+                      else buffers)
+        torch._foreach_addcmul_(self.params, directions, self._negative_lr)
+
+
+class _Extragradient(MemberOptimizer):
+    """Extragradient (Gidel et al. 2019, "A Variational Inequality Perspective on Generative
+    Adversarial Networks", Algorithms 1 and 4, the base optimizer's update as the operator
+    step): from the original point w_t,
+
+        extrapolate():  w_{t+1/2} = w_t - step(grad at w_t)
+        step():         w_{t+1}   = w_t - step(grad at w_{t+1/2})
+
+    both steps updating the base optimizer's state (Adam's moments and counter), as the
+    paper's Extra-Adam does. Several extrapolations in a row keep the first original point;
+    a ``step`` without one is the base optimizer's plain step."""
+
+    extrapolates = True
+
+    def _create_state(self) -> None:
+        super()._create_state()
+        self._origin = [torch.empty_like(p) for p in self.params]
+        self._holding = False  # the schedule is fixed per iteration: same in a CUDA graph
+
+    @torch.no_grad()
+    def extrapolate(self) -> None:
+        """Step to the look-ahead point, keeping the original point."""
+        if not self._holding:
+            torch._foreach_copy_(self._origin, self.params)
+            self._holding = True
+        super().step()
+
+    @torch.no_grad()
+    def step(self) -> None:  # no closure: the trainer passes none
+        """Update from the original point with the gradients at the look-ahead point."""
+        if self._holding:
+            torch._foreach_copy_(self.params, self._origin)
+            self._holding = False
+        super().step()
+
+
+class MemberExtraAdam(_Extragradient, MemberAdam):
+    """Extra-Adam (Gidel et al. 2019, Algorithm 4): extragradient with Adam's steps."""
+
+
+class MemberExtraSGD(_Extragradient, MemberSGD):
+    """Extragradient with SGD's steps (Gidel et al. 2019, Algorithm 1; with momentum when
+    given)."""
 
 
 MEMBER_OPTIMIZERS: dict[str, type[MemberOptimizer]] = {
-    "adam": MemberAdam, "rmsprop": MemberRMSprop, "sgd": MemberSGD,
+    "adam": MemberAdam, "rmsprop": MemberRMSprop, "sgd": MemberSGD, "adamw": MemberAdamW,
+    "optimistic-adam": MemberOptimisticAdam, "extra-adam": MemberExtraAdam,
+    "extra-sgd": MemberExtraSGD,
 }
+"""Every optimizer of the optimizer axis (``gan_zoo.recipes.OPTIMIZERS``), by name."""
+TORCH_HAS = ("adam", "adamw", "rmsprop", "sgd")
+"""The optimizers a single network trains with torch's own implementation of."""
 
 
-def _torch_optimizer(name: str, params: list[Tensor], values: dict[str, float],
+def _torch_optimizer(name: str, params: list[Tensor], values: dict[str, Any],
                      capturable: bool) -> torch.optim.Optimizer:
     """torch's own optimizer, updating all tensors in a few kernels: fused where torch has a
     fused kernel for the device, foreach otherwise (torch has no fused RMSProp). On the CPU a
@@ -338,34 +489,43 @@ def _torch_optimizer(name: str, params: list[Tensor], values: dict[str, float],
     ``capturable`` keeps the step counters on the device so a CUDA graph can capture it."""
     fused = params[0].device.type in ("cpu", "cuda")
     kernels = {"fused": True} if fused else {"foreach": True}
-    if name == "adam":
-        return torch.optim.Adam(params, lr=values["lr"], betas=(values["beta1"], values["beta2"]),
-                                capturable=capturable, **kernels)
+    if name in ("adam", "adamw"):
+        adam = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+        decay = {"weight_decay": values["weight_decay"]} if name == "adamw" else {}
+        return adam(params, lr=values["lr"], betas=(values["beta1"], values["beta2"]),
+                    capturable=capturable, **decay, **kernels)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=values["lr"], foreach=True, capturable=capturable)
-    return torch.optim.SGD(params, lr=values["lr"], **kernels)
+    return torch.optim.SGD(params, lr=values["lr"], momentum=values["momentum"],
+                           nesterov=values["nesterov"], **kernels)
 
 
 def make_optimizer(
-    name: str, params: Iterable[Tensor], values: dict[str, PerMember], *, members: bool,
+    name: str, params: Iterable[Tensor], values: dict[str, Any], *, members: bool,
     capturable: bool = False,
 ) -> torch.optim.Optimizer:
     """The optimizer ``name`` over ``params`` with ``values`` of its hyperparameters
-    (``MEMBER_OPTIMIZERS[name].hyperparameters``): one value per member of an ensemble
-    (``members``), or one value for a single network (torch's optimizer; ``capturable`` for
-    CUDA graphs, which the per-member optimizers always are)."""
+    (``MEMBER_OPTIMIZERS[name]``'s hyperparameters and options): one value per member of an
+    ensemble (``members``), or one value for a single network (torch's optimizer where torch
+    has it, ``capturable`` for CUDA graphs, which the per-member optimizers always are). An
+    option (Nesterov) takes one value for all members."""
     if name not in MEMBER_OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(MEMBER_OPTIMIZERS)}")
     cls = MEMBER_OPTIMIZERS[name]
-    if set(values) != set(cls.hyperparameters):
-        raise ValueError(f"{name} takes {', '.join(cls.hyperparameters)}; got "
+    if set(values) != set(cls.hyperparameters) | set(cls.options):
+        raise ValueError(f"{name} takes {', '.join(cls.hyperparameters + cls.options)}; got "
                          f"{', '.join(sorted(values)) or 'none'}")
-    if members:
-        return cls(params, **values)
     single = {}
     for key, value in values.items():
         distinct = set(value) if isinstance(value, list | tuple) else {value}
-        if len(distinct) != 1:
-            raise ValueError(f"a single network takes one {key}, got {value}")
-        (single[key],) = distinct
-    return _torch_optimizer(name, list(params), single, capturable)
+        if len(distinct) != 1 and (key in cls.options or not members):
+            raise ValueError(f"{'all members take' if members else 'a single network takes'} "
+                             f"one {key}, got {value}")
+        (single[key],) = distinct if len(distinct) == 1 else (None,)
+    options = {key: single[key] for key in cls.options}
+    if members:
+        return cls(params, **options,
+                   **{key: values[key] for key in cls.hyperparameters})
+    if name in TORCH_HAS:
+        return _torch_optimizer(name, list(params), single, capturable)
+    return cls(params, **options, **{key: [single[key]] for key in cls.hyperparameters})

@@ -146,7 +146,9 @@ def _checkpoints(spec: RunSpec) -> int | None:
         return None
     steps = {"generator_steps": budget.amount,
              "critic_steps": budget.amount // recipe.n_critic,
-             "real_samples": budget.amount // (recipe.n_critic * spec.batch_size)}[budget.kind]
+             "real_samples": budget.amount // (recipe.n_critic * spec.batch_size),
+             # at most: extrapolating optimizers evaluate twice per step
+             "gradient_evaluations": budget.amount // (recipe.n_critic + 1)}[budget.kind]
     return spec.eval.checkpoints(steps)
 
 

@@ -70,7 +70,11 @@ class Counters:
 
     generator_steps: int = 0
     critic_steps: int = 0
+    """Critic updates (an extragradient update's extrapolation is not one)."""
     real_samples: int = 0
+    """Real samples the critic's gradient evaluations drew."""
+    gradient_evaluations: int = 0
+    """Gradients computed, critic and generator, extrapolations included."""
     train_seconds: float = 0.0
     eval_seconds: float = 0.0
 

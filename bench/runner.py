@@ -30,21 +30,24 @@ from bench.provenance import collect
 from bench.report.summary import build_summary
 from bench.resources import check_resources
 from bench.results import DIVERGED, Counters, RunResult
-from bench.schedule import CriticSchedule, next_iteration_fits
+from bench.schedule import next_iteration_fits
 from bench.specs import RunSpec
 from bench.store import ResultsStore, check_results_folder
 from bench.suite import SuiteConfig, expand, expand_reruns
-from bench.workload import critic_norm_for, load_image_split
+from bench.workload import critic_norm_for, load_image_split, schedule_for
 
 
 def check_budgets(specs: list[RunSpec]) -> None:
     """Every run must afford at least one full iteration of its schedule."""
     for spec in specs:
-        first = CriticSchedule(spec.recipe.n_critic, spec.recipe.warmup).critic_steps_before(0)
-        if not next_iteration_fits(spec.budget, Counters(), first, spec.batch_size):
+        schedule = schedule_for(spec)
+        first = schedule.critic_steps_before(0)
+        phases = schedule.phases(first)
+        if not next_iteration_fits(spec.budget, Counters(), phases, spec.batch_size):
             raise BenchError(
                 f"budget {spec.budget} is too small for {spec.gan}: one iteration needs "
-                f"{first} critic steps of {spec.batch_size} samples and one generator step"
+                f"{first} critic steps of {spec.batch_size} samples and one generator step "
+                f"({len(phases)} gradient evaluations with {spec.optimizer.name})"
             )
 
 

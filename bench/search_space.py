@@ -15,7 +15,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from bench import validators
-from bench.hyperparameters import SEARCH_FIELDS
+from bench.hyperparameters import SEARCH_FIELDS, check_exclusive
 from bench.validators import fail
 
 SAMPLERS = ("random", "sobol")
@@ -156,6 +156,7 @@ def _parse_space(raw: Any, where: str) -> tuple[tuple[str, Distribution], ...]:
     if not raw:
         raise fail(where, "expected at least one field, e.g. "
                    "{lr: {log_uniform: [1.0e-5, 1.0e-2]}}")
+    check_exclusive(raw, where)
     return tuple((field, _parse_distribution(field, raw[field], f"{where}.{field}"))
                  for field in sorted(raw))
 

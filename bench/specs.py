@@ -33,7 +33,11 @@ TOY, IMAGE = "toy", "image"
 """Domains: 2-D points (MLPs, the WGAN-GP toy recipes) or images (DCGANs, image recipes)."""
 TOY_ARCH = "mlp"
 """The architecture of every 2-D run: MLPs shaped by the suite's ``model:``."""
-BUDGET_KINDS = ("generator_steps", "critic_steps", "real_samples", "seconds")
+BUDGET_KINDS = ("generator_steps", "critic_steps", "real_samples", "gradient_evaluations",
+                "seconds")
+UPDATE_BUDGETS = ("generator_steps", "critic_steps")
+"""Budgets that match updates (an extragradient update costs two gradient evaluations);
+``gradient_evaluations`` matches the gradients computed instead."""
 CRITIC_NORM_AUTO = "auto"
 LINEAR, LOG = "linear", "log"
 CHECKPOINT_SCHEDULES = (LINEAR, LOG)
@@ -51,23 +55,50 @@ class Budget:
     """The one budget every run of a suite shares."""
 
     kind: str
-    """One of generator_steps, critic_steps, real_samples (real samples seen by the critic),
-    seconds (training wall-clock, evaluation excluded)."""
+    """One of generator_steps, critic_steps, real_samples (real samples the critic's gradient
+    evaluations drew), gradient_evaluations (critic and generator gradients computed, extrapolations
+    included), seconds (training wall-clock, evaluation excluded)."""
     amount: int | float
     """An integer count, or seconds."""
 
     def __str__(self) -> str:
         return f"{self.kind}={self.amount:g}"
 
+    @property
+    def matches(self) -> str:
+        """What runs under this budget are matched on: updates, real samples drawn,
+        gradient evaluations or training time."""
+        if self.kind in UPDATE_BUDGETS:
+            return "updates"
+        return {"real_samples": "real samples drawn", "seconds": "training time"}.get(
+            self.kind, "gradient evaluations")
+
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    """A fully resolved optimizer, used for both networks."""
+    """A fully resolved optimizer, one per network (``bench.hyperparameters.optimizer_values``
+    says which setting each network's optimizer takes)."""
 
     name: str
     lr: float
+    """Both networks' learning rate, unless a network has its own (TTUR)."""
     betas: tuple[float, float]
-    """Adam's betas (unused by RMSProp and SGD, which use torch's defaults)."""
+    """The Adams' betas (unused by RMSProp and SGD, which use torch's defaults)."""
+    lr_critic: float | None = None
+    """The critic's own learning rate (TTUR); None: ``lr``."""
+    lr_generator: float | None = None
+    """The generator's own learning rate (TTUR); None: ``lr``."""
+    momentum: float = 0.0
+    """SGD's momentum (sgd, extra-sgd)."""
+    nesterov: bool = False
+    """SGD's Nesterov momentum."""
+    weight_decay: float = 0.01
+    """AdamW's decoupled weight decay."""
+
+    def network_lr(self, network: str) -> float:
+        """The learning rate ``network`` (``critic`` or ``generator``) trains with."""
+        own = self.lr_critic if network == "critic" else self.lr_generator
+        return self.lr if own is None else own
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import yaml
 
 from bench.data import DATASETS
 from bench.errors import BenchError
-from bench.hyperparameters import RECIPE_CHECKS, used_fields, with_setting
+from bench.hyperparameters import RECIPE_CHECKS, check_exclusive, used_fields, with_setting
 from bench.metrics.registry import METRICS, better, output_names
 from bench.search_space import SearchSpec, draw_trials, parse_search, suite_seed
 from bench.specs import (
@@ -40,12 +40,10 @@ from bench.specs import (
     TwoGaussiansSpec,
 )
 from bench.validators import (
-    LEARNING_RATE,
     POSITIVE,
     POSITIVE_INT,
     Choice,
     Number,
-    betas,
     fail,
     identifier,
     mapping,
@@ -91,15 +89,27 @@ def _parse_image_model(raw: Any, where: str = "image_model") -> ImageModelSpec:
     return replace(parse_dataclass(ImageModelSpec, raw, where), **named)
 
 
+OPTIMIZER_SETTINGS = ("lr", "lr_critic", "lr_generator", "betas", "momentum", "nesterov",
+                      "weight_decay")
+"""The settings an optimizer-axis entry may give (``bench.hyperparameters`` says which
+optimizers use each)."""
+
+
 @dataclass(frozen=True)
 class OptimizerChoice:
     """One entry of a suite's optimizer axis; unset fields come from each GAN's recipe."""
 
     name: str
-    """adam, rmsprop, sgd, or ``recipe``: each GAN's own recipe optimizer."""
+    """One of OPTIMIZERS, or ``recipe``: each GAN's own recipe optimizer."""
     label: str
     lr: float | None = None
+    """Both networks' rate: it replaces the recipe's per-network rates too."""
+    lr_critic: float | None = None
+    lr_generator: float | None = None
     betas: tuple[float, float] | None = None
+    momentum: float | None = None
+    nesterov: bool | None = None
+    weight_decay: float | None = None
 
     def run_label(self, recipe: Recipe) -> str:
         """The label of this entry's runs of a GAN with ``recipe``: the entry's label, plus
@@ -109,11 +119,15 @@ class OptimizerChoice:
         return self.label
 
     def resolve(self, recipe: Recipe) -> "OptimizerSpec":
-        return OptimizerSpec(
-            name=recipe.optimizer if self.name == RECIPE_OPTIMIZER else self.name,
-            lr=self.lr if self.lr is not None else recipe.lr,
-            betas=self.betas if self.betas is not None else recipe.betas,
-        )
+        """The optimizer this entry trains a GAN of ``recipe`` with: the entry's settings,
+        the recipe's for the rest (an entry's ``lr`` sets both networks' rates)."""
+        given = {key: getattr(self, key) for key in OPTIMIZER_SETTINGS
+                 if getattr(self, key) is not None}
+        if "lr" in given:
+            given |= {key: given.get(key) for key in ("lr_critic", "lr_generator")}
+        resolved = {key: getattr(recipe, key) for key in OPTIMIZER_SETTINGS} | given
+        name = recipe.optimizer if self.name == RECIPE_OPTIMIZER else self.name
+        return OptimizerSpec(name=name, **resolved)
 
 
 @dataclass(frozen=True)
@@ -302,22 +316,21 @@ def parse_budget(raw: Any, where: str = "budget") -> Budget:
 def _parse_optimizer(raw: Any, where: str) -> OptimizerChoice:
     if isinstance(raw, str):
         raw = {"name": raw}
-    raw = mapping(raw, where, ("name", "label", "lr", "betas"))
+    raw = mapping(raw, where, ("name", "label", *OPTIMIZER_SETTINGS))
     if "name" not in raw:
         raise fail(where, f"expected an optimizer name or a mapping with 'name', got {raw!r}")
     name = Choice(OPTIMIZER_CHOICES)(raw["name"], f"{where}.name")
-    return OptimizerChoice(
-        name=name,
-        label=identifier(raw.get("label", name), f"{where}.label"),
-        lr=LEARNING_RATE(raw["lr"], f"{where}.lr") if "lr" in raw else None,
-        betas=betas(raw["betas"], f"{where}.betas") if "betas" in raw else None,
-    )
+    check_exclusive(raw, where)
+    settings = {key: RECIPE_CHECKS[key](raw[key], f"{where}.{key}")
+                for key in OPTIMIZER_SETTINGS if key in raw}
+    return OptimizerChoice(name=name, label=identifier(raw.get("label", name), f"{where}.label"),
+                           **settings)
 
 
 def _parse_optimizers(raw: Any) -> tuple[OptimizerChoice, ...]:
     if not isinstance(raw, list) or not raw:
         raise fail("optimizers", "expected a non-empty list of optimizer names or mappings "
-                   f"with name / label / lr / betas, got {raw!r}")
+                   f"with name / label / {' / '.join(OPTIMIZER_SETTINGS)}, got {raw!r}")
     choices = tuple(_parse_optimizer(o, f"optimizers[{i}]") for i, o in enumerate(raw))
     labels = [c.label for c in choices]
     if len(set(labels)) != len(labels):
@@ -347,6 +360,7 @@ def _parse_recipes(raw: Any) -> tuple:
     for gan, overrides in sorted(raw.items()):
         where = f"recipes.{gan}"
         overrides = mapping(overrides, where, RECIPE_FIELDS)
+        check_exclusive(overrides, where)
         checked_values = {key: RECIPE_CHECKS[key](value, f"{where}.{key}")
                           for key, value in overrides.items()}
         out.append((gan, tuple(sorted(checked_values.items()))))
@@ -413,6 +427,18 @@ def _check_run_labels(config: SuiteConfig) -> None:
                            f"{', '.join(repeated)}; give one of them another 'label'")
 
 
+def _check_nesterov(config: SuiteConfig) -> None:
+    """Nesterov momentum needs a momentum (torch's rule), known before anything trains."""
+    for gan in config.gans:
+        for dataset in config.datasets:
+            recipe = config.recipe(gan, dataset)
+            for choice in config.optimizers:
+                optimizer = choice.resolve(recipe)
+                if optimizer.nesterov and optimizer.momentum == 0:
+                    raise fail("optimizers", f"{choice.label} with {gan}: nesterov needs "
+                               "momentum > 0")
+
+
 def _check_metric_samples(config: SuiteConfig) -> None:
     """Every metric that applies to a dataset of the suite gets at least the samples it can be
     computed on (k-NN metrics need k + 1, covariances 2): known before anything trains."""
@@ -460,6 +486,7 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
         search=parse_search(raw.get("search")),
     )
     _check_run_labels(config)
+    _check_nesterov(config)
     _check_metric_samples(config)
     return replace(config, added_seeds=_parse_added_seeds(raw.get("added_seeds"), config))
 

@@ -4,8 +4,9 @@ Members differ in seed and, for 2-D data, may differ in dataset and in continuou
 hyperparameters (lr, Adam's betas, the clipping bound, the penalty weight): the optimizer and
 the constraint then hold one value per member (``RunSpec.batch_key`` says what may differ).
 
-One iteration is the phase schedule: ``critic_steps_before(g)`` critic steps, then one
-generator step. Losses, penalties and divergence flags accumulate on the device and are read
+One iteration is the phase schedule (``bench.schedule``): ``critic_steps_before(g)`` critic
+steps, then one generator step, all extrapolated first when the optimizers extrapolate
+(extragradient). Losses, penalties and divergence flags accumulate on the device and are read
 only at evaluation checkpoints, so the hot loop never waits for the device.
 """
 
@@ -25,7 +26,7 @@ from bench.checkpoint import decode_result, encode_result
 from bench.environment import Environment
 from bench.evaluation import GENERATOR_PROTOCOL
 from bench.results import DIVERGED, Counters, RunResult
-from bench.schedule import budget_fraction, next_iteration_fits
+from bench.schedule import CRITIC, budget_fraction, count_iteration, next_iteration_fits
 from bench.specs import RunSpec
 from bench.streams import MemberStreams
 from bench.workload import build_group
@@ -71,7 +72,7 @@ class GroupTrainer:
         zeros = torch.zeros(self.k, device=device)
         self.sums = {"critic_loss": zeros.clone(), "generator_loss": zeros.clone(),
                      "penalty": zeros.clone()}
-        if isinstance(self.opt_d, ADAM_STEPS):  # the WGAN paper's Adam diagnostic (issue 4)
+        if type(self.opt_d) in ADAM_STEPS:  # the WGAN paper's Adam diagnostic (issue 4): plain Adam
             self.sums["critic_adam_cosine"] = zeros.clone()
         self.first_bad_step = torch.full((self.k,), -1, dtype=torch.long, device=device)
         self.step_tensor = torch.zeros((), dtype=torch.long, device=device)
@@ -90,7 +91,12 @@ class GroupTrainer:
         # in place: a captured CUDA graph keeps writing to this tensor's address
         self.first_bad_step.copy_(torch.where(newly_bad, self.step_tensor, self.first_bad_step))
 
-    def critic_step(self) -> None:
+    def _step(self, optimizer: torch.optim.Optimizer, extrapolate: bool) -> None:
+        optimizer.extrapolate() if extrapolate else optimizer.step()
+
+    def critic_step(self, extrapolate: bool = False) -> None:
+        """One critic gradient evaluation and step (an update, or its extrapolation: then the
+        losses are not recorded, only checked for non-finite values)."""
         real = self.dataset.sample(self.streams, self.batch)
         with torch.no_grad():
             fake = self.train_generator(self.streams.randn((self.batch, self.latent)))
@@ -99,31 +105,38 @@ class GroupTrainer:
         total = loss if penalty is None else loss + penalty
         self.opt_d.zero_grad(set_to_none=True)
         total.sum().backward()  # members share no parameters: each gets its own gradient
-        self.opt_d.step()
-        if "critic_adam_cosine" in self.sums:  # Adam's own step: before clipping moves it
+        self._step(self.opt_d, extrapolate)
+        if "critic_adam_cosine" in self.sums and not extrapolate:  # before clipping moves it
             self.sums["critic_adam_cosine"] += adam_update_cosine(self.opt_d, self.k)
         self.constraint.after_critic_step(self.critic)
-        self.sums["critic_loss"] += loss.detach()
-        if penalty is not None:
-            self.sums["penalty"] += penalty.detach()
+        if not extrapolate:
+            self.sums["critic_loss"] += loss.detach()
+            if penalty is not None:
+                self.sums["penalty"] += penalty.detach()
         self._note_nonfinite(total.detach())
 
-    def generator_step(self) -> None:
+    def generator_step(self, extrapolate: bool = False) -> None:
+        """One generator gradient evaluation and step (an update, or its extrapolation)."""
         self.critic.requires_grad_(False)  # no critic gradients needed here
         fake = self.train_generator(self.streams.randn((self.batch, self.latent)))
         loss = self.loss.generator(self.train_critic(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss.sum().backward()
-        self.opt_g.step()
+        self._step(self.opt_g, extrapolate)
         self.critic.requires_grad_(True)
-        self.sums["generator_loss"] += loss.detach()
+        if not extrapolate:
+            self.sums["generator_loss"] += loss.detach()
         self._note_nonfinite(loss.detach())
 
     def iteration(self, n_critic: int) -> None:
-        """``n_critic`` critic steps, then one generator step (eager; see ``run_iteration``)."""
-        for _ in range(n_critic):
-            self.critic_step()
-        self.generator_step()
+        """The schedule's phases for ``n_critic`` critic steps (eager; see
+        ``run_iteration``)."""
+        for phase in self.schedule.phases(n_critic):
+            step = self.critic_step if phase.network == CRITIC else self.generator_step
+            if phase.extrapolate:
+                step(extrapolate=True)
+            else:
+                step()
         self.step_tensor += 1
 
     def _uncompile(self) -> None:
@@ -157,12 +170,11 @@ class GroupTrainer:
 
         while alive.any():
             n_critic = self.schedule.critic_steps_before(counters.generator_steps)
-            if not next_iteration_fits(self.budget, spent(), n_critic, self.batch):
+            phases = self.schedule.phases(n_critic)
+            if not next_iteration_fits(self.budget, spent(), phases, self.batch):
                 break
             self.run_iteration(n_critic)
-            counters.generator_steps += 1
-            counters.critic_steps += n_critic
-            counters.real_samples += n_critic * self.batch
+            count_iteration(counters, phases, self.batch)
             window["critic"] += n_critic
             window["generator"] += 1
             iterations += 1
@@ -280,6 +292,7 @@ class GroupTrainer:
         out = {
             "critic_steps": counters.critic_steps,
             "real_samples": counters.real_samples,
+            "gradient_evaluations": counters.gradient_evaluations,
             "train_seconds": seconds,
             "eval_seconds": counters.eval_seconds,
         }

@@ -24,7 +24,7 @@ from bench.errors import BenchError
 from bench.evaluation import Evaluator, Sampler
 from bench.features.extractors import Extractors
 from bench.hyperparameters import constraint_values, member_values
-from bench.member_optimizers import make_optimizer
+from bench.member_optimizers import MEMBER_OPTIMIZERS, make_optimizer
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.stats_cache import load_or_compute
 from bench.schedule import CriticSchedule
@@ -300,10 +300,16 @@ def build_group(specs: list[RunSpec], device: torch.device, env: Environment) ->
                               double_backward=constraint.double_backward,
                               convolutional=first.domain == IMAGE)
     workload = build_workload(specs, device, env, channels_last=accel.channels_last)
-    values = member_values(specs)
-    opt_g, opt_d = (make_optimizer(first.optimizer.name, network.parameters(), values,
-                                   members=workload.ensemble, capturable=accel.cuda_graphs)
-                    for network in (workload.generator, workload.critic))
-    return GroupParts(workload, gan.loss, constraint,
-                      CriticSchedule(first.recipe.n_critic, first.recipe.warmup), accel,
-                      opt_g, opt_d)
+    opt_g, opt_d = (make_optimizer(first.optimizer.name, network.parameters(),
+                                   member_values(specs, role), members=workload.ensemble,
+                                   capturable=accel.cuda_graphs)
+                    for role, network in (("generator", workload.generator),
+                                          ("critic", workload.critic)))
+    return GroupParts(workload, gan.loss, constraint, schedule_for(first), accel, opt_g, opt_d)
+
+
+def schedule_for(spec: RunSpec) -> CriticSchedule:
+    """The phase schedule of ``spec``: its recipe's critic steps, and extrapolation phases
+    where its optimizer declares them (``MemberOptimizer.extrapolates``)."""
+    return CriticSchedule(spec.recipe.n_critic, spec.recipe.warmup,
+                          MEMBER_OPTIMIZERS[spec.optimizer.name].extrapolates)

@@ -13,7 +13,18 @@ Sources:
 from dataclasses import dataclass, fields, replace
 
 DOMAINS = ("toy", "image")
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
+OPTIMIZER_DESCRIPTIONS = {
+    "adam": "Adam (Kingma & Ba 2015), torch's",
+    "rmsprop": "RMSProp (alpha 0.99), torch's",
+    "sgd": "SGD with momentum and Nesterov momentum (momentum 0: plain SGD), torch's",
+    "adamw": "AdamW, decoupled weight decay (Loshchilov & Hutter 2019), torch's",
+    "optimistic-adam": "optimistic Adam (Daskalakis et al. 2018, Algorithm 1)",
+    "extra-adam": "extragradient with Adam steps (Gidel et al. 2019, Algorithm 4): two "
+                  "gradient evaluations per update",
+    "extra-sgd": "extragradient with SGD steps (Gidel et al. 2019, Algorithm 1): two "
+                 "gradient evaluations per update",
+}
+OPTIMIZERS = tuple(OPTIMIZER_DESCRIPTIONS)
 """The optimizer algorithms a recipe (or a suite's optimizer axis) can name."""
 
 
@@ -23,7 +34,7 @@ class Recipe:
     checked by its validator in bench.hyperparameters.RECIPE_CHECKS)."""
 
     optimizer: str
-    """Default optimizer name (adam, rmsprop or sgd); the suite's optimizer axis replaces it."""
+    """Default optimizer name (one of OPTIMIZERS); the suite's optimizer axis replaces it."""
     lr: float
     """Learning rate of both networks, kept when the optimizer axis switches algorithm."""
     betas: tuple[float, float]
@@ -36,6 +47,16 @@ class Recipe:
     """Gradient penalty weight lambda (used by wgan-gp only)."""
     warmup: bool
     """WGAN reference schedule: 100 critic steps for generator steps < 25 and every 500th."""
+    lr_critic: float | None = None
+    """The critic's own learning rate (TTUR, Heusel et al. 2017); None: ``lr``."""
+    lr_generator: float | None = None
+    """The generator's own learning rate (TTUR); None: ``lr``."""
+    momentum: float = 0.0
+    """SGD's momentum (sgd, extra-sgd); 0 is plain SGD."""
+    nesterov: bool = False
+    """SGD's Nesterov momentum (needs momentum > 0)."""
+    weight_decay: float = 0.01
+    """AdamW's decoupled weight decay (torch's default)."""
 
 
 _GAN = Recipe("adam", 2e-4, (0.5, 0.999), 1, 0.01, 10.0, False)

@@ -179,7 +179,8 @@ def test_adam_cosine_is_the_same_for_fused_and_foreach_adam():
     cosines = []
     for fused in (True, False):
         params = [torch.nn.Parameter(torch.ones(2, 3, 4)), torch.nn.Parameter(torch.ones(2, 5))]
-        opt = (make_optimizer("adam", params, optimizer_values(spec), members=False) if fused else
+        values = optimizer_values(spec, "critic")
+        opt = (make_optimizer("adam", params, values, members=False) if fused else
                torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, foreach=True))
         gen = torch.Generator().manual_seed(1)
         for _ in range(3):

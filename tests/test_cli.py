@@ -121,8 +121,9 @@ def test_list_names_everything(capsys):
 BAD_SUITES = {
     "unknown GAN": ({"gans": ["wgan-xx"]}, "unknown name 'wgan-xx'; valid: gan, wgan-clip"),
     "unknown dataset": ({"datasets": ["ring9"]}, "unknown name 'ring9'"),
-    "unknown optimizer": ({"optimizers": ["adamw"]},
-                          "optimizers[0].name: got 'adamw'; valid: adam, rmsprop, sgd, recipe"),
+    "unknown optimizer": ({"optimizers": ["adagrad"]},
+                          "optimizers[0].name: got 'adagrad'; valid: adam, rmsprop, sgd, adamw, "
+                          "optimistic-adam, extra-adam, extra-sgd, recipe"),
     "zero budget": ({"budget": {"generator_steps": 0}},
                     "budget.generator_steps: expected an integer >= 1, got 0"),
     "negative budget": ({"budget": {"seconds": -1}}, "budget.seconds: expected a number > 0"),

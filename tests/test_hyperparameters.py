@@ -1,11 +1,14 @@
 """Each hyperparameter is declared once (bench/hyperparameters.py); batch keys, trial settings
 and the trainer's per-member values are derived from that table."""
 
+import re
 from dataclasses import asdict, make_dataclass, replace
 
 import pytest
+import torch
 
 from bench import hyperparameters
+from bench.errors import BenchError
 from bench.hyperparameters import (
     HYPERPARAMETERS,
     Hyperparameter,
@@ -27,9 +30,9 @@ def _spec(gan: str = "wgan-gp", optimizer: str = "adam"):
 
 @pytest.mark.parametrize("name", [h.name for h in HYPERPARAMETERS.values() if h.batchable])
 def test_members_may_differ_in_each_batchable_field(name):
-    spec = _spec()
-    other = HYPERPARAMETERS[name].set(replace(spec, seed=7),
-                                      HYPERPARAMETERS[name].get(spec) * 0.5)
+    h = HYPERPARAMETERS[name]
+    spec = _spec(optimizer=h.optimizers[0] if h.optimizers else "adam")
+    other = h.set(replace(spec, seed=7), (h.get(spec) or 0.5) * 0.5)  # unset TTUR rates: None
     assert other.batch_key == spec.batch_key
     assert len(plan_groups([spec, other], 8)) == 1
 
@@ -59,9 +62,63 @@ def test_a_setting_reaches_the_recipe_and_the_optimizer_it_builds():
     assert spec.optimizer.lr == spec.recipe.lr == 3e-4
     assert spec.optimizer.betas[0] == spec.recipe.betas[0] == 0.1
     assert spec.recipe.gp_weight == 2.0
-    assert member_values([spec]) == {"lr": [3e-4], "beta1": [0.1], "beta2": [0.9]}
+    assert member_values([spec], "critic") == {"lr": [3e-4], "beta1": [0.1], "beta2": [0.9]}
 
 
 def test_only_adam_gets_betas():
     # wgan-gp's recipe lr (1e-4) kept when the optimizer axis switches to RMSProp
-    assert member_values([_spec(optimizer="rmsprop")]) == {"lr": [1e-4]}
+    assert member_values([_spec(optimizer="rmsprop")], "critic") == {"lr": [1e-4]}
+
+
+def test_each_optimizer_gets_the_settings_the_table_declares():
+    assert member_values([_spec(optimizer="sgd")], "critic") == {
+        "lr": [1e-4], "momentum": [0.0], "nesterov": [False]}
+    assert member_values([_spec(optimizer="adamw")], "generator") == {
+        "lr": [1e-4], "beta1": [0.5], "beta2": [0.9], "weight_decay": [0.01]}
+
+
+def test_ttur_rates_reach_their_networks_and_lr_sets_both():
+    spec = with_setting(_spec(), {"lr_critic": 4e-4, "lr_generator": 1e-5})
+    assert member_values([spec], "critic")["lr"] == [4e-4]
+    assert member_values([spec], "generator")["lr"] == [1e-5]
+    both = with_setting(spec, {"lr": 2e-4})  # lr sets both networks' rates
+    assert member_values([both], "critic")["lr"] == member_values([both], "generator")["lr"]
+    one = with_setting(_spec(), {"lr_generator": 3e-5})  # the critic keeps the shared lr
+    assert member_values([one], "critic")["lr"] == [1e-4]
+    assert member_values([one], "generator")["lr"] == [3e-5]
+
+
+def test_ttur_rates_reach_the_trained_optimizers():
+    from bench.trainer import GroupTrainer
+
+    suite = tiny_suite(gans=["wgan-gp"], optimizers=[
+        {"name": "adam", "label": "ttur", "lr_critic": 4e-4, "lr_generator": 1e-4}])
+    trainer = GroupTrainer(expand(parse_suite(suite)), torch.device("cpu"))
+    assert trainer.opt_d.param_groups[0]["lr"].tolist() == [4e-4, 4e-4]
+    assert trainer.opt_g.param_groups[0]["lr"].tolist() == [1e-4, 1e-4]
+
+
+@pytest.mark.parametrize("where, suite", [
+    ("optimizers[0]", {"optimizers": [{"name": "adam", "lr": 1e-4, "lr_critic": 4e-4}]}),
+    ("recipes.gan", {"recipes": {"gan": {"lr": 1e-4, "lr_generator": 4e-4}}}),
+    ("search.space", {"search": {"trials": 2, "space": {
+        "lr": {"log_uniform": [1e-5, 1e-3]}, "lr_critic": {"log_uniform": [1e-5, 1e-3]}}}}),
+])
+def test_lr_with_a_network_rate_is_refused_naming_both(where, suite):
+    with pytest.raises(BenchError, match=rf"{re.escape(where)}: give lr .* or lr_\w+"):
+        parse_suite(tiny_suite(**suite))
+
+
+def test_nesterov_without_momentum_is_refused():
+    with pytest.raises(BenchError, match="nesterov needs momentum > 0"):
+        parse_suite(tiny_suite(optimizers=[{"name": "sgd", "nesterov": True}]))
+
+
+def test_the_report_shows_both_rates_where_they_differ():
+    from bench.report.build import _rates
+
+    run = {"gan": "gan", "optimizer_label": "ttur",
+           "optimizer": {"lr": 1e-4, "lr_critic": 4e-4, "lr_generator": None}}
+    assert _rates(run) == "gan / ttur: lr_critic 0.0004, lr_generator 0.0001"
+    run["optimizer"]["lr_critic"] = None
+    assert _rates(run) == "gan / ttur: lr 0.0001"

@@ -28,10 +28,18 @@ SETTINGS = {
 }
 
 
+def _values(name: str, lr: list, beta1: list, beta2: list) -> dict[str, list]:
+    """What make_optimizer takes for ``name``: Adam's betas, SGD without momentum."""
+    if name == "adam":
+        return {"lr": lr, "beta1": beta1, "beta2": beta2}
+    if name == "sgd":
+        return {"lr": lr, "momentum": [0.0] * len(lr), "nesterov": [False] * len(lr)}
+    return {"lr": lr}
+
+
 def _ours(name: str, params: list[torch.Tensor], settings: list[tuple]):
     lr, beta1, beta2 = (list(values) for values in zip(*settings, strict=True))
-    values = {"lr": lr, "beta1": beta1, "beta2": beta2} if name == "adam" else {"lr": lr}
-    return make_optimizer(name, params, values, members=True)
+    return make_optimizer(name, params, _values(name, lr, beta1, beta2), members=True)
 
 
 def _torch(name: str, params: list[torch.Tensor], setting: tuple) -> torch.optim.Optimizer:
@@ -113,8 +121,7 @@ def test_a_member_of_a_group_trains_as_it_would_alone(name):
         return build_toy_models(make_generators(member_seeds, torch.device("cpu")), 2, 2, 8, 2)
 
     generator, critic = models(seeds)
-    per_member = {"lr": lrs, "beta1": betas[0], "beta2": betas[1]} if name == "adam" else {
-        "lr": lrs}
+    per_member = _values(name, lrs, *betas)
     opt_g = make_optimizer(name, generator.parameters(), per_member, members=True)
     opt_d = make_optimizer(name, critic.parameters(), per_member, members=True)
     _train_gan(generator, critic, opt_g, opt_d, MemberStreams(seeds, torch.device("cpu")), 5)
@@ -204,8 +211,7 @@ def test_training_state_saves_and_restores_the_optimizers(name):
     seeds = [0, 1]
     streams = MemberStreams(seeds, torch.device("cpu"))
     generator, critic = build_toy_models(make_generators(seeds, torch.device("cpu")), 2, 2, 8, 2)
-    per_member = ({"lr": [1e-3, 1e-2], "beta1": [0.5, 0.0], "beta2": [0.9, 0.99]}
-                  if name == "adam" else {"lr": [1e-3, 1e-2]})
+    per_member = _values(name, [1e-3, 1e-2], [0.5, 0.0], [0.9, 0.99])
     opt_g = make_optimizer(name, generator.parameters(), per_member, members=True)
     opt_d = make_optimizer(name, critic.parameters(), per_member, members=True)
     state = TrainingState([generator, critic], [opt_g, opt_d], [], streams)
@@ -241,7 +247,7 @@ def test_a_step_without_gradients_does_nothing_and_a_partial_one_is_refused():
     ({"beta1": [0.5] * 2}, "beta1 has 2 values for 3 members"),
     ({"lr": 1e-3}, "lr needs one value per member"),
     ({"beta1": None, "beta2": None}, "adam takes lr, beta1, beta2; got lr"),
-    ({"name": "sgd"}, "sgd takes lr; got beta1, beta2, lr"),
+    ({"name": "sgd"}, "sgd takes lr, momentum, nesterov; got beta1, beta2, lr"),
     ({"name": "adagrad"}, "unknown optimizer 'adagrad'"),
 ])
 def test_bad_hyperparameters_are_refused(kwargs, message):
@@ -261,7 +267,7 @@ def test_a_single_network_gets_torchs_optimizer_with_one_value_each():
     assert isinstance(adam, torch.optim.Adam)
     assert adam.defaults["betas"] == (0.5, 0.9) and adam.defaults["lr"] == 1e-3
     with pytest.raises(ValueError, match="a single network takes one lr"):
-        make_optimizer("sgd", params, {"lr": [1e-3, 2e-3]}, members=False)
+        make_optimizer("rmsprop", params, {"lr": [1e-3, 2e-3]}, members=False)
 
 
 @needs_cuda

@@ -136,7 +136,7 @@ def test_perf_refuses_cuda_without_a_gpu(capsys):
 def test_optimizers_use_fused_kernels_on_the_cpu():
     (spec,) = suite_specs(width=8, members=1, steps=5, every=5)
     params = [torch.zeros(3, requires_grad=True)]
-    adam = make_optimizer("adam", params, optimizer_values(spec.optimizer), members=False)
+    adam = make_optimizer("adam", params, optimizer_values(spec.optimizer, "critic"), members=False)
     assert adam.defaults["fused"]
     rmsprop = make_optimizer("rmsprop", params, {"lr": spec.optimizer.lr}, members=False)
     assert rmsprop.defaults["foreach"]  # torch has no fused RMSProp

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from bench.results import Counters
@@ -87,11 +88,44 @@ def test_seconds_budget_stops_and_records_every_counter():
 
 
 def test_next_iteration_fits():
-    c = Counters(generator_steps=9, critic_steps=45, real_samples=45 * 64)
-    assert next_iteration_fits(Budget("generator_steps", 10), c, 5, 64)
-    assert not next_iteration_fits(Budget("generator_steps", 9), c, 5, 64)
-    assert not next_iteration_fits(Budget("critic_steps", 49), c, 5, 64)
-    assert next_iteration_fits(Budget("critic_steps", 50), c, 5, 64)
+    c = Counters(generator_steps=9, critic_steps=45, real_samples=45 * 64,
+                 gradient_evaluations=54)
+    phases = CriticSchedule(5, warmup=False).phases(5)
+    assert next_iteration_fits(Budget("generator_steps", 10), c, phases, 64)
+    assert not next_iteration_fits(Budget("generator_steps", 9), c, phases, 64)
+    assert not next_iteration_fits(Budget("critic_steps", 49), c, phases, 64)
+    assert next_iteration_fits(Budget("critic_steps", 50), c, phases, 64)
+    assert next_iteration_fits(Budget("gradient_evaluations", 60), c, phases, 64)
+    assert not next_iteration_fits(Budget("gradient_evaluations", 59), c, phases, 64)
+    extra = CriticSchedule(5, warmup=False, extrapolation=True).phases(5)
+    assert next_iteration_fits(Budget("critic_steps", 50), c, extra, 64)  # 5 updates
+    assert not next_iteration_fits(Budget("gradient_evaluations", 65), c, extra, 64)  # 12
+
+
+def test_extragradient_iteration_extrapolates_every_step_then_updates():
+    phases = CriticSchedule(2, warmup=False, extrapolation=True).phases(2)
+    assert [(p.network, p.extrapolate) for p in phases] == [
+        ("critic", True), ("critic", True), ("generator", True),
+        ("critic", False), ("critic", False), ("generator", False)]
+
+
+def test_extragradient_runs_count_their_gradient_evaluations():
+    trainer = _trainer(gans=["wgan-gp"], optimizers=["extra-adam"],
+                       budget={"gradient_evaluations": 25})
+    counters = trainer.train()[0].counters
+    # 5 critic + 1 generator steps, each extrapolated first: 12 evaluations per iteration
+    assert counters.generator_steps == 2 and counters.critic_steps == 10
+    assert counters.gradient_evaluations == 24 and counters.real_samples == 20 * 32
+
+
+def test_preflight_counts_an_extragradient_iteration_twice():
+    from bench.errors import BenchError
+    from bench.runner import check_budgets
+
+    specs = expand(parse_suite(tiny_suite(gans=["wgan-gp"], optimizers=["extra-adam"],
+                                          budget={"gradient_evaluations": 11})))
+    with pytest.raises(BenchError, match="12 gradient evaluations with extra-adam"):
+        check_budgets(specs)
 
 
 def test_linear_and_log_checkpoint_schedules():

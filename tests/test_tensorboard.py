@@ -128,7 +128,8 @@ def test_study_phase_and_trial_become_hparams():
     trial = {**config, "study": {"phase": "trial", "trial": 3, "params": {"lr": 3e-4}}}
     assert run_hparams(trial, "finished") == {
         "dataset": "ring8", "gan": "wgan-gp", "optimizer": "adam", "optimizer_name": "adam",
-        "lr": 3e-4, "beta1": 0.5, "beta2": 0.9, "n_critic": 5, "clip_value": 0.01,
+        "lr": 3e-4, "lr_critic": 3e-4, "lr_generator": 3e-4, "beta1": 0.5, "beta2": 0.9,
+        "n_critic": 5, "clip_value": 0.01,
         "gp_weight": 10.0, "seed": 1, "status": "finished", "study.phase": "trial",
         "study.trial": 3}
     recipe = {**config, "study": {"phase": "recipe", "trial": None, "params": {}}}

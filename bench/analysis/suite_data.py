@@ -120,7 +120,8 @@ def _run_record(run_dir: Path) -> dict:
         "optimizer_name": optimizer["name"],
         "recipe_optimizer": recipe["optimizer"],
         "is_recipe_optimizer": optimizer["name"] == recipe["optimizer"]
-        and np.isclose(optimizer["lr"], recipe["lr"]) and same_betas,
+        and np.isclose(optimizer["lr"], recipe["lr"]) and same_betas
+        and all(optimizer.get(key) == recipe.get(key) for key in ("lr_critic", "lr_generator")),
     }
 
 

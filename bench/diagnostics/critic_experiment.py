@@ -84,7 +84,7 @@ def train_critic(
     critic = EnsembleCritic(init.generators, dataset.dim, spec.width, depth).to(device)
     optimizer_spec = _optimizer_spec(setting)
     optimizer = make_optimizer(optimizer_spec.name, critic.parameters(),
-                               optimizer_values(optimizer_spec), members=False)
+                               optimizer_values(optimizer_spec, "critic"), members=False)
     weights = [layer.weight for layer in critic.linear_layers()]
     norm_sum = torch.zeros(len(weights), len(seeds), device=device)
     recorded = 0

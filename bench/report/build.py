@@ -22,9 +22,9 @@ from bench.report.tables import (
     frame_to_markdown,
     markdown_table,
 )
-from bench.results import diverged, recipe_runs
+from bench.results import RECIPE_PHASE, diverged, recipe_runs
 from bench.rounds import Rounds
-from bench.specs import TOY_ARCH
+from bench.specs import TOY_ARCH, Budget
 from bench.store import ResultsStore
 from bench.suite import SuiteConfig
 
@@ -158,8 +158,10 @@ def _networks(run: dict) -> str:
 
 
 def _budget(run: dict) -> str:
-    budget = run["budget"]
-    return f"{budget['kind']}={budget['amount']:g}"
+    """The budget and what it matches: updates (an extragradient update computes two
+    gradients, so its runs compute more), gradient evaluations, or time."""
+    budget = Budget(run["budget"]["kind"], run["budget"]["amount"])
+    return f"{budget} (matches {budget.matches})"
 
 
 def _run_settings(store: ResultsStore, run_ids: set[str]) -> dict[str, dict[str, int]]:
@@ -167,7 +169,7 @@ def _run_settings(store: ResultsStore, run_ids: set[str]) -> dict[str, dict[str,
     setting -> value -> number of runs, for the generator protocol, metric protocols,
     budget, batch size and networks."""
     found: dict[str, dict[str, int]] = {key: {} for key in (
-        "generator", "metrics", "budget", "batch", "networks")}
+        "generator", "metrics", "budget", "batch", "networks", "rates")}
 
     def count(key: str, value: str) -> None:
         found[key][value] = found[key].get(value, 0) + 1
@@ -183,7 +185,20 @@ def _run_settings(store: ResultsStore, run_ids: set[str]) -> dict[str, dict[str,
         count("budget", _budget(run))
         count("batch", str(run["batch_size"]))
         count("networks", _networks(run))
+        if (run.get("study") or {}).get("phase", RECIPE_PHASE) == RECIPE_PHASE:
+            count("rates", _rates(run))
     return found
+
+
+def _rates(run: dict) -> str:
+    """A recipe run's learning rates: one, or the critic's and the generator's where they
+    differ (TTUR; folders before issue 24 record one)."""
+    optimizer = run["optimizer"]
+    critic = optimizer.get("lr_critic") or optimizer["lr"]
+    generator = optimizer.get("lr_generator") or optimizer["lr"]
+    rates = (f"lr {critic:g}" if critic == generator
+             else f"lr_critic {critic:g}, lr_generator {generator:g}")
+    return f"{run['gan']} / {run['optimizer_label']}: {rates}"
 
 
 def _agreed(values: dict[str, int], what: str) -> str:
@@ -231,6 +246,7 @@ def _markdown(
          f"- Budgets are **not matched**: {_agreed(evaluation['budget'], 'budget')}; ")
         + f"batch {_agreed(evaluation['batch'], 'batch size')}; "
         f"{'; '.join(sorted(evaluation['networks']))} (from the runs' own configs).",
+        f"- Learning rates of the recipe runs: {'; '.join(sorted(evaluation['rates']))}.",
         f"- Device: {provenance.get('device_name', '?')} ({provenance.get('device', '?')}); "
         f"torch {packages.get('torch')}, pytorch-fid {packages.get('pytorch-fid')}; "
         f"commit `{provenance.get('git_commit')}`"

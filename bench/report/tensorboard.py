@@ -70,6 +70,9 @@ def run_hparams(config: dict, status: str) -> dict[str, Scalar]:
         "optimizer": config["optimizer_label"],
         "optimizer_name": optimizer["name"],
         "lr": optimizer["lr"],
+        # each network's own rate where it has one (TTUR; folders before issue 24 lack them)
+        "lr_critic": optimizer.get("lr_critic") or optimizer["lr"],
+        "lr_generator": optimizer.get("lr_generator") or optimizer["lr"],
         "beta1": optimizer["betas"][0],
         "beta2": optimizer["betas"][1],
         "n_critic": recipe["n_critic"],
