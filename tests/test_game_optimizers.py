@@ -6,7 +6,12 @@ import pytest
 import torch
 
 from bench.member_optimizers import MemberExtraAdam, MemberOptimisticAdam, make_optimizer
-from tests.test_member_optimizers import _group_shapes, _leaves, _member
+from tests.test_member_optimizers import (
+    _group_shapes,
+    _leaves,
+    _member,
+    assert_members_step_as_alone,
+)
 
 EPS = 1e-8
 TORCH_CASES = {  # name, per-member values, torch's optimizer of one member's values
@@ -31,25 +36,9 @@ def _one(values: dict, m: int) -> dict:
 @pytest.mark.parametrize("case", TORCH_CASES)
 def test_each_member_steps_as_torch_steps_it_alone(case):
     name, values, reference = TORCH_CASES[case]
-    k = 3
-    ours = _leaves(_group_shapes(k))
-    alone = [[_member(p.detach(), m, k).clone().requires_grad_() for p in ours]
-             for m in range(k)]
-    optimizer = make_optimizer(name, ours, values, members=True)
-    references = [reference(params, _one(values, m)) for m, params in enumerate(alone)]
-    gen = torch.Generator().manual_seed(1)
-    for _ in range(20):
-        for p in ours:
-            p.grad = torch.randn(p.shape, generator=gen)
-        optimizer.step()
-        for m, (params, torch_optimizer) in enumerate(zip(alone, references, strict=True)):
-            for p, q in zip(params, ours, strict=True):
-                p.grad = _member(q.grad, m, k)
-            torch_optimizer.step()
-    for m, params in enumerate(alone):
-        for p, q in zip(params, ours, strict=True):
-            torch.testing.assert_close(_member(q.detach(), m, k), p.detach(), rtol=1e-6,
-                                       atol=1e-7)
+    assert_members_step_as_alone(
+        3, lambda ours: make_optimizer(name, ours, values, members=True),
+        lambda params, m: reference(params, _one(values, m)), 20)
 
 
 class _AdamMoments:

@@ -72,18 +72,17 @@ def _random_steps(optimizer, params, steps: int, seed: int) -> None:
         optimizer.step()
 
 
-@pytest.mark.parametrize("case", SETTINGS)
-@pytest.mark.parametrize("name", NAMES)
-def test_each_member_steps_as_torch_steps_it_alone(name, case):
-    settings = SETTINGS[case]
-    k = len(settings)
+def assert_members_step_as_alone(k: int, make_ours, make_reference, steps: int) -> None:
+    """Each member of a group of ``k``, stepped by ``make_ours(params)``, ends where
+    ``make_reference(params, m)`` steps member m's parameters alone, on the same random
+    gradients."""
     ours = _leaves(_group_shapes(k))
     alone = [[_member(p.detach(), m, k).clone().requires_grad_() for p in ours]
              for m in range(k)]
-    optimizer = _ours(name, ours, settings)
-    references = [_torch(name, params, s) for params, s in zip(alone, settings, strict=True)]
+    optimizer = make_ours(ours)
+    references = [make_reference(params, m) for m, params in enumerate(alone)]
     gen = torch.Generator().manual_seed(1)
-    for _ in range(50):
+    for _ in range(steps):
         for p in ours:
             p.grad = torch.randn(p.shape, generator=gen)
         optimizer.step()
@@ -95,6 +94,14 @@ def test_each_member_steps_as_torch_steps_it_alone(name, case):
         for p, q in zip(params, ours, strict=True):
             torch.testing.assert_close(_member(q.detach(), m, k), p.detach(), rtol=1e-6,
                                        atol=1e-7)
+
+
+@pytest.mark.parametrize("case", SETTINGS)
+@pytest.mark.parametrize("name", NAMES)
+def test_each_member_steps_as_torch_steps_it_alone(name, case):
+    settings = SETTINGS[case]
+    assert_members_step_as_alone(len(settings), lambda ours: _ours(name, ours, settings),
+                                 lambda params, m: _torch(name, params, settings[m]), 50)
 
 
 def _train_gan(generator, critic, opt_g, opt_d, streams: MemberStreams, iterations: int):

@@ -34,7 +34,7 @@ from bench.diagnostics.critic_outputs import (
     SURFACE_FILE,
 )
 from bench.evaluation import square_grid
-from bench.experiments.adversary import small_kernels
+from bench.experiments.files import write_once
 from bench.hyperparameters import optimizer_values
 from bench.member_optimizers import make_optimizer
 from bench.specs import DiagnosticsSpec, OptimizerSpec
@@ -152,20 +152,17 @@ def surface_arrays(spec: DiagnosticsSpec, device: torch.device) -> dict[str, np.
 
 def run_critic_diagnostics(out_dir: Path, device: torch.device, spec: DiagnosticsSpec) -> bool:
     """Run the experiment into ``out_dir`` unless it is already there (resume); returns
-    whether it ran. Files are written atomically, so a present file is complete."""
-    out_dir = Path(out_dir)
-    gradients, surfaces = out_dir / GRADIENT_FILE, out_dir / SURFACE_FILE
-    if gradients.is_file() and surfaces.is_file():
-        return False
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with small_kernels(device):
-        write_text_atomic(gradients, gradient_norm_rows(spec, device).to_csv(index=False))
+    whether it ran."""
+    def write(out: Path) -> None:
+        write_text_atomic(out / GRADIENT_FILE,
+                          gradient_norm_rows(spec, device).to_csv(index=False))
         arrays = surface_arrays(spec, device)
 
         def write_npz(tmp: Path) -> None:
             with tmp.open("wb") as handle:  # a handle: savez would append .npz to a path
                 np.savez_compressed(handle, **arrays)
 
-        atomic_write(surfaces, write_npz)
-    return True
+        atomic_write(out / SURFACE_FILE, write_npz)
+
+    return write_once(out_dir, (GRADIENT_FILE, SURFACE_FILE), device, write)
 

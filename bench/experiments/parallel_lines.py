@@ -33,8 +33,8 @@ from bench.experiments.adversary import (
     input_gradient,
     make_adversary,
     make_optimizer_for,
-    small_kernels,
 )
+from bench.experiments.files import write_once
 from bench.experiments.outputs import LINES_ESTIMATES_FILE, LINES_THETA_FILE, THETA_STARTS
 from bench.specs import ParallelLinesSpec
 from gan_zoo.registry import GANS
@@ -121,13 +121,10 @@ def theta_rows(spec: ParallelLinesSpec, device: torch.device) -> pd.DataFrame:
 
 def run_parallel_lines(out_dir: Path, device: torch.device, spec: ParallelLinesSpec) -> bool:
     """Run the experiment into ``out_dir`` unless it is already there (resume); returns
-    whether it ran. Files are written atomically, so a present file is complete."""
-    out_dir = Path(out_dir)
-    estimates, thetas = out_dir / LINES_ESTIMATES_FILE, out_dir / LINES_THETA_FILE
-    if estimates.is_file() and thetas.is_file():
-        return False
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with small_kernels(device):
-        write_text_atomic(estimates, estimate_rows(spec, device).to_csv(index=False))
-        write_text_atomic(thetas, theta_rows(spec, device).to_csv(index=False))
-    return True
+    whether it ran."""
+    def write(out: Path) -> None:
+        write_text_atomic(out / LINES_ESTIMATES_FILE,
+                          estimate_rows(spec, device).to_csv(index=False))
+        write_text_atomic(out / LINES_THETA_FILE, theta_rows(spec, device).to_csv(index=False))
+
+    return write_once(out_dir, (LINES_ESTIMATES_FILE, LINES_THETA_FILE), device, write)

@@ -18,7 +18,8 @@ import pandas as pd
 import torch
 
 from bench.atomic import write_text_atomic
-from bench.experiments.adversary import Adversary, input_gradient, make_adversary, small_kernels
+from bench.experiments.adversary import Adversary, input_gradient, make_adversary
+from bench.experiments.files import write_once
 from bench.experiments.outputs import GAUSSIANS_CURVES_FILE, GAUSSIANS_GRADIENTS_FILE
 from bench.specs import TwoGaussiansSpec
 from gan_zoo.registry import GANS
@@ -71,15 +72,10 @@ def experiment_rows(spec: TwoGaussiansSpec,
 
 def run_two_gaussians(out_dir: Path, device: torch.device, spec: TwoGaussiansSpec) -> bool:
     """Run the experiment into ``out_dir`` unless it is already there (resume); returns
-    whether it ran. Files are written atomically, so a present file is complete."""
-    out_dir = Path(out_dir)
-    curves_path = out_dir / GAUSSIANS_CURVES_FILE
-    gradients_path = out_dir / GAUSSIANS_GRADIENTS_FILE
-    if curves_path.is_file() and gradients_path.is_file():
-        return False
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with small_kernels(device):
+    whether it ran."""
+    def write(out: Path) -> None:
         curves, gradients = experiment_rows(spec, device)
-        write_text_atomic(curves_path, curves.to_csv(index=False))
-        write_text_atomic(gradients_path, gradients.to_csv(index=False))
-    return True
+        write_text_atomic(out / GAUSSIANS_CURVES_FILE, curves.to_csv(index=False))
+        write_text_atomic(out / GAUSSIANS_GRADIENTS_FILE, gradients.to_csv(index=False))
+
+    return write_once(out_dir, (GAUSSIANS_CURVES_FILE, GAUSSIANS_GRADIENTS_FILE), device, write)
