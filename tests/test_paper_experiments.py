@@ -93,8 +93,8 @@ def test_suite_sections_parse_and_refuse_bad_values():
 # --- claim 8 -----------------------------------------------------------------------------------
 
 
-def planted(**experiment: pd.DataFrame | None):
-    data = planted_suite(TOY_GANS, finals("gan", "adam", [0.1] * 5))
+def planted(tmp_path, **experiment: pd.DataFrame | None):
+    data = planted_suite(tmp_path, TOY_GANS, finals("gan", "adam", [0.1] * 5))
     return dataclasses.replace(data, **experiment)
 
 
@@ -111,32 +111,34 @@ SMALL = [0.01, 0.02, 0.03, 0.04, 0.05]
 STUCK = [0.95, 0.96, 0.97, 0.98, 0.99]
 
 
-def test_claim8_wgans_learn_theta_and_the_gan_stalls():
-    data = planted(lines_theta=theta_runs({"wgan-clip": SMALL, "wgan-gp": SMALL, "gan": STUCK}))
+def test_claim8_wgans_learn_theta_and_the_gan_stalls(tmp_path):
+    data = planted(tmp_path, lines_theta=theta_runs({"wgan-clip": SMALL, "wgan-gp": SMALL,
+                                                     "gan": STUCK}))
     verdict, checks = evaluate("8", data)
     assert verdict == R and [c.outcome.verdict for c in checks] == [R, R, R]
     assert_evidence(checks[0], "mean |theta_T| 0.03 [", "(n=5) against 0.1", "lies below")
     assert_evidence(checks[2], "mean fraction left 0.97 [", "against 0.5", "lies above")
 
 
-def test_claim8_a_gan_that_learns_theta_is_not_reproduced():
-    data = planted(lines_theta=theta_runs({"wgan-clip": STUCK, "wgan-gp": SMALL, "gan": SMALL}))
+def test_claim8_a_gan_that_learns_theta_is_not_reproduced(tmp_path):
+    data = planted(tmp_path, lines_theta=theta_runs({"wgan-clip": STUCK, "wgan-gp": SMALL,
+                                                     "gan": SMALL}))
     verdict, checks = evaluate("8", data)
     assert verdict == NR and [c.outcome.verdict for c in checks] == [NR, R, NR]
 
 
-def test_claim8_inconclusive():
-    verdict, (check,) = evaluate("8", planted(lines_theta=None))
+def test_claim8_inconclusive(tmp_path):
+    verdict, (check,) = evaluate("8", planted(tmp_path, lines_theta=None))
     assert verdict == INC
     assert_evidence(check, "no parallel-lines experiment in this suite")
     # the mean lies below the tolerance but one run ends above it: not "every seed"
     one_above = [0.01, 0.01, 0.01, 0.01, 0.12]
-    data = planted(lines_theta=theta_runs({"wgan-clip": SMALL * 4 + one_above,
+    data = planted(tmp_path, lines_theta=theta_runs({"wgan-clip": SMALL * 4 + one_above,
                                            "wgan-gp": SMALL, "gan": STUCK}))
     verdict, checks = evaluate("8", data)
     assert verdict == INC and checks[0].outcome.verdict == INC
     assert_evidence(checks[0], "lies below", "but 1 of 25 run(s) end at or above 0.1")
-    data = planted(lines_theta=theta_runs({"wgan-clip": SMALL[:2], "wgan-gp": SMALL[:2],
+    data = planted(tmp_path, lines_theta=theta_runs({"wgan-clip": SMALL[:2], "wgan-gp": SMALL[:2],
                                            "gan": STUCK[:2]}))
     assert evaluate("8", data)[0] == INC
 
@@ -156,8 +158,8 @@ LINEAR = [0.9, 0.8, 0.85, 0.95, 0.7]
 SATURATED = [1e-6, 1e-5, 3e-6, 2e-7, 1e-8]
 
 
-def test_claim9_the_discriminators_gradient_vanishes_at_the_fakes():
-    data = planted(gaussian_gradients=gradient_runs(
+def test_claim9_the_discriminators_gradient_vanishes_at_the_fakes(tmp_path):
+    data = planted(tmp_path, gaussian_gradients=gradient_runs(
         {"gan": SATURATED, "wgan-clip": LINEAR, "wgan-gp": LINEAR}))
     verdict, checks = evaluate("9", data)
     assert verdict == R and [c.outcome.verdict for c in checks] == [R] * 4
@@ -165,27 +167,27 @@ def test_claim9_the_discriminators_gradient_vanishes_at_the_fakes():
     assert_evidence(checks[1], "mean gap", "against 2", "lies above")
 
 
-def test_claim9_a_critic_flatter_than_the_discriminator_is_not_reproduced():
-    data = planted(gaussian_gradients=gradient_runs(
+def test_claim9_a_critic_flatter_than_the_discriminator_is_not_reproduced(tmp_path):
+    data = planted(tmp_path, gaussian_gradients=gradient_runs(
         {"gan": LINEAR, "wgan-clip": SATURATED, "wgan-gp": LINEAR}))
     verdict, checks = evaluate("9", data)
     assert verdict == NR and [c.outcome.verdict for c in checks][:2] == [NR, NR]
 
 
-def test_claim9_inconclusive():
-    verdict, (check,) = evaluate("9", planted(gaussian_gradients=None))
+def test_claim9_inconclusive(tmp_path):
+    verdict, (check,) = evaluate("9", planted(tmp_path, gaussian_gradients=None))
     assert verdict == INC
     assert_evidence(check, "no two-Gaussians experiment in this suite")
     # a consistent but small gap: higher, yet not orders of magnitude
-    data = planted(gaussian_gradients=gradient_runs(
+    data = planted(tmp_path, gaussian_gradients=gradient_runs(
         {"gan": [0.1, 0.2, 0.3, 0.15, 0.25], "wgan-clip": LINEAR, "wgan-gp": LINEAR}))
     verdict, checks = evaluate("9", data)
     assert verdict == NR and checks[1].outcome.verdict == NR  # the gap's CI lies below 2
-    data = planted(gaussian_gradients=gradient_runs(
+    data = planted(tmp_path, gaussian_gradients=gradient_runs(
         {"gan": [1e-3, 1e-1, 1e-4, 2e-2, 3e-3], "wgan-clip": LINEAR, "wgan-gp": LINEAR}))
     verdict, checks = evaluate("9", data)
     assert verdict == INC and checks[1].outcome.verdict == INC  # the gap's CI contains 2
-    data = planted(gaussian_gradients=gradient_runs(
+    data = planted(tmp_path, gaussian_gradients=gradient_runs(
         {"gan": SATURATED[:2], "wgan-clip": LINEAR[:2], "wgan-gp": LINEAR[:2]}))
     assert evaluate("9", data)[0] == INC
 
@@ -212,9 +214,10 @@ def is_curves(gan: str, checkpoints: dict[str, list[float]], seeds: int = 5) -> 
     ([1.0, 3.0, 3.5, 4.0], [0, 40, 80, 120], R, NR),  # 10x slower: step-0 samples at 10 s
 ])
 def test_claim10_is_read_at_the_matched_step_and_time(gp_is, gp_seconds, step_verdict,
-                                                       time_verdict):
+                                                       time_verdict, tmp_path):
     gp = {"step": [0, 400, 800, 1200], "train_seconds": gp_seconds, "is": gp_is}
-    data = planted_suite(IS_SUITE, is_curves("wgan-gp", gp) + is_curves("wgan-clip", CLIP_IS))
+    data = planted_suite(tmp_path, IS_SUITE,
+                         is_curves("wgan-gp", gp) + is_curves("wgan-clip", CLIP_IS))
     verdict, (steps, seconds) = evaluate("10", data)
     assert steps.metric == "is at step 500 (higher is better)"
     assert seconds.metric == "is within 10.0 s of training (higher is better)"
@@ -223,13 +226,13 @@ def test_claim10_is_read_at_the_matched_step_and_time(gp_is, gp_seconds, step_ve
     assert_evidence(steps, "(n=5) vs wgan-clip 2.52 [")
 
 
-def test_claim10_inconclusive():
+def test_claim10_inconclusive(tmp_path):
     # 2-D runs only: no Inception Score anywhere
-    verdict, (check,) = evaluate("10", planted())
+    verdict, (check,) = evaluate("10", planted(tmp_path, ))
     assert verdict == INC
     assert_evidence(check, "no run in this suite records the Inception Score")
     gp = {"step": [0, 500], "train_seconds": [0, 10], "is": [1.0, 4.0]}
-    data = planted_suite(IS_SUITE | {"seeds": 2}, is_curves("wgan-gp", gp, 2)
+    data = planted_suite(tmp_path, IS_SUITE | {"seeds": 2}, is_curves("wgan-gp", gp, 2)
                          + is_curves("wgan-clip", CLIP_IS, 2))
     verdict, checks = evaluate("10", data)
     assert verdict == INC and {c.outcome.verdict for c in checks} == {INC}

@@ -121,8 +121,10 @@ INVALID = [
     (_search(sampler=1), "search.sampler", "valid: random, sobol"),
     (_search(space={}), "search.space", "at least one field"),
     (_search(space=["lr"]), "search.space", "expected a mapping"),
-    (_search(space={"momentum": {"uniform": [0, 1]}}), "search.space",
-     "unknown key(s) ['momentum']"),
+    (_search(space={"dampening": {"uniform": [0, 1]}}), "search.space",
+     "unknown key(s) ['dampening']"),
+    (_search(space={"nesterov": {"choice": [0, 1]}}), "search.space",
+     "unknown key(s) ['nesterov']"),
     (_field("lr", 1e-3), "search.space.lr", "expected a mapping"),
     (_field("lr", {}), "search.space.lr", "exactly one of uniform, log_uniform, choice"),
     (_field("lr", {"uniform": [1e-5, 1e-2], "log_uniform": [1e-5, 1e-2]}),
@@ -257,7 +259,7 @@ def _bounds(values: st.SearchStrategy[float]) -> st.SearchStrategy[list[float]]:
 def _values(field: str) -> st.SearchStrategy[float | int]:
     if SEARCH_FIELDS[field].integer:
         return st.integers(1, 20)
-    if field.startswith("beta"):
+    if field.startswith("beta") or field == "momentum":
         return st.floats(0, 1, exclude_max=True)
     return st.floats(1e-8, 1e4)
 
@@ -265,6 +267,8 @@ def _values(field: str) -> st.SearchStrategy[float | int]:
 @st.composite
 def valid_searches(draw) -> dict:
     fields = draw(st.lists(st.sampled_from(list(SEARCH_FIELDS)), min_size=1, unique=True))
+    if "lr" in fields:  # lr sets both networks: a space names it or the per-network rates
+        fields = [f for f in fields if f not in ("lr_critic", "lr_generator")]
     space = {}
     for field in fields:
         values = _values(field)
@@ -302,20 +306,28 @@ def test_suite_seed_is_stable_across_processes_and_tells_identities_apart():
     assert len(seeds) == 100 and all(0 <= s < 2**63 for s in seeds)
 
 
-BASE = {"lr", "n_critic"}
-BETAS = {"beta1", "beta2"}
+BASE = {"lr", "lr_critic", "lr_generator", "n_critic"}
 USED = {
     "gan": BASE,
     "wgan-clip": BASE | {"clip_value"},
     "wgan-gp": BASE | {"gp_weight"},
 }
+OPTIMIZER_SETTINGS = {  # from each algorithm's paper / torch's signature
+    "adam": {"beta1", "beta2"}, "rmsprop": set(), "sgd": {"momentum", "nesterov"},
+    "adamw": {"beta1", "beta2", "weight_decay"}, "optimistic-adam": {"beta1", "beta2"},
+    "extra-adam": {"beta1", "beta2"}, "extra-sgd": {"momentum", "nesterov"},
+}
+
+
+def test_every_optimizer_has_its_settings_stated():
+    assert set(OPTIMIZER_SETTINGS) == set(OPTIMIZERS)
 
 
 @pytest.mark.parametrize(("gan", "optimizer"), list(itertools.product(GANS, OPTIMIZERS)))
 def test_used_fields_of_every_registered_gan_and_optimizer(gan, optimizer):
-    expected = USED[gan] | (BETAS if optimizer == "adam" else set())
+    expected = USED[gan] | OPTIMIZER_SETTINGS[optimizer]
     assert used_fields(GANS[gan].constraint_fields, optimizer) == expected
-    assert expected <= set(SEARCH_FIELDS)
+    assert expected - {"nesterov"} <= set(SEARCH_FIELDS)  # a discrete switch: not searched
 
 
 @pytest.mark.parametrize("gan", list(GANS))

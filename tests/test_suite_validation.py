@@ -16,6 +16,7 @@ from bench.errors import BenchError
 from bench.metrics.registry import METRICS
 from bench.resources import MAX_OT_SAMPLES, check_resources, estimate_memory
 from bench.runner import plan_groups
+from bench.specs import Budget
 from bench.suite import expand, load_suite, parse_suite
 from tests.conftest import tiny_suite
 
@@ -229,5 +230,6 @@ def test_report_setup_states_the_budgets_the_runs_trained_with(tmp_path):
                                                          "generator_steps: 40"))
     assert main(["report", str(out)]) == 0
     report = (out / "report.md").read_text()
-    assert "Matched budget for every run: **generator_steps=6**" in report
+    assert ("Matched budget for every run: **generator_steps=6 (matches "
+            f"{Budget('generator_steps', 6).matches})**") in report
     assert "generator_steps=40" not in report

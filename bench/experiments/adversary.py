@@ -63,10 +63,11 @@ class Adversary:
         self.constraint.after_critic_step(self.critic)
 
 
-def make_optimizer_for(recipe: Recipe, params) -> torch.optim.Optimizer:
-    """The recipe's optimizer over one (ensemble) network's parameters."""
+def make_optimizer_for(recipe: Recipe, params, network: str) -> torch.optim.Optimizer:
+    """The recipe's optimizer over one (ensemble) network's parameters (``network``:
+    ``critic`` or ``generator``)."""
     spec = OptimizerSpec(recipe.optimizer, recipe.lr, recipe.betas)
-    return make_optimizer(spec.name, params, optimizer_values(spec), members=False)
+    return make_optimizer(spec.name, params, optimizer_values(spec, network), members=False)
 
 
 def make_adversary(
@@ -81,7 +82,7 @@ def make_adversary(
     init = MemberStreams(seeds, device, purpose="init")
     critic = EnsembleCritic(init.generators, data_dim, width, depth).to(device)
     return Adversary(gan, definition.loss, definition.make_constraint(recipe), recipe, critic,
-                     make_optimizer_for(recipe, critic.parameters()),
+                     make_optimizer_for(recipe, critic.parameters(), "critic"),
                      torch.Generator(device).manual_seed(stream_seed))
 
 

@@ -95,7 +95,7 @@ def theta_rows(spec: ParallelLinesSpec, device: torch.device) -> pd.DataFrame:
                              spec.gp_weight, device)
         theta = start.clone().requires_grad_(True)
         generator_optimizer = make_optimizer_for(replace(adv.recipe, lr=spec.generator_lr),
-                                                 [theta])
+                                                 [theta], "generator")
         zero = torch.zeros_like(start)
         history = torch.empty(spec.generator_steps + 1, len(start), device=device)
         grads = torch.full_like(history, float("nan"))

@@ -8,7 +8,9 @@ optimizers with one setting and with a distinct setting per member.
 import pytest
 import torch
 
+from bench.hyperparameters import optimizer_values
 from bench.member_optimizers import make_optimizer
+from bench.specs import OptimizerSpec
 from bench.streams import make_generators
 from gan_zoo.architectures.mlp import build_toy_models
 from tests.benchmarks.conftest import bench_device, record_rates, synchronised
@@ -27,14 +29,15 @@ def _critic_with_gradients(device: torch.device) -> list[torch.Tensor]:
 
 def _optimizer(name: str, kind: str, params: list[torch.Tensor]) -> torch.optim.Optimizer:
     if kind == "torch":
-        values = {"lr": 1e-4, "beta1": 0.5, "beta2": 0.9} if name == "adam" else {"lr": 1e-4}
-        return make_optimizer(name, params, values, members=False)
+        spec = OptimizerSpec(name, 1e-4, (0.5, 0.9))
+        return make_optimizer(name, params, optimizer_values(spec, "critic"), members=False)
     spread = kind == "member, distinct settings"
     lr = [1e-4 * (1 + m / MEMBERS if spread else 1) for m in range(MEMBERS)]
     beta1 = [0.5 + (0.4 * m / MEMBERS if spread else 0) for m in range(MEMBERS)]
     beta2 = [0.9 + (0.09 * m / MEMBERS if spread else 0) for m in range(MEMBERS)]
-    values = {"lr": lr, "beta1": beta1, "beta2": beta2} if name == "adam" else {"lr": lr}
-    return make_optimizer(name, params, values, members=True)
+    values = {"adam": {"lr": lr, "beta1": beta1, "beta2": beta2}, "rmsprop": {"lr": lr},
+              "sgd": {"lr": lr, "momentum": [0.0] * MEMBERS, "nesterov": [False] * MEMBERS}}
+    return make_optimizer(name, params, values[name], members=True)
 
 
 @pytest.mark.benchmark(group="optimizer-step")
