@@ -334,6 +334,15 @@ def _given(**values) -> dict:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _perf_output(args: argparse.Namespace, json_text: str, table: str) -> int:
+    """Print a perf result (JSON with --json, else the table) and write its JSON to --out."""
+    print(json_text if args.json else table)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json_text + "\n")
+    return 0
+
+
 def _cmd_perf(args: argparse.Namespace) -> int:
     if args.study:
         return _perf_study(args)
@@ -351,11 +360,7 @@ def _cmd_perf(args: argparse.Namespace) -> int:
         fid_weights=str(args.fid_weights) if args.fid_weights else None,
     ))
     result = run_perf(options)
-    print(to_json(result) if args.json else format_report(result))
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(to_json(result) + "\n")
-    return 0
+    return _perf_output(args, to_json(result), format_report(result))
 
 
 def _perf_study(args: argparse.Namespace) -> int:
@@ -367,11 +372,7 @@ def _perf_study(args: argparse.Namespace) -> int:
         trials=args.trials, seeds=args.study_seeds, width=args.width, steps=args.steps,
         warmup=args.warmup, device=args.device, threads=args.threads)))
     text = json.dumps(timing.to_dict(), indent=2)
-    print(text if args.json else format_study(timing, args.device))
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
-    return 0
+    return _perf_output(args, text, format_study(timing, args.device))
 
 
 def _perf_roofline(args: argparse.Namespace) -> int:
@@ -386,11 +387,7 @@ def _perf_roofline(args: argparse.Namespace) -> int:
     result = run_roofline(args.device, options.members, options.widths, args.threads,
                           options.min_seconds)
     text = json.dumps(result.to_dict(), indent=2)
-    print(text if args.json else format_roofline(result))
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
-    return 0
+    return _perf_output(args, text, format_roofline(result))
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
