@@ -7,9 +7,10 @@ the look's level of the group-sequential design (``bench.rounds``) and appends t
 ``rounds.json``. A run killed at any point resumes with ``run --resume DIR``: the rounds file
 keeps the design, suite.yaml the seeds already added, the store the runs already trained.
 
-Checks that compare the final values of named arms (cells) drive the new seeds; a check
-without arms (a correlation, a threshold, a speed comparison) is judged again on whatever
-seeds the rounds bring.
+Every check names the cells whose seeds it reads (its arms', a correlation's, a speed
+comparison's, a weight statistic's): an undecided one that more seeds could decide sends the
+next round's seeds there. Checks over the side experiments (critic diagnostics, parallel
+lines, two Gaussians) read no cell: their seeds are the sections' ``seeds:``.
 """
 
 import math
@@ -40,9 +41,8 @@ def judge(root: Path, config: SuiteConfig, level: float) -> tuple[dict[str, str]
     for claim in CLAIMS:
         verdict, claim_checks = claim.evaluate(data)
         verdicts[f"claim {claim.id}"] = verdict
-        checks += [Check(c.outcome.verdict, not math.isnan(c.seeds_needed),
-                         tuple((a.setting.dataset, a.setting.arch, a.gan, a.optimizer)
-                               for a in c.arms)) for c in claim_checks]
+        checks += [Check(c.outcome.verdict, not math.isnan(c.seeds_needed), c.seed_cells())
+                   for c in claim_checks]
     return verdicts, checks
 
 

@@ -427,6 +427,11 @@ def test_claim4_compares_every_shared_optimizer_and_the_recipes(tmp_path):
         f"{pair}, matched generator steps" for pair in (
             "wgan-gp vs wgan-clip (adam)", "wgan-gp vs wgan-clip (rmsprop)",
             "wgan-gp (adam) vs wgan-clip (rmsprop)")]
+    # about speed, so no arms to test for convergence, but --until-decided seeds both cells
+    assert [c.arms for c in checks] == [()] * 6
+    assert [c.seed_cells() for c in checks[::2]] == [
+        (("ring8", "mlp", "wgan-gp", gp), ("ring8", "mlp", "wgan-clip", clip))
+        for gp, clip in (("adam", "adam"), ("rmsprop", "rmsprop"), ("adam", "rmsprop"))]
 
 
 @pytest.mark.parametrize("suite, why", [
@@ -466,6 +471,26 @@ def test_claim5_clipping_piles_weights_and_the_penalty_does_not(tmp_path):
     assert_evidence(piled, "mean fraction 0.62 [", "(n=5) against 0.2", "lies above")
     assert versus.subject == "wgan-clip (adam) vs wgan-gp (adam)"
     assert_evidence(versus, "wgan-clip 0.62 [", "wgan-gp 0.008 [", P_SEPARATED)
+
+
+def test_claim5_tests_each_clipped_cell_against_the_bound_once(tmp_path):
+    """wgan-clip (rmsprop) is in two pairs (with wgan-gp at rmsprop and at its recipe's
+    adam): one bound check for it, not two in the Holm family."""
+    optimizers = ("adam", "rmsprop")
+    runs = [run for gan in ("wgan-clip", "wgan-gp") for label in optimizers
+            for run in finals(gan, label, [0.1] * 5)]
+    fractions = {("wgan-clip", label): spread(0.6) for label in optimizers} | {
+        ("wgan-gp", label): [0.0, 0.01, 0.02, 0.01, 0.0] for label in optimizers}
+    data = suite_data(tmp_path, PILED | {"optimizers": list(optimizers)}, runs, fractions)
+    verdict, checks = evaluate("5", data)
+    assert verdict == R
+    assert [c.subject for c in checks] == [
+        "wgan-clip (adam): weights piled at +-c", "wgan-clip (adam) vs wgan-gp (adam)",
+        "wgan-clip (rmsprop): weights piled at +-c", "wgan-clip (rmsprop) vs wgan-gp (rmsprop)",
+        "wgan-clip (rmsprop) vs wgan-gp (adam)"]
+    assert checks[0].seed_cells() == (("ring8", "mlp", "wgan-clip", "adam"),)
+    assert checks[-1].seed_cells() == (("ring8", "mlp", "wgan-clip", "rmsprop"),
+                                       ("ring8", "mlp", "wgan-gp", "adam"))
 
 
 def test_claim5_few_weights_at_the_bound_is_not_reproduced(tmp_path):

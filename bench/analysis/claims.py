@@ -35,6 +35,7 @@ from bench.data import IMAGE, get_dataset
 from bench.diagnostics.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
 from bench.metrics.registry import HIGHER, LOWER, better, output_range
 from bench.results import DIVERGED, FINISHED, diverged, final
+from bench.rounds import Cell
 from bench.stats import CORRELATION, NONNEGATIVE, UNIT
 
 MODES = "modes_captured"
@@ -53,10 +54,23 @@ class ClaimCheck:
     arms: tuple[Arm, ...] = ()
     """The arms whose final values it compares (their convergence is tested); none for
     checks about speed or without checkpoint series."""
+    cells: tuple[Cell, ...] = ()
+    """The cells whose seeds it reads besides its arms' (a correlation's, a speed
+    comparison's, a weight statistic's): ``run --until-decided`` adds seeds to them too."""
     p_adjusted: float = math.nan
     """Holm-adjusted over the claim's checks (set by Claim.evaluate)."""
     seeds_needed: float = math.nan
     """Seeds per arm that would decide it, where inconclusive (set by Claim.evaluate)."""
+
+    def seed_cells(self) -> tuple[Cell, ...]:
+        """Every cell whose seeds the check reads: its arms' and ``cells``."""
+        arms = tuple(cell_of(a.setting, a.gan, a.optimizer) for a in self.arms)
+        return tuple(dict.fromkeys(arms + self.cells))
+
+
+def cell_of(setting: Setting, gan: str, label: str) -> Cell:
+    """The suite cell of ``gan`` at optimizer ``label`` in ``setting``."""
+    return (setting.dataset, setting.arch, gan, label)
 
 
 @dataclass(frozen=True)
@@ -144,7 +158,8 @@ def _correlation_checks(data: SuiteData) -> list[ClaimCheck]:
             if len(heldout):
                 notes += f"; held-out estimate: mean rho {heldout.mean():.2f} (n={len(heldout)})"
             checks.append(ClaimCheck(setting.label, subject, metric,
-                                     replace(outcome, evidence=outcome.evidence + notes)))
+                                     replace(outcome, evidence=outcome.evidence + notes),
+                                     cells=(cell_of(setting, gan, label),)))
     return checks
 
 
@@ -302,7 +317,9 @@ def _matched_comparisons(data: SuiteData, settings: list[Setting],
                 where = f"at step {at:g}" if x == "step" else f"within {at:.1f} s of training"
                 checks.append(ClaimCheck(setting.label, f"{subject}, {unit}",
                                          f"{quality} {where} ({better(quality)} is better)",
-                                         outcome))
+                                         outcome, cells=(cell_of(setting, "wgan-gp", gp_label),
+                                                         cell_of(setting, "wgan-clip",
+                                                                 clip_label))))
     return checks
 
 
@@ -320,6 +337,7 @@ def _weight_checks(data: SuiteData) -> list[ClaimCheck]:
         return [_missing("-", "critic weights", "piled fraction",
                          "the suite lacks wgan-clip or wgan-gp runs")]
     for setting in data.settings:
+        piled = set()  # a clipped cell in two pairs is tested against the bound once
         for gp_label, label in pairs:
             clip = data.select(w, setting, "wgan-clip", label)
             gp = data.select(w, setting, "wgan-gp", gp_label)
@@ -327,16 +345,21 @@ def _weight_checks(data: SuiteData) -> list[ClaimCheck]:
             c = clip["clip_value"].iloc[0] if len(clip) else data.config.recipe(
                 "wgan-clip", setting.dataset).clip_value
             metric = f"fraction of critic weights within {spec.pile_tolerance:.0%} of +-c={c:g}"
-            checks.append(ClaimCheck(setting.label,
-                                     f"wgan-clip ({label}): weights piled at +-c", metric,
-                                     threshold(clip["piled_fraction"], spec.min_pile_fraction,
-                                               "above", spec, name="mean fraction",
-                                               value_range=UNIT)))
+            clip_cell = cell_of(setting, "wgan-clip", label)
+            if label not in piled:
+                piled.add(label)
+                checks.append(ClaimCheck(setting.label,
+                                         f"wgan-clip ({label}): weights piled at +-c", metric,
+                                         threshold(clip["piled_fraction"],
+                                                   spec.min_pile_fraction, "above", spec,
+                                                   name="mean fraction", value_range=UNIT),
+                                         cells=(clip_cell,)))
             checks.append(ClaimCheck(setting.label,
                                      f"wgan-clip ({label}) vs wgan-gp ({gp_label})", metric,
                                      directional(clip["piled_fraction"], gp["piled_fraction"],
                                                  HIGHER, spec, ("wgan-clip", "wgan-gp"),
-                                                 UNIT)))
+                                                 UNIT),
+                                     cells=(clip_cell, cell_of(setting, "wgan-gp", gp_label))))
     return checks
 
 
