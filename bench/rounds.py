@@ -57,18 +57,21 @@ class Check:
     """What the planner needs of one judged check."""
 
     verdict: str
-    decidable: bool
-    """More seeds could decide it (the power search found a number of seeds)."""
+    seeds_needed: float
+    """Seeds per arm that would decide it (the power search's answer); NaN when no number
+    of seeds would."""
     cells: tuple[Cell, ...]
     """The cells whose seeds it compares."""
 
 
 def cells_to_extend(checks: Iterable[Check], seeds: dict[Cell, int], max_seeds: int,
                     inconclusive: str) -> list[Cell]:
-    """The cells that an undecided, decidable check needs and that hold fewer than
-    ``max_seeds`` seeds: where the next round's seeds go (sorted, so a resumed round plans the
-    same)."""
-    wanted = {cell for check in checks if check.verdict == inconclusive and check.decidable
+    """The cells that an undecided check needs and that hold fewer than ``max_seeds``
+    seeds: where the next round's seeds go (sorted, so a resumed round plans the same). A
+    check that needs more than ``max_seeds`` seeds per arm, or that no number of seeds would
+    decide, sends none: the cap cannot decide it, and the report says what would."""
+    wanted = {cell for check in checks
+              if check.verdict == inconclusive and check.seeds_needed <= max_seeds
               for cell in check.cells}
     return sorted(cell for cell in wanted if seeds.get(cell, 0) < max_seeds)
 

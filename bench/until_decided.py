@@ -8,12 +8,12 @@ the look's level of the group-sequential design (``bench.rounds``) and appends t
 keeps the design, suite.yaml the seeds already added, the store the runs already trained.
 
 Every check names the cells whose seeds it reads (its arms', a correlation's, a speed
-comparison's, a weight statistic's): an undecided one that more seeds could decide sends the
-next round's seeds there. Checks over the side experiments (critic diagnostics, parallel
-lines, two Gaussians) read no cell: their seeds are the sections' ``seeds:``.
+comparison's, a weight statistic's): an undecided one that ``max_seeds`` seeds per arm
+could decide (its power search's ``seeds_needed``) sends the next round's seeds there.
+Checks over the side experiments (critic diagnostics, parallel lines, two Gaussians) read
+no cell: their seeds are the sections' ``seeds:``.
 """
 
-import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,7 +41,7 @@ def judge(root: Path, config: SuiteConfig, level: float) -> tuple[dict[str, str]
     for claim in CLAIMS:
         verdict, claim_checks = claim.evaluate(data)
         verdicts[f"claim {claim.id}"] = verdict
-        checks += [Check(c.outcome.verdict, not math.isnan(c.seeds_needed), c.seed_cells())
+        checks += [Check(c.outcome.verdict, c.seeds_needed, c.seed_cells())
                    for c in claim_checks]
     return verdicts, checks
 

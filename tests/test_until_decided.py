@@ -1,6 +1,7 @@
 """``run --until-decided``: seeds added round by round, judged at each look's level of a
 group-sequential design, without inflating false verdicts; it resumes like any suite."""
 
+import math
 import shutil
 from dataclasses import replace
 
@@ -32,8 +33,10 @@ def test_the_design_spends_alpha_over_its_looks():
 
 
 def test_seeds_go_to_the_cells_of_undecidable_checks_below_the_maximum():
-    checks = [Check(INCONCLUSIVE, True, (A, B)), Check(REPRODUCED, True, (B,)),
-              Check(INCONCLUSIVE, False, (("grid25", "mlp", "gan", "adam"),))]
+    gan, gp = ("grid25", "mlp", "gan", "adam"), ("grid25", "mlp", "wgan-gp", "adam")
+    checks = [Check(INCONCLUSIVE, 8, (A, B)), Check(REPRODUCED, math.nan, (B,)),
+              Check(INCONCLUSIVE, math.nan, (gan,)),  # no number of seeds decides it
+              Check(INCONCLUSIVE, 21, (gp,))]  # more than the cap
     assert cells_to_extend(checks, {A: 3, B: 3}, 20, INCONCLUSIVE) == sorted([A, B])
     assert cells_to_extend(checks, {A: 20, B: 3}, 20, INCONCLUSIVE) == [B]
 
@@ -49,8 +52,9 @@ def _sequential_false_verdicts(levels, rng: np.random.Generator, design: Design,
                                       replace(spec, alpha=level))
         if verdict != INCONCLUSIVE:
             return verdict == REPRODUCED
-        cells = cells_to_extend([Check(verdict, True, (A, B))], seeds, design.max_seeds,
-                                INCONCLUSIVE)
+        # the most seeds the planner ever adds: every undecided look gets its round
+        cells = cells_to_extend([Check(verdict, design.max_seeds, (A, B))], seeds,
+                                design.max_seeds, INCONCLUSIVE)
         if not cells:
             return False
         for cell in cells:
