@@ -20,8 +20,7 @@ from pathlib import Path
 from bench.analysis.claims import CLAIMS
 from bench.analysis.rules import INCONCLUSIVE
 from bench.analysis.suite_data import load_suite_data
-from bench.report.summary import build_summary
-from bench.results import recipe_runs
+from bench.report.summary import recipe_results
 from bench.rounds import Check, Design, Round, Rounds, cell_name, cells_to_extend
 from bench.runner import SuiteOutcome, run_suite
 from bench.store import ResultsStore
@@ -31,10 +30,7 @@ from bench.suite import SuiteConfig, with_added_seeds
 def judge(root: Path, config: SuiteConfig, level: float) -> tuple[dict[str, str], list[Check]]:
     """The claims of the results in ``root`` judged at significance ``level``: each claim's
     overall verdict, and every check as the planner sees it."""
-    store = ResultsStore(root)
-    summary = recipe_runs(build_summary(store))
-    metrics = store.load_metrics()
-    metrics = metrics[metrics["run_id"].isin(summary["run_id"])]
+    summary, metrics = recipe_results(ResultsStore(root))
     judged = replace(config, claims=replace(config.claims, alpha=level))
     data = load_suite_data(root, judged, summary, metrics)
     verdicts, checks = {}, []

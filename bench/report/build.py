@@ -14,7 +14,7 @@ from bench.data import get_dataset
 from bench.errors import BenchError
 from bench.report import plots
 from bench.report.plots import Drawn, LeftOut
-from bench.report.summary import build_summary
+from bench.report.summary import build_summary, recipe_results
 from bench.report.tables import (
     INTERVALS_CAPTION,
     cell_statistics,
@@ -101,9 +101,7 @@ def build_report(root: Path) -> Path:
     _csv(every_run, root / "summary.csv")
     # the tables, plots and claims compare the paper recipes; a study's trials and reruns
     # have their own section
-    summary = recipe_runs(every_run)
-    metrics = store.load_metrics()
-    metrics = metrics[metrics["run_id"].isin(summary["run_id"])]
+    summary, metrics = recipe_results(store, every_run)
     _csv(cell_statistics(summary), root / "tables" / "cells.csv")
     divergence = divergence_table(summary)
     _csv(divergence, root / "tables" / "divergence.csv")

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from bench.results import CELL, diverged, final, final_metric_columns
+from bench.results import CELL, diverged, final, final_metric_columns, recipe_runs
 from bench.store import ResultsStore
 
 
@@ -28,3 +28,12 @@ def build_summary(store: ResultsStore) -> pd.DataFrame:
     summary = runs.merge(finals, on="run_id", how="left")
     summary.loc[diverged(summary), final_metric_columns(summary)] = float("nan")
     return summary.sort_values([*CELL, "seed"]).reset_index(drop=True)
+
+
+def recipe_results(store: ResultsStore,
+                   every_run: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paper-recipe runs (``recipe_runs`` of ``every_run``, the store's summary if not
+    given) and their checkpoint metrics: what the tables, plots and claims compare."""
+    summary = recipe_runs(build_summary(store) if every_run is None else every_run)
+    metrics = store.load_metrics()
+    return summary, metrics[metrics["run_id"].isin(summary["run_id"])]
