@@ -300,10 +300,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"report: {build_report(out)}")
         _export_tensorboard(out, args.tensorboard)
     for failure in outcome.failures:
-        print(f"error: run group failed: {failure}", file=sys.stderr)
+        print(f"error: failed: {failure}", file=sys.stderr)  # a run group or side experiment
     if outcome.failures:
-        print(f"'run_bench.py run --resume {out}' retries the failed groups from their "
-              "checkpoints", file=sys.stderr)
+        print(f"'run_bench.py run --resume {out}' retries what failed (groups from their "
+              "checkpoints)", file=sys.stderr)
     return 1 if outcome.failures else 0
 
 

@@ -4,13 +4,18 @@ Groups of runs that differ only in seed train together (seed batching). An execu
 (``bench/executors``: local processes or a Ray cluster) trains them and streams each group's
 results back; the driver alone writes the results store, as each group finishes. The suite
 folder is locked while a driver runs, groups checkpoint as they train, and a rerun on the same
-folder skips finished runs and continues unfinished groups from their checkpoints.
+folder skips finished runs and continues unfinished groups from their checkpoints. A suite's
+side experiments (``SIDE_EXPERIMENTS``) run beside the first groups.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
+import torch
 from tqdm import tqdm
 
 from bench.analysis.study import best_trial_params
@@ -20,7 +25,7 @@ from bench.diagnostics.critic_experiment import run_critic_diagnostics
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR
 from bench.environment import Environment
 from bench.errors import BenchError
-from bench.executors import CONNECT_TIMEOUT, GroupTask, make_executor
+from bench.executors import CONNECT_TIMEOUT, ExperimentTask, GroupTask, make_executor
 from bench.experiments.outputs import EXPERIMENTS_DIR
 from bench.experiments.parallel_lines import run_parallel_lines
 from bench.experiments.two_gaussians import run_two_gaussians
@@ -35,6 +40,36 @@ from bench.specs import RunSpec
 from bench.store import ResultsStore, check_results_folder
 from bench.suite import SuiteConfig, expand, expand_reruns
 from bench.workload import critic_norm_for, load_image_split, schedule_for
+
+
+@dataclass(frozen=True)
+class SideExperiment:
+    """A seeded experiment a suite runs beside its training, from its own settings."""
+
+    name: str
+    settings: Callable[[SuiteConfig], Any]
+    """The suite's settings of it; None where the suite leaves it out."""
+    run: Callable[[Path, torch.device, Any], bool]
+    """``run(out_dir, device, settings)``, writing its files once (skipped on resume)."""
+    folder: str
+    """Its folder in the results folder."""
+
+
+SIDE_EXPERIMENTS = (
+    SideExperiment("diagnostics", attrgetter("diagnostics"), run_critic_diagnostics,
+                   DIAGNOSTICS_DIR),
+    SideExperiment("parallel_lines", attrgetter("parallel_lines"), run_parallel_lines,
+                   EXPERIMENTS_DIR),
+    SideExperiment("two_gaussians", attrgetter("two_gaussians"), run_two_gaussians,
+                   EXPERIMENTS_DIR),
+)
+"""Every side experiment, one entry each."""
+
+
+def side_experiments(config: SuiteConfig, root: Path) -> list[ExperimentTask]:
+    """The side experiments ``config`` asks for, as tasks writing under ``root``."""
+    return [ExperimentTask(e.name, e.run, root / e.folder, settings)
+            for e in SIDE_EXPERIMENTS if (settings := e.settings(config)) is not None]
 
 
 def check_budgets(specs: list[RunSpec]) -> None:
@@ -151,39 +186,34 @@ def run_suite(
         finished = store.finished_run_ids()
         outcome = SuiteOutcome(root=store.root, skipped=len(finished))
         provenance = collect(engine.device) | {"environment": env.to_dict()}
-        _train(engine, store, all_groups, env, provenance, outcome, show_progress)
+        _train(engine, store, all_groups, env, provenance, outcome, show_progress,
+               side_experiments(config, store.root))
         if config.search is not None and not outcome.failures:
             # a study's second phase: each cell's best trial, chosen from the stored trials
             best = best_trial_params(build_summary(store), config)
             reruns = plan_groups(expand_reruns(config, best), config.group_size)
             _train(engine, store, reruns, env, provenance, outcome, show_progress)
-        if config.diagnostics is not None:  # a separate, cheap experiment; skipped on resume
-            run_critic_diagnostics(store.root / DIAGNOSTICS_DIR, engine.device,
-                                   config.diagnostics)
-        if config.parallel_lines is not None:  # the same
-            run_parallel_lines(store.root / EXPERIMENTS_DIR, engine.device,
-                               config.parallel_lines)
-        if config.two_gaussians is not None:
-            run_two_gaussians(store.root / EXPERIMENTS_DIR, engine.device, config.two_gaussians)
     return outcome
 
 
 def _train(engine, store: ResultsStore, groups: list[list[RunSpec]], env: Environment,
-           provenance: dict, outcome: SuiteOutcome, show_progress: bool) -> None:
-    """Train the groups with runs not yet stored, writing each run as its group finishes.
+           provenance: dict, outcome: SuiteOutcome, show_progress: bool,
+           experiments: Sequence[ExperimentTask] = ()) -> None:
+    """Train the groups with runs not yet stored, writing each run as its group finishes,
+    and run ``experiments`` beside them (each skipped where its files are there).
 
     A group with some runs stored (its driver died while writing them) trains again, from
     its final checkpoint, and only its missing runs are written."""
     finished = store.finished_run_ids()
     groups = [g for g in groups if any(s.run_id not in finished for s in g)]
-    if not groups:
+    if not groups and not experiments:
         return
     tasks = [GroupTask(i, tuple(g), checkpoint_path(store.root, g), env)
              for i, g in enumerate(groups)]
     progress = _Progress(groups, show_progress)
     driver = _Driver(store, provenance, finished, progress, outcome)
     try:
-        engine.run(tasks, driver)
+        engine.run(tasks, driver, experiments)
     finally:
         progress.close()
 
@@ -210,7 +240,7 @@ class _Driver:
         discard_checkpoint(task.checkpoint)  # only now: every run of the group is stored
         self.bar.update(task.index, 1.0)
 
-    def failed(self, task: GroupTask, message: str) -> None:
+    def failed(self, task: GroupTask | ExperimentTask, message: str) -> None:
         self.outcome.failures.append(f"{task.describe()}:\n{message}")
 
     def progress(self, index: int, fraction: float) -> None:

@@ -1,6 +1,9 @@
 """The claims report end to end (the quick suite's grid, scaled down), and its config."""
 
+import re
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -19,7 +22,8 @@ from tests.conftest import tiny_suite
 @pytest.fixture(scope="module")
 def quick_results(tmp_path_factory):
     """The quick suite (its datasets, GANs, optimizers, seeds and claim thresholds) with tiny
-    networks, a 24-step budget and tiny diagnostics, trained and reported."""
+    networks, a 24-step budget and tiny diagnostics, trained and reported (its figures
+    drawn by two workers and the report's process)."""
     quick = load_suite("quick")
     config = replace(
         quick,
@@ -32,7 +36,7 @@ def quick_results(tmp_path_factory):
     out = tmp_path_factory.mktemp("claims") / "quick"
     outcome = run_suite(config, out, "cpu", workers=1, show_progress=False)
     assert not outcome.failures
-    build_report(out)
+    build_report(out, workers=2)
     return out
 
 
@@ -63,6 +67,22 @@ def test_claims_cite_their_plots_and_the_diagnostics_ran(quick_results):
     assert (quick_results / "diagnostics" / "gradient_norms.csv").is_file()
     for table in ("correlation", "correlation_runs", "optimizers", "critic_weights"):
         assert (quick_results / "tables" / f"{table}.csv").is_file()
+
+
+def test_figures_drawn_beside_the_report_are_the_files_drawn_in_place(quick_results, tmp_path):
+    in_place = tmp_path / "quick"
+    shutil.copytree(quick_results, in_place)
+    for figure in (in_place / "plots").rglob("*.png"):
+        figure.unlink()
+    build_report(in_place, workers=0)
+    drawn = sorted(p.relative_to(in_place) for p in (in_place / "plots").rglob("*.png"))
+    report = (in_place / "report.md").read_text()
+    linked = {Path(link) for link in re.findall(r"\]\((plots/[^)]+\.png)\)", report)}
+    assert len(drawn) >= 15 and set(drawn) == linked  # each figure drawn and shown
+    for figure in drawn:
+        assert (quick_results / figure).read_bytes() == (in_place / figure).read_bytes(), figure
+    pooled = (quick_results / "report.md").read_text()
+    assert pooled.replace(str(quick_results), str(in_place)) == report
 
 
 def test_adam_cosine_is_recorded_for_adam_runs_only(quick_results):

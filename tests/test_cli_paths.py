@@ -172,9 +172,9 @@ def test_a_failing_group_exits_1_names_it_and_the_suite_goes_on(tmp_path, monkey
     assert main(["run", "--suite", str(_suite_file(tmp_path)), "--out", str(out), *CPU]) == 1
     captured = capsys.readouterr()
     assert "trained 1 runs" in captured.out
-    assert "error: run group failed: ring8/wgan-clip/adam seeds 0:" in captured.err
+    assert "error: failed: ring8/wgan-clip/adam seeds 0:" in captured.err
     assert "RuntimeError: planted failure" in captured.err
-    assert f"'run_bench.py run --resume {out}' retries the failed groups" in captured.err
+    assert f"'run_bench.py run --resume {out}' retries what failed" in captured.err
     assert ResultsStore(out).finished_run_ids() == {"ring8__gan__adam__s0"}
     monkeypatch.setattr(local, "run_task", train)
     assert main(["run", "--resume", str(out), *CPU]) == 0

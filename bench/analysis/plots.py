@@ -1,6 +1,8 @@
 """Figures of the claims report, drawn from the results folder alone."""
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -26,54 +28,84 @@ def _recipe_cells(data: SuiteData) -> list[tuple[str, str]]:
     return [(g, label) for g in gans if (label := data.recipe_label(g)) is not None]
 
 
+@contextmanager
+def _seeded_jitter(seed: int = 0) -> Iterator[None]:
+    """seaborn's stripplot jitters its points with numpy's global generator: seeded while it
+    draws, so the figure is the same file every time (in any process), and put back after."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 def _grid(rows: int, cols: int, size: tuple[float, float] = (3.4, 3.0)):
     return plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
 
 
-def estimate_plots(
-    data: SuiteData, scatter_path: Path, curves_path: Path
-) -> tuple[Drawn, Drawn]:
-    """(1) the training estimate against quality, one point per checkpoint and seed; (2) both
-    against the generator step. Rows: settings (datasets and architectures); columns: GANs
-    at their recipe optimizer."""
-    cells, settings = _recipe_cells(data), data.settings
-    if not cells:
-        left_out = LeftOut("no GAN ran with its recipe's optimizer")
-        return left_out, left_out
+NO_RECIPE_CELLS = LeftOut("no GAN ran with its recipe's optimizer")
+
+
+def _estimate_panels(data: SuiteData, cells: list[tuple[str, str]]):
+    """Per panel of the estimate figures, rows settings (datasets and architectures) and
+    columns GANs at their recipe optimizer: (row, column, title, the cell's mean rho, its
+    quality metric, and per run with a series (colour, seed, series))."""
     window = data.config.claims.median_window
-    fig_s, axes_s = _grid(len(settings), len(cells))
-    fig_c, axes_c = _grid(len(settings), len(cells), (3.8, 3.0))
     c = data.correlations
-    for i, setting in enumerate(settings):
+    for i, setting in enumerate(data.settings):
         for j, (gan, label) in enumerate(cells):
             runs = data.cell(setting, gan, label)
             rho = c.loc[c["run_id"].isin(runs["run_id"]), "rho_train"].mean()
-            ax_s, ax_c = axes_s[i][j], axes_c[i][j]
-            twin = ax_c.twinx()
+            series = []
             for k, run in enumerate(runs.itertuples(index=False)):
-                series = run_series(data.metrics[data.metrics["run_id"] == run.run_id], window)
-                if series is None:
-                    continue
-                color = f"C{k}"
-                ax_s.plot(series["quality"], series["train"], "o-", ms=3, lw=0.8, color=color,
-                          label=f"seed {run.seed}")
-                ax_c.plot(series["step"], series["quality"], "-", color=color, lw=1)
-                twin.plot(series["step"], series["train"], "--", color=color, lw=1)
-            quality = data.quality(setting.dataset)
-            ax_s.set_title(f"{setting.label} | {gan} ({label})\nmean rho = {rho:.2f}", fontsize=9)
-            ax_s.set_xlabel(f"{quality} (lower is better)")
-            ax_s.set_ylabel("-critic loss, median-filtered")
-            ax_c.set_title(f"{setting.label} | {gan} ({label})", fontsize=9)
-            ax_c.set_xlabel("generator step")
-            ax_c.set_ylabel(f"{quality} (solid)")
-            twin.set_ylabel("-critic loss (dashed)")
-    axes_s[0][0].legend(fontsize=7)
-    fig_s.suptitle("Critic estimate vs sample quality per checkpoint (rho > 0: tracks quality)",
-                   y=1.0)
-    fig_c.suptitle("Sample quality and critic estimate vs generator step, per seed", y=1.0)
-    fig_s.tight_layout()
-    fig_c.tight_layout()
-    return save_figure(fig_s, scatter_path), save_figure(fig_c, curves_path)
+                found = run_series(data.metrics[data.metrics["run_id"] == run.run_id], window)
+                if found is not None:
+                    series.append((f"C{k}", run.seed, found))
+            yield (i, j, f"{setting.label} | {gan} ({label})", rho,
+                   data.quality(setting.dataset), series)
+
+
+def estimate_scatter_plot(data: SuiteData, path: Path) -> Drawn:
+    """The training estimate against quality, one point per checkpoint and seed."""
+    cells = _recipe_cells(data)
+    if not cells:
+        return NO_RECIPE_CELLS
+    fig, axes = _grid(len(data.settings), len(cells))
+    for i, j, title, rho, quality, series in _estimate_panels(data, cells):
+        ax = axes[i][j]
+        for color, seed, points in series:
+            ax.plot(points["quality"], points["train"], "o-", ms=3, lw=0.8, color=color,
+                    label=f"seed {seed}")
+        ax.set_title(f"{title}\nmean rho = {rho:.2f}", fontsize=9)
+        ax.set_xlabel(f"{quality} (lower is better)")
+        ax.set_ylabel("-critic loss, median-filtered")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("Critic estimate vs sample quality per checkpoint (rho > 0: tracks quality)",
+                 y=1.0)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def estimate_curves_plot(data: SuiteData, path: Path) -> Drawn:
+    """Quality (solid) and the training estimate (dashed) against the generator step."""
+    cells = _recipe_cells(data)
+    if not cells:
+        return NO_RECIPE_CELLS
+    fig, axes = _grid(len(data.settings), len(cells), (3.8, 3.0))
+    for i, j, title, _, quality, series in _estimate_panels(data, cells):
+        ax = axes[i][j]
+        twin = ax.twinx()
+        for color, _, points in series:
+            ax.plot(points["step"], points["quality"], "-", color=color, lw=1)
+            twin.plot(points["step"], points["train"], "--", color=color, lw=1)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("generator step")
+        ax.set_ylabel(f"{quality} (solid)")
+        twin.set_ylabel("-critic loss (dashed)")
+    fig.suptitle("Sample quality and critic estimate vs generator step, per seed", y=1.0)
+    fig.tight_layout()
+    return save_figure(fig, path)
 
 
 def optimizer_plot(summary: pd.DataFrame, table: pd.DataFrame, path: Path) -> Drawn:
@@ -103,7 +135,8 @@ def optimizer_plot(summary: pd.DataFrame, table: pd.DataFrame, path: Path) -> Dr
         kwargs = {"data": cells, "x": "gan", "y": final(quality), "hue": "optimizer",
                   "order": order, "ax": ax}
         several = cells["optimizer"].nunique() > 1  # seaborn divides the dodge by levels - 1
-        sns.stripplot(**kwargs, dodge=several, alpha=0.6, legend=False)
+        with _seeded_jitter():
+            sns.stripplot(**kwargs, dodge=several, alpha=0.6, legend=False)
         value_range = output_range(quality, get_dataset(cells["dataset"].iloc[0]))
         sns.pointplot(**kwargs, dodge=0.4 if several else False,
                       errorbar=functools.partial(interval_bounds, value_range=value_range),

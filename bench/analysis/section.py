@@ -22,7 +22,8 @@ from bench.experiments.outputs import (
     LINES_ESTIMATES_FILE,
     LINES_THETA_FILE,
 )
-from bench.report.plots import Drawn, LeftOut
+from bench.report.plots import LeftOut
+from bench.report.render import FigurePool, PendingFigure, finished, left_out
 from bench.report.tables import frame_to_markdown
 from bench.results import CELL, SETTING, with_settings
 from bench.stats import Estimate
@@ -39,58 +40,65 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
     write_text_atomic(path, frame.to_csv(index=False))
 
 
-def _draw(data: SuiteData, table: pd.DataFrame) -> list[tuple[str, Drawn]]:
-    """Every claims figure, as (title, file or why it was left out); Claim.figures names the
-    files."""
+def _draw(pool: FigurePool, data: SuiteData, table: pd.DataFrame) -> list[PendingFigure]:
+    """Every claims figure, drawing in ``pool``; Claim.figures names the files."""
     root = data.root
-    scatter, curves = plots.estimate_plots(data, root / PLOTS / "estimate_vs_quality.png",
-                                           root / PLOTS / "estimate_and_quality.png")
     figures = [
-        ("Critic estimate vs sample quality", scatter),
-        ("Sample quality and critic estimate vs step", curves),
-        ("Optimizer comparison", plots.optimizer_plot(data.summary, table,
-                                                      root / PLOTS / "optimizers.png")),
-        ("Adam step-gradient cosine", plots.adam_cosine_plot(data.metrics,
-                                                             root / PLOTS / "adam_cosine.png")),
-        ("Critic weights", plots.critic_weights_plot(data, root / PLOTS / "critic_weights.png")),
+        pool.draw("Critic estimate vs sample quality", plots.estimate_scatter_plot, data,
+                  root / PLOTS / "estimate_vs_quality.png"),
+        pool.draw("Sample quality and critic estimate vs step", plots.estimate_curves_plot,
+                  data, root / PLOTS / "estimate_and_quality.png"),
+        pool.draw("Optimizer comparison", plots.optimizer_plot, data.summary, table,
+                  root / PLOTS / "optimizers.png"),
+        pool.draw("Adam step-gradient cosine", plots.adam_cosine_plot, data.metrics,
+                  root / PLOTS / "adam_cosine.png"),
+        pool.draw("Critic weights", plots.critic_weights_plot, data,
+                  root / PLOTS / "critic_weights.png"),
     ]
     diagnostics = root / DIAGNOSTICS_DIR
-    no_diagnostics = LeftOut("no critic diagnostics in this suite (add 'diagnostics: true')")
-    gradients, surfaces = no_diagnostics, no_diagnostics
-    if (diagnostics / GRADIENT_FILE).is_file():
-        gradients = diagnostic_plots.gradient_norms_plot(
-            pd.read_csv(diagnostics / GRADIENT_FILE), root / PLOTS / "gradient_norms.png")
+    none = LeftOut("no critic diagnostics in this suite (add 'diagnostics: true')")
+    title = "Deep critic gradient norms"
+    figures.append(
+        pool.draw(title, diagnostic_plots.gradient_norms_plot,
+                  pd.read_csv(diagnostics / GRADIENT_FILE), root / PLOTS / "gradient_norms.png")
+        if (diagnostics / GRADIENT_FILE).is_file() else left_out(title, none))
+    title = "Critic value surfaces"
     if (diagnostics / SURFACE_FILE).is_file():
         with np.load(diagnostics / SURFACE_FILE) as arrays:
-            surfaces = diagnostic_plots.value_surfaces_plot(
-                dict(arrays), root / PLOTS / "value_surfaces.png")
-    return figures + [("Deep critic gradient norms", gradients),
-                      ("Critic value surfaces", surfaces), *_experiment_figures(data)]
+            figures.append(pool.draw(title, diagnostic_plots.value_surfaces_plot, dict(arrays),
+                                     root / PLOTS / "value_surfaces.png"))
+    else:
+        figures.append(left_out(title, none))
+    return figures + _experiment_figures(pool, data)
 
 
-def _experiment_figures(data: SuiteData) -> list[tuple[str, Drawn]]:
+def _experiment_figures(pool: FigurePool, data: SuiteData) -> list[PendingFigure]:
     """The parallel-lines and two-Gaussians figures, from the experiments' files."""
     root, folder = data.root, data.root / EXPERIMENTS_DIR
-    lines = LeftOut("no parallel-lines experiment in this suite (add 'parallel_lines: true')")
-    estimates, thetas = lines, lines
-    if (folder / LINES_ESTIMATES_FILE).is_file():
-        estimates = experiment_plots.parallel_lines_estimates_plot(
-            pd.read_csv(folder / LINES_ESTIMATES_FILE),
-            root / PLOTS / "parallel_lines_estimates.png")
-    if (folder / LINES_THETA_FILE).is_file():
-        thetas = experiment_plots.parallel_lines_theta_plot(
-            pd.read_csv(folder / LINES_THETA_FILE), data.config.claims.theta_tolerance,
-            root / PLOTS / "parallel_lines_theta.png")
-    gaussians: Drawn = LeftOut("no two-Gaussians experiment in this suite (add "
-                               "'two_gaussians: true')")
+    none = LeftOut("no parallel-lines experiment in this suite (add 'parallel_lines: true')")
+    title = "Parallel lines: estimate vs theta"
+    figures = [
+        pool.draw(title, experiment_plots.parallel_lines_estimates_plot,
+                  pd.read_csv(folder / LINES_ESTIMATES_FILE),
+                  root / PLOTS / "parallel_lines_estimates.png")
+        if (folder / LINES_ESTIMATES_FILE).is_file() else left_out(title, none)]
+    title = "Parallel lines: learning theta"
+    figures.append(
+        pool.draw(title, experiment_plots.parallel_lines_theta_plot,
+                  pd.read_csv(folder / LINES_THETA_FILE), data.config.claims.theta_tolerance,
+                  root / PLOTS / "parallel_lines_theta.png")
+        if (folder / LINES_THETA_FILE).is_file() else left_out(title, none))
+    title = "Two Gaussians: outputs and gradients at the fakes"
     if (folder / GAUSSIANS_CURVES_FILE).is_file() and data.config.two_gaussians is not None:
-        gaussians = experiment_plots.two_gaussians_plot(
+        figures.append(pool.draw(
+            title, experiment_plots.two_gaussians_plot,
             pd.read_csv(folder / GAUSSIANS_CURVES_FILE),
             pd.read_csv(folder / GAUSSIANS_GRADIENTS_FILE), data.config.two_gaussians.distance,
-            root / PLOTS / "two_gaussians.png")
-    return [("Parallel lines: estimate vs theta", estimates),
-            ("Parallel lines: learning theta", thetas),
-            ("Two Gaussians: outputs and gradients at the fakes", gaussians)]
+            root / PLOTS / "two_gaussians.png"))
+    else:
+        figures.append(left_out(title, LeftOut(
+            "no two-Gaussians experiment in this suite (add 'two_gaussians: true')")))
+    return figures
 
 
 def _rules(config: SuiteConfig) -> list[str]:
@@ -186,9 +194,11 @@ def _correlation_markdown(cells: pd.DataFrame) -> str:
 
 
 def claims_section(
-    root: Path, config: SuiteConfig, summary: pd.DataFrame, metrics: pd.DataFrame
+    root: Path, config: SuiteConfig, summary: pd.DataFrame, metrics: pd.DataFrame,
+    pool: FigurePool,
 ) -> list[str]:
-    """Write claims.csv, the claims' tables and plots; return the report's Markdown lines."""
+    """Write claims.csv, the claims' tables and plots (drawing in ``pool`` while the claims
+    are judged); return the report's Markdown lines."""
     root = Path(root)
     data = load_suite_data(root, config, summary, metrics)
     table = optimizer_table(summary, metrics)
@@ -197,9 +207,10 @@ def claims_section(
     _csv(cells, root / "tables" / "correlation.csv")
     _csv(table, root / "tables" / "optimizers.csv")
     _csv(data.weights, root / "tables" / "critic_weights.csv")
-    figures = _draw(data, table)
+    pending = _draw(pool, data, table)
     claims = evaluate_claims(data)
     _csv(claims, root / CLAIMS_FILE)
+    figures = finished(pending)  # a claim links the plots that exist
 
     overall = claims[claims["check"] == "overall"].set_index("claim")
     lines = ["## Claims", "", *_rules(config),

@@ -4,12 +4,12 @@ way the driver alone writes the results store."""
 from bench.errors import BenchError
 from bench.executors.local import LocalExecutor
 from bench.executors.ray import CONNECT_TIMEOUT, RayExecutor
-from bench.executors.task import Executor, GroupTask, TaskEvents, run_task
+from bench.executors.task import Executor, ExperimentTask, GroupTask, TaskEvents, run_task
 
 EXECUTORS = ("local", "ray")
 
-__all__ = ["CONNECT_TIMEOUT", "EXECUTORS", "Executor", "GroupTask", "TaskEvents",
-           "make_executor", "run_task"]
+__all__ = ["CONNECT_TIMEOUT", "EXECUTORS", "Executor", "ExperimentTask", "GroupTask",
+           "TaskEvents", "make_executor", "run_task"]
 
 
 def make_executor(

@@ -3,17 +3,27 @@ through a ``ray.wait`` loop to the driver, which alone writes the results store.
 
 Ray is an optional extra. Workers need this package installed (or shipped in a runtime_env)
 and, for checkpoints to survive a lost node, the suite folder on a filesystem they share with
-the driver; without one, a retried group restarts from scratch, with the same results.
+the driver; without one, a retried group restarts from scratch, with the same results. A
+suite's side experiments run in the driver while the cluster trains (they write into the
+driver's results folder).
 """
 
 import socket
 import time
+from collections.abc import Sequence
 from types import TracebackType
 
 import torch
 
 from bench.errors import BenchError
-from bench.executors.task import Executor, GroupTask, TaskEvents, run_task
+from bench.executors.task import (
+    Executor,
+    ExperimentTask,
+    GroupTask,
+    TaskEvents,
+    run_experiments_here,
+    run_task,
+)
 
 INSTALL_HINT = 'pip install -e ".[ray]"'
 GPU_SHARE = {"toy": 0.25, "image": 0.5}
@@ -106,7 +116,8 @@ class RayExecutor(Executor):
             return {"num_cpus": 1, "num_gpus": GPU_SHARE[task.specs[0].domain]}
         return {"num_cpus": 1}
 
-    def run(self, tasks: list[GroupTask], events: TaskEvents) -> None:
+    def run(self, tasks: list[GroupTask], events: TaskEvents,
+            experiments: Sequence[ExperimentTask] = ()) -> None:
         ray = self._ray
         remote = ray.remote(run_task)
         refs = {
@@ -114,6 +125,7 @@ class RayExecutor(Executor):
             .remote(task, str(self.device), 1): task
             for task in tasks
         }
+        run_experiments_here(experiments, self.device, events)  # while the groups train
         pending = list(refs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)

@@ -1,12 +1,15 @@
-"""What executors run: one seed-batched group as a task, the function that trains it, and
-the interface between an executor and the driver."""
+"""What executors run: one seed-batched group as a task, the function that trains it, a side
+experiment and the function that runs it, and the interface between an executor and the
+driver."""
 
+import traceback
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 
@@ -51,13 +54,46 @@ def run_task(
     return trainer.train(progress, partial(save_checkpoint, task.checkpoint))
 
 
+@dataclass(frozen=True)
+class ExperimentTask:
+    """A suite's side experiment: short, seeded, and writing its own files once
+    (``bench.experiments.files.write_once``), so a resumed suite skips it. Nothing of it
+    goes through the driver; executors run it beside the groups."""
+
+    name: str
+    run: Callable[[Path, torch.device, Any], bool]
+    """``run(out_dir, device, spec)``, a module-level function (the task pickles by name)."""
+    out_dir: Path
+    spec: Any
+
+    def describe(self) -> str:
+        return f"side experiment {self.name}"
+
+
+def run_experiment(task: ExperimentTask, device: str) -> bool:
+    """Run a side experiment unless its files are there; returns whether it ran. Top level,
+    so it pickles."""
+    return task.run(task.out_dir, torch.device(device), task.spec)
+
+
+def run_experiments_here(experiments: Sequence[ExperimentTask], device: torch.device,
+                         events: "TaskEvents") -> None:
+    """Run ``experiments`` in this process, one after another; one that raises is reported
+    to ``events`` and the others still run."""
+    for experiment in experiments:
+        try:
+            run_experiment(experiment, str(device))
+        except Exception:
+            events.failed(experiment, traceback.format_exc())
+
+
 class TaskEvents(Protocol):
     """What an executor tells the driver; called in the driver process only."""
 
     def finished(self, task: GroupTask, results: list[RunResult]) -> None:
         """``task`` trained; the driver stores its results."""
 
-    def failed(self, task: GroupTask, message: str) -> None:
+    def failed(self, task: GroupTask | ExperimentTask, message: str) -> None:
         """``task`` raised or its worker was lost; ``message`` says why."""
 
     def progress(self, index: int, fraction: float) -> None:
@@ -81,5 +117,7 @@ class Executor(ABC):
         return None
 
     @abstractmethod
-    def run(self, tasks: list[GroupTask], events: TaskEvents) -> None:
-        """Train every task, reporting each one's outcome to ``events`` as it arrives."""
+    def run(self, tasks: list[GroupTask], events: TaskEvents,
+            experiments: Sequence[ExperimentTask] = ()) -> None:
+        """Train every task and run every side experiment while they train, reporting each
+        group's outcome and each failure to ``events`` as it arrives."""

@@ -12,8 +12,9 @@ DIR is a results folder a plain ``run`` wrote (the main job: ``python run_bench.
 - **writing**: every run folder written again into a scratch store, and one group checkpoint
   per evaluation (``save_checkpoint``) of each group;
 - **critic diagnostics**: the suite's experiment run again into a scratch folder;
-- **report**: ``build_report(DIR)`` under cProfile, split into summary and tables, plots
-  (per figure kind) and the claims section (its diagnostics figures included).
+- **report**: ``build_report(DIR)`` under cProfile with its figures drawn in this process
+  (``workers=0``), split into summary and tables, plots (per figure kind) and the claims
+  section (its diagnostics figures included).
 
 Timed in this process, one after another, on the CPU with one torch thread, as each worker
 of a suite's process pool on a 2-core machine runs; the wall time of the run itself
@@ -144,7 +145,7 @@ def writing(store: ResultsStore, groups: list[list[RunSpec]], checkpoints: int) 
 
 
 def report_parts(root: Path) -> dict[str, float]:
-    seconds, stats = _profiled(lambda: build_report(root))
+    seconds, stats = _profiled(lambda: build_report(root, workers=0))  # cProfile sees them
     parts = {part: _cumulative(stats, names) for part, names in REPORT_PARTS.items()}
     parts["the rest (markdown, CSVs, loading)"] = seconds - sum(parts.values())
     return parts

@@ -13,7 +13,8 @@ from bench.atomic import write_text_atomic
 from bench.data import get_dataset
 from bench.errors import BenchError
 from bench.report import plots
-from bench.report.plots import Drawn, LeftOut
+from bench.report.plots import LeftOut
+from bench.report.render import FigurePool, PendingFigure, finished
 from bench.report.summary import build_summary, recipe_results
 from bench.report.tables import (
     INTERVALS_CAPTION,
@@ -54,44 +55,44 @@ def _speed_ups(store: ResultsStore) -> list[str]:
     return [line] + [f"  - {note}" for note in notes]
 
 
-def _figures(store: ResultsStore, summary: pd.DataFrame, metrics: pd.DataFrame,
-             datasets: list[str]) -> list[tuple[str, Drawn]]:
-    """Every figure of the report, as (title, its file or why it was left out)."""
+def _figures(pool: FigurePool, store: ResultsStore, summary: pd.DataFrame,
+             metrics: pd.DataFrame, datasets: list[str]) -> list[PendingFigure]:
+    """Every figure of the report's Plots section, drawing in ``pool``."""
     folder = store.root / "plots"
-    figures: list[tuple[str, Drawn]] = []
+    figures = []
     for metric, title in (("w1", "Sample quality (exact W1)"), ("fd_digits",
                           "Frechet distance (digits CNN)"), ("fid", "FID"),
                           ("is", "Inception Score")):
         if (metrics["metric"] == metric).any() or metric == "w1":
             figures += [
-                (f"{title} vs generator step",
-                 plots.metric_curves(metrics, metric, "step", folder / f"{metric}_vs_step.png")),
-                (f"{title} vs training wall-clock",
-                 plots.metric_curves(metrics, metric, "train_seconds",
-                                     folder / f"{metric}_vs_time.png")),
+                pool.draw(f"{title} vs generator step", plots.metric_curves, metrics, metric,
+                          "step", folder / f"{metric}_vs_step.png"),
+                pool.draw(f"{title} vs training wall-clock", plots.metric_curves, metrics,
+                          metric, "train_seconds", folder / f"{metric}_vs_time.png"),
             ]
     figures += [
-        ("Modes captured vs generator step",
-         plots.metric_curves(metrics, "modes_captured", "step", folder / "modes_vs_step.png")),
-        ("Critic's divergence estimate vs generator step",
-         plots.metric_curves(metrics, "divergence_estimate", "step",
-                             folder / "estimate_vs_step.png")),
-        ("Final metrics with 95% CIs",
-         plots.final_metrics_plot(summary, folder / "final_metrics.png")),
+        pool.draw("Modes captured vs generator step", plots.metric_curves, metrics,
+                  "modes_captured", "step", folder / "modes_vs_step.png"),
+        pool.draw("Critic's divergence estimate vs generator step", plots.metric_curves,
+                  metrics, "divergence_estimate", "step", folder / "estimate_vs_step.png"),
+        pool.draw("Final metrics with 95% CIs", plots.final_metrics_plot, summary,
+                  folder / "final_metrics.png"),
     ]
     for dataset in datasets:
         path = folder / f"samples_{dataset}.png"
         if get_dataset(dataset).is_points:
-            figures.append((f"Samples and critic: {dataset}",
-                            plots.samples_plot(store, summary, dataset, path)))
+            figures.append(pool.draw(f"Samples and critic: {dataset}", plots.samples_plot,
+                                     store, summary, dataset, path))
         else:
-            figures.append((f"Final generated images: {dataset}",
-                            plots.image_grids_plot(store, summary, dataset, path)))
+            figures.append(pool.draw(f"Final generated images: {dataset}",
+                                     plots.image_grids_plot, store, summary, dataset, path))
     return figures
 
 
-def build_report(root: Path) -> Path:
-    """Write every report artefact of the suite in ``root``; returns the report's path."""
+def build_report(root: Path, workers: int | None = None) -> Path:
+    """Write every report artefact of the suite in ``root``; returns the report's path.
+    Figures draw in ``workers`` processes beside this one (``bench.report.render``; default
+    one per further core, 0 draws them all here), the same files either way."""
     store = ResultsStore(root)
     config = store.load_suite()
     every_run = build_summary(store)
@@ -109,11 +110,14 @@ def build_report(root: Path) -> Path:
     for dataset in datasets:
         write_text_atomic(root / "tables" / f"{dataset}.md", markdown_table(summary, dataset))
 
-    figures = _figures(store, summary, metrics, datasets)
     rounds = Rounds.load(root)
     judged = config if rounds is None else replace(  # the last look's level (bench.rounds)
         config, claims=replace(config.claims, alpha=rounds.rounds[-1].level))
-    claims = claims_section(root, judged, summary, metrics)  # also writes claims.csv
+    with FigurePool(workers) as pool:
+        pending = _figures(pool, store, summary, metrics, datasets)
+        # judges the claims while the figures draw; also writes claims.csv
+        claims = claims_section(root, judged, summary, metrics, pool)
+        figures = finished(pending)
     claims = _rounds_lines(rounds) + claims if rounds is not None else claims
     claims += study_section(root, config, every_run)
     text = _markdown(config, every_run, divergence, datasets, figures, _provenance(store),
