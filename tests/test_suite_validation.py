@@ -17,7 +17,7 @@ from bench.metrics.registry import METRICS
 from bench.resources import MAX_OT_SAMPLES, check_resources, estimate_memory
 from bench.runner import plan_groups
 from bench.specs import Budget
-from bench.suite import expand, load_suite, parse_suite
+from bench.suite import builtin_suites, expand, load_suite, parse_suite
 from tests.conftest import tiny_suite
 
 SUITE_YAML = """\
@@ -233,3 +233,9 @@ def test_report_setup_states_the_budgets_the_runs_trained_with(tmp_path):
     assert ("Matched budget for every run: **generator_steps=6 (matches "
             f"{Budget('generator_steps', 6).matches})**") in report
     assert "generator_steps=40" not in report
+
+
+@pytest.mark.parametrize("name", sorted(builtin_suites()))
+def test_every_builtin_suite_parses_into_runs(name: str):
+    config = load_suite(name)
+    assert config.name == name and expand(config)
