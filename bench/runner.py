@@ -7,6 +7,7 @@ folder is locked while a driver runs, groups checkpoint as they train, and a rer
 folder skips finished runs and continues unfinished groups from their checkpoints.
 """
 
+import os
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -23,6 +24,7 @@ from bench.errors import BenchError
 from bench.executors import CONNECT_TIMEOUT, GroupTask, make_executor
 from bench.experiments.outputs import EXPERIMENTS_DIR
 from bench.experiments.parallel_lines import run_parallel_lines
+from bench.experiments.random_architectures import run_random_architectures
 from bench.experiments.two_gaussians import run_two_gaussians
 from bench.features.fid_inception import load_fid_inception
 from bench.lock import SuiteLock
@@ -35,6 +37,7 @@ from bench.specs import RunSpec
 from bench.store import ResultsStore, check_results_folder
 from bench.suite import SuiteConfig, expand, expand_reruns
 from bench.workload import critic_norm_for, load_image_split, schedule_for
+from gan_zoo.registry import GANS
 
 
 def check_budgets(specs: list[RunSpec]) -> None:
@@ -165,6 +168,11 @@ def run_suite(
                                config.parallel_lines)
         if config.two_gaussians is not None:
             run_two_gaussians(store.root / EXPERIMENTS_DIR, engine.device, config.two_gaussians)
+        if (spec := config.random_architectures) is not None:  # in this machine's processes
+            run_random_architectures(
+                store.root / EXPERIMENTS_DIR, engine.device, spec,
+                {gan: config.recipe(gan, spec.dataset) for gan in GANS},
+                workers or os.cpu_count() or 1)
     return outcome
 
 
