@@ -5,8 +5,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from bench.experiments.outputs import GRADIENT_FLOOR, exact_divergence
 from bench.report.plots import save_figure  # the report's figure conventions
