@@ -8,6 +8,7 @@ folder skips finished runs and continues unfinished groups from their checkpoint
 side experiments (``SIDE_EXPERIMENTS``) run beside the first groups.
 """
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -28,6 +29,7 @@ from bench.errors import BenchError
 from bench.executors import CONNECT_TIMEOUT, ExperimentTask, GroupTask, make_executor
 from bench.experiments.outputs import EXPERIMENTS_DIR
 from bench.experiments.parallel_lines import run_parallel_lines
+from bench.experiments.random_architectures import run_random_architectures
 from bench.experiments.two_gaussians import run_two_gaussians
 from bench.features.fid_inception import load_fid_inception
 from bench.lock import SuiteLock
@@ -40,6 +42,7 @@ from bench.specs import RunSpec
 from bench.store import ResultsStore, check_results_folder
 from bench.suite import SuiteConfig, expand, expand_reruns
 from bench.workload import critic_norm_for, load_image_split, schedule_for
+from gan_zoo.registry import GANS
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,12 @@ def run_suite(
             best = best_trial_params(build_summary(store), config)
             reruns = plan_groups(expand_reruns(config, best), config.group_size)
             _train(engine, store, reruns, env, provenance, outcome, show_progress)
+        if (spec := config.random_architectures) is not None:
+            # not a side experiment: a pool of its own over every core, after the groups
+            run_random_architectures(
+                store.root / EXPERIMENTS_DIR, engine.device, spec,
+                {gan: config.recipe(gan, spec.dataset) for gan in GANS},
+                workers or os.cpu_count() or 1)
     return outcome
 
 

@@ -22,10 +22,12 @@ from bench.validators import (
     SHARE,
     SIGNIFICANCE,
     Choice,
+    ListOf,
     Number,
     checked,
     fail,
     flag,
+    identifier,
 )
 from gan_zoo.recipes import Recipe
 
@@ -283,6 +285,49 @@ class TwoGaussiansSpec:
     lr: float = field(default=1e-3, metadata=checked(POSITIVE))
     """Learning rate of every critic (each with its recipe's algorithm)."""
     gp_weight: float = field(default=10.0, metadata=checked(POSITIVE))
+
+
+@dataclass(frozen=True)
+class RandomArchitecturesSpec:
+    """Random generator/critic architectures, each trained with every GAN on 2-D data
+    (bench/experiments/random_architectures.py; WGAN-GP paper, Table 2). ``dataset`` and
+    ``activations`` name registered ones: ``bench.suite`` checks them."""
+
+    architectures: int = field(default=40, metadata=checked(POSITIVE_INT))
+    """Architectures drawn (the paper: 200); every GAN trains each once."""
+    seed: int = field(default=0, metadata=checked(NON_NEGATIVE_INT))
+    """Seed of the draw; each architecture's initialisation and data seed are drawn from it,
+    so a larger ``architectures`` keeps the first draws."""
+    dataset: str = field(default="ring8", metadata=checked(identifier))
+    """A registered 2-D dataset."""
+    depths: tuple[int, ...] = field(default=(1, 2, 3, 4), metadata=checked(
+        ListOf(POSITIVE_INT)))
+    """Hidden layers a network may have (drawn for the generator and the critic apart)."""
+    widths: tuple[int, ...] = field(default=(16, 32, 64, 128), metadata=checked(
+        ListOf(POSITIVE_INT)))
+    """Hidden units per layer a network may have."""
+    activations: tuple[str, ...] = field(default=("relu", "leakyrelu", "softplus", "tanh"),
+                                         metadata=checked(ListOf(identifier)))
+    """Hidden activations a network may have (the paper's four)."""
+    batch_norm: tuple[bool, ...] = field(default=(False, True), metadata=checked(ListOf(flag)))
+    """Whether a network normalises its hidden layers: batch norm, except layer norm in the
+    critic of a GAN whose constraint needs per-sample gradients (the paper's choice for
+    WGAN-GP)."""
+    latent_dim: int = field(default=2, metadata=checked(POSITIVE_INT))
+    generator_steps: int = field(default=800, metadata=checked(POSITIVE_INT))
+    """Generator steps per run, each after the recipe's critic steps."""
+    batch_size: int = field(default=64, metadata=checked(POSITIVE_INT))
+    w1_samples: int = field(default=500, metadata=checked(POSITIVE_INT))
+    """Generated and fresh real samples for the final exact W1."""
+    success_w1: float = field(default=0.7, metadata=checked(POSITIVE))
+    """A run succeeds when its final exact W1 is at most this (a diverged run fails). 0.7 is
+    half the W1 between ring8 and a point mass at its mean (1.41, the ring's radius): the
+    generator has come at least halfway from the trivial answer; set it anew for another
+    dataset."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The YAML form (lists, not tuples)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from bench.specs import (
     ModelSpec,
     OptimizerSpec,
     ParallelLinesSpec,
+    RandomArchitecturesSpec,
     RunSpec,
     StudyRole,
     TwoGaussiansSpec,
@@ -53,6 +54,7 @@ from bench.validators import (
     validator_of,
 )
 from gan_zoo.architectures.dcgan import CRITIC_NORMS, IMAGE_ARCHS
+from gan_zoo.architectures.mlp import ACTIVATIONS
 from gan_zoo.recipes import OPTIMIZERS, RECIPE_FIELDS, Recipe, recipe_for
 from gan_zoo.registry import GANS
 
@@ -162,6 +164,8 @@ class SuiteConfig:
     overrides runs it after training; absent or false, it does not run."""
     two_gaussians: TwoGaussiansSpec | None = None
     """The discriminator vs the critic on two Gaussians (WGAN Fig. 2), like ``parallel_lines``."""
+    random_architectures: RandomArchitecturesSpec | None = None
+    """Random architectures trained with every GAN (WGAN-GP Table 2), like ``parallel_lines``."""
     search: SearchSpec | None = None
     """A hyperparameter study (the optional ``search:`` section): every cell searches the
     same space with the same number of trials, then reruns its best setting on fresh seeds."""
@@ -258,9 +262,11 @@ class SuiteConfig:
             del d["gates"]  # an optional section: absent, not null
         else:
             d["gates"] = self.gates.to_dict()
-        for section in ("diagnostics", "parallel_lines", "two_gaussians"):
+        for section in EXPERIMENT_SECTIONS:
             if getattr(self, section) is None:
                 del d[section]
+        if self.random_architectures is not None:
+            d["random_architectures"] = self.random_architectures.to_dict()
         if self.search is None:
             del d["search"]
         else:
@@ -411,6 +417,21 @@ def _parse_experiment(spec: type, raw: Any, section: str) -> Any:
     return spec() if raw is True else parse_dataclass(spec, raw, section)
 
 
+def _parse_random_architectures(raw: Any) -> RandomArchitecturesSpec | None:
+    """The random-architectures section, its dataset and activations checked against the
+    registries (2-D datasets; the MLPs' activations)."""
+    where = "random_architectures"
+    spec = _parse_experiment(RandomArchitecturesSpec, raw, where)
+    if spec is not None:
+        Choice(tuple(name for name, d in DATASETS.items() if d.is_points))(
+            spec.dataset, f"{where}.dataset")
+        for i, activation in enumerate(spec.activations):
+            Choice(tuple(ACTIVATIONS))(activation, f"{where}.activations[{i}]")
+    return spec
+
+
+EXPERIMENT_SECTIONS = ("diagnostics", "parallel_lines", "two_gaussians", "random_architectures")
+"""The optional side experiments: absent from a suite's YAML when off."""
 SUITE_KEYS = tuple(f.name for f in fields(SuiteConfig))
 REQUIRED_KEYS = ("name", "datasets", "gans", "optimizers", "seeds", "budget")
 
@@ -483,6 +504,7 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
                                          "parallel_lines"),
         two_gaussians=_parse_experiment(TwoGaussiansSpec, raw.get("two_gaussians"),
                                         "two_gaussians"),
+        random_architectures=_parse_random_architectures(raw.get("random_architectures")),
         search=parse_search(raw.get("search")),
     )
     _check_run_labels(config)

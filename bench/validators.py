@@ -102,6 +102,21 @@ class Choice:
         return raw
 
 
+@dataclass(frozen=True)
+class ListOf:
+    """A non-empty list of distinct values, each checked by ``item``; returned as a tuple."""
+
+    item: Validator
+
+    def __call__(self, raw: Any, where: str) -> tuple:
+        if not isinstance(raw, list | tuple) or not raw:
+            raise fail(where, f"expected a non-empty list, got {raw!r}")
+        values = tuple(self.item(value, f"{where}[{i}]") for i, value in enumerate(raw))
+        if len(set(values)) != len(values):
+            raise fail(where, f"duplicate values in {list(raw)}")
+        return values
+
+
 def flag(raw: Any, where: str) -> bool:
     if not isinstance(raw, bool):
         raise fail(where, f"expected true or false, got {raw!r}")

@@ -15,7 +15,8 @@ READERS = ("bench.store", "bench.report.build", "bench.report.summary",
 
 TRAINING = ("bench.trainer", "bench.workload", "bench.accel", "bench.executors", "bench.runner",
             "bench.diagnostics.critic_experiment", "bench.experiments.adversary",
-            "bench.experiments.parallel_lines", "bench.experiments.two_gaussians")
+            "bench.experiments.parallel_lines", "bench.experiments.two_gaussians",
+            "bench.experiments.random_architectures")
 """Modules (and their submodules) that train; none may be imported by a reader."""
 
 _PROBE = """

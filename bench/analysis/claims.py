@@ -28,6 +28,7 @@ from bench.analysis.rules import (
     Outcome,
     directional,
     overall,
+    paired_success,
     threshold,
 )
 from bench.analysis.suite_data import Setting, SuiteData
@@ -498,6 +499,27 @@ def _two_gaussians_checks(data: SuiteData) -> list[ClaimCheck]:
     return checks
 
 
+# --- claim 11: random architectures ---------------------------------------------------------
+
+
+def _random_architecture_checks(data: SuiteData) -> list[ClaimCheck]:
+    rows, spec = data.random_architectures, data.config.random_architectures
+    if rows is None or spec is None:
+        return [_missing("random architectures", "wgan-gp vs gan and wgan-clip", "success",
+                         "no random-architectures experiment in this suite (set "
+                         "'random_architectures: true')")]
+    success = rows.pivot(index="architecture", columns="gan", values="success")
+    metric = f"architectures with final W1 <= {spec.success_w1:g} (diverged: failure)"
+    checks = []
+    for other in ("gan", "wgan-clip"):
+        pairs = success[["wgan-gp", other]].dropna().astype(bool)  # the same architectures
+        checks.append(ClaimCheck(f"{spec.dataset}, random architectures",
+                                 f"wgan-gp vs {other}: more architectures succeed", metric,
+                                 paired_success(pairs["wgan-gp"], pairs[other],
+                                                data.config.claims, ("wgan-gp", other))))
+    return checks
+
+
 CLAIMS: tuple[Claim, ...] = (
     Claim("1", "The WGAN critic's estimate tracks sample quality; the GAN discriminator's "
           "(JS) estimate does not.",
@@ -535,6 +557,9 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("10", "WGAN-GP reaches a higher Inception Score than WGAN-clip at matched generator "
           "steps and at matched wall-clock time.", "WGAN-GP paper, Fig. 3",
           ("plots/is_vs_step.png", "plots/is_vs_time.png"), _inception_score_checks),
+    Claim("11", "WGAN-GP succeeds on a larger fraction of random architectures than the GAN "
+          "and WGAN-clip.", "WGAN-GP paper, Table 2",
+          ("plots/claims/random_architectures.png",), _random_architecture_checks),
 )
 
 

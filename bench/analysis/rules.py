@@ -1,6 +1,6 @@
 """Verdict rules: how a check of a claim turns seed-level numbers into a verdict.
 
-Two rules, both with thresholds from the suite's ``claims:`` section (ClaimsSpec):
+Three rules, with thresholds from the suite's ``claims:`` section (ClaimsSpec):
 
 - ``directional``: "A is better than B". Reproduced when the one-sided Mann-Whitney U test
   in the claimed direction has p <= alpha and |Cliff's delta| >= min_effect; not reproduced
@@ -10,6 +10,11 @@ Two rules, both with thresholds from the suite's ``claims:`` section (ClaimsSpec
   of the mean over seeds (bench.stats.mean_ci, inside the quantity's range) lies on the
   claimed side; not reproduced when it lies wholly on the other side; inconclusive when it
   contains the bound or n < min_seeds. Its p-value is the one the interval inverts.
+- ``paired_success``: "A succeeds on more of the same units than B" (units, e.g. random
+  architectures, each tried once by both). Reproduced when the one-sided exact McNemar test
+  on the discordant pairs has p <= alpha in the claimed direction, not reproduced when the
+  opposite one-sided test does; inconclusive otherwise or with fewer than min_seeds pairs.
+  The effect is the difference of success fractions with Newcombe's paired interval.
 
 Each outcome carries its p-value, its effect with a CI (directional checks) and how to find
 the seeds that would decide it: bench.analysis.family corrects a claim's checks together and
@@ -27,7 +32,15 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from bench.specs import ClaimsSpec
-from bench.stats import METHOD_NAMES, UNBOUNDED, Estimate, Range, interval_p_value, mean_ci
+from bench.stats import (
+    METHOD_NAMES,
+    UNBOUNDED,
+    Estimate,
+    Range,
+    interval_p_value,
+    mean_ci,
+    rate_ci,
+)
 from bench.stats.intervals import mean_intervals
 from bench.stats.power import seeds_needed
 from bench.stats.tests import (
@@ -35,6 +48,9 @@ from bench.stats.tests import (
     cliffs_delta_ci,
     compare_seeds,
     delta_of_resamples,
+    mcnemar_greater,
+    paired_difference_ci,
+    paired_successes,
 )
 
 REPRODUCED = "reproduced"
@@ -43,6 +59,9 @@ INCONCLUSIVE = "inconclusive"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE)
 MAX_SEEDS_SEARCHED = 100
 """The most seeds per arm the power search tries before saying 'more than this'."""
+MAX_PAIRS_SEARCHED = 1000
+"""The most paired units (architectures) the power search of ``paired_success`` tries; a
+unit costs one short run per arm, not a full training run."""
 POWER = 0.8
 
 SeedsFor = Callable[[float], tuple[int | None, str]]
@@ -197,6 +216,59 @@ def threshold(
                        f"{'above' if above else 'below'}{inverted}", p, seeds_for=seeds_for)
     return Outcome(INCONCLUSIVE, f"{evidence}: {ci} contains it{inverted}", p,
                    seeds_for=seeds_for)
+
+
+def _paired_seeds(codes: np.ndarray) -> SeedsFor:
+    """Pairs with which the paired rule decides, resampling the observed pairs jointly: each
+    pair is coded 2 a + b, so one draw keeps A's and B's outcome on a unit together."""
+    def seeds_for(alpha: float) -> tuple[int | None, str]:
+        only_a, only_b = int((codes == 2).sum()), int((codes == 1).sum())
+        if only_a == only_b:
+            why = "no pair separates them" if only_a == 0 else "as many pairs favour each side"
+            return None, f"no number of pairs would decide it: {why}"
+
+        def decides(xs: np.ndarray, _: np.ndarray) -> np.ndarray:
+            a, b = (xs == 2).sum(-1), (xs == 1).sum(-1)
+            return (mcnemar_greater(a, b) <= alpha) | (mcnemar_greater(b, a) <= alpha)
+
+        n = seeds_needed(codes, codes, decides, len(codes), MAX_PAIRS_SEARCHED, POWER)
+        return n, "" if n else f"more than {MAX_PAIRS_SEARCHED} pairs"
+    return seeds_for
+
+
+def paired_success(a: np.ndarray | list[bool], b: np.ndarray | list[bool], spec: ClaimsSpec,
+                   names: tuple[str, str] = ("A", "B")) -> Outcome:
+    """Does A succeed on more units than B, both tried on the same units (``a[i]``,
+    ``b[i]``: unit i)? Decided by the one-sided exact McNemar test (bench.stats.tests), in
+    the claimed direction and the opposite one, at ``spec.alpha``."""
+    table = paired_successes(a, b)
+    def rate(name: str, k: int) -> str:
+        est = rate_ci(k, table.n)
+        return f"{name} {k}/{table.n} succeed, {est.mean:.2f} [{est.low:.2f}, {est.high:.2f}]"
+
+    rates = [rate(name, k) for name, k in zip(
+        names, (table.both + table.only_a, table.both + table.only_b), strict=True)]
+    evidence = (f"{rates[0]} vs {rates[1]}; discordant pairs: {table.only_a} {names[0]} "
+                f"only, {table.only_b} {names[1]} only")
+    if table.n < spec.min_seeds:
+        return Outcome(INCONCLUSIVE, f"{evidence}; too few pairs (fewer than {spec.min_seeds})")
+    low, high = paired_difference_ci(table)
+    effect = (f"difference of fractions {table.difference:+.2f} [{low:+.2f}, {high:+.2f}] "
+              "(Newcombe)")
+    numbers = {"effect_size": table.difference, "effect_low": low, "effect_high": high,
+               "seeds_for": _paired_seeds(2 * np.asarray(a, dtype=int)
+                                          + np.asarray(b, dtype=int))}
+    p_claimed = float(mcnemar_greater(table.only_a, table.only_b))
+    p_opposite = float(mcnemar_greater(table.only_b, table.only_a))
+    if p_claimed <= spec.alpha:
+        return Outcome(REPRODUCED, f"{evidence}; one-sided exact McNemar p={p_claimed:.3g}, "
+                       f"{effect}", p_claimed, **numbers)
+    if p_opposite <= spec.alpha:
+        return Outcome(NOT_REPRODUCED, f"{evidence}; the opposite holds: one-sided exact "
+                       f"McNemar p={p_opposite:.3g}, {effect}", p_opposite, **numbers)
+    return Outcome(INCONCLUSIVE, f"{evidence}; one-sided exact McNemar p={p_claimed:.3g}, "
+                   f"{effect} (no significant difference at alpha={spec.alpha:g})",
+                   p_claimed, **numbers)
 
 
 def overall(verdicts: list[str]) -> str:

@@ -16,11 +16,13 @@ from bench.diagnostics import plots as diagnostic_plots
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, SURFACE_FILE
 from bench.experiments import plots as experiment_plots
 from bench.experiments.outputs import (
+    ARCHITECTURES_FILE,
     EXPERIMENTS_DIR,
     GAUSSIANS_CURVES_FILE,
     GAUSSIANS_GRADIENTS_FILE,
     LINES_ESTIMATES_FILE,
     LINES_THETA_FILE,
+    architecture_table,
 )
 from bench.report.plots import LeftOut
 from bench.report.render import FigurePool, PendingFigure, finished, left_out
@@ -30,7 +32,7 @@ from bench.stats import Estimate
 from bench.suite import SuiteConfig
 
 CLAIMS_FILE = "claims.csv"
-EMBEDDED_CLAIMS = ("8", "9")
+EMBEDDED_CLAIMS = ("8", "9", "11")
 """Claims whose plots report.md shows in the claim's own section (their experiments have no
 other place in the report)."""
 PLOTS = Path("plots") / "claims"
@@ -73,7 +75,8 @@ def _draw(pool: FigurePool, data: SuiteData, table: pd.DataFrame) -> list[Pendin
 
 
 def _experiment_figures(pool: FigurePool, data: SuiteData) -> list[PendingFigure]:
-    """The parallel-lines and two-Gaussians figures, from the experiments' files."""
+    """The parallel-lines, two-Gaussians and random-architectures figures, from the
+    experiments' files."""
     root, folder = data.root, data.root / EXPERIMENTS_DIR
     none = LeftOut("no parallel-lines experiment in this suite (add 'parallel_lines: true')")
     title = "Parallel lines: estimate vs theta"
@@ -98,7 +101,34 @@ def _experiment_figures(pool: FigurePool, data: SuiteData) -> list[PendingFigure
     else:
         figures.append(left_out(title, LeftOut(
             "no two-Gaussians experiment in this suite (add 'two_gaussians: true')")))
+    title = "Random architectures: success and W1"
+    if data.random_architectures is not None:
+        figures.append(pool.draw(title, experiment_plots.random_architectures_plot,
+                                 data.random_architectures,
+                                 data.config.random_architectures.success_w1,
+                                 root / PLOTS / "random_architectures.png"))
+    else:
+        figures.append(left_out(title, LeftOut(
+            "no random-architectures experiment in this suite (add "
+            "'random_architectures: true')")))
     return figures
+
+
+def _architectures_markdown(data: SuiteData) -> list[str]:
+    """The drawn architectures and each GAN's final W1 (claim 11's runs), where the suite
+    ran the experiment."""
+    if data.random_architectures is None:
+        return []
+    spec = data.config.random_architectures
+    draws = pd.read_csv(data.root / EXPERIMENTS_DIR / ARCHITECTURES_FILE)
+    return ["### Random architectures", "",
+            f"{spec.architectures} generator/critic pairs drawn with seed {spec.seed} (hidden "
+            f"layers x units, activation; normalised: batch norm, layer norm in a critic under "
+            f"a gradient penalty), each trained once by every GAN for {spec.generator_steps} "
+            f"generator steps on {spec.dataset}; final exact W1 on {spec.w1_samples} samples, "
+            f"**bold** where it is at most {spec.success_w1:g} (a success) "
+            f"(`{EXPERIMENTS_DIR}/{ARCHITECTURES_FILE}`).", "",
+            frame_to_markdown(architecture_table(draws, data.random_architectures)), ""]
 
 
 def _rules(config: SuiteConfig) -> list[str]:
@@ -154,6 +184,14 @@ def _rules(config: SuiteConfig) -> list[str]:
         "fraction of each network's steepest slope over x (a clipped critic is Lipschitz only "
         "up to a small unknown constant); 'orders of magnitude' is a mean per-seed gap above "
         f"{s.gradient_decades:g} decades.",
+        "- Random architectures: a run succeeds when its final exact W1 is at most the "
+        "section's `success_w1` (a diverged run fails). Every GAN trains the same "
+        "architectures, so WGAN-GP's successes are compared with each other GAN's by the "
+        "one-sided exact McNemar test on the architectures where exactly one of the two "
+        f"succeeds: reproduced when p <= {s.alpha:g} in the claimed direction, not reproduced "
+        "when the opposite test is; the effect is the difference of success fractions with "
+        "Newcombe's paired 95% CI. Its 'seeds needed' are architectures, found by resampling "
+        "the observed pairs jointly.",
         "",
     ]
 
@@ -221,6 +259,7 @@ def claims_section(
     for claim in CLAIMS:
         checks = claims[(claims["claim"] == claim.id) & (claims["check"] != "overall")]
         lines += _claim_markdown(claim, overall.loc[claim.id, "verdict"], checks, root)
+    lines += _architectures_markdown(data)
     lines += ["### Loss-quality correlation", "",
               "Mean Spearman rho over seeds [95% CI inside [-1, 1]: Wilson on the effective "
               "number of seeds] of the critic's estimate against "

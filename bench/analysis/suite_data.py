@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,11 @@ from bench.analysis.correlation import quality_metric, run_correlations
 from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
 from bench.diagnostics.weights import load_critic_weights, piled_fraction
 from bench.experiments.outputs import (
+    ARCHITECTURE_RUNS_FILE,
     EXPERIMENTS_DIR,
     GAUSSIANS_GRADIENTS_FILE,
     LINES_THETA_FILE,
+    architecture_outcomes,
     final_theta,
     log_gradients,
 )
@@ -56,6 +59,9 @@ class SuiteData:
     gaussian_gradients: pd.DataFrame | None = None
     """Two Gaussians, per GAN and seed: log10 relative gradient at the fakes; None without the
     experiment."""
+    random_architectures: pd.DataFrame | None = None
+    """Random architectures, per architecture and GAN: status, final W1 and success at the
+    section's ``success_w1``; None without the experiment."""
 
     @property
     def datasets(self) -> list[str]:
@@ -162,6 +168,10 @@ def load_suite_data(
         lines_theta=_read(root / EXPERIMENTS_DIR / LINES_THETA_FILE, final_theta),
         gaussian_gradients=_read(root / EXPERIMENTS_DIR / GAUSSIANS_GRADIENTS_FILE,
                                  log_gradients),
+        random_architectures=None if config.random_architectures is None else _read(
+            root / EXPERIMENTS_DIR / ARCHITECTURE_RUNS_FILE,
+            partial(architecture_outcomes,
+                    success_w1=config.random_architectures.success_w1)),
     )
 
 

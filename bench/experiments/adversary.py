@@ -42,6 +42,10 @@ class Adversary:
     def members(self) -> int:
         return self.critic.members
 
+    @property
+    def device(self) -> torch.device:
+        return self.generator.device
+
     def rand(self, shape) -> Tensor:
         """U[0, 1) numbers of shape [K, *shape]."""
         return torch.rand((self.members, *shape), generator=self.generator,
@@ -51,6 +55,11 @@ class Adversary:
         """N(0, 1) numbers of shape [K, *shape]."""
         return torch.randn((self.members, *shape), generator=self.generator,
                            device=self.generator.device)
+
+    def randint(self, high: int, shape) -> Tensor:
+        """Integers in [0, high) of shape [K, *shape] (a 2-D dataset's mixture components)."""
+        return torch.randint(high, (self.members, *shape), generator=self.generator,
+                             device=self.generator.device)
 
     def critic_step(self, real: Tensor, fake: Tensor) -> None:
         """One optimiser step on the GAN's critic loss (penalty included) and constraint."""
@@ -77,10 +86,18 @@ def make_adversary(
     """``gan``'s toy recipe with learning rate ``lr`` and penalty weight ``gp_weight``, one
     critic per seed (member k initialised from seed k's stream), data drawn from
     ``stream_seed``'s stream."""
-    definition = get_gan(gan)
     recipe = recipe_for(gan, "toy", {"lr": lr, "gp_weight": gp_weight})
     init = MemberStreams(seeds, device, purpose="init")
     critic = EnsembleCritic(init.generators, data_dim, width, depth).to(device)
+    return adversary_for(gan, recipe, critic, stream_seed)
+
+
+def adversary_for(gan: str, recipe: Recipe, critic: EnsembleCritic,
+                  stream_seed: int) -> Adversary:
+    """``critic`` (on its device) trained as ``gan`` with ``recipe``'s constraint and
+    optimizer, its random draws from ``stream_seed``'s stream."""
+    definition = get_gan(gan)
+    device = next(critic.parameters()).device
     return Adversary(gan, definition.loss, definition.make_constraint(recipe), recipe, critic,
                      make_optimizer_for(recipe, critic.parameters(), "critic"),
                      torch.Generator(device).manual_seed(stream_seed))

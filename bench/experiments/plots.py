@@ -1,13 +1,17 @@
-"""Figures of the parallel-lines and two-Gaussians experiments, drawn from their files alone."""
+"""Figures of the parallel-lines, two-Gaussians and random-architectures experiments, drawn
+from their files alone."""
 
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from bench.experiments.outputs import GRADIENT_FLOOR, exact_divergence
 from bench.report.plots import save_figure  # the report's figure conventions
+from bench.results import DIVERGED
+from bench.stats import rate_ci
 
 
 def parallel_lines_estimates_plot(rows: pd.DataFrame, path: Path) -> Path:
@@ -83,5 +87,47 @@ def two_gaussians_plot(curves: pd.DataFrame, gradients: pd.DataFrame, distance: 
     ax.set_yscale("log")
     ax.set_title("|d output / dx|", fontsize=10, pad=14)
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def random_architectures_plot(outcomes: pd.DataFrame, success_w1: float, path: Path) -> Path:
+    """Left: each GAN's fraction of architectures that succeed, with its Wilson 95% CI
+    (WGAN-GP paper, Table 2). Right: each architecture's final W1 per GAN (architectures
+    ordered by their median over the GANs; a diverged run drawn as x at the top), with the
+    success threshold."""
+    gans = list(dict.fromkeys(outcomes["gan"]))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6),
+                                      gridspec_kw={"width_ratios": [1, 3]})
+    for k, gan in enumerate(gans):
+        success = outcomes.loc[outcomes["gan"] == gan, "success"]
+        est = rate_ci(int(success.sum()), len(success))
+        errors = [[max(0.0, est.mean - est.low)], [max(0.0, est.high - est.mean)]]  # rounding
+        left.errorbar([k], [est.mean], yerr=errors, fmt="o", color=f"C{k}", capsize=4)
+        left.annotate(f"{int(success.sum())}/{len(success)}", (k, est.mean),
+                      textcoords="offset points", xytext=(8, 0), fontsize=8, va="center")
+    left.set_xticks(range(len(gans)), gans)
+    left.set_xlim(-0.5, len(gans) - 0.5)
+    left.set_ylim(0, 1)
+    left.set_ylabel(f"fraction with W1 <= {success_w1:g}")
+    left.set_title("architectures that succeed", fontsize=10)
+    w1 = outcomes.pivot(index="architecture", columns="gan", values="w1")
+    order = w1.median(axis=1).sort_values(na_position="last").index
+    position = {architecture: i for i, architecture in enumerate(order)}
+    finite = outcomes["w1"].dropna()
+    top = finite.max() * 1.5 if len(finite) else 10 * success_w1
+    for k, gan in enumerate(gans):
+        runs = outcomes[outcomes["gan"] == gan]
+        x = runs["architecture"].map(position)
+        diverged = runs["status"] == DIVERGED
+        right.scatter(x[~diverged], runs.loc[~diverged, "w1"], s=14, color=f"C{k}", label=gan)
+        right.scatter(x[diverged], [top] * int(diverged.sum()), marker="x", s=18,
+                      color=f"C{k}")
+    right.axhline(success_w1, color="k", ls="--", lw=0.8, label=f"success: W1 <= {success_w1:g}")
+    right.set_yscale("log")
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_xlabel("architecture (ordered by median W1 over the GANs; x: diverged)")
+    right.set_ylabel("final W1")
+    right.legend(fontsize=7)
     fig.tight_layout()
     return save_figure(fig, path)

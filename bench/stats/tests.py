@@ -1,5 +1,6 @@
 """Tests over training seeds: two groups compared by a Mann-Whitney U test and Cliff's delta
-(with a bootstrap interval), and the Holm correction of a family of tests.
+(with a bootstrap interval), paired successes by an exact McNemar test and the difference of
+their fractions (with Newcombe's interval), and the Holm correction of a family of tests.
 
 Both are rank statistics, so they need no distributional assumption and accept infinite values:
 a claim can rank a diverged run as the worst outcome by giving it +inf (lower is better) or
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
 
 DELTA_RESAMPLES = 9_999
 PERMUTATIONS = 20_000
@@ -104,3 +106,64 @@ def compare_seeds(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> S
         for alternative in ("greater", "less")
     }
     return SeedComparison(len(x), len(y), p["greater"], p["less"], cliffs_delta(x, y))
+
+
+@dataclass(frozen=True)
+class PairedSuccesses:
+    """Success or failure of A and of B on the same units (e.g. architectures, each tried
+    once by both): the 2 x 2 table."""
+
+    both: int
+    only_a: int
+    only_b: int
+    neither: int
+
+    @property
+    def n(self) -> int:
+        return self.both + self.only_a + self.only_b + self.neither
+
+    @property
+    def difference(self) -> float:
+        """A's success fraction minus B's (NaN without units)."""
+        return (self.only_a - self.only_b) / self.n if self.n else math.nan
+
+
+def paired_successes(a: np.ndarray | list[bool],
+                     b: np.ndarray | list[bool]) -> PairedSuccesses:
+    """The 2 x 2 table of A's and B's successes on the same units (a[i], b[i]: unit i)."""
+    x, y = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    if x.shape != y.shape:
+        raise ValueError(f"paired outcomes need equal lengths, got {len(x)} and {len(y)}")
+    return PairedSuccesses(int((x & y).sum()), int((x & ~y).sum()), int((~x & y).sum()),
+                           int((~x & ~y).sum()))
+
+
+def mcnemar_greater(only_a: int | np.ndarray, only_b: int | np.ndarray) -> float | np.ndarray:
+    """One-sided exact McNemar p-value of 'A succeeds where B fails more often than the
+    reverse': P(X >= only_a) for X ~ Binomial(only_a + only_b, 1/2), the discordant pairs'
+    null (1 without discordant pairs). statsmodels' ``mcnemar(exact=True)`` is the two-sided
+    version (twice the smaller tail); vectorised over arrays of counts."""
+    k = np.asarray(only_a)
+    return stats.binom.sf(k - 1, k + np.asarray(only_b), 0.5)
+
+
+def paired_difference_ci(table: PairedSuccesses,
+                         confidence: float = 0.95) -> tuple[float, float]:
+    """Newcombe's hybrid score interval (1998, method 10) of A's minus B's success fraction
+    on paired units: each fraction's Wilson interval (statsmodels), combined with the
+    correlation of the pairs. It stays in [-1, 1], and covers near 0 and 1 and with few
+    discordant pairs, where the Wald interval fails (Fagerland et al. 2014)."""
+    t, n = table, table.n
+    if n == 0:
+        return math.nan, math.nan
+    successes_a, successes_b = t.both + t.only_a, t.both + t.only_b
+    p1, p2 = successes_a / n, successes_b / n
+    l1, u1 = proportion_confint(successes_a, n, alpha=1 - confidence, method="wilson")
+    l2, u2 = proportion_confint(successes_b, n, alpha=1 - confidence, method="wilson")
+    margins = successes_a * (n - successes_a) * successes_b * (n - successes_b)
+    phi = (t.both * t.neither - t.only_a * t.only_b) / math.sqrt(margins) if margins else 0.0
+    low = (p1 - p2) - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)
+                                    + (u2 - p2) ** 2))
+    high = (p1 - p2) + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2)
+                                     + (p2 - l2) ** 2))
+    return max(-1.0, float(low)), min(1.0, float(high))

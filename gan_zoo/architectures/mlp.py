@@ -4,12 +4,63 @@ Parameters carry a leading member dimension ``K`` and layers are batched matmuls
 that differ only in seed train in one set of kernels. Members share no parameters, and the
 losses are sums over members, so every member's gradient and optimiser update (Adam, RMSProp
 and SGD are element-wise) are exactly what it would get trained alone.
+
+The benchmark's MLPs are ReLU networks without normalisation (the WGAN-GP toy code); the
+activation and a hidden-layer normalisation can be chosen for other shapes (the random
+architectures of the WGAN-GP paper's Table 2).
 """
 
 import math
+from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
+
+
+class PaperSoftplus(nn.Module):
+    """softplus(2x + 2) / 2 - 1: the WGAN-GP paper's smooth ReLU of its random
+    architectures (Table 2's space)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softplus(2 * x + 2) / 2 - 1
+
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "leakyrelu": lambda: nn.LeakyReLU(0.2),
+    "softplus": PaperSoftplus,
+    "tanh": nn.Tanh,
+}
+"""The hidden activations an MLP can have, by name (the WGAN-GP paper's four)."""
+MLP_NORMS = ("none", "batch", "layer")
+
+
+class EnsembleNorm(nn.Module):
+    """Batch norm (each unit over the batch) or layer norm (each sample over its units) of
+    every member separately, with a per-member gain and offset: [K, B, F] -> [K, B, F].
+
+    Batch statistics always, in training and evaluation alike: the benchmark generates
+    samples from networks in training mode (the WGAN-GP code's protocol), so there are no
+    running statistics. torch's fused norms: far fewer kernels under a gradient penalty's
+    double backward than the same formula written out."""
+
+    def __init__(self, members: int, features: int, kind: str, eps: float = 1e-5) -> None:
+        super().__init__()
+        if kind not in ("batch", "layer"):
+            raise ValueError(f"unknown norm '{kind}'; valid: batch, layer")
+        self.kind, self.eps = kind, eps
+        self.weight = nn.Parameter(torch.ones(members, 1, features))
+        self.bias = nn.Parameter(torch.zeros(members, 1, features))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.kind == "layer":
+            return F.layer_norm(x, x.shape[-1:], eps=self.eps) * self.weight + self.bias
+        k, b, f = x.shape  # each member's units are channels of one [B, K * F] batch norm
+        y = F.batch_norm(x.transpose(0, 1).reshape(b, k * f), None, None,
+                         self.weight.reshape(-1), self.bias.reshape(-1), training=True,
+                         eps=self.eps)
+        return y.reshape(b, k, f).transpose(0, 1)
 
 
 class EnsembleLinear(nn.Module):
@@ -33,7 +84,9 @@ class EnsembleLinear(nn.Module):
 
 
 class EnsembleMLP(nn.Module):
-    """ReLU MLP with ``depth`` hidden layers of ``width`` units, K members at once."""
+    """MLP with ``depth`` hidden layers of ``width`` units, K members at once: each hidden
+    layer is affine, then ``norm`` (none, batch or layer; see EnsembleNorm), then
+    ``activation`` (a name in ACTIVATIONS)."""
 
     def __init__(
         self,
@@ -42,14 +95,23 @@ class EnsembleMLP(nn.Module):
         out_dim: int,
         width: int,
         depth: int,
+        activation: str = "relu",
+        norm: str = "none",
     ) -> None:
         super().__init__()
+        if norm not in MLP_NORMS:
+            raise ValueError(f"unknown norm '{norm}'; valid: {', '.join(MLP_NORMS)}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation '{activation}'; valid: "
+                             f"{', '.join(ACTIVATIONS)}")
         dims = [in_dim] + [width] * depth + [out_dim]
         layers: list[nn.Module] = []
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
             layers.append(EnsembleLinear(generators, fan_in, fan_out))
             if i < len(dims) - 2:
-                layers.append(nn.ReLU())
+                if norm != "none":
+                    layers.append(EnsembleNorm(len(generators), fan_out, norm))
+                layers.append(ACTIVATIONS[activation]())
         self.net = nn.Sequential(*layers)
         self.members = len(generators)
 
@@ -61,9 +123,10 @@ class EnsembleCritic(EnsembleMLP):
     """An MLP critic returning one score per sample: [K, B, d] -> [K, B]."""
 
     def __init__(
-        self, generators: list[torch.Generator], data_dim: int, width: int, depth: int
+        self, generators: list[torch.Generator], data_dim: int, width: int, depth: int,
+        activation: str = "relu", norm: str = "none",
     ) -> None:
-        super().__init__(generators, data_dim, 1, width, depth)
+        super().__init__(generators, data_dim, 1, width, depth, activation, norm)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x).squeeze(-1)

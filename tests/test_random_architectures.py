@@ -1,0 +1,382 @@
+"""Random architectures (WGAN-GP Table 2, bench/experiments/random_architectures.py): the
+drawn space, the networks it builds, the experiment run for real at a tiny size, the suite
+section, the paired McNemar rule's error rates by simulation, Newcombe's interval's coverage,
+and claim 11 on planted data."""
+
+import dataclasses
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from statsmodels.stats.contingency_tables import mcnemar
+
+from bench.analysis.rules import NOT_REPRODUCED, REPRODUCED, paired_success
+from bench.analysis.section import claims_section
+from bench.errors import BenchError
+from bench.experiments.outputs import (
+    ARCHITECTURE_RUNS_FILE,
+    ARCHITECTURES_FILE,
+    EXPERIMENTS_DIR,
+    architecture_outcomes,
+    architecture_table,
+)
+from bench.experiments.random_architectures import (
+    draw_architectures,
+    run_random_architectures,
+    run_rows,
+)
+from bench.specs import ClaimsSpec, RandomArchitecturesSpec
+from bench.stats.tests import mcnemar_greater, paired_difference_ci, paired_successes
+from bench.suite import load_suite, parse_suite
+from gan_zoo.architectures.mlp import EnsembleCritic, EnsembleMLP, PaperSoftplus
+from gan_zoo.recipes import recipe_for
+from gan_zoo.registry import GANS
+from tests.conftest import tiny_suite
+from tests.test_claim_builders import INC, NR, TOY_GANS, R, assert_evidence, evaluate, finals
+from tests.test_claim_builders import suite_data as planted_suite
+
+CPU = torch.device("cpu")
+TINY = RandomArchitecturesSpec(architectures=3, generator_steps=3, widths=(8, 16),
+                               batch_size=16, w1_samples=40)
+RECIPES = {gan: recipe_for(gan, "toy") for gan in GANS}
+
+
+# --- the space and the networks --------------------------------------------------------------
+
+
+def test_draws_are_seeded_in_the_space_and_keep_their_order():
+    spec = RandomArchitecturesSpec(architectures=50, depths=(1, 3), widths=(8,),
+                                   activations=("tanh", "relu"))
+    draws = draw_architectures(spec)
+    assert draws == draw_architectures(spec)
+    assert draws[:10] == draw_architectures(dataclasses.replace(spec, architectures=10))
+    assert draws != draw_architectures(dataclasses.replace(spec, seed=1))
+    networks = [a.generator for a in draws] + [a.critic for a in draws]
+    assert {n.depth for n in networks} == {1, 3} and {n.width for n in networks} == {8}
+    assert {n.activation for n in networks} == {"tanh", "relu"}
+    assert {n.batch_norm for n in networks} == {False, True}
+    assert len({a.seed for a in draws}) == 50
+    assert draws[0].record()["critic_activation"] == draws[0].critic.activation
+
+
+def test_the_default_mlp_is_the_benchmarks_relu_network():
+    gens = [torch.Generator().manual_seed(0)]
+    mlp = EnsembleMLP(gens, 2, 2, 8, 2)
+    assert list(mlp.state_dict()) == [f"net.{i}.{p}" for i in (0, 2, 4)
+                                      for p in ("weight", "bias")]
+    assert all(isinstance(mlp.net[i], torch.nn.ReLU) for i in (1, 3))
+    with pytest.raises(ValueError, match="activation"):
+        EnsembleMLP(gens, 2, 2, 8, 2, activation="swish")
+    with pytest.raises(ValueError, match="norm"):
+        EnsembleMLP(gens, 2, 2, 8, 2, norm="group")
+    # the paper's smooth ReLU: softplus(2x + 2) / 2 - 1, close to x far above 0
+    x = torch.tensor([0.0, 10.0])
+    assert torch.allclose(PaperSoftplus()(x), torch.tensor([math.log1p(math.e**2) / 2 - 1, 10]))
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer"])
+def test_a_normalised_member_computes_what_it_would_alone(norm):
+    def net(seeds):
+        gens = [torch.Generator().manual_seed(s) for s in seeds]
+        return EnsembleCritic(gens, 2, 8, 3, "tanh", norm)
+
+    x = torch.randn(2, 16, 2)
+    together, alone = net([3, 4])(x), net([3])(x[:1])
+    assert torch.allclose(together[:1], alone, atol=1e-6)
+
+
+def test_layer_norm_keeps_each_samples_score_its_own_and_batch_norm_does_not():
+    """Why a normalised critic under a gradient penalty gets layer norm: the penalty needs
+    each sample's gradient, and batch norm makes a score depend on the whole batch."""
+    x = torch.randn(1, 8, 2)
+    moved = x.clone()
+    moved[0, 1:] += 1.0  # every sample but the first
+    for norm, own in (("layer", True), ("batch", False)):
+        critic = EnsembleCritic([torch.Generator().manual_seed(0)], 2, 8, 2, "relu", norm)
+        assert torch.allclose(critic(x)[0, 0], critic(moved)[0, 0]) == own
+
+
+# --- the experiment ---------------------------------------------------------------------------
+
+
+def test_every_gan_trains_every_drawn_architecture_and_resumes(tmp_path):
+    assert run_random_architectures(tmp_path, CPU, TINY, RECIPES)
+    draws = pd.read_csv(tmp_path / ARCHITECTURES_FILE)
+    runs = pd.read_csv(tmp_path / ARCHITECTURE_RUNS_FILE)
+    assert draws.to_dict("records") == [a.record() for a in draw_architectures(TINY)]
+    assert len(runs) == 3 * len(GANS) and set(runs["gan"]) == set(GANS)
+    assert (runs.groupby("architecture")["gan"].nunique() == len(GANS)).all()
+    assert (runs["status"] == "finished").all() and np.isfinite(runs["w1"]).all()
+    # a normalised critic: batch norm, layer norm under the gradient penalty
+    normalised = runs["architecture"].map(draws.set_index("architecture")["critic_batch_norm"])
+    expected = np.where(~normalised, "none", np.where(runs["gan"] == "wgan-gp", "layer",
+                                                      "batch"))
+    assert runs["critic_norm"].tolist() == expected.tolist()
+    assert not run_random_architectures(tmp_path, CPU, TINY, RECIPES)  # present: not again
+
+
+def test_a_diverged_run_fails_and_the_others_go_on():
+    recipes = RECIPES | {"gan": dataclasses.replace(RECIPES["gan"], lr=1e30)}
+    runs = run_rows(draw_architectures(TINY)[:1], recipes, TINY, CPU, workers=1)
+    by_gan = runs.set_index("gan")
+    assert by_gan.loc["gan", "status"] == "diverged" and math.isnan(by_gan.loc["gan", "w1"])
+    assert 1 <= by_gan.loc["gan", "diverged_step"] <= TINY.generator_steps
+    assert (by_gan.loc[["wgan-clip", "wgan-gp"], "status"] == "finished").all()
+    outcomes = architecture_outcomes(runs, success_w1=100.0)
+    assert outcomes.set_index("gan")["success"].to_dict() == {
+        "gan": False, "wgan-clip": True, "wgan-gp": True}
+
+
+def test_worker_processes_give_the_rows_of_one_process():
+    draws = draw_architectures(dataclasses.replace(TINY, architectures=2))
+    alone = run_rows(draws, RECIPES, TINY, CPU, workers=1).drop(columns="seconds")
+    pooled = run_rows(draws, RECIPES, TINY, CPU, workers=2).drop(columns="seconds")
+    pd.testing.assert_frame_equal(alone, pooled)
+
+
+def test_success_is_a_finished_run_at_or_below_the_threshold():
+    runs = pd.DataFrame({"architecture": [0, 1, 2], "gan": "gan", "w1": [0.5, 0.7, math.nan],
+                         "status": ["finished", "finished", "diverged"]})
+    assert architecture_outcomes(runs, 0.5)["success"].tolist() == [True, False, False]
+    assert architecture_outcomes(runs, 0.7)["success"].tolist() == [True, True, False]
+
+
+# --- the suite section -------------------------------------------------------------------------
+
+
+def test_the_section_parses_round_trips_and_refuses_bad_values():
+    config = parse_suite(tiny_suite(random_architectures={"architectures": 5,
+                                                          "widths": [8, 16]}))
+    spec = config.random_architectures
+    assert spec == RandomArchitecturesSpec(architectures=5, widths=(8, 16))
+    assert parse_suite(yaml.safe_load(yaml.safe_dump(config.to_dict()))) == config
+    assert parse_suite(tiny_suite(random_architectures=True)).random_architectures == (
+        RandomArchitecturesSpec())
+    assert parse_suite(tiny_suite()).random_architectures is None
+    for bad, where in (({"activations": ["swish"]}, "random_architectures.activations[0]"),
+                       ({"dataset": "mnist"}, "random_architectures.dataset"),
+                       ({"widths": []}, "random_architectures.widths"),
+                       ({"depths": [2, 2]}, "random_architectures.depths"),
+                       ({"batch_norm": ["yes"]}, "random_architectures.batch_norm[0]"),
+                       ({"success_w1": 0}, "random_architectures.success_w1"),
+                       ({"filters": 8}, "random_architectures")):
+        with pytest.raises(BenchError, match=re.escape(where)):
+            parse_suite(tiny_suite(random_architectures=bad))
+
+
+def test_the_built_in_suite_draws_the_documented_space():
+    config = load_suite("random-architectures")
+    assert config.random_architectures == RandomArchitecturesSpec()  # the defaults, written out
+    assert config.seeds == (0,) and config.optimizers[0].name == "recipe"
+
+
+# --- the paired rule: exact McNemar, Newcombe's interval ------------------------------------------
+
+
+def test_the_one_sided_test_is_half_of_statsmodels_two_sided_exact_mcnemar():
+    for only_a, only_b in ((7, 1), (12, 5), (3, 0), (20, 19)):
+        two_sided = mcnemar([[4, only_a], [only_b, 9]], exact=True).pvalue
+        assert mcnemar_greater(only_a, only_b) == pytest.approx(two_sided / 2)
+    assert mcnemar_greater(0, 0) == 1.0 and mcnemar_greater(0, 4) == 1.0
+    assert mcnemar_greater(5, 0) == pytest.approx(1 / 32)
+
+
+def _pairs(rng: np.random.Generator, cells: tuple[float, float, float, float],
+           n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n units whose (A, B) outcomes fall in (both, A only, B only, neither) with
+    probabilities ``cells``."""
+    kind = rng.choice(4, size=n, p=cells)
+    return np.isin(kind, (0, 1)), np.isin(kind, (0, 2))
+
+
+NULLS = {  # A and B exchangeable: as likely to succeed alone as the other
+    "half succeed, independent": (0.25, 0.25, 0.25, 0.25),
+    "mostly both": (0.7, 0.1, 0.1, 0.1),
+    "rarely either": (0.02, 0.08, 0.08, 0.82),
+}
+SPEC = ClaimsSpec()
+
+
+def _decisions(cells, n: int, draws: int) -> dict[str, float]:
+    rng = np.random.default_rng(12345)
+    verdicts = [paired_success(*_pairs(rng, cells, n), SPEC).verdict for _ in range(draws)]
+    return {v: verdicts.count(v) / draws for v in (REPRODUCED, NOT_REPRODUCED)}
+
+
+def _check_type_one_error(draws: int, sizes: tuple[int, ...]) -> None:
+    """Under the null the rule claims 'A better' (and 'B better') at most alpha of the time
+    (the exact test is conservative), up to two Monte-Carlo standard errors."""
+    slack = 2 * math.sqrt(SPEC.alpha * (1 - SPEC.alpha) / draws)
+    for name, cells in NULLS.items():
+        for n in sizes:
+            rates = _decisions(cells, n, draws)
+            assert max(rates.values()) <= SPEC.alpha + slack, (name, n, rates)
+
+
+def test_the_paired_rule_keeps_its_type_one_error():
+    _check_type_one_error(draws=600, sizes=(40,))
+
+
+@pytest.mark.slow
+def test_the_paired_rule_keeps_its_type_one_error_thoroughly():
+    _check_type_one_error(draws=10_000, sizes=(10, 40, 200))
+
+
+def test_the_paired_rule_finds_a_planted_difference():
+    rates = _decisions((0.3, 0.3, 0.02, 0.38), n=40, draws=200)
+    assert rates[REPRODUCED] >= 0.9 and rates[NOT_REPRODUCED] == 0
+
+
+COVERAGE_CELLS = {**NULLS, "A better, correlated": (0.4, 0.3, 0.05, 0.25),
+                  "near 1": (0.9, 0.06, 0.02, 0.02)}
+
+
+def _coverage(cells, n: int, draws: int) -> float:
+    rng = np.random.default_rng(7)
+    truth = cells[1] - cells[2]
+    hits = 0
+    for _ in range(draws):
+        low, high = paired_difference_ci(paired_successes(*_pairs(rng, cells, n)))
+        hits += low <= truth <= high
+    return hits / draws
+
+
+UNDER_COVERING = {("half succeed, independent", 10): 0.904, ("A better, correlated", 10): 0.921}
+"""Cells where Newcombe's interval under-covers, with the coverage measured on 10,000 draws
+(the slow run's): 10 units are few for a difference of two fractions; from 40 on it holds."""
+OVER_COVERING = {("rarely either", 10), ("near 1", 10), ("near 1", 40)}
+"""Cells where it over-covers (98.9%, 99.99%, 98.2%): misses on the safe side."""
+
+
+def _check_coverage(draws: int, sizes: tuple[int, ...]) -> None:
+    """Newcombe's interval covers the difference of fractions at 95% +- 3% (the tolerance
+    of tests/test_interval_coverage.py), up to two Monte-Carlo standard errors; the cells
+    above say where it does not, and are held to what was measured."""
+    monte_carlo = 2 * math.sqrt(0.95 * 0.05 / draws)
+    for name, cells in COVERAGE_CELLS.items():
+        for n in sizes:
+            covered = _coverage(cells, n, draws)
+            if (name, n) in OVER_COVERING:
+                assert covered >= 0.95 - monte_carlo, (name, n, covered)
+            elif (name, n) in UNDER_COVERING:
+                assert covered >= UNDER_COVERING[name, n] - monte_carlo, (name, n, covered)
+            else:
+                assert abs(covered - 0.95) <= 0.03 + monte_carlo, (name, n, covered)
+
+
+def test_newcombes_interval_covers():
+    _check_coverage(draws=600, sizes=(40,))
+
+
+@pytest.mark.slow
+def test_newcombes_interval_covers_thoroughly():
+    _check_coverage(draws=10_000, sizes=(10, 40, 200))
+
+
+def test_newcombes_interval_in_edge_cases():
+    assert paired_difference_ci(paired_successes([True] * 5, [True] * 5)) == pytest.approx(
+        (-0.434, 0.434), abs=1e-3)  # no discordant pair: still the width 5 units allow
+    low, high = paired_difference_ci(paired_successes([True] * 10, [False] * 10))
+    assert 0.5 < low < high == 1.0
+    assert all(math.isnan(v) for v in paired_difference_ci(paired_successes([], [])))
+
+
+# --- claim 11 on planted data ------------------------------------------------------------------
+
+SECTION = {"random_architectures": {"architectures": 40, "success_w1": 0.7}}
+
+
+def planted(tmp_path, success: dict[str, list[bool]] | None, diverged: str | None = None):
+    """A planted suite whose random-architectures runs succeed as ``success[gan]`` says
+    (W1 0.5 or 1.5), runs of ``diverged`` diverging where they fail; no experiment: None."""
+    data = planted_suite(tmp_path, TOY_GANS | SECTION, finals("gan", "adam", [0.1] * 5))
+    if success is None:
+        return dataclasses.replace(data, random_architectures=None)
+    runs = pd.DataFrame([{"architecture": i, "gan": gan, "critic_norm": "none",
+                          "status": "diverged" if gan == diverged and not ok else "finished",
+                          "diverged_step": math.nan,
+                          "w1": math.nan if gan == diverged and not ok else
+                          0.5 if ok else 1.5, "seconds": 1.0}
+                         for gan, outcomes in success.items()
+                         for i, ok in enumerate(outcomes)])
+    return dataclasses.replace(data, random_architectures=architecture_outcomes(runs, 0.7))
+
+
+def outcomes(both: int, only_gp: int, only_other: int, neither: int) -> tuple[list, list]:
+    """WGAN-GP's and another GAN's successes over architectures in the four cells."""
+    gp = [True] * both + [True] * only_gp + [False] * only_other + [False] * neither
+    other = [True] * both + [False] * only_gp + [True] * only_other + [False] * neither
+    return gp, other
+
+
+def test_claim11_wgan_gp_succeeds_on_more_architectures(tmp_path):
+    gp, gan = outcomes(8, 20, 1, 11)  # the 40 architectures, GAN diverging where it fails
+    _, clip = outcomes(10, 18, 2, 10)
+    data = planted(tmp_path, {"gan": gan, "wgan-clip": clip, "wgan-gp": gp}, diverged="gan")
+    verdict, checks = evaluate("11", data)
+    assert verdict == R and [c.outcome.verdict for c in checks] == [R, R]
+    assert checks[0].metric == "architectures with final W1 <= 0.7 (diverged: failure)"
+    assert_evidence(checks[0], "wgan-gp 28/40 succeed, 0.70 [", "gan 9/40 succeed",
+                    "discordant pairs: 20 wgan-gp only, 1 gan only",
+                    "one-sided exact McNemar p=1.05e-05", "difference of fractions +0.47 [")
+    assert checks[0].outcome.effect_size == pytest.approx(19 / 40)
+    assert checks[0].p_adjusted <= 0.05
+
+
+def test_claim11_a_gan_that_succeeds_more_often_is_not_reproduced(tmp_path):
+    gp, gan = outcomes(8, 1, 20, 11)
+    data = planted(tmp_path, {"gan": gan, "wgan-clip": gp, "wgan-gp": gp})
+    verdict, checks = evaluate("11", data)
+    assert verdict == NR and [c.outcome.verdict for c in checks] == [NR, INC]
+    assert_evidence(checks[0], "the opposite holds: one-sided exact McNemar")
+    assert_evidence(checks[1], "no number of pairs would decide it: no pair separates them")
+
+
+def test_claim11_inconclusive(tmp_path):
+    verdict, (check,) = evaluate("11", planted(tmp_path, None))
+    assert verdict == INC
+    assert_evidence(check, "no random-architectures experiment in this suite")
+    # as many architectures favour each side: more do not help
+    gp, other = outcomes(10, 6, 6, 18)
+    verdict, checks = evaluate("11", planted(tmp_path, {"gan": other, "wgan-clip": other,
+                                                        "wgan-gp": gp}))
+    assert verdict == INC and math.isnan(checks[0].seeds_needed)
+    assert_evidence(checks[0], "as many pairs favour each side")
+    # WGAN-GP ahead, but by too few architectures: the seeds needed are architectures
+    gp, other = outcomes(10, 7, 3, 20)
+    verdict, checks = evaluate("11", planted(tmp_path, {"gan": other, "wgan-clip": other,
+                                                        "wgan-gp": gp}))
+    assert verdict == INC and [c.outcome.verdict for c in checks] == [INC, INC]
+    assert 40 < checks[0].seeds_needed <= 1000
+    gp, other = outcomes(0, 2, 0, 0)  # fewer pairs than min_seeds
+    verdict, checks = evaluate("11", planted(tmp_path, {"gan": other, "wgan-clip": other,
+                                                        "wgan-gp": gp}))
+    assert verdict == INC
+    assert_evidence(checks[0], "too few pairs (fewer than 3)")
+
+
+def test_the_report_shows_claim_11s_plot_and_architectures(tmp_path):
+    spec = RandomArchitecturesSpec(architectures=4)
+    gp, other = outcomes(1, 2, 0, 1)
+    data = planted(tmp_path, {"gan": other, "wgan-clip": other, "wgan-gp": gp}, diverged="gan")
+    folder = data.root / EXPERIMENTS_DIR
+    folder.mkdir()
+    pd.DataFrame([a.record() for a in draw_architectures(spec)]).to_csv(
+        folder / ARCHITECTURES_FILE, index=False)
+    data.random_architectures.drop(columns="success").to_csv(folder / ARCHITECTURE_RUNS_FILE,
+                                                             index=False)
+    lines = "\n".join(claims_section(data.root, data.config, data.summary, data.metrics))
+    assert "![random_architectures](plots/claims/random_architectures.png)" in lines
+    assert (data.root / "plots" / "claims" / "random_architectures.png").is_file()
+    assert "| 11. WGAN-GP succeeds on a larger fraction" in lines
+    table = architecture_table(pd.read_csv(folder / ARCHITECTURES_FILE),
+                               data.random_architectures)
+    assert table.columns.tolist() == ["architecture", "generator", "critic", "W1, gan",
+                                      "W1, wgan-clip", "W1, wgan-gp"]
+    assert table["W1, gan"].tolist() == ["**0.5**", "diverged", "diverged", "diverged"]
+    assert table["W1, wgan-gp"].tolist() == ["**0.5**"] * 3 + ["1.5"]
+    assert "### Random architectures" in lines and "| 3 | " in lines
