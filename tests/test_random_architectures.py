@@ -29,6 +29,7 @@ from bench.experiments.random_architectures import (
     run_random_architectures,
     run_rows,
 )
+from bench.report.render import FigurePool
 from bench.specs import ClaimsSpec, RandomArchitecturesSpec
 from bench.stats.tests import mcnemar_greater, paired_difference_ci, paired_successes
 from bench.suite import load_suite, parse_suite
@@ -369,7 +370,9 @@ def test_the_report_shows_claim_11s_plot_and_architectures(tmp_path):
         folder / ARCHITECTURES_FILE, index=False)
     data.random_architectures.drop(columns="success").to_csv(folder / ARCHITECTURE_RUNS_FILE,
                                                              index=False)
-    lines = "\n".join(claims_section(data.root, data.config, data.summary, data.metrics))
+    with FigurePool(workers=0) as pool:  # figures drawn in place
+        lines = "\n".join(claims_section(data.root, data.config, data.summary, data.metrics,
+                                          pool))
     assert "![random_architectures](plots/claims/random_architectures.png)" in lines
     assert (data.root / "plots" / "claims" / "random_architectures.png").is_file()
     assert "| 11. WGAN-GP succeeds on a larger fraction" in lines
