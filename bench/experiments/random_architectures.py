@@ -163,12 +163,13 @@ def run_rows(draws: list[Architecture], recipes: dict[str, Recipe],
     one otherwise (the rows are the same either way, in draw order)."""
     train = partial(train_architecture, recipes=recipes, spec=spec, device=device)
     if device.type != "cpu" or workers <= 1 or len(draws) <= 1:
-        rows = map(train, draws)
-        return pd.DataFrame.from_records([row for runs in rows for row in runs])
-    with cf.ProcessPoolExecutor(min(workers, len(draws)), mp_context=mp.get_context("spawn"),
-                                initializer=torch.set_num_threads, initargs=(1,)) as pool:
-        return pd.DataFrame.from_records([row for runs in pool.map(train, draws)
-                                          for row in runs])
+        runs = list(map(train, draws))
+    else:
+        with cf.ProcessPoolExecutor(min(workers, len(draws)),
+                                    mp_context=mp.get_context("spawn"),
+                                    initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            runs = list(pool.map(train, draws))
+    return pd.DataFrame.from_records([row for rows in runs for row in rows])
 
 
 def run_random_architectures(out_dir: Path, device: torch.device,
