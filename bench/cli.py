@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "gradient_evaluations "
                      "or seconds, e.g. generator_steps=500")
     run.add_argument("--workers", type=_positive_int,
-                     help="worker processes on CPU (default: one per core)")
+                     help="worker processes on CPU, for training and then for the report's "
+                     "figures (default: one per core)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.add_argument("--no-report", action="store_true",
                      help="train and store the runs only; 'report DIR' builds the report later")
@@ -160,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="rebuild tables, plots and report.md from results")
     report.add_argument("results", type=Path, help="a folder written by 'run'")
+    report.add_argument("--workers", type=_positive_int,
+                        help="processes drawing the figures, this one included (default: one "
+                        "per core, at most 4; 1 draws them all in this process)")
     _add_tensorboard_argument(report)
 
     compare = sub.add_parser(
@@ -296,8 +300,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if outcome.ran + outcome.skipped:
         if not args.no_report:
             from bench.report.build import build_report  # plotting libraries: only if used
+            from bench.report.render import figure_workers
 
-            print(f"report: {build_report(out)}")
+            print(f"report: {build_report(out, figure_workers(args.workers))}")
         _export_tensorboard(out, args.tensorboard)
     for failure in outcome.failures:
         print(f"error: failed: {failure}", file=sys.stderr)  # a run group or side experiment
@@ -309,6 +314,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from bench.report.build import build_report
+    from bench.report.render import figure_workers
 
     if not args.results.is_dir():
         raise BenchError(f"no such results folder: {args.results}")
@@ -316,7 +322,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         from bench.report.tensorboard import check_tensorboard
 
         check_tensorboard(args.results, args.tensorboard)
-    print(f"report: {build_report(args.results)}")
+    print(f"report: {build_report(args.results, figure_workers(args.workers))}")
     _export_tensorboard(args.results, args.tensorboard)
     return 0
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from bench.report.plots import LeftOut
-from bench.report.render import FigureError, FigurePool, finished, left_out
+from bench.report.render import (
+    MAX_WORKERS, FigureError, FigurePool, default_workers, figure_workers, finished, left_out,
+)
 
 
 def _write(path: Path) -> Path:
@@ -49,3 +51,10 @@ def test_a_worker_that_dies_is_an_error_naming_its_figure_not_a_hang(tmp_path):
     failure = "'killed' failed: BrokenProcessPool"
     with pytest.raises(FigureError, match=failure), FigurePool(1) as pool:
         finished([pool.draw("killed", _die, tmp_path / "k.png")])
+
+
+def test_the_users_process_count_includes_the_reports_own_process():
+    assert figure_workers(1) == 0  # --workers 1: every figure drawn in the report's process
+    assert figure_workers(2) == 1
+    assert figure_workers(64) == MAX_WORKERS
+    assert figure_workers(None) == default_workers()

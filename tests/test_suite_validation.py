@@ -60,7 +60,7 @@ def test_one_optimizer_suite_gets_its_report(tmp_path):
                  "--no-progress", "--workers", "1"]) == 0
     report = (out / "report.md").read_text()
     assert "one optimizer: no optimizer comparison" in report
-    assert main(["report", str(out)]) == 0
+    assert main(["report", str(out), "--workers", "1"]) == 0
 
 
 @pytest.mark.parametrize(("extra", "expected"), [
@@ -228,7 +228,7 @@ def test_report_setup_states_the_budgets_the_runs_trained_with(tmp_path):
     suite_yaml = out / "suite.yaml"  # an edit the report must not believe
     suite_yaml.write_text(suite_yaml.read_text().replace("generator_steps: 6",
                                                          "generator_steps: 40"))
-    assert main(["report", str(out)]) == 0
+    assert main(["report", str(out), "--workers", "1"]) == 0
     report = (out / "report.md").read_text()
     assert ("Matched budget for every run: **generator_steps=6 (matches "
             f"{Budget('generator_steps', 6).matches})**") in report

@@ -30,6 +30,12 @@ def default_workers() -> int:
     return min((os.cpu_count() or 1) - 1, MAX_WORKERS)
 
 
+def figure_workers(processes: int | None) -> int:
+    """Figure workers when the user allows ``processes`` processes (``--workers``): the
+    report's own is one of them (at most ``MAX_WORKERS`` more); None: ``default_workers()``."""
+    return default_workers() if processes is None else min(processes - 1, MAX_WORKERS)
+
+
 class FigureError(RuntimeError):
     """A figure's job raised (its traceback is the cause), or its worker died."""
 
