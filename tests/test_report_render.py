@@ -8,7 +8,13 @@ import pytest
 
 from bench.report.plots import LeftOut
 from bench.report.render import (
-    MAX_WORKERS, FigureError, FigurePool, default_workers, figure_workers, finished, left_out,
+    MAX_WORKERS,
+    FigureError,
+    FigurePool,
+    default_workers,
+    figure_workers,
+    finished,
+    left_out,
 )
 
 
