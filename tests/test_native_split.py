@@ -57,3 +57,13 @@ def test_run_times_the_group_and_tells_perf_when_to_sample(tmp_path, capsys):
     assert control.read_text() == "enable\ndisable\n"
     assert "wgan-gp K=2 W=8:" in capsys.readouterr().out
     assert run_iterations("gan", 1, 8, 1) > 0
+
+
+def test_bad_input_is_one_error_line_and_exit_2(tmp_path, capsys):
+    for argv in (["split", str(tmp_path / "absent.data")], ["run", "wgan-gp", "0", "8", "1"],
+                 ["run", "no-such-gan", "1", "8", "1"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 2
+        assert capsys.readouterr().err.strip().splitlines()[-1].startswith(
+            "python -m bench.perf.native_split")

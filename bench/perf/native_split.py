@@ -17,8 +17,12 @@ layers, batch 256), runs warm-up iterations, then enables sampling for the timed
 
 import argparse
 import re
+import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 MATMUL = "matrix products (MKL/BLAS gemm, packing included)"
 OPTIMIZER = "optimizer kernels"
@@ -67,6 +71,22 @@ def split_report(report: str) -> dict[str, float]:
     return {name: share / whole for name, share in totals.items()}
 
 
+@contextmanager
+def _sampled(perf_control: str | None) -> Iterator[None]:
+    """perf samples inside the block only (through its control FIFO); without one, a no-op."""
+    if perf_control is None:
+        yield
+        return
+    with open(perf_control, "w") as control:
+        control.write("enable\n")
+        control.flush()
+        try:
+            yield
+        finally:
+            control.write("disable\n")
+            control.flush()
+
+
 def run_iterations(gan: str, members: int, width: int, iterations: int,
                    perf_control: str | None = None, warmup: int = 5) -> float:
     """Seconds per iteration of ``gan``'s group of K = ``members`` (sampling enabled through
@@ -80,30 +100,21 @@ def run_iterations(gan: str, members: int, width: int, iterations: int,
     n_critic = trainer.schedule.critic_steps_before(0)
     for _ in range(warmup):
         trainer.run_iteration(n_critic)
-    control = open(perf_control, "w") if perf_control else None  # noqa: SIM115
-    try:
-        if control:
-            control.write("enable\n")
-            control.flush()
+    with _sampled(perf_control):
         start = time.perf_counter()
         for _ in range(iterations):
             trainer.run_iteration(n_critic)
-        seconds = (time.perf_counter() - start) / iterations
-        if control:
-            control.write("disable\n")
-            control.flush()
-    finally:
-        if control:
-            control.close()
-    return seconds
+        return (time.perf_counter() - start) / iterations
 
 
 def main(argv: list[str] | None = None) -> None:
+    from gan_zoo.registry import GANS
+
     parser = argparse.ArgumentParser(prog="python -m bench.perf.native_split",
                                      description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="iterations of one group, to run under perf record")
-    run.add_argument("gan")
+    run.add_argument("gan", choices=sorted(GANS))
     run.add_argument("members", type=int)
     run.add_argument("width", type=int)
     run.add_argument("iterations", type=int)
@@ -117,11 +128,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "run":
         import torch
 
+        if min(args.members, args.width, args.iterations, args.threads) < 1:
+            parser.error("members, width, iterations and --threads must be at least 1")
+
         torch.set_num_threads(args.threads)
         seconds = run_iterations(args.gan, args.members, args.width, args.iterations,
                                  args.perf_control)
         print(f"{args.gan} K={args.members} W={args.width}: {seconds * 1e3:.1f} ms/iteration")
         return
+    if shutil.which("perf") is None:
+        parser.error("Linux perf is not installed (e.g. apt install linux-tools-generic)")
+    if not Path(args.data).is_file():
+        parser.error(f"no such perf data file: {args.data}; 'perf record ... run' writes it")
     report = subprocess.run(
         ["perf", "report", "-i", args.data, "--no-children", "--sort", "dso,sym",
          "-g", "none", "--percent-limit", "0"], capture_output=True, text=True, check=True)
