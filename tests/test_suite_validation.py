@@ -239,3 +239,10 @@ def test_report_setup_states_the_budgets_the_runs_trained_with(tmp_path):
 def test_every_builtin_suite_parses_into_runs(name: str):
     config = load_suite(name)
     assert config.name == name and expand(config)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "docs" / "suites").glob(
+    "*.yaml")), ids=lambda path: path.stem)
+def test_every_suite_the_docs_run_parses_into_runs(path: Path):
+    config = load_suite(str(path))
+    assert config.name == path.stem and expand(config)
