@@ -11,7 +11,6 @@ from bench.report.render import (
     MAX_WORKERS,
     FigureError,
     FigurePool,
-    default_workers,
     figure_workers,
     finished,
     left_out,
@@ -63,4 +62,4 @@ def test_the_users_process_count_includes_the_reports_own_process():
     assert figure_workers(1) == 0  # --workers 1: every figure drawn in the report's process
     assert figure_workers(2) == 1
     assert figure_workers(64) == MAX_WORKERS
-    assert figure_workers(None) == default_workers()
+    assert figure_workers(None) == figure_workers(os.cpu_count())  # one process per core

@@ -25,15 +25,10 @@ MAX_WORKERS = 3
 report's ~20 figures gain little from more workers than this."""
 
 
-def default_workers() -> int:
-    """One worker per core beside the report's own process, at most ``MAX_WORKERS``."""
-    return min((os.cpu_count() or 1) - 1, MAX_WORKERS)
-
-
-def figure_workers(processes: int | None) -> int:
-    """Figure workers when the user allows ``processes`` processes (``--workers``): the
-    report's own is one of them (at most ``MAX_WORKERS`` more); None: ``default_workers()``."""
-    return default_workers() if processes is None else min(processes - 1, MAX_WORKERS)
+def figure_workers(processes: int | None = None) -> int:
+    """Figure workers when the user allows ``processes`` processes (``--workers``; None: one
+    per core): the report's own process is one of them, at most ``MAX_WORKERS`` more."""
+    return min((processes or os.cpu_count() or 1) - 1, MAX_WORKERS)
 
 
 class FigureError(RuntimeError):
@@ -72,9 +67,9 @@ class FigurePool:
     """Draws figure jobs; a context manager, closed once every figure is collected."""
 
     def __init__(self, workers: int | None = None) -> None:
-        """``workers`` processes beside this one (default ``default_workers()``); 0 draws
+        """``workers`` processes beside this one (default ``figure_workers()``); 0 draws
         every figure in place as it is asked for."""
-        workers = default_workers() if workers is None else workers
+        workers = figure_workers() if workers is None else workers
         self._pool = None
         if workers > 0:
             self._pool = cf.ProcessPoolExecutor(
