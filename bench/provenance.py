@@ -8,9 +8,11 @@ from pathlib import Path
 
 import torch
 
-# pytorch-fid builds the FID network: its version belongs beside torch's with every FID.
+# pytorch-fid builds the FID network and torch-fidelity resizes the Inception Score's input
+# and scores it: their versions belong beside torch's with every FID and IS.
 PACKAGES = (
-    "torch", "torchvision", "pytorch-fid", "numpy", "pot", "scipy", "pandas", "ganbench",
+    "torch", "torchvision", "pytorch-fid", "torch-fidelity", "numpy", "pot", "scipy", "pandas",
+    "ganbench",
 )
 _REPO = Path(__file__).resolve().parent.parent
 

@@ -3,8 +3,9 @@
 ``points``: the 2-D samples themselves. ``digits`` / ``digit_labels``: the digits
 classifier's penultimate features / the class of every channel. ``inception``: pytorch-fid's
 pool3 features, only when the run computes FID (``eval.fid_samples`` > 0), and
-``inception_logits``: the same forward pass's 1008-way logits (for the Inception Score). A
-metric asking for ``best`` gets Inception when it is there, else the dataset's own extractor.
+``inception_logits``: the same network's 1008-way logits of the images as torch-fidelity feeds
+them (for the Inception Score; a pass of its own, since the input differs). A metric asking
+for ``best`` gets Inception when it is there, else the dataset's own extractor.
 """
 
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from bench.features.names import (
     DIGITS,
     INCEPTION,
     INCEPTION_LOGITS,
-    INCEPTION_PASS,
+    INCEPTION_NETWORK,
     POINTS,
 )
 from bench.metrics.registry import METRICS
@@ -53,10 +54,12 @@ class Extractors:
             self.functions[DIGITS] = lambda x: classifier.features(x, batch_size)
             self.functions[DIGIT_LABELS] = lambda x: classifier.predict(x, batch_size)
             self.keys[DIGITS] = {"extractor": "digits-cnn", "classifier": classifier.settings.key()}
-        wants_inception = any(METRICS[m].extractor in INCEPTION_PASS for m in dataset.metrics)
+        wants_inception = any(METRICS[m].extractor in INCEPTION_NETWORK
+                              for m in dataset.metrics)
         if spec.fid_samples and wants_inception:
             from bench.features.fid_inception import (
-                InceptionPass,
+                InceptionScoreLogits,
+                all_features,
                 load_fid_inception,
                 resolve_weights_path,
                 sha256_file,
@@ -65,9 +68,9 @@ class Extractors:
             weights = resolve_weights_path(env.fid_weights, download=env.download)
             inception = load_fid_inception(weights, device=device, input_range=(-1, 1),
                                            channels_last=channels_last)
-            one_pass = InceptionPass(inception, batch_size)  # FID, KID and IS: one forward
-            self.functions[INCEPTION] = one_pass.pool3
-            self.functions[INCEPTION_LOGITS] = one_pass.logits
+            score_logits = InceptionScoreLogits(inception)
+            self.functions[INCEPTION] = lambda x: all_features(inception, x, batch_size)
+            self.functions[INCEPTION_LOGITS] = lambda x: all_features(score_logits, x, batch_size)
             self.keys[INCEPTION] = {"extractor": "pytorch-fid-inception-pool3",
                                     "weights_sha256": sha256_file(weights)}
 

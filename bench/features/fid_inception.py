@@ -7,7 +7,8 @@ E block. The network is built from ``pytorch_fid.inception``'s own blocks; only 
 weights come another way, from a local file checked against its SHA-256, since pytorch-fid
 would fetch them from the web unchecked. Features are the 2048-d output of the final
 average pool ("pool3"), computed on images resized bilinearly to 299x299 and scaled to
-[-1, 1], in eval mode.
+[-1, 1], in eval mode. The Inception Score's logits come from the same network fed as
+torch-fidelity feeds it (``InceptionScoreLogits``: 8-bit pixels, TensorFlow 1's resize).
 """
 
 import hashlib
@@ -27,6 +28,7 @@ from pytorch_fid.inception import (
     _inception_v3,
 )
 from torch import Tensor, nn
+from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
 from torchvision.models.inception import Inception3
 
 from bench.errors import BenchError
@@ -45,6 +47,7 @@ FID_WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb
 WEIGHTS_ENV_VAR = "GANBENCH_FID_WEIGHTS"
 WEIGHTS_FLAG = "--fid-weights"
 FEATURE_DIM = 2048
+INPUT_SIZE = 299
 
 
 def _fid_inception3() -> Inception3:
@@ -84,19 +87,53 @@ class FIDInceptionV3(nn.Module):
 
     def logits(self, pool3: Tensor) -> Tensor:
         """The 1008-way logits of pool3 features without the fc bias (torch-fidelity's
-        ``logits_unbiased``, the original Inception Score code's pool3 @ W): a matmul on
-        features already computed, not a second pass."""
+        ``logits_unbiased``, the original Inception Score code's pool3 @ W)."""
         return pool3 @ self.fc.weight.T
 
-    def forward(self, images: Tensor) -> Tensor:
-        x = images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
-        # pytorch-fid's order: resize first, then rescale.
-        x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
-        lo, hi = self.input_range
-        x = (x - lo) / (hi - lo) * 2 - 1
+    def pool3(self, x: Tensor) -> Tensor:
+        """pool3 features of images already resized to 299x299 RGB and scaled to [-1, 1]."""
         for name in self._pool3_stages:
             x = getattr(self, name)(x)
         return x.flatten(1)
+
+    def forward(self, images: Tensor) -> Tensor:
+        # pytorch-fid's order: resize first, then rescale.
+        x = F.interpolate(_rgb(images), size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear",
+                          align_corners=False)
+        lo, hi = self.input_range
+        return self.pool3((x - lo) / (hi - lo) * 2 - 1)
+
+
+def _rgb(images: Tensor) -> Tensor:
+    return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
+
+
+def quantize_8bit(images: Tensor, input_range: tuple[float, float]) -> Tensor:
+    """Images in ``input_range`` as the 8-bit pixels torch-fidelity scores: its example
+    generator's ``(255 * (x.clamp(-1, 1) * 0.5 + 0.5)).to(torch.uint8)``, which truncates as
+    the WGAN-GP code's ``((samples + 1.) * (255. / 2)).astype('int32')`` does."""
+    lo, hi = input_range
+    return (255 * ((images.clamp(lo, hi) - lo) / (hi - lo))).to(torch.uint8)
+
+
+class InceptionScoreLogits(nn.Module):
+    """The Inception Score's input: images (B, C, H, W) in the network's ``input_range`` ->
+    1008 logits without the fc bias, fed as torch-fidelity's ``FeatureExtractorInceptionV3``
+    and the original TensorFlow code feed the network: 8-bit pixels, TensorFlow 1's bilinear
+    resize to 299x299 (torch-fidelity's own ``interpolate_bilinear_2d_like_tensorflow1x``),
+    then ``(x - 128) / 128``. pytorch-fid's input (``forward``: torch's bilinear resize of
+    unquantised floats) gives other logits wherever the resize is not the identity
+    (tests/test_inception_score.py)."""
+
+    def __init__(self, inception: FIDInceptionV3) -> None:
+        super().__init__()
+        self.inception = inception
+
+    def forward(self, images: Tensor) -> Tensor:
+        pixels = quantize_8bit(_rgb(images), self.inception.input_range).float()
+        x = interpolate_bilinear_2d_like_tensorflow1x(pixels, size=(INPUT_SIZE, INPUT_SIZE),
+                                                      align_corners=False)
+        return self.inception.logits(self.inception.pool3((x - 128) / 128))
 
 
 def random_fid_weights(seed: int = 0) -> dict[str, Tensor]:
@@ -280,37 +317,9 @@ def feature_batches(
             yield model(batch.to(device=device, dtype=torch.float32))
 
 
-def pool3_features(model: nn.Module, images: Tensor, batch_size: int = 50) -> Tensor:
-    """All features [N, D] of ``images`` (see ``feature_batches``)."""
+def all_features(model: nn.Module, images: Tensor, batch_size: int = 50) -> Tensor:
+    """All of ``model``'s outputs [N, D] for ``images`` (see ``feature_batches``)."""
     return torch.cat(list(feature_batches(model, images, batch_size)))
-
-
-class InceptionPass:
-    """pool3 features and logits of the same images from one forward per image: the last
-    images' results are kept, so the FID/KID features and the Inception Score's logits of one
-    checkpoint's samples cost one pass."""
-
-    def __init__(self, model: FIDInceptionV3, batch_size: int = 50) -> None:
-        self.model, self.batch_size = model, batch_size
-        self._key: tuple | None = None
-        self._result: tuple[Tensor, Tensor] | None = None
-
-    def __call__(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        """(pool3 [N, 2048], logits [N, 1008]) of ``images``."""
-        key = (images.data_ptr(), images.shape, images.stride(), images._version)
-        if key != self._key:
-            pool3 = pool3_features(self.model, images, self.batch_size)
-            with torch.inference_mode():
-                self._result = (pool3, self.model.logits(pool3))
-            self._key = key
-        assert self._result is not None
-        return self._result
-
-    def pool3(self, images: Tensor) -> Tensor:
-        return self(images)[0]
-
-    def logits(self, images: Tensor) -> Tensor:
-        return self(images)[1]
 
 
 def extract_features(

@@ -3,9 +3,10 @@ metric registry can check the names its metrics declare when it is imported."""
 
 POINTS, DIGITS, DIGIT_LABELS, INCEPTION = "points", "digits", "digit_labels", "inception"
 INCEPTION_LOGITS = "inception_logits"
-"""The same Inception pass's 1008-way logits (no fc bias), for the Inception Score."""
+"""The FID Inception network's 1008-way logits (no fc bias) of 8-bit images resized as
+torch-fidelity resizes them, for the Inception Score."""
 EXTRACTORS = (POINTS, DIGITS, DIGIT_LABELS, INCEPTION, INCEPTION_LOGITS)
-INCEPTION_PASS = (INCEPTION, INCEPTION_LOGITS)
-"""Extractors served by one forward of the FID Inception network."""
+INCEPTION_NETWORK = (INCEPTION, INCEPTION_LOGITS)
+"""Extractors that need the FID Inception network."""
 BEST = "best"
 """Inception when the run computes it, else the dataset's own extractor."""

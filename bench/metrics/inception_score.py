@@ -1,20 +1,22 @@
-"""The Inception Score (Salimans et al. 2016) by torch-fidelity's protocol.
+"""The Inception Score (Salimans et al. 2016) by torch-fidelity's protocol, computed by
+torch-fidelity's own ``isc_features_to_metric``.
 
 IS = exp(E_x KL(p(y|x) || p(y))) over the FID Inception network's 1008-way logits without the
-fc bias (``logits_unbiased``: the original TensorFlow code's pool3 @ W), in float64: the
-samples are shuffled by numpy's RandomState(2020) permutation, cut into 10 splits, and the
-score is the mean and (population) standard deviation of the splits' scores. The protocol
-name says so: ``is<N>_tfidelity_10splits``.
+fc bias (``logits_unbiased``: the original TensorFlow code's pool3 @ W) of the images as
+torch-fidelity feeds them (8-bit pixels, TensorFlow 1's bilinear resize:
+``bench.features.fid_inception.InceptionScoreLogits``), in float64: the samples are shuffled
+by numpy's RandomState(2020) permutation, cut into 10 splits, and the score is the mean and
+(population) standard deviation of the splits' scores. The protocol name says so:
+``is<N>_tfidelity_u8_10splits``.
 """
 
 from dataclasses import dataclass
 
-import numpy as np
-import torch
 from torch import Tensor
 
 SPLITS = 10
 SHUFFLE_SEED = 2020
+"""torch-fidelity's defaults (``isc_splits``, ``rng_seed``)."""
 
 
 @dataclass(frozen=True)
@@ -27,17 +29,15 @@ def inception_score(logits: Tensor, splits: int = SPLITS,
                     shuffle_seed: int = SHUFFLE_SEED) -> InceptionScore:
     """IS of ``logits`` [N, classes] (N >= splits)."""
     n = len(logits)
-    if n < splits:
+    if n < splits:  # torch-fidelity would average empty splits into NaN
         raise ValueError(f"the Inception Score needs at least {splits} samples, got {n}")
-    order = torch.from_numpy(np.random.RandomState(shuffle_seed).permutation(n))
-    logits = logits[order.to(logits.device)].double()
-    log_p = logits.log_softmax(dim=1)
-    p = log_p.exp()
-    scores = []
-    for i in range(splits):
-        part = slice(i * n // splits, (i + 1) * n // splits)
-        log_q = p[part].mean(dim=0, keepdim=True).log()
-        kl = (p[part] * (log_p[part] - log_q)).sum(dim=1).mean()
-        scores.append(kl.exp())
-    scores = torch.stack(scores)
-    return InceptionScore(float(scores.mean()), float(scores.std(correction=0)))
+    # imported here: torch-fidelity's package loads torchvision (~1 s), and the registry
+    # importing this module is loaded by the report side too
+    from torch_fidelity.metric_isc import (
+        KEY_METRIC_ISC_MEAN,
+        KEY_METRIC_ISC_STD,
+        isc_features_to_metric,
+    )
+
+    score = isc_features_to_metric(logits, splits=splits, shuffle=True, rng_seed=shuffle_seed)
+    return InceptionScore(score[KEY_METRIC_ISC_MEAN], score[KEY_METRIC_ISC_STD])

@@ -7,8 +7,9 @@ them with the real side's features or statistics (``Reference``), and returns na
 so two numbers are only compared when their protocols match.
 
 Extractors (``bench.features.extractors``): ``points`` (the 2-D samples themselves),
-``digits`` / ``digit_labels`` (the digits classifier's features / per-channel classes) and
-``inception`` (pytorch-fid's pool3 features, only when ``eval.fid_samples`` > 0). A metric
+``digits`` / ``digit_labels`` (the digits classifier's features / per-channel classes),
+``inception`` (pytorch-fid's pool3 features, only when ``eval.fid_samples`` > 0) and
+``inception_logits`` (the same network's logits of torch-fidelity's input, for IS). A metric
 whose extractor is ``best`` uses Inception when it is there, else the dataset's own
 extractor. Statistics: ``FeatureStats`` (mean, covariance), mode histograms, k-NN radii.
 
@@ -254,11 +255,11 @@ def fid(x: MetricInput) -> dict[str, float]:
 @register("inception_score", (Output("is", HIGHER, NONNEGATIVE),
                               Output("is_std", None, NONNEGATIVE)), "inception_logits",
           "fid_samples",
-          lambda spec, _: f"is{_count(spec.fid_samples)}_tfidelity_{IS_SPLITS}splits",
+          lambda spec, _: f"is{_count(spec.fid_samples)}_tfidelity_u8_{IS_SPLITS}splits",
           min_samples=IS_SPLITS, needs_reference=False)
 def inception_score_metric(x: MetricInput) -> dict[str, float]:
     """Inception Score, torch-fidelity's protocol (bench/metrics/inception_score.py), on the
-    logits of the FID pass's samples."""
+    logits of the FID samples fed as torch-fidelity feeds them (8-bit, TF1 resize)."""
     score = inception_score(x.fake)
     return {"is": score.mean, "is_std": score.std}
 

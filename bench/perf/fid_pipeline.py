@@ -9,7 +9,7 @@ statistics prepared beforehand (a suite run caches them; pytorch-fid reads them 
 - the suite: images made and embedded on the device ``FEATURE_BATCH`` at a time, strict
   float32, the network in channels_last when asked, statistics streamed in float64 on the
   device, the distance with the cached square root of the reference covariance (the
-  evaluator's own functions: ``pool3_features`` and the registry's ``frechet_to``);
+  evaluator's own functions: ``all_features`` and the registry's ``frechet_to``);
 - pytorch-fid (``fid_score.get_activations`` and ``calculate_frechet_distance`` as its CLI
   runs them): batches of 50, each batch's features copied to the host, ``np.mean`` /
   ``np.cov``, scipy's ``sqrtm``, and torch's default precision (TF32 convolutions on CUDA
@@ -32,9 +32,9 @@ from torch import Tensor, nn
 from bench.features.extractors import FEATURE_BATCH
 from bench.features.fid_inception import (
     FEATURE_DIM,
+    all_features,
     build_fid_inception,
     load_fid_inception,
-    pool3_features,
     random_fid_weights,
 )
 from bench.metrics.frechet import FrechetReference
@@ -85,10 +85,10 @@ def time_fid_end_to_end(
     def ours() -> float:
         with torch.inference_mode():
             images = torch.cat([generator(z) for z in latents.split(FEATURE_BATCH)])
-            return frechet_to(pool3_features(ours_net, images, FEATURE_BATCH), reference)
+            return frechet_to(all_features(ours_net, images, FEATURE_BATCH), reference)
 
     with torch.inference_mode():  # first calls pick kernels and allocate workspaces
-        pool3_features(ours_net, generator(latents[:2]))
+        all_features(ours_net, generator(latents[:2]))
     ours_seconds, ours_fid = timed(ours, device)
     out = {"images": n, "weights": weights_label, "channels_last": channels_last,
            "ours_seconds": ours_seconds, "ours": ours_fid}
