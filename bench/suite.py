@@ -448,6 +448,18 @@ def _check_run_labels(config: SuiteConfig) -> None:
                            f"{', '.join(repeated)}; give one of them another 'label'")
 
 
+def _check_searched_rates(config: SuiteConfig) -> None:
+    """A searched ``lr`` sets both networks' rates and would drop an entry's ``lr_critic`` /
+    ``lr_generator`` unseen (a searched network rate would split an entry's ``lr``): README's
+    TTUR rule, ``lr`` with either is an error, holds across the search and each entry."""
+    if config.search is None:
+        return
+    searched = {name for name, _ in config.search.space}
+    for i, choice in enumerate(config.optimizers):
+        given = {key for key in OPTIMIZER_SETTINGS if getattr(choice, key) is not None}
+        check_exclusive(searched | given, f"search.space with optimizers[{i}] ({choice.label})")
+
+
 def _check_nesterov(config: SuiteConfig) -> None:
     """Nesterov momentum needs a momentum (torch's rule), known before anything trains."""
     for gan in config.gans:
@@ -508,6 +520,7 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
         search=parse_search(raw.get("search")),
     )
     _check_run_labels(config)
+    _check_searched_rates(config)
     _check_nesterov(config)
     _check_metric_samples(config)
     return replace(config, added_seeds=_parse_added_seeds(raw.get("added_seeds"), config))

@@ -109,6 +109,48 @@ def test_lr_with_a_network_rate_is_refused_naming_both(where, suite):
         parse_suite(tiny_suite(**suite))
 
 
+SEARCHED_LR = {"trials": 2, "space": {"lr": {"log_uniform": [1e-5, 1e-3]}}}
+TTUR_ENTRY = {"name": "adam", "label": "ttur", "lr_critic": 4e-4}
+
+
+@pytest.mark.parametrize("search, entry, rate", [
+    (SEARCHED_LR, TTUR_ENTRY, "lr_critic"),
+    (SEARCHED_LR, {"name": "sgd", "label": "ttur", "lr_generator": 1e-3}, "lr_generator"),
+    ({"trials": 2, "space": {"lr_critic": {"log_uniform": [1e-5, 1e-3]}}},
+     {"name": "adam", "label": "ttur", "lr": 1e-4}, "lr_critic"),
+])
+def test_a_searched_rate_and_an_entry_s_other_rate_are_refused_naming_both(search, entry,
+                                                                           rate):
+    """A searched lr would silently replace the entry's own network rate (and a searched
+    network rate would split the entry's lr): lr with either is an error across the two."""
+    suite = tiny_suite(optimizers=["rmsprop", entry], search=search)
+    where = "search.space with optimizers[1] (ttur)"
+    with pytest.raises(BenchError, match=rf"{re.escape(where)}: give lr .* or {rate} "):
+        parse_suite(suite)
+    # each alone, or the same rate searched over an entry's, is a valid study
+    assert parse_suite(tiny_suite(optimizers=["rmsprop", entry])).search is None
+    assert parse_suite(tiny_suite(optimizers=["rmsprop"], search=search)).search is not None
+    own = next(key for key in ("lr", "lr_critic", "lr_generator") if key in entry)
+    assert parse_suite(tiny_suite(optimizers=[entry], search={
+        "trials": 2, "space": {own: {"log_uniform": [1e-5, 1e-3]}}})).search is not None
+
+
+def test_a_searched_lr_over_an_entry_s_network_rate_is_one_error_line_before_any_write(
+        tmp_path, capsys):
+    import yaml
+
+    from bench.cli import main
+
+    suite = tmp_path / "ttur.yaml"
+    suite.write_text(yaml.safe_dump(tiny_suite(optimizers=[TTUR_ENTRY], search=SEARCHED_LR)))
+    out = tmp_path / "out"
+    assert main(["run", "--suite", str(suite), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err, err
+    assert "lr " in err and "lr_critic" in err and "optimizers[0] (ttur)" in err
+    assert not out.exists()
+
+
 def test_nesterov_without_momentum_is_refused():
     with pytest.raises(BenchError, match="nesterov needs momentum > 0"):
         parse_suite(tiny_suite(optimizers=[{"name": "sgd", "nesterov": True}]))
