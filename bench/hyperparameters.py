@@ -98,8 +98,8 @@ class Hyperparameter:
         return spec
 
 
-_ADAMS = ("adam", "adamw", "optimistic-adam", "extra-adam")
-_SGDS = ("sgd", "extra-sgd")
+_ADAMS = ("adam", "adamw", "optimistic-adam", "extra-adam", "past-extra-adam")
+_SGDS = ("sgd", "extra-sgd", "past-extra-sgd")
 _TTUR = ("lr_critic", "lr_generator")
 
 
@@ -137,6 +137,7 @@ RECIPE_CHECKS: dict[str, Validator] = {
     "optimizer": ChoiceValidator(OPTIMIZERS),
     "betas": betas_pair,
     "warmup": flag,
+    "simultaneous": flag,
     **{h.recipe_field: h.validator for h in HYPERPARAMETERS.values() if h.index is None},
 }
 """The validator of every ``Recipe`` field: what a suite's ``recipes:`` overrides pass."""

@@ -6,9 +6,10 @@ Every parameter carries the leading member dimension K of the seed-batched model
 K = 1 any tensor is one member). Each member is updated exactly as torch.optim's default Adam
 (eps 1e-8), AdamW, RMSprop (alpha 0.99, eps 1e-8) or SGD (momentum, Nesterov; no dampening)
 would update it alone with its own values, up to float rounding. Torch has no optimistic Adam
-(Daskalakis et al. 2018) nor extragradient (Gidel et al. 2019): ``MemberOptimisticAdam``,
-``MemberExtraAdam`` and ``MemberExtraSGD`` follow the papers' update equations (cited at
-each), and serve single networks too.
+(Daskalakis et al. 2018), extragradient nor extrapolation from the past (Gidel et al. 2019):
+``MemberOptimisticAdam``, ``MemberExtraAdam``, ``MemberExtraSGD``, ``MemberPastExtraAdam``
+and ``MemberPastExtraSGD`` follow the papers' update equations (cited at each), and serve
+single networks too.
 
 How each one runs (step times measured side by side on a 2-core CPU, one thread, 3-layer MLP
 critics of width 64 and 512 with K = 1, 8, 32; ``tests/benchmarks/test_bench_member_optimizers.py``
@@ -31,10 +32,11 @@ times the quick suite's size):
 - AdamW is Adam's fused calls with torch's fused AdamW kernel (one more per-call setting,
   the weight decay); optimistic Adam is one Adam call at twice the lr plus two foreach passes
   (the previous direction back, the new one kept).
-- Extragradient optimizers (``extrapolates``) keep a copy of the original point:
-  ``extrapolate()`` steps to the look-ahead point, the next ``step()`` updates from the
-  original point with the gradient taken at the look-ahead point. The trainer's phase schedule
-  runs the extrapolation (``bench.schedule``), and counts its gradient evaluations.
+- Extrapolating optimizers (``extrapolation``) keep a copy of the original point:
+  ``extrapolate()`` steps to the look-ahead point (from a fresh gradient, or from the
+  previous update's, saved), the next ``step()`` updates from the original point with the
+  gradient taken at the look-ahead point. The trainer's phase schedule (``bench.schedule``)
+  runs each extrapolation just before its update, and counts the gradient evaluations.
 
 State and checkpoints: the per-member values are [K] tensors in ``param_groups[0]`` (float64,
 float32 on MPS, which has no float64) on the parameters' device; state is created at
@@ -124,9 +126,11 @@ class MemberOptimizer(torch.optim.Optimizer):
     """The per-member values, in ``param_groups[0]`` under these names."""
     options: tuple[str, ...] = ()
     """Settings all members share (discrete: Nesterov), keyword arguments of the class."""
-    extrapolates = False
-    """Has ``extrapolate()``: the trainer's schedule runs an extrapolation step before each
-    update (extragradient)."""
+    extrapolation: str | None = None
+    """How it extrapolates before each update (it then has ``extrapolate()``, which the
+    trainer's schedule runs): ``gradient`` (extragradient: from a gradient of its own at the
+    current point) or ``past`` (from the previous update's gradient: no gradient evaluation);
+    None: it does not."""
 
     def __init__(self, params: Iterable[Tensor], **values: PerMember) -> None:
         params = list(params)
@@ -164,6 +168,16 @@ class MemberOptimizer(torch.optim.Optimizer):
     def _prepare(self) -> None:
         """Derive what ``step`` needs from the hyperparameters (after construction and
         ``load_state_dict``)."""
+
+    @torch.no_grad()
+    def step(self) -> None:  # no closure: the trainer passes none
+        grads = self._grads()
+        if grads is not None:
+            self._update(grads)
+
+    def _update(self, grads: list[Tensor]) -> None:
+        """One step of every member from ``grads`` (one per parameter)."""
+        raise NotImplementedError
 
     def _grads(self) -> list[Tensor] | None:
         grads = [p.grad for p in self.params]
@@ -258,11 +272,8 @@ class MemberAdam(MemberOptimizer):
             return [list(t.unbind(0)) for t in tensors]  # faster than split for K slices
         return [list(t.split(self._run_lengths)) for t in tensors]
 
-    @torch.no_grad()
-    def step(self) -> None:  # no closure: the trainer passes none
-        grads = self._grads()
-        if grads is not None:
-            self._adam_step(grads)
+    def _update(self, grads: list[Tensor]) -> None:
+        self._adam_step(grads)
 
     def _adam_step(self, grads: list[Tensor], lr_scale: float = 1.0) -> None:
         """One Adam step of every member from ``grads``, at ``lr_scale`` times its lr."""
@@ -317,11 +328,7 @@ class MemberOptimisticAdam(MemberAdam):
         lr = self.param_groups[0]["lr"].to(self.params[0].dtype)
         self._lr = [_member_view(lr, p) for p in self.params]
 
-    @torch.no_grad()
-    def step(self) -> None:  # no closure: the trainer passes none
-        grads = self._grads()
-        if grads is None:
-            return
+    def _update(self, grads: list[Tensor]) -> None:
         previous = [self.state[p]["previous_direction"] for p in self.params]
         torch._foreach_addcmul_(self.params, previous, self._lr)  # + lr d_{t-1}
         self._adam_step(grads, lr_scale=2.0)  # - 2 lr d_t
@@ -367,11 +374,7 @@ class MemberRMSprop(_NegativeLrOptimizer):
         for p in self.params:
             self.state[p] = {"square_avg": torch.zeros_like(p)}
 
-    @torch.no_grad()
-    def step(self) -> None:  # no closure: the trainer passes none
-        grads = self._grads()
-        if grads is None:
-            return
+    def _update(self, grads: list[Tensor]) -> None:
         square_avgs = [self.state[p]["square_avg"] for p in self.params]
         torch._foreach_mul_(square_avgs, RMSPROP_ALPHA)
         torch._foreach_addcmul_(square_avgs, grads, grads, value=1 - RMSPROP_ALPHA)
@@ -410,11 +413,7 @@ class MemberSGD(_NegativeLrOptimizer):
         momentum = momentum.to(self.params[0].dtype)
         self._momentum = [_member_view(momentum, p) for p in self.params]
 
-    @torch.no_grad()
-    def step(self) -> None:  # no closure: the trainer passes none
-        grads = self._grads()
-        if grads is None:
-            return
+    def _update(self, grads: list[Tensor]) -> None:
         if self._plain:
             torch._foreach_addcmul_(self.params, grads, self._negative_lr)
             return
@@ -428,53 +427,98 @@ class MemberSGD(_NegativeLrOptimizer):
 
 class _Extragradient(MemberOptimizer):
     """Extragradient (Gidel et al. 2019, "A Variational Inequality Perspective on Generative
-    Adversarial Networks", Algorithms 1 and 4, the base optimizer's update as the operator
-    step): from the original point w_t,
+    Adversarial Networks", Eqs. (14)-(15), Algorithms 2 and 4 Option 1, the base optimizer's
+    update as the operator step): one step from the point w_t is
 
-        extrapolate():  w_{t+1/2} = w_t - step(grad at w_t)
-        step():         w_{t+1}   = w_t - step(grad at w_{t+1/2})
+        extrapolate():  w_{t+1/2} = w_t - step(F(w_t))          (keeps w_t)
+        step():         w_{t+1}   = w_t - step(F(w_{t+1/2}))
 
-    both steps updating the base optimizer's state (Adam's moments and counter), as the
-    paper's Extra-Adam does. Several extrapolations in a row keep the first original point;
-    a ``step`` without one is the base optimizer's plain step."""
+    F being the gradient in ``.grad`` at each call; both calls update the base optimizer's
+    state (Adam's moments, and its counter: 2t - 1 and 2t in Algorithm 4's bias corrections).
+    The schedule (``bench.schedule``) pairs every ``step()`` with the ``extrapolate()`` just
+    before it, so ``step()`` always returns to that extrapolation's starting point."""
 
-    extrapolates = True
+    extrapolation = "gradient"
 
     def _create_state(self) -> None:
         super()._create_state()
-        self._origin = [torch.empty_like(p) for p in self.params]
-        self._holding = False  # the schedule is fixed per iteration: same in a CUDA graph
+        self._origin = [torch.empty_like(p) for p in self.params]  # w_t, within one step
+
+    def _extrapolation_grads(self) -> list[Tensor] | None:
+        """F at the point the extrapolation starts from: the gradient just computed."""
+        return self._grads()
 
     @torch.no_grad()
     def extrapolate(self) -> None:
-        """Step to the look-ahead point, keeping the original point."""
-        if not self._holding:
-            torch._foreach_copy_(self._origin, self.params)
-            self._holding = True
-        super().step()
+        """Step to the look-ahead point w_{t+1/2}, keeping w_t."""
+        torch._foreach_copy_(self._origin, self.params)
+        grads = self._extrapolation_grads()
+        if grads is not None:
+            self._update(grads)
 
     @torch.no_grad()
     def step(self) -> None:  # no closure: the trainer passes none
-        """Update from the original point with the gradients at the look-ahead point."""
-        if self._holding:
-            torch._foreach_copy_(self.params, self._origin)
-            self._holding = False
+        """Update from w_t with the gradient at the look-ahead point."""
+        torch._foreach_copy_(self.params, self._origin)
         super().step()
 
 
+class _PastExtragradient(_Extragradient):
+    """Extrapolation from the past (Popov 1980; Gidel et al. 2019, Eqs. (20)-(21), Algorithm 3
+    and Algorithm 4 Option 2): one gradient per step, the look-ahead one, saved for the next
+    extrapolation,
+
+        extrapolate():  w_{t+1/2} = w_t - step(F(w_{t-1/2}))    (no new gradient)
+        step():         w_{t+1}   = w_t - step(F(w_{t+1/2})),   store F(w_{t+1/2})
+
+    The stored gradient is ``state[p]["past_gradient"]`` (saved with checkpoints), zero before
+    the first step: F(w_{-1/2}) = 0, so the first extrapolation stays at w_0 (Algorithm 3 leaves
+    d_{-1} unset); Adam still folds that zero into its moments, as Option 2 folds whatever
+    gradient it loads."""
+
+    extrapolation = "past"
+
+    def _create_state(self) -> None:
+        super()._create_state()
+        for p in self.params:
+            self.state[p]["past_gradient"] = torch.zeros_like(p)
+
+    def _extrapolation_grads(self) -> list[Tensor]:
+        return [self.state[p]["past_gradient"] for p in self.params]
+
+    @torch.no_grad()
+    def step(self) -> None:  # no closure: the trainer passes none
+        super().step()
+        grads = self._grads()
+        if grads is not None:
+            torch._foreach_copy_(self._extrapolation_grads(), grads)
+
+
 class MemberExtraAdam(_Extragradient, MemberAdam):
-    """Extra-Adam (Gidel et al. 2019, Algorithm 4): extragradient with Adam's steps."""
+    """Extra-Adam (Gidel et al. 2019, Algorithm 4, Option 1): extragradient with Adam's
+    steps."""
 
 
 class MemberExtraSGD(_Extragradient, MemberSGD):
-    """Extragradient with SGD's steps (Gidel et al. 2019, Algorithm 1; with momentum when
-    given)."""
+    """Extragradient with SGD's steps (Gidel et al. 2019, Algorithm 2 without the averaging;
+    with momentum when given)."""
+
+
+class MemberPastExtraAdam(_PastExtragradient, MemberAdam):
+    """PastExtra-Adam (Gidel et al. 2019, Algorithm 4, Option 2): extrapolation from the past
+    with Adam's steps."""
+
+
+class MemberPastExtraSGD(_PastExtragradient, MemberSGD):
+    """Extrapolation from the past with SGD's steps (Gidel et al. 2019, Algorithm 3 without
+    the averaging; with momentum when given)."""
 
 
 MEMBER_OPTIMIZERS: dict[str, type[MemberOptimizer]] = {
     "adam": MemberAdam, "rmsprop": MemberRMSprop, "sgd": MemberSGD, "adamw": MemberAdamW,
     "optimistic-adam": MemberOptimisticAdam, "extra-adam": MemberExtraAdam,
-    "extra-sgd": MemberExtraSGD,
+    "extra-sgd": MemberExtraSGD, "past-extra-adam": MemberPastExtraAdam,
+    "past-extra-sgd": MemberPastExtraSGD,
 }
 """Every optimizer of the optimizer axis (``gan_zoo.recipes.OPTIMIZERS``), by name."""
 TORCH_HAS = ("adam", "adamw", "rmsprop", "sgd")

@@ -37,7 +37,7 @@ from bench.provenance import collect
 from bench.report.summary import build_summary
 from bench.resources import check_resources
 from bench.results import DIVERGED, Counters, RunResult
-from bench.schedule import next_iteration_fits
+from bench.schedule import gradient_evaluations, next_iteration_fits
 from bench.specs import RunSpec
 from bench.store import ResultsStore, check_results_folder
 from bench.suite import SuiteConfig, expand, expand_reruns
@@ -85,7 +85,8 @@ def check_budgets(specs: list[RunSpec]) -> None:
             raise BenchError(
                 f"budget {spec.budget} is too small for {spec.gan}: one iteration needs "
                 f"{first} critic steps of {spec.batch_size} samples and one generator step "
-                f"({len(phases)} gradient evaluations with {spec.optimizer.name})"
+                f"({gradient_evaluations(phases)} gradient evaluations with "
+                f"{spec.optimizer.name})"
             )
 
 

@@ -5,9 +5,10 @@ hyperparameters (lr, Adam's betas, the clipping bound, the penalty weight): the 
 the constraint then hold one value per member (``RunSpec.batch_key`` says what may differ).
 
 One iteration is the phase schedule (``bench.schedule``): ``critic_steps_before(g)`` critic
-steps, then one generator step, all extrapolated first when the optimizers extrapolate
-(extragradient). Losses, penalties and divergence flags accumulate on the device and are read
-only at evaluation checkpoints, so the hot loop never waits for the device.
+steps, then one generator step, each one extrapolation and one update when the optimizers
+extrapolate (extragradient, extrapolation from the past). Losses, penalties and divergence
+flags accumulate on the device and are read only at evaluation checkpoints, so the hot loop
+never waits for the device.
 """
 
 import time
@@ -26,7 +27,13 @@ from bench.checkpoint import decode_result, encode_result
 from bench.environment import Environment
 from bench.evaluation import GENERATOR_PROTOCOL
 from bench.results import DIVERGED, Counters, RunResult
-from bench.schedule import CRITIC, budget_fraction, count_iteration, next_iteration_fits
+from bench.schedule import (
+    CRITIC,
+    budget_fraction,
+    count_iteration,
+    next_iteration_fits,
+    run_phases,
+)
 from bench.specs import RunSpec
 from bench.streams import MemberStreams
 from bench.workload import build_group
@@ -91,12 +98,9 @@ class GroupTrainer:
         # in place: a captured CUDA graph keeps writing to this tensor's address
         self.first_bad_step.copy_(torch.where(newly_bad, self.step_tensor, self.first_bad_step))
 
-    def _step(self, optimizer: torch.optim.Optimizer, extrapolate: bool) -> None:
-        optimizer.extrapolate() if extrapolate else optimizer.step()
-
-    def critic_step(self, extrapolate: bool = False) -> None:
-        """One critic gradient evaluation and step (an update, or its extrapolation: then the
-        losses are not recorded, only checked for non-finite values)."""
+    def critic_gradient(self, record: bool = True) -> None:
+        """One critic gradient evaluation on a fresh real batch (its loss and penalty summed
+        when ``record``; extrapolations only check them for non-finite values)."""
         real = self.dataset.sample(self.streams, self.batch)
         with torch.no_grad():
             fake = self.train_generator(self.streams.randn((self.batch, self.latent)))
@@ -105,38 +109,50 @@ class GroupTrainer:
         total = loss if penalty is None else loss + penalty
         self.opt_d.zero_grad(set_to_none=True)
         total.sum().backward()  # members share no parameters: each gets its own gradient
-        self._step(self.opt_d, extrapolate)
-        if "critic_adam_cosine" in self.sums and not extrapolate:  # before clipping moves it
-            self.sums["critic_adam_cosine"] += adam_update_cosine(self.opt_d, self.k)
-        self.constraint.after_critic_step(self.critic)
-        if not extrapolate:
+        if record:
             self.sums["critic_loss"] += loss.detach()
             if penalty is not None:
                 self.sums["penalty"] += penalty.detach()
         self._note_nonfinite(total.detach())
 
-    def generator_step(self, extrapolate: bool = False) -> None:
-        """One generator gradient evaluation and step (an update, or its extrapolation)."""
+    def generator_gradient(self, record: bool = True) -> None:
+        """One generator gradient evaluation (its loss summed when ``record``)."""
         self.critic.requires_grad_(False)  # no critic gradients needed here
         fake = self.train_generator(self.streams.randn((self.batch, self.latent)))
         loss = self.loss.generator(self.train_critic(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss.sum().backward()
-        self._step(self.opt_g, extrapolate)
         self.critic.requires_grad_(True)
-        if not extrapolate:
+        if record:
             self.sums["generator_loss"] += loss.detach()
         self._note_nonfinite(loss.detach())
+
+    def critic_step(self, extrapolate: bool = False) -> None:
+        """The critic optimizer's update (or extrapolation) from the gradients it holds, then
+        the constraint: clipping is the projection P of every step, extrapolations included
+        (Gidel et al. 2019, Algorithms 2-4)."""
+        if extrapolate:
+            self.opt_d.extrapolate()
+        else:
+            self.opt_d.step()
+            if "critic_adam_cosine" in self.sums:  # before clipping moves it
+                self.sums["critic_adam_cosine"] += adam_update_cosine(self.opt_d, self.k)
+        self.constraint.after_critic_step(self.critic)
+
+    def generator_step(self, extrapolate: bool = False) -> None:
+        """The generator optimizer's update (or extrapolation) from the gradients it holds."""
+        self.opt_g.extrapolate() if extrapolate else self.opt_g.step()
+
+    def _gradient(self, network: str, record: bool) -> None:
+        (self.critic_gradient if network == CRITIC else self.generator_gradient)(record)
+
+    def _network_step(self, network: str, extrapolate: bool) -> None:
+        (self.critic_step if network == CRITIC else self.generator_step)(extrapolate)
 
     def iteration(self, n_critic: int) -> None:
         """The schedule's phases for ``n_critic`` critic steps (eager; see
         ``run_iteration``)."""
-        for phase in self.schedule.phases(n_critic):
-            step = self.critic_step if phase.network == CRITIC else self.generator_step
-            if phase.extrapolate:
-                step(extrapolate=True)
-            else:
-                step()
+        run_phases(self.schedule.phases(n_critic), self._gradient, self._network_step)
         self.step_tensor += 1
 
     def _uncompile(self) -> None:

@@ -309,7 +309,9 @@ def build_group(specs: list[RunSpec], device: torch.device, env: Environment) ->
 
 
 def schedule_for(spec: RunSpec) -> CriticSchedule:
-    """The phase schedule of ``spec``: its recipe's critic steps, and extrapolation phases
-    where its optimizer declares them (``MemberOptimizer.extrapolates``)."""
+    """The phase schedule of ``spec``: its recipe's critic steps and turn-taking
+    (``simultaneous``), and extrapolation phases where its optimizer declares them
+    (``MemberOptimizer.extrapolation``)."""
     return CriticSchedule(spec.recipe.n_critic, spec.recipe.warmup,
-                          MEMBER_OPTIMIZERS[spec.optimizer.name].extrapolates)
+                          MEMBER_OPTIMIZERS[spec.optimizer.name].extrapolation,
+                          spec.recipe.simultaneous)

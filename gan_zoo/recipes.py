@@ -19,10 +19,14 @@ OPTIMIZER_DESCRIPTIONS = {
     "sgd": "SGD with momentum and Nesterov momentum (momentum 0: plain SGD), torch's",
     "adamw": "AdamW, decoupled weight decay (Loshchilov & Hutter 2019), torch's",
     "optimistic-adam": "optimistic Adam (Daskalakis et al. 2018, Algorithm 1)",
-    "extra-adam": "extragradient with Adam steps (Gidel et al. 2019, Algorithm 4): two "
+    "extra-adam": "extragradient with Adam steps (Gidel et al. 2019, Algorithm 4 Option 1): two "
                   "gradient evaluations per update",
-    "extra-sgd": "extragradient with SGD steps (Gidel et al. 2019, Algorithm 1): two "
+    "extra-sgd": "extragradient with SGD steps (Gidel et al. 2019, Algorithm 2): two "
                  "gradient evaluations per update",
+    "past-extra-adam": "extrapolation from the past with Adam steps (Gidel et al. 2019, "
+                       "Algorithm 4 Option 2): one gradient evaluation per update",
+    "past-extra-sgd": "extrapolation from the past with SGD steps (Gidel et al. 2019, "
+                      "Algorithm 3): one gradient evaluation per update",
 }
 OPTIMIZERS = tuple(OPTIMIZER_DESCRIPTIONS)
 """The optimizer algorithms a recipe (or a suite's optimizer axis) can name."""
@@ -47,6 +51,10 @@ class Recipe:
     """Gradient penalty weight lambda (used by wgan-gp only)."""
     warmup: bool
     """WGAN reference schedule: 100 critic steps for generator steps < 25 and every 500th."""
+    simultaneous: bool = False
+    """The generator steps simultaneously with the last critic step, both gradients taken at
+    one point (Gidel et al. 2019's simultaneous form; with an extrapolating optimizer both
+    extrapolate, then both update); False: it steps after the critic (alternated)."""
     lr_critic: float | None = None
     """The critic's own learning rate (TTUR, Heusel et al. 2017); None: ``lr``."""
     lr_generator: float | None = None

@@ -123,7 +123,8 @@ BAD_SUITES = {
     "unknown dataset": ({"datasets": ["ring9"]}, "unknown name 'ring9'"),
     "unknown optimizer": ({"optimizers": ["adagrad"]},
                           "optimizers[0].name: got 'adagrad'; valid: adam, rmsprop, sgd, adamw, "
-                          "optimistic-adam, extra-adam, extra-sgd, recipe"),
+                          "optimistic-adam, extra-adam, extra-sgd, past-extra-adam, "
+                          "past-extra-sgd, recipe"),
     "zero budget": ({"budget": {"generator_steps": 0}},
                     "budget.generator_steps: expected an integer >= 1, got 0"),
     "negative budget": ({"budget": {"seconds": -1}}, "budget.seconds: expected a number > 0"),

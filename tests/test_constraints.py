@@ -60,6 +60,7 @@ def test_clipping_holds_after_every_critic_step():
     c = trainer.constraint.clip_value
     for _ in range(5):
         before = [p.detach().clone() for p in trainer.critic.parameters()]
+        trainer.critic_gradient()
         trainer.critic_step()
         after = list(trainer.critic.parameters())
         assert any(not torch.equal(b, a) for b, a in zip(before, after, strict=True))

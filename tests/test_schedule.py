@@ -24,11 +24,13 @@ def _changed(before, module):
 def test_critic_step_changes_only_critic_and_generator_step_only_generator():
     trainer = _trainer(gans=["wgan-gp"])
     g0, d0 = _snapshot(trainer.generator), _snapshot(trainer.critic)
+    trainer.critic_gradient()
     trainer.critic_step()
     # every critic tensor but the output bias, which a Wasserstein loss cannot move
     # (it adds the same constant to D(real) and D(fake))
     assert all(_changed(d0, trainer.critic)[:-1]) and not any(_changed(g0, trainer.generator))
     g1, d1 = _snapshot(trainer.generator), _snapshot(trainer.critic)
+    trainer.generator_gradient()
     trainer.generator_step()
     assert all(_changed(g1, trainer.generator)) and not any(_changed(d1, trainer.critic))
 
@@ -44,9 +46,9 @@ def test_n_critic_schedule_by_parameter_changes():
     critic_step, generator_step = trainer.critic_step, trainer.generator_step
 
     def watched(step, name, module):
-        def run():
+        def run(extrapolate):
             before = _snapshot(module)
-            step()
+            step(extrapolate)
             events.append(name if any(_changed(before, module)) else f"{name}-unchanged")
 
         return run
@@ -97,25 +99,59 @@ def test_next_iteration_fits():
     assert next_iteration_fits(Budget("critic_steps", 50), c, phases, 64)
     assert next_iteration_fits(Budget("gradient_evaluations", 60), c, phases, 64)
     assert not next_iteration_fits(Budget("gradient_evaluations", 59), c, phases, 64)
-    extra = CriticSchedule(5, warmup=False, extrapolation=True).phases(5)
+    extra = CriticSchedule(5, warmup=False, extrapolation="gradient").phases(5)
     assert next_iteration_fits(Budget("critic_steps", 50), c, extra, 64)  # 5 updates
     assert not next_iteration_fits(Budget("gradient_evaluations", 65), c, extra, 64)  # 12
+    past = CriticSchedule(5, warmup=False, extrapolation="past").phases(5)
+    assert next_iteration_fits(Budget("gradient_evaluations", 60), c, past, 64)  # 6
+    assert not next_iteration_fits(Budget("real_samples", 50 * 64 - 1), c, past, 64)  # 5 batches
 
 
-def test_extragradient_iteration_extrapolates_every_step_then_updates():
-    phases = CriticSchedule(2, warmup=False, extrapolation=True).phases(2)
-    assert [(p.network, p.extrapolate) for p in phases] == [
-        ("critic", True), ("critic", True), ("generator", True),
-        ("critic", False), ("critic", False), ("generator", False)]
+def _steps(phases) -> list[tuple]:
+    return [(p.networks, p.extrapolate, p.gradient) for p in phases]
 
 
-def test_extragradient_runs_count_their_gradient_evaluations():
-    trainer = _trainer(gans=["wgan-gp"], optimizers=["extra-adam"],
+C, G, CG = ("critic",), ("generator",), ("critic", "generator")
+
+
+def test_each_extragradient_step_extrapolates_then_updates_from_the_saved_point():
+    phases = CriticSchedule(2, warmup=False, extrapolation="gradient").phases(2)
+    assert _steps(phases) == [(C, True, True), (C, False, True), (C, True, True),
+                              (C, False, True), (G, True, True), (G, False, True)]
+
+
+def test_an_extrapolation_from_the_past_evaluates_no_gradient():
+    phases = CriticSchedule(2, warmup=False, extrapolation="past").phases(2)
+    assert _steps(phases) == [(C, True, False), (C, False, True), (C, True, False),
+                              (C, False, True), (G, True, False), (G, False, True)]
+
+
+@pytest.mark.parametrize(("extrapolation", "expected"), [
+    (None, [(C, False, True), (CG, False, True)]),
+    ("gradient", [(C, True, True), (C, False, True), (CG, True, True), (CG, False, True)]),
+    ("past", [(C, True, False), (C, False, True), (CG, True, False), (CG, False, True)]),
+])
+def test_the_simultaneous_form_joins_the_generator_to_the_last_critic_step(extrapolation,
+                                                                            expected):
+    schedule = CriticSchedule(2, warmup=False, extrapolation=extrapolation, simultaneous=True)
+    assert _steps(schedule.phases(2)) == expected
+    assert _steps(schedule.phases(1)) == expected[len(expected) // 2:]
+
+
+@pytest.mark.parametrize(("optimizer", "per_iteration", "iterations"), [
+    ("extra-adam", 12, 2),  # 5 critic + 1 generator steps, each extrapolated first
+    ("past-extra-adam", 6, 4),  # the same steps, one gradient each
+    ("past-extra-sgd", 6, 4),
+])
+def test_extrapolating_runs_count_their_gradient_evaluations(optimizer, per_iteration,
+                                                             iterations):
+    trainer = _trainer(gans=["wgan-gp"], optimizers=[optimizer],
                        budget={"gradient_evaluations": 25})
     counters = trainer.train()[0].counters
-    # 5 critic + 1 generator steps, each extrapolated first: 12 evaluations per iteration
-    assert counters.generator_steps == 2 and counters.critic_steps == 10
-    assert counters.gradient_evaluations == 24 and counters.real_samples == 20 * 32
+    assert counters.generator_steps == iterations and counters.critic_steps == 5 * iterations
+    assert counters.gradient_evaluations == per_iteration * iterations
+    critic_batches = 5 * per_iteration // 6  # each critic gradient draws one real batch
+    assert counters.real_samples == critic_batches * 32 * iterations
 
 
 def test_preflight_counts_an_extragradient_iteration_twice():

@@ -316,6 +316,7 @@ OPTIMIZER_SETTINGS = {  # from each algorithm's paper / torch's signature
     "adam": {"beta1", "beta2"}, "rmsprop": set(), "sgd": {"momentum", "nesterov"},
     "adamw": {"beta1", "beta2", "weight_decay"}, "optimistic-adam": {"beta1", "beta2"},
     "extra-adam": {"beta1", "beta2"}, "extra-sgd": {"momentum", "nesterov"},
+    "past-extra-adam": {"beta1", "beta2"}, "past-extra-sgd": {"momentum", "nesterov"},
 }
 
 

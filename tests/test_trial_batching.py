@@ -58,7 +58,7 @@ def _with_torch_optim(name, params, values, *, members, capturable=False):
     # extrapolation phases; optimistic-adam and extra-* are their own reference alone
     *(("wgan-gp", optimizer) for optimizer in (
         {"name": "sgd", "nesterov": True, "momentum": 0.9}, "adamw", "optimistic-adam",
-        "extra-adam", "extra-sgd")),
+        "extra-adam", "extra-sgd", "past-extra-adam", "past-extra-sgd")),
 ])
 def test_each_member_matches_torch_optim_alone(gan, optimizer, monkeypatch):
     specs = _members(gan, optimizer)
