@@ -5,11 +5,12 @@ A suite judged again after every round of new seeds looks at its data several ti
 at a fixed alpha each time, a check would get several chances to cross it by luck. The
 claims are judged instead at each look's nominal level of a group-sequential design
 (``bench.stats.sequential``: Lan-DeMets alpha spending, O'Brien-Fleming shape), with the
-information fraction of look k = seeds per arm at that look / ``max_seeds``. Holm's
-correction inside each claim then runs at that level.
+information fraction of a check at look k = its own seeds per arm at that look /
+``max_seeds`` (``check_levels``). The claim's logic (bench.analysis.family) runs at those
+levels, and each undecided check plans its seeds at the level of its projected last look.
 
 Plain values only (no torch, no suite parsing): the report reads the rounds file to judge
-the claims at the last look's level and to list the rounds.
+each check at its last look's level and to list the rounds.
 """
 
 import json
@@ -64,6 +65,42 @@ class Check:
     """The cells whose seeds it compares."""
 
 
+def check_levels(design: Design, alpha: float, looks_added: list[dict[str, list[int]]],
+                 seeds_now: dict[Cell, int]):
+    """A ``LevelOf`` for bench.analysis.family: each check's (level now, level at its last
+    look) from its own seeds. ``looks_added[k]`` holds the seeds look k added per cell (by
+    ``cell_name``; {} for the planned seeds), the last entry being the look judged now;
+    ``seeds_now`` the seeds each cell holds now.
+
+    A check's information fraction at a look is the fewest seeds among its cells over
+    ``max_seeds``; a look that added none of its seeds is no new look for it (its data did
+    not change). A check that reads no cell (the side experiments, whose seeds no round
+    adds) is looked at once: full alpha. Its last look is projected at ``seed_step`` more
+    seeds per round up to ``max_seeds``."""
+    from bench.stats.sequential import nominal_levels  # scipy: not for the CLI's --help
+
+    def level_of(cells: tuple[Cell, ...]) -> tuple[float, float]:
+        if not cells:
+            return alpha, alpha
+        seen: list[float] = []
+        for k in range(len(looks_added)):
+            later = [sum(len(looks_added[j].get(cell_name(c), []))
+                         for j in range(k + 1, len(looks_added))) for c in cells]
+            n = min(seeds_now.get(c, 0) - added for c, added in zip(cells, later, strict=True))
+            fraction = min(1.0, n / design.max_seeds)
+            if fraction > 0 and (not seen or fraction > seen[-1]):
+                seen.append(fraction)
+        if not seen:
+            return alpha, alpha
+        now = nominal_levels(seen, alpha)[-1]
+        n, projected = seen[-1] * design.max_seeds, list(seen)
+        while projected[-1] < 1.0:
+            n += design.seed_step
+            projected.append(min(1.0, n / design.max_seeds))
+        return now, nominal_levels(projected, alpha)[-1]
+    return level_of
+
+
 def cells_to_extend(checks: Iterable[Check], seeds: dict[Cell, int], max_seeds: int,
                     inconclusive: str) -> list[Cell]:
     """The cells that an undecided check needs and that hold fewer than ``max_seeds``
@@ -98,6 +135,15 @@ class Rounds:
     design: Design
     alpha: float
     rounds: list[Round] = field(default_factory=list)
+
+    def levels(self, seeds_now: dict[Cell, int], look: int | None = None,
+               added: dict[str, list[int]] | None = None):
+        """``check_levels`` at look ``look`` (default: the last recorded one), which added
+        ``added`` (default: what that round recorded), the cells holding ``seeds_now``."""
+        look = len(self.rounds) - 1 if look is None else look
+        added = self.rounds[look].added if added is None else added
+        looks = [r.added for r in self.rounds[:look]] + [added]
+        return check_levels(self.design, self.alpha, looks, seeds_now)
 
     def save(self, root: Path) -> None:
         write_text_atomic(Path(root) / ROUNDS_FILE, json.dumps(asdict(self), indent=2))

@@ -190,7 +190,15 @@ class ClaimsSpec:
     min_seeds: int = field(default=3, metadata=checked(Number(minimum=2, integer=True)))
     """Finished seeds a compared group needs; fewer makes a check inconclusive."""
     min_effect: float = field(default=0.33, metadata=checked(SHARE))
-    """|Cliff's delta| a significant difference must also reach (0.33: a medium effect)."""
+    """The margin of a comparison of seeds: a |Cliff's delta| smaller than this is "no
+    effect", and equivalence (the (1 - 2 alpha) interval inside +-min_effect) decides it
+    (0.33: a medium effect, Romano et al. 2006)."""
+    bound_margin: float = field(default=0.2, metadata=checked(SHARE))
+    """The margin of a check against a bound, as a share of |bound|: a mean shown within
+    bound_margin x |bound| of the bound is not above (below) it by an effect that counts."""
+    paired_margin: float = field(default=0.1, metadata=checked(SHARE))
+    """The margin of a paired comparison of success fractions (claim 11): a difference shown
+    inside +-paired_margin is no difference."""
     median_window: int = field(default=3, metadata=checked(_odd))
     """Odd number of checkpoints in the median filter on minus the training critic loss."""
     min_checkpoints: int = field(default=5, metadata=checked(Number(minimum=3, integer=True)))
@@ -205,11 +213,15 @@ class ClaimsSpec:
     """The penalty's per-layer gradient norms are flat when the CI of their span over layers
     (max - min of log10 norm) lies below this many decades."""
     trend_fraction: float = field(default=1 / 3, metadata=checked(SHARE))
-    """Share of the last checkpoints whose Theil-Sen trend tells whether an arm still
-    improves (at least 3 checkpoints)."""
+    """Share of the last checkpoints in the window that tells whether an arm still improves
+    (at least 5 checkpoints; bench.stats.trend.improvement)."""
     max_final_change: float = field(default=0.05, metadata=checked(SHARE))
-    """An arm still improves when the CI of its trend's slope lies on the improving side and
-    the fitted change over the trend window is at least this share of its value."""
+    """An arm still improves when its seeds' slopes over the window are significantly on the
+    improving side (one-sided t-test at convergence_alpha) and the mean fitted change over
+    the window is at least this share of its value."""
+    convergence_alpha: float = field(default=0.05, metadata=checked(SIGNIFICANCE))
+    """Level of the still-improving test (fixed: a look's smaller level under
+    --until-decided would let moving arms through)."""
     min_quality_change: float = field(default=0.2, metadata=checked(SHARE))
     """A run's estimate-quality correlation needs its quality to move by at least this share
     across the checkpoints correlated (significant Theil-Sen fitted change)."""

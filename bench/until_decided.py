@@ -14,28 +14,35 @@ Checks over the side experiments (critic diagnostics, parallel lines, two Gaussi
 no cell: their seeds are the sections' ``seeds:``.
 """
 
-from dataclasses import replace
 from pathlib import Path
 
 from bench.analysis.claims import CLAIMS
+from bench.analysis.family import LevelOf
 from bench.analysis.rules import INCONCLUSIVE
 from bench.analysis.suite_data import load_suite_data
 from bench.report.summary import recipe_results
-from bench.rounds import Check, Design, Round, Rounds, cell_name, cells_to_extend
+from bench.rounds import (
+    Check,
+    Design,
+    Round,
+    Rounds,
+    cell_name,
+    cells_to_extend,
+)
 from bench.runner import SuiteOutcome, run_suite
 from bench.store import ResultsStore
 from bench.suite import SuiteConfig, with_added_seeds
 
 
-def judge(root: Path, config: SuiteConfig, level: float) -> tuple[dict[str, str], list[Check]]:
-    """The claims of the results in ``root`` judged at significance ``level``: each claim's
-    overall verdict, and every check as the planner sees it."""
+def judge(root: Path, config: SuiteConfig,
+          level_of: LevelOf) -> tuple[dict[str, str], list[Check]]:
+    """The claims of the results in ``root``, each check judged at its own look's level
+    (``level_of``): each claim's overall verdict, and every check as the planner sees it."""
     summary, metrics = recipe_results(ResultsStore(root))
-    judged = replace(config, claims=replace(config.claims, alpha=level))
-    data = load_suite_data(root, judged, summary, metrics)
+    data = load_suite_data(root, config, summary, metrics)
     verdicts, checks = {}, []
     for claim in CLAIMS:
-        verdict, claim_checks = claim.evaluate(data)
+        verdict, claim_checks = claim.evaluate(data, level_of)
         verdicts[f"claim {claim.id}"] = verdict
         checks += [Check(c.outcome.verdict, c.seeds_needed, c.seed_cells())
                    for c in claim_checks]
@@ -57,12 +64,13 @@ def run_until_decided(config: SuiteConfig, out: Path, design: Design,
         # a resumed driver that had judged these runs already takes the same look again
         look = rounds.rounds[-1].look if rounds.rounds and not new else len(rounds.rounds)
         level = rounds.design.level(look, rounds.alpha)
-        verdicts, checks = judge(out, config, level)
+        seeds = {cell: len(config.seeds_of(cell)) for cell in config.cell_keys()}
+        added = new if look == len(rounds.rounds) else None  # None: the look recorded
+        verdicts, checks = judge(out, config, rounds.levels(seeds, look, added))
         if look == len(rounds.rounds):
             rounds.rounds.append(Round(look, level, new, verdicts,
                                        sum(c.verdict == INCONCLUSIVE for c in checks)))
             rounds.save(out)
-        seeds = {cell: len(config.seeds_of(cell)) for cell in config.cell_keys()}
         cells = cells_to_extend(checks, seeds, rounds.design.max_seeds, INCONCLUSIVE)
         undecided = sum(c.verdict == INCONCLUSIVE for c in checks)
         print(f"round {look}: claims judged at level {level:.3g}; {undecided} check(s) "

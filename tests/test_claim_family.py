@@ -1,5 +1,6 @@
 """A claim's checks judged as one family (bench.analysis.family) on planted suite data:
-convergence of the compared arms, Holm's correction, effect intervals, seeds needed, and
+convergence of the compared arms (and of their quality), the claim's logic (each check at
+alpha for the claim, Holm against it), effect intervals, seeds needed, and
 the correlation's minimum change in quality. Claims 1 and 2 are evaluated as production
 evaluates them (Claim.evaluate)."""
 
@@ -12,10 +13,11 @@ import pytest
 
 from bench.analysis.claims import CLAIMS, ClaimCheck
 from bench.analysis.correlation import quality_change, run_correlations
-from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
+from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, REVERSED
 from bench.analysis.suite_data import SuiteData
 from bench.report.summary import final_metrics
 from bench.results import IDENTITY
+from bench.stats.power import rank_difference_seeds, rank_equivalence_seeds
 from bench.suite import expand, parse_suite
 from tests.conftest import tiny_suite
 
@@ -73,29 +75,49 @@ CLIP, GP = "ring8: wgan-clip (rmsprop) vs gan (adam)", "ring8: wgan-gp (adam) vs
 
 
 def test_an_arm_still_improving_makes_the_check_inconclusive_and_says_which():
-    rising = [[min(8.0, 0.8 * i) for i in range(len(STEPS))] for _ in range(5)]  # 0 .. 6.4
+    rising = [[min(8.0, 0.8 * i + 0.1 * s) for i in range(len(STEPS))] for s in range(5)]
     data = planted({("ring8", "gan"): flat(GAN_MODES), ("ring8", "wgan-clip"): rising,
                     ("ring8", "wgan-gp"): flat([5.5, 6, 6.5, 7, 7.5])}, "modes_captured")
     verdict, checks = evaluate("2", data)
     clip, gp = checks[CLIP].outcome, checks[GP].outcome
     assert verdict == INCONCLUSIVE and clip.verdict == INCONCLUSIVE
-    # 4.8 -> 6.4 modes over the last 3 checkpoints: +33%
-    assert "wgan-clip still improving: modes_captured +33% over the last 3 checkpoints" \
+    # 3.4 -> 6.6 modes over the last 5 checkpoints (the window's minimum): +94%
+    assert "wgan-clip still improving: modes_captured +94% over the last 5 checkpoints" \
         in clip.evidence
     assert "more seeds do not decide it" in clip.evidence and math.isnan(checks[CLIP].seeds_needed)
     # both arms of the other check converged: decided as before
     assert gp.verdict == REPRODUCED and "still improving" not in gp.evidence
 
 
+def test_an_arm_whose_quality_still_improves_is_not_compared():
+    """On ring8 after a short run the GAN and WGAN-clip can sit at the same modes on every
+    seed while their W1 still falls: the modes comparison must wait for W1 to settle."""
+    w1_falling = [[2.0 - 0.15 * i + 0.01 * s for i in range(len(STEPS))] for s in range(5)]
+    w1_flat = [[0.5 + 0.01 * s] * len(STEPS) for s in range(5)]
+    data = planted({("ring8", "gan"): flat(GAN_MODES), ("ring8", "wgan-clip"): flat([7] * 5),
+                    ("ring8", "wgan-gp"): flat([5.5, 6, 6.5, 7, 7.5])}, "modes_captured",
+                   extra={"w1": w1_falling})
+    _, checks = evaluate("2", data)
+    assert checks[CLIP].outcome.verdict == INCONCLUSIVE
+    assert "gan still improving: w1" in checks[CLIP].outcome.evidence
+    data = planted({("ring8", "gan"): flat(GAN_MODES), ("ring8", "wgan-clip"): flat([7] * 5),
+                    ("ring8", "wgan-gp"): flat([5.5, 6, 6.5, 7, 7.5])}, "modes_captured",
+                   extra={"w1": w1_flat})
+    _, checks = evaluate("2", data)
+    assert checks[CLIP].outcome.verdict == REPRODUCED
+
+
 def test_a_slowly_drifting_arm_below_max_final_change_counts_as_converged():
-    creeping = [[7.0 + 0.01 * i for i in range(len(STEPS))] for _ in range(5)]  # +0.3%
+    creeping = [[7.0 + 0.01 * i + 0.1 * s for i in range(len(STEPS))] for s in range(5)]
     data = planted({("ring8", "gan"): flat(GAN_MODES), ("ring8", "wgan-clip"): creeping,
                     ("ring8", "wgan-gp"): flat([5.5, 6, 6.5, 7, 7.5])}, "modes_captured")
     _, checks = evaluate("2", data)
     assert checks[CLIP].outcome.verdict == REPRODUCED
 
 
-def test_holm_keeps_the_strong_checks_and_drops_the_weak_ones():
+def test_a_claim_that_needs_every_check_takes_each_at_alpha():
+    """Intersection-union: every check significant on its own reproduces the claim, with no
+    correction (the old Holm on this side left the two weaker checks undecided)."""
     suite = SUITE | {"datasets": ["ring8", "grid25"]}
     series = {}
     for dataset, clip, gp in (("ring8", [5.5, 6, 6.5, 7, 7.5], [3.5, 4.5, 6, 7, 8]),
@@ -104,45 +126,58 @@ def test_holm_keeps_the_strong_checks_and_drops_the_weak_ones():
                    (dataset, "wgan-gp"): flat(gp)}
     verdict, checks = evaluate("2", planted(series, "modes_captured", suite))
     raw = {k: c.outcome.p_value for k, c in checks.items()}
-    # every check is significant on its own: p = 0.004, 0.028, 0.004, 0.048
-    assert all(p <= 0.05 for p in raw.values())
-    strong = [CLIP, "grid25: wgan-clip (rmsprop) vs gan (adam)"]
-    weak = [GP, "grid25: wgan-gp (adam) vs gan (adam)"]
-    for key in strong:  # Holm: 4 x 0.004, 3 x 0.004
-        assert checks[key].outcome.verdict == REPRODUCED
-        assert checks[key].p_adjusted <= 0.05
-    for key in weak:  # 2 x 0.028 = 0.056 > 0.05, and the step-down stops there
-        check = checks[key]
+    # p = 0.004, 0.028, 0.004, 0.048: each at most alpha
+    assert all(p <= 0.05 for p in raw.values()) and max(raw.values()) > 0.05 / 2
+    assert all(c.outcome.verdict == REPRODUCED for c in checks.values())
+    assert verdict == REPRODUCED
+
+
+def test_holm_corrects_the_side_where_one_check_refutes_the_claim():
+    # the GAN captures more modes than both WGANs, each reversal at p = 0.028 on its own
+    data = planted({("ring8", "gan"): flat([3.5, 4.5, 6, 7, 8]),
+                    ("ring8", "wgan-clip"): flat(GAN_MODES),
+                    ("ring8", "wgan-gp"): flat([1.2, 2.2, 3.2, 4.2, 5.2])}, "modes_captured")
+    verdict, checks = evaluate("2", data)
+    for check in checks.values():
+        assert check.outcome.p_reversed == pytest.approx(0.0278, abs=1e-3)
         assert check.outcome.verdict == INCONCLUSIVE and check.p_adjusted > 0.05
-        assert "Holm-adjusted p=0.0556 > alpha=0.05 over the claim's 4 tests" \
+        assert "Holm-adjusted p=0.0556 > alpha=0.05 over the claim's 2 tested checks" \
             in check.outcome.evidence
     assert verdict == INCONCLUSIVE
+    # one strong reversal survives Holm and refutes the claim
+    data = planted({("ring8", "gan"): flat([5.5, 6, 6.5, 7, 7.5]),
+                    ("ring8", "wgan-clip"): flat(GAN_MODES),
+                    ("ring8", "wgan-gp"): flat([5.5, 6, 6.5, 7, 7.5])}, "modes_captured")
+    verdict, checks = evaluate("2", data)
+    assert checks[CLIP].outcome.verdict == NOT_REPRODUCED
+    assert checks[CLIP].outcome.refuted_by == REVERSED and verdict == NOT_REPRODUCED
 
 
-def test_a_large_effect_needs_few_seeds():
-    # 3 seeds against 3, perfectly separated: p = 0.05, 0.1 after Holm over the 2 checks
+def test_an_undecided_effect_plans_its_seeds_by_noether():
     suite = SUITE | {"seeds": 3}
-    data = planted({("ring8", "gan"): flat([1, 2, 1]), ("ring8", "wgan-clip"): flat([7, 8, 8]),
+    data = planted({("ring8", "gan"): flat([1, 2, 6]), ("ring8", "wgan-clip"): flat([7, 8, 5]),
                     ("ring8", "wgan-gp"): flat([6, 8, 7])}, "modes_captured", suite)
     _, checks = evaluate("2", data)
     check = checks[CLIP]
-    assert check.outcome.verdict == INCONCLUSIVE and check.p_adjusted == 0.1
-    assert (check.outcome.effect_size, check.outcome.effect_low) == (1.0, 1.0)
-    assert 4 <= check.seeds_needed <= 6
-    assert f"seeds needed per arm: {int(check.seeds_needed)}" in check.outcome.evidence
+    assert check.outcome.verdict == INCONCLUSIVE
+    delta = check.outcome.effect_size  # +0.78: a difference at the suite's alpha
+    assert check.seeds_needed == rank_difference_seeds(delta, 0.05) == 7
+    assert "seeds per arm needed: 7, to show a difference (planned on the observed Cliff's " \
+        "delta +0.778)" in check.outcome.evidence
 
 
-def test_a_null_effect_is_never_decided_by_more_seeds():
+def test_a_null_effect_plans_seeds_for_equivalence():
     same = [2, 4, 6, 3, 5]
     data = planted({("ring8", "gan"): flat(same), ("ring8", "wgan-clip"): flat(same[::-1]),
                     ("ring8", "wgan-gp"): flat([5.5, 6, 6.5, 7, 7.5])}, "modes_captured")
     _, checks = evaluate("2", data)
     check = checks[CLIP]
-    assert check.outcome.verdict == INCONCLUSIVE and math.isnan(check.seeds_needed)
-    assert check.outcome.effect_size == 0.0
+    assert check.outcome.verdict == INCONCLUSIVE and check.outcome.effect_size == 0.0
     assert check.outcome.effect_low < 0 < check.outcome.effect_high
-    assert "no number of seeds would decide it: the observed |Cliff's delta| 0.00 is below " \
-        "min_effect 0.33" in check.outcome.evidence
+    # equivalence at Holm's strictest step over the claim's 2 checks
+    expected = rank_equivalence_seeds(0.0, 0.33, 0.05 / 2)
+    assert check.seeds_needed == expected
+    assert f"seeds per arm needed: {int(expected)}, to show equivalence" in check.outcome.evidence
 
 
 def _tracking(quality: list[float], swaps: list[int]) -> tuple[list[list[float]], list]:
@@ -182,9 +217,11 @@ def test_claims_csv_gains_the_family_columns():
                     ("ring8", "wgan-clip"): flat([5.5, 6, 6.5, 7, 7.5]),
                     ("ring8", "wgan-gp"): flat([5.5, 6, 6.5, 7, 7.5])}, "modes_captured")
     table = evaluate_claims(data)
-    assert {"p_adjusted", "effect_low", "effect_high", "seeds_needed"} <= set(table.columns)
+    assert {"p_against", "p_adjusted", "refuted_by", "effect_low", "effect_high", "margin",
+            "seeds_needed", "logic"} <= set(table.columns)
     row = table[(table["claim"] == "2") & (table["check"] != "overall")].iloc[0]
-    assert row["verdict"] == REPRODUCED and row["p_adjusted"] == 2 * row["p_value"]
+    assert row["verdict"] == REPRODUCED and row["margin"] == 0.33 and row["logic"] == "all"
+    assert row["p_adjusted"] == min(1.0, 2 * row["p_against"])  # Holm against the claim
     assert row["effect_low"] <= row["effect_size"] <= row["effect_high"]
     assert NOT_REPRODUCED not in set(table["verdict"])
 

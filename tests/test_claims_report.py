@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from bench.analysis.claims import CLAIMS
-from bench.analysis.rules import overall as combined
+from bench.analysis.family import overall as combined
 from bench.errors import BenchError
 from bench.report.build import build_report
 from bench.runner import run_suite

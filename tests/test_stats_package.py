@@ -1,5 +1,5 @@
 """bench.stats's smaller pieces on hand-made values: Holm, Cliff's delta's interval, the
-p-value an interval inverts, Theil-Sen trends and the power search."""
+p-value an interval inverts and Theil-Sen trends."""
 
 import math
 
@@ -8,8 +8,9 @@ import pytest
 from scipy import stats
 
 from bench.stats import CORRELATION, UNBOUNDED, counts, interval_p_value, mean_ci
-from bench.stats.power import power_at, seeds_needed
-from bench.stats.tests import cliffs_delta, cliffs_delta_ci, holm
+from statsmodels.stats.multitest import multipletests
+
+from bench.stats.tests import cliffs_delta, cliffs_delta_ci, cliffs_delta_p_beyond, holm
 from bench.stats.trend import final_trend
 
 
@@ -18,15 +19,39 @@ def test_holm_by_hand_and_untested_checks_left_out():
     assert holm([0.04, 0.01, math.nan, 0.02]) == pytest.approx([0.04, 0.03, math.nan, 0.04],
                                                                nan_ok=True)
     assert holm([math.nan]) == [pytest.approx(math.nan, nan_ok=True)]
+    assert holm([]) == []
+
+
+def test_holm_equals_statsmodels():
+    rng = np.random.default_rng(0)
+    for k in (1, 2, 5, 12):
+        for _ in range(20):
+            p = rng.uniform(0, 0.2, k) ** rng.uniform(0.5, 3)
+            p[rng.random(k) < 0.2] = p[0]  # ties
+            assert holm(p.tolist()) == pytest.approx(
+                multipletests(p, method="holm")[1].tolist(), rel=1e-12)
 
 
 def test_cliffs_delta_interval_holds_the_delta():
     a, b = [0.3, 0.5, 0.7, 0.4, 0.9], [0.35, 0.55, 0.6, 0.45, 0.2]
     low, high = cliffs_delta_ci(a, b)
     assert low <= cliffs_delta(a, b) <= high and -1 <= low < high <= 1
-    assert cliffs_delta_ci(a, b) == (low, high)  # seeded
-    assert cliffs_delta_ci([1.0, 2.0], [math.inf, math.inf]) == (-1.0, -1.0)
+    assert cliffs_delta_ci(a, b) == (low, high)
+    # perfectly separated: the score interval still reaches inwards, unlike a bootstrap's
+    low, high = cliffs_delta_ci([1.0, 2.0, 3.0], [math.inf, math.inf, math.inf])
+    assert low == -1.0 and -1.0 < high < 0.5
     assert all(math.isnan(v) for v in cliffs_delta_ci([1.0], [2.0, 3.0]))
+
+
+def test_the_score_p_value_is_the_one_the_interval_inverts():
+    a, b = [0.3, 0.5, 0.7, 0.4, 0.9, 1.1], [0.35, 0.55, 0.6, 0.45, 0.2, 0.1]
+    for bound in (-0.5, 0.0, 0.4, 0.9):
+        for side in ("above", "below"):
+            p = cliffs_delta_p_beyond(a, b, bound, side)
+            if not 1e-6 < p < 0.5:
+                continue
+            end = 0 if side == "above" else 1  # the near end at 1 - 2p sits on the bound
+            assert cliffs_delta_ci(a, b, 1 - 2 * p)[end] == pytest.approx(bound, abs=1e-6)
 
 
 @pytest.mark.parametrize("values, value_range", [
@@ -59,14 +84,3 @@ def test_a_falling_series_improves_and_a_plateau_does_not():
     assert final_trend(steps, np.full(len(steps), np.nan)) is None
 
 
-def test_power_grows_with_seeds_and_the_search_finds_its_first_n():
-    a, b = np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.5, 3.5, 4.5, 5.5])
-
-    def decides(xs, ys):
-        return stats.mannwhitneyu(xs, ys, axis=1, method="asymptotic").pvalue <= 0.05
-
-    powers = [power_at(a, b, n, decides) for n in (4, 8, 16, 32)]
-    assert powers == sorted(powers) and powers[-1] > 0.9
-    n = seeds_needed(a, b, decides, start=4, max_seeds=100)
-    assert power_at(a, b, n, decides) >= 0.8 > power_at(a, b, n - 1, decides)
-    assert seeds_needed(a, a, decides, start=4, max_seeds=20) is None  # the null

@@ -10,12 +10,11 @@ import pytest
 import yaml
 
 from bench import until_decided
-from bench.analysis.rules import INCONCLUSIVE, REPRODUCED, directional_verdict
+from bench.analysis.rules import INCONCLUSIVE, REPRODUCED, directional
 from bench.cli import main
 from bench.errors import BenchError
 from bench.rounds import Check, Design, Rounds, cells_to_extend
 from bench.specs import ClaimsSpec
-from bench.stats.tests import compare_seeds
 from bench.suite import load_suite, parse_suite, with_added_seeds
 from tests.conftest import tiny_suite
 
@@ -48,8 +47,7 @@ def _sequential_false_verdicts(levels, rng: np.random.Generator, design: Design,
     seeds = {A: design.start_seeds, B: design.start_seeds}
     values = {A: list(rng.normal(size=seeds[A])), B: list(rng.normal(size=seeds[B]))}
     for level in levels:
-        verdict = directional_verdict(compare_seeds(values[A], values[B]), "lower",
-                                      replace(spec, alpha=level))
+        verdict = directional(values[A], values[B], "lower", replace(spec, alpha=level)).verdict
         if verdict != INCONCLUSIVE:
             return verdict == REPRODUCED
         # the most seeds the planner ever adds: every undecided look gets its round
@@ -98,9 +96,9 @@ def _undecided_twice(monkeypatch) -> list[float]:
     so the rounds are known; the levels it was asked to judge at are returned."""
     levels = []
 
-    def judge(root, config, level):
-        levels.append(level)
+    def judge(root, config, level_of):
         cell = next(c for c in config.cell_keys() if c[2] == "wgan-gp")
+        levels.append(level_of((cell,))[0])
         verdict = INCONCLUSIVE if len(config.seeds_of(cell)) < 7 else REPRODUCED
         return {"claim 2": verdict}, [Check(verdict, True, (cell,))]
 

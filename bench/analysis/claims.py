@@ -21,13 +21,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from bench.analysis.family import Arm, judge_family
+from bench.analysis.family import ALL, Arm, LevelOf, judge_family, overall
 from bench.analysis.rules import (
     INCONCLUSIVE,
     REPRODUCED,
     Outcome,
     directional,
-    overall,
     paired_success,
     threshold,
 )
@@ -59,7 +58,8 @@ class ClaimCheck:
     """The cells whose seeds it reads besides its arms' (a correlation's, a speed
     comparison's, a weight statistic's): ``run --until-decided`` adds seeds to them too."""
     p_adjusted: float = math.nan
-    """Holm-adjusted over the claim's checks (set by Claim.evaluate)."""
+    """Holm-adjusted over the claim's checks on the side its logic corrects (set by
+    Claim.evaluate)."""
     seeds_needed: float = math.nan
     """Seeds per arm that would decide it, where inconclusive (set by Claim.evaluate)."""
 
@@ -83,15 +83,20 @@ class Claim:
     figures: tuple[str, ...]
     """Our plots, relative to the results folder (only those that exist are linked)."""
     checks: Callable[[SuiteData], list[ClaimCheck]]
+    logic: str = ALL
+    """ALL: the statement needs every check; ANY: any one of them (bench.analysis.family)."""
 
-    def evaluate(self, data: SuiteData) -> tuple[str, list[ClaimCheck]]:
-        """The claim's checks judged as one family (bench.analysis.family), and its verdict."""
+    def evaluate(self, data: SuiteData,
+                 level_of: LevelOf | None = None) -> tuple[str, list[ClaimCheck]]:
+        """The claim's checks judged as one family (bench.analysis.family) at the suite's
+        alpha, or at each check's own look's level (``level_of``), and its verdict."""
         checks = self.checks(data)
-        judged = judge_family([(c.outcome, c.arms) for c in checks], data, data.config.claims)
+        judged = judge_family([(c.outcome, c.arms, c.seed_cells()) for c in checks], data,
+                              data.config.claims, self.logic, level_of)
         checks = [replace(c, outcome=j.outcome, p_adjusted=j.p_adjusted,
                           seeds_needed=j.seeds_needed)
                   for c, j in zip(checks, judged, strict=True)]
-        return overall([c.outcome.verdict for c in checks]), checks
+        return overall([c.outcome.verdict for c in checks], self.logic), checks
 
 
 def _missing(dataset: str, subject: str, metric: str, why: str) -> ClaimCheck:
@@ -185,8 +190,10 @@ def _mode_checks(data: SuiteData) -> list[ClaimCheck]:
             a = _outcomes(data.cell(setting, wgan, label), MODES)
             b = _outcomes(data.cell(setting, "gan", gan_label), MODES)
             modes = output_range(MODES, get_dataset(setting.dataset))
-            arms = (Arm(wgan, setting, wgan, label, MODES, better(MODES)),
-                    Arm("gan", setting, "gan", gan_label, MODES, better(MODES)))
+            # modes can sit at 0 on every seed while W1 still falls: quality must settle too
+            quality = data.quality(setting.dataset)
+            arms = (Arm(wgan, setting, wgan, label, MODES, better(MODES), quality),
+                    Arm("gan", setting, "gan", gan_label, MODES, better(MODES), quality))
             checks.append(ClaimCheck(setting.label, subject,
                                      f"final {MODES} ({better(MODES)} is better)",
                                      directional(a, b, better(MODES), spec, (wgan, "gan"),
@@ -443,12 +450,13 @@ WGANS = ("wgan-clip", "wgan-gp")
 
 
 def _every_seed(outcome: Outcome, values: np.ndarray, bound: float) -> Outcome:
-    """``outcome`` of "mean below bound", reproduced only if every value is below it too."""
+    """``outcome`` of "mean below bound", reproduced only if every value is below it too
+    (a run at or above the bound withdraws the test for the claim: no p-value for it)."""
     above = int((values >= bound).sum())
     if outcome.verdict != REPRODUCED or not above:
         return outcome
-    return Outcome(INCONCLUSIVE, f"{outcome.evidence}, but {above} of {len(values)} run(s) "
-                   f"end at or above {bound:g}", outcome.p_value, outcome.effect_size)
+    facts = f"{outcome.facts}, but {above} of {len(values)} run(s) end at or above {bound:g}"
+    return replace(outcome, verdict=INCONCLUSIVE, p_value=1.0, facts=facts, evidence=facts)
 
 
 def _parallel_lines_checks(data: SuiteData) -> list[ClaimCheck]:
@@ -563,12 +571,12 @@ CLAIMS: tuple[Claim, ...] = (
 )
 
 
-def evaluate_claims(data: SuiteData) -> pd.DataFrame:
+def evaluate_claims(data: SuiteData, level_of: LevelOf | None = None) -> pd.DataFrame:
     """claims.csv: one 'overall' row per claim, then one row per check; ``figure`` lists the
     claim's plots that exist in the results folder (draw them first)."""
     records = []
     for claim in CLAIMS:
-        verdict, checks = claim.evaluate(data)
+        verdict, checks = claim.evaluate(data, level_of)
         base = {"claim": claim.id, "text": claim.text, "paper": claim.paper,
                 "figure": ";".join(f for f in claim.figures if (data.root / f).is_file())}
         datasets = sorted({c.dataset for c in checks})
@@ -576,15 +584,19 @@ def evaluate_claims(data: SuiteData) -> pd.DataFrame:
                                "evidence": f"{len(checks)} check(s): " + ", ".join(
                                    f"{sum(c.outcome.verdict == v for c in checks)} {v}"
                                    for v in ("reproduced", "not reproduced", "inconclusive")),
-                               "dataset": ",".join(datasets), "metric": ""})
+                               "dataset": ",".join(datasets), "metric": "",
+                               "logic": claim.logic})
         for check in checks:
             o = check.outcome
             records.append(base | {"check": check.subject, "verdict": o.verdict,
-                                   "evidence": o.evidence, "dataset": check.dataset,
-                                   "metric": check.metric, "p_value": o.p_value,
+                                   "refuted_by": o.refuted_by, "evidence": o.evidence,
+                                   "dataset": check.dataset, "metric": check.metric,
+                                   "p_value": o.p_value, "p_against": o.p_against,
                                    "p_adjusted": check.p_adjusted, "effect_size": o.effect_size,
                                    "effect_low": o.effect_low, "effect_high": o.effect_high,
-                                   "seeds_needed": check.seeds_needed})
+                                   "margin": o.margin, "seeds_needed": check.seeds_needed,
+                                   "logic": claim.logic})
     return pd.DataFrame.from_records(records, columns=[
-        "claim", "check", "verdict", "evidence", "dataset", "metric", "p_value", "p_adjusted",
-        "effect_size", "effect_low", "effect_high", "seeds_needed", "text", "paper", "figure"])
+        "claim", "check", "verdict", "refuted_by", "evidence", "dataset", "metric", "p_value",
+        "p_against", "p_adjusted", "effect_size", "effect_low", "effect_high", "margin",
+        "seeds_needed", "logic", "text", "paper", "figure"])

@@ -1,35 +1,44 @@
 """Verdict rules: how a check of a claim turns seed-level numbers into a verdict.
 
-Three rules, with thresholds from the suite's ``claims:`` section (ClaimsSpec):
+Every check is two questions about one effect, each a one-sided test at the level the check
+faces (``spec.alpha``, or a look's level under ``run --until-decided``):
 
-- ``directional``: "A is better than B". Reproduced when the one-sided Mann-Whitney U test
-  in the claimed direction has p <= alpha and |Cliff's delta| >= min_effect; not reproduced
-  when the same holds in the opposite direction; inconclusive otherwise (the groups overlap)
-  or when a group has fewer than min_seeds values.
-- ``threshold``: "the mean is above (or below) a bound". Reproduced when the whole 95% CI
-  of the mean over seeds (bench.stats.mean_ci, inside the quantity's range) lies on the
-  claimed side; not reproduced when it lies wholly on the other side; inconclusive when it
-  contains the bound or n < min_seeds. Its p-value is the one the interval inverts.
+- **does the claimed effect exist?** Reproduced when the test in the claimed direction
+  rejects;
+- **is it absent?** Not reproduced when the effect is significantly reversed, or when it is
+  shown to lie within the claim's margin of no effect (equivalence, Schuirmann's TOST: the
+  (1 - 2 alpha) interval inside (-margin, +margin)). An effect that exists but is shown
+  smaller than the margin is "not reproduced" too: the claim is about an effect that
+  matters.
+
+Both refutations imply that the effect is below the margin with confidence 1 - alpha, so
+the chance of a wrong "not reproduced" when the true effect reaches the margin is at most
+alpha, as is the chance of a wrong "reproduced" when there is no effect
+(tests/test_verdict_error_rates.py).
+
+Three rules:
+
+- ``directional``: "A is better than B". The one-sided Mann-Whitney U test (exact
+  permutation p) in each direction; the effect is Cliff's delta with its score interval
+  (bench.stats.tests) and the margin ``min_effect``.
+- ``threshold``: "the mean is above (or below) a bound". The effect is the mean's distance
+  from the bound, its interval the mean's range-respecting one (bench.stats.mean_ci), the
+  margin ``bound_margin`` x |bound|.
 - ``paired_success``: "A succeeds on more of the same units than B" (units, e.g. random
-  architectures, each tried once by both). Reproduced when the one-sided exact McNemar test
-  on the discordant pairs has p <= alpha in the claimed direction, not reproduced when the
-  opposite one-sided test does; inconclusive otherwise or with fewer than min_seeds pairs.
-  The effect is the difference of success fractions with Newcombe's paired interval.
+  architectures, each tried once by both). The one-sided exact McNemar test in each
+  direction; the effect is the difference of success fractions with Newcombe's paired
+  interval, the margin ``paired_margin``.
 
-Each outcome carries its p-value, its effect with a CI (directional checks) and how to find
-the seeds that would decide it: bench.analysis.family corrects a claim's checks together and
-judges convergence and power in one place.
-
-A claim made of several checks is reproduced when all are, not reproduced when any is, and
-inconclusive otherwise (``overall``).
+Each outcome carries its p-values, its effect with the (1 - 2 alpha) interval the tests read,
+and how to plan the seeds that would decide it: bench.analysis.family judges a claim's
+checks together (the claim's logic, convergence, power).
 """
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from bench.specs import ClaimsSpec
 from bench.stats import (
@@ -37,17 +46,22 @@ from bench.stats import (
     UNBOUNDED,
     Estimate,
     Range,
-    interval_p_value,
     mean_ci,
     rate_ci,
 )
-from bench.stats.intervals import mean_intervals
-from bench.stats.power import seeds_needed
+from bench.stats.equivalence import ABOVE, BELOW, p_beyond, tost_p
+from bench.stats.power import (
+    mean_difference_seeds,
+    mean_equivalence_seeds,
+    paired_difference_pairs,
+    paired_equivalence_pairs,
+    rank_difference_seeds,
+    rank_equivalence_seeds,
+)
 from bench.stats.tests import (
-    SeedComparison,
     cliffs_delta_ci,
+    cliffs_delta_p_beyond,
     compare_seeds,
-    delta_of_resamples,
     mcnemar_greater,
     paired_difference_ci,
     paired_successes,
@@ -57,32 +71,93 @@ REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
 INCONCLUSIVE = "inconclusive"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE)
+REVERSED, EQUIVALENT = "reversed", "equivalent"
+"""Why a check is not reproduced: the opposite effect, or no effect as large as the margin."""
 MAX_SEEDS_SEARCHED = 100
-"""The most seeds per arm the power search tries before saying 'more than this'."""
+"""The most seeds per arm a plan may ask for before it says 'more than this'."""
 MAX_PAIRS_SEARCHED = 1000
-"""The most paired units (architectures) the power search of ``paired_success`` tries; a
-unit costs one short run per arm, not a full training run."""
-POWER = 0.8
+"""The most paired units (architectures) a plan may ask for; a unit costs one short run per
+arm, not a full training run."""
 
-SeedsFor = Callable[[float], tuple[int | None, str]]
-"""alpha the check is judged at -> (seeds per arm that decide it with POWER, or None; why,
-in words, when None)."""
+SeedsFor = Callable[[float, float], tuple[float, str]]
+"""(level of the test for the effect, level of the tests against it) -> (seeds per arm
+that decide the check with 80% power, inf when none under the cap; the plan in words)."""
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """A verdict, the evidence behind it in words, and the test's numbers (NaN if none)."""
+    """A verdict, the evidence behind it in words, and the tests' numbers (NaN if none)."""
 
     verdict: str
     evidence: str
     p_value: float = math.nan
-    """The p-value the verdict was decided by: Holm's family correction adjusts it."""
+    """One-sided p-value of the claimed effect (the claim's logic may correct it)."""
+    p_reversed: float = math.nan
+    """One-sided p-value of the opposite effect."""
+    p_equivalent: float = math.nan
+    """TOST p-value of "the effect lies inside +-margin"."""
     effect_size: float = math.nan
     effect_low: float = math.nan
     effect_high: float = math.nan
-    """The effect size's 95% CI."""
+    """The effect's (1 - 2 alpha) interval: the one both one-sided tests and TOST read."""
+    margin: float = math.nan
+    """The effect the claim needs: smaller is "no effect" (equivalence)."""
+    refuted_by: str = ""
+    """REVERSED or EQUIVALENT when the verdict is not reproduced."""
+    facts: str = ""
+    """The evidence without the verdict's reason (``at`` appends the reason for a level)."""
+    effect_name: str = "effect"
     seeds_for: SeedsFor | None = field(default=None, compare=False, repr=False)
     """How many seeds would decide the check (None: the rule has no such answer)."""
+
+    @property
+    def p_against(self) -> float:
+        """p-value against the claim: the smaller of the reversal's and equivalence's. Both
+        imply an effect below the margin at that level, so it is a valid p-value of "the
+        effect reaches the margin" (what Holm corrects where one check refutes a claim)."""
+        finite = [p for p in (self.p_reversed, self.p_equivalent) if not math.isnan(p)]
+        return min(finite) if finite else math.nan
+
+    @property
+    def tested(self) -> bool:
+        return not math.isnan(self.p_value)
+
+    def at(self, alpha: float) -> "Outcome":
+        """The outcome decided at level ``alpha``, its evidence ending with the reason. An
+        outcome without a test (too few seeds) stays as it is."""
+        if not self.tested:
+            return self
+        verdict, refuted_by = decide(self.p_value, self.p_reversed, self.p_equivalent, alpha)
+        if verdict == REPRODUCED:
+            reason = f"; significant at alpha={alpha:.3g}"
+        elif refuted_by == EQUIVALENT:
+            reason = (f"; not reproduced: the {self.effect_name} lies inside "
+                      f"+-{self.margin:.3g} (TOST p={self.p_equivalent:.3g} <= {alpha:.3g})")
+        elif refuted_by == REVERSED:
+            reason = (f"; not reproduced: the opposite holds (p={self.p_reversed:.3g} <= "
+                      f"{alpha:.3g})")
+        else:
+            reason = (f"; neither the effect nor its absence within +-{self.margin:.3g} is "
+                      f"significant at alpha={alpha:.3g} (TOST p={self.p_equivalent:.3g})")
+        return replace(self, verdict=verdict, refuted_by=refuted_by,
+                       evidence=self.facts + reason)
+
+
+def decide(p_claimed: float, p_reversed: float, p_equivalent: float,
+           alpha: float) -> tuple[str, str]:
+    """(verdict, refuted_by) of one check at level ``alpha``. Equivalence comes first: an
+    effect shown smaller than the margin is no reproduction, significant or not."""
+    if p_equivalent <= alpha:
+        return NOT_REPRODUCED, EQUIVALENT
+    if p_claimed <= alpha:
+        return REPRODUCED, ""
+    if p_reversed <= alpha:
+        return NOT_REPRODUCED, REVERSED
+    return INCONCLUSIVE, ""
+
+
+def _confidence(alpha: float) -> float:
+    return 1 - 2 * alpha
 
 
 def _mean_and_ci(est: Estimate) -> str:
@@ -100,94 +175,82 @@ def describe(values: np.ndarray | list[float], worst: str = "diverged",
     return text
 
 
-def _directional_seeds(a: np.ndarray, b: np.ndarray, delta: float,
-                       spec: ClaimsSpec) -> SeedsFor:
-    """Seeds per arm with which the directional rule decides, resampling the seeds seen."""
-    def seeds_for(alpha: float) -> tuple[int | None, str]:
-        if abs(delta) < spec.min_effect:
-            return None, (f"no number of seeds would decide it: the observed |Cliff's delta| "
-                          f"{abs(delta):.2f} is below min_effect {spec.min_effect:g}")
-
-        def decides(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-            d = delta_of_resamples(xs, ys)
-            # the normal approximation of U (tie-corrected): exact tables for 400 draws at
-            # every n searched would take minutes
-            p = {side: scipy_stats.mannwhitneyu(xs, ys, axis=1, alternative=side,
-                                                method="asymptotic").pvalue
-                 for side in ("greater", "less")}
-            return (((p["greater"] <= alpha) & (d >= spec.min_effect))
-                    | ((p["less"] <= alpha) & (-d >= spec.min_effect)))
-
-        n = seeds_needed(a, b, decides, max(len(a), len(b)), MAX_SEEDS_SEARCHED, POWER)
-        return n, "" if n else f"more than {MAX_SEEDS_SEARCHED} seeds per arm"
+def _plan(difference: Callable[[float, float], float],
+          equivalence: Callable[[float, float], float], effect: float, far: float,
+          cap: int, unit: str, effect_name: str) -> SeedsFor:
+    """The rule's seeds plan: the fewer of the seeds that show a difference (at the level of
+    the test for the claim) and those that show equivalence (at the level of the tests
+    against it), planned on the observed ``effect``; when neither fits under ``cap``, a
+    difference planned on ``far``, the interval's end farthest from 0 (what the pilot still
+    leaves plausible)."""
+    def seeds_for(level_for: float, level_against: float) -> tuple[float, str]:
+        options = [(difference(effect, level_for), "a difference"),
+                   (equivalence(effect, level_against), "equivalence")]
+        n, outcome = min(options)
+        if n <= cap:
+            return n, (f"{unit} needed: {int(n)}, to show {outcome} (planned on the observed "
+                       f"{effect_name} {effect:+.3g})")
+        plausible = difference(far, level_for)
+        if plausible <= cap:
+            return plausible, (f"{unit} needed: {int(plausible)}, to show a difference if "
+                               f"the {effect_name} is {far:+.3g}, the end of its interval "
+                               f"(the observed {effect:+.3g} would need more than {cap})")
+        return math.inf, f"{unit} needed: more than {cap}, even at the interval's end"
     return seeds_for
 
 
-def directional_verdict(result: SeedComparison, better: str, spec: ClaimsSpec) -> str:
-    """The directional rule on a seed comparison: reproduced when the one-sided test in the
-    claimed direction is significant at ``spec.alpha`` and Cliff's delta reaches
-    ``spec.min_effect`` that way, not reproduced when the same holds the other way,
-    inconclusive otherwise (and with fewer than ``spec.min_seeds`` seeds a side)."""
-    if better not in ("higher", "lower"):
-        raise ValueError(f"better must be 'higher' or 'lower', got {better!r}")
-    if min(result.n_a, result.n_b) < spec.min_seeds:
-        return INCONCLUSIVE
-    # delta > 0 means A tends higher: orient it so that > 0 supports the claim
-    delta = result.cliffs_delta if better == "higher" else -result.cliffs_delta
-    p_claimed, p_opposite = ((result.p_greater, result.p_less) if better == "higher"
-                             else (result.p_less, result.p_greater))
-    if p_claimed <= spec.alpha and delta >= spec.min_effect:
-        return REPRODUCED
-    if p_opposite <= spec.alpha and -delta >= spec.min_effect:
-        return NOT_REPRODUCED
-    return INCONCLUSIVE
+def _far_end(low: float, high: float) -> float:
+    return high if abs(high) >= abs(low) else low
+
+
+def _oriented_delta_ci(a: np.ndarray, b: np.ndarray, sign: int):
+    def interval_at(confidence: float) -> tuple[float, float]:
+        low, high = sorted(sign * v for v in cliffs_delta_ci(a, b, confidence))
+        return low, high
+    return interval_at
+
+
+def _finite(values: np.ndarray | list[float]) -> np.ndarray:
+    x = np.asarray(values, dtype=float)
+    return x[~np.isnan(x)]
 
 
 def directional(
     a: np.ndarray | list[float], b: np.ndarray | list[float], better: str, spec: ClaimsSpec,
     names: tuple[str, str] = ("A", "B"), value_range: Range = UNBOUNDED,
 ) -> Outcome:
-    """Is group A better than group B? ``better`` is "higher" or "lower"; ``value_range``
-    bounds the means' intervals in the evidence. The verdict is ``directional_verdict``'s."""
-    result = compare_seeds(a, b)
-    verdict = directional_verdict(result, better, spec)
-    evidence = (f"{names[0]} {describe(a, value_range=value_range)} vs "
-                f"{names[1]} {describe(b, value_range=value_range)}")
+    """Is group A better than group B (``better``: "higher" or "lower")? Decided at
+    ``spec.alpha`` with the margin ``spec.min_effect``; inconclusive with fewer than
+    ``spec.min_seeds`` seeds a side. ``value_range`` bounds the means' intervals in the
+    evidence."""
+    if better not in ("higher", "lower"):
+        raise ValueError(f"better must be 'higher' or 'lower', got {better!r}")
+    x, y = _finite(a), _finite(b)
+    result = compare_seeds(x, y)
+    evidence = (f"{names[0]} {describe(x, value_range=value_range)} vs "
+                f"{names[1]} {describe(y, value_range=value_range)}")
     if min(result.n_a, result.n_b) < spec.min_seeds:
         return Outcome(INCONCLUSIVE, f"{evidence}; too few seeds (fewer than {spec.min_seeds})")
-    sign = 1 if better == "higher" else -1
-    delta = sign * result.cliffs_delta
-    low, high = sorted(sign * v for v in cliffs_delta_ci(a, b))
-    p_claimed, p_opposite = ((result.p_greater, result.p_less) if better == "higher"
+    sign = 1 if better == "higher" else -1  # delta > 0 supports the claim
+    p_claimed, p_reversed = ((result.p_greater, result.p_less) if better == "higher"
                              else (result.p_less, result.p_greater))
-    effect = f"Cliff's delta={delta:+.2f} [{low:+.2f}, {high:+.2f}]"
-    x, y = (np.asarray(v, dtype=float) for v in (a, b))
-    numbers = {"effect_size": delta, "effect_low": low, "effect_high": high,
-               "seeds_for": _directional_seeds(x[~np.isnan(x)], y[~np.isnan(y)], delta, spec)}
-    if verdict == REPRODUCED:
-        return Outcome(REPRODUCED, f"{evidence}; one-sided Mann-Whitney p={p_claimed:.3g}, "
-                       f"{effect}", p_claimed, **numbers)
-    if verdict == NOT_REPRODUCED:
-        return Outcome(NOT_REPRODUCED, f"{evidence}; the opposite holds: one-sided "
-                       f"Mann-Whitney p={p_opposite:.3g}, {effect}", p_opposite, **numbers)
-    return Outcome(INCONCLUSIVE, f"{evidence}; one-sided Mann-Whitney p={p_claimed:.3g}, "
-                   f"{effect} (no significant difference at alpha={spec.alpha:g})",
-                   p_claimed, **numbers)
-
-
-def _threshold_seeds(x: np.ndarray, bound: float, value_range: Range) -> SeedsFor:
-    """Seeds with which the mean's interval leaves ``bound``, resampling the seeds seen."""
-    def seeds_for(alpha: float) -> tuple[int | None, str]:
-        if x.mean() == bound:
-            return None, "no number of seeds would decide it: the mean equals the bound"
-
-        def decides(xs: np.ndarray, _: np.ndarray) -> np.ndarray:
-            low, high, _ = mean_intervals(xs, value_range, 1 - alpha, n_resamples=999)
-            return (low > bound) | (high < bound)
-
-        n = seeds_needed(x, x, decides, len(x), MAX_SEEDS_SEARCHED, POWER)
-        return n, "" if n else f"more than {MAX_SEEDS_SEARCHED} seeds"
-    return seeds_for
+    interval_at = _oriented_delta_ci(x, y, sign)
+    delta, confidence = sign * result.cliffs_delta, _confidence(spec.alpha)
+    low, high = interval_at(confidence)
+    plan = _plan(lambda d, level: rank_difference_seeds(d, level),
+                 lambda d, level: rank_equivalence_seeds(d, spec.min_effect, level),
+                 delta, _far_end(low, high), MAX_SEEDS_SEARCHED, "seeds per arm",
+                 "Cliff's delta")
+    facts = (f"{evidence}; one-sided Mann-Whitney p={p_claimed:.3g}, Cliff's delta="
+             f"{delta:+.2f}, {confidence:.0%} CI [{low:+.2f}, {high:+.2f}]")
+    # TOST from the score test the interval inverts (the same decision, no bisection)
+    p_equivalent = max(cliffs_delta_p_beyond(x, y, -sign * spec.min_effect,
+                                             ABOVE if sign > 0 else BELOW),
+                       cliffs_delta_p_beyond(x, y, sign * spec.min_effect,
+                                             BELOW if sign > 0 else ABOVE))
+    return Outcome(INCONCLUSIVE, facts, p_claimed, p_reversed, p_equivalent, delta, low, high,
+                   spec.min_effect, facts=facts, effect_name="Cliff's delta",
+                   seeds_for=plan).at(spec.alpha)
 
 
 def threshold(
@@ -195,8 +258,9 @@ def threshold(
     name: str = "mean", value_range: Range = UNBOUNDED,
 ) -> Outcome:
     """Does the mean of ``values`` (inside ``value_range``) lie above (``side="above"``) or
-    below ``bound``? Decided by the 95% CI; its p-value is the one the interval inverts."""
-    if side not in ("above", "below"):
+    below ``bound``, by more than the margin ``spec.bound_margin`` x |bound|? The one-sided
+    tests and TOST are read off the mean's interval (bench.stats.equivalence)."""
+    if side not in (ABOVE, BELOW):
         raise ValueError(f"side must be 'above' or 'below', got {side!r}")
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
@@ -204,44 +268,40 @@ def threshold(
     evidence = f"{name} {_mean_and_ci(est)} (n={est.n}) against {bound:g}"
     if est.n < spec.min_seeds:
         return Outcome(INCONCLUSIVE, f"{evidence}; too few seeds (fewer than {spec.min_seeds})")
-    p = interval_p_value(x, bound, value_range)
-    ci, inverted = f"the 95% CI ({METHOD_NAMES[est.method]})", f" (p={p:.3g})"
-    seeds_for = _threshold_seeds(x, bound, value_range)
-    above, below = est.low > bound, est.high < bound
-    if (above and side == "above") or (below and side == "below"):
-        return Outcome(REPRODUCED, f"{evidence}: {ci} lies {side}{inverted}", p,
-                       seeds_for=seeds_for)
-    if above or below:
-        return Outcome(NOT_REPRODUCED, f"{evidence}: {ci} lies "
-                       f"{'above' if above else 'below'}{inverted}", p, seeds_for=seeds_for)
-    return Outcome(INCONCLUSIVE, f"{evidence}: {ci} contains it{inverted}", p,
-                   seeds_for=seeds_for)
+    margin = spec.bound_margin * abs(bound) if bound else spec.bound_margin
 
+    def interval_at(confidence: float) -> tuple[float, float]:
+        ci = mean_ci(x, value_range, confidence)
+        return ci.low, ci.high
 
-def _paired_seeds(codes: np.ndarray) -> SeedsFor:
-    """Pairs with which the paired rule decides, resampling the observed pairs jointly: each
-    pair is coded 2 a + b, so one draw keeps A's and B's outcome on a unit together."""
-    def seeds_for(alpha: float) -> tuple[int | None, str]:
-        only_a, only_b = int((codes == 2).sum()), int((codes == 1).sum())
-        if only_a == only_b:
-            why = "no pair separates them" if only_a == 0 else "as many pairs favour each side"
-            return None, f"no number of pairs would decide it: {why}"
-
-        def decides(xs: np.ndarray, _: np.ndarray) -> np.ndarray:
-            a, b = (xs == 2).sum(-1), (xs == 1).sum(-1)
-            return (mcnemar_greater(a, b) <= alpha) | (mcnemar_greater(b, a) <= alpha)
-
-        n = seeds_needed(codes, codes, decides, len(codes), MAX_PAIRS_SEARCHED, POWER)
-        return n, "" if n else f"more than {MAX_PAIRS_SEARCHED} pairs"
-    return seeds_for
+    confidence = _confidence(spec.alpha)
+    low, high = interval_at(confidence)
+    sign = 1 if side == ABOVE else -1  # the distance from the bound, > 0 on the claimed side
+    effect_low, effect_high = sorted(sign * (v - bound) for v in (low, high))
+    effect = sign * (est.mean - bound)
+    sd = float(np.std(x, ddof=1))
+    plan = _plan(lambda e, level: mean_difference_seeds(e, sd, level),
+                 lambda e, level: mean_equivalence_seeds(e, sd, margin, level),
+                 effect, _far_end(effect_low, effect_high), MAX_SEEDS_SEARCHED, "seeds",
+                 "distance from the bound")
+    facts = (f"{evidence}; {confidence:.0%} CI ({METHOD_NAMES[est.method]}) "
+             f"[{low:.3g}, {high:.3g}], one-sided p={p_beyond(interval_at, bound, side):.3g} "
+             f"that it lies {side}")
+    return Outcome(INCONCLUSIVE, facts, p_beyond(interval_at, bound, side),
+                   p_beyond(interval_at, bound, BELOW if side == ABOVE else ABOVE),
+                   tost_p(interval_at, bound - margin, bound + margin), effect, effect_low,
+                   effect_high, margin, facts=facts, effect_name="distance from the bound",
+                   seeds_for=plan).at(spec.alpha)
 
 
 def paired_success(a: np.ndarray | list[bool], b: np.ndarray | list[bool], spec: ClaimsSpec,
                    names: tuple[str, str] = ("A", "B")) -> Outcome:
     """Does A succeed on more units than B, both tried on the same units (``a[i]``,
-    ``b[i]``: unit i)? Decided by the one-sided exact McNemar test (bench.stats.tests), in
-    the claimed direction and the opposite one, at ``spec.alpha``."""
+    ``b[i]``: unit i)? The one-sided exact McNemar test (bench.stats.tests) in each
+    direction, and TOST on Newcombe's interval of the difference within
+    ``spec.paired_margin``."""
     table = paired_successes(a, b)
+
     def rate(name: str, k: int) -> str:
         est = rate_ci(k, table.n)
         return f"{name} {k}/{table.n} succeed, {est.mean:.2f} [{est.low:.2f}, {est.high:.2f}]"
@@ -252,31 +312,25 @@ def paired_success(a: np.ndarray | list[bool], b: np.ndarray | list[bool], spec:
                 f"only, {table.only_b} {names[1]} only")
     if table.n < spec.min_seeds:
         return Outcome(INCONCLUSIVE, f"{evidence}; too few pairs (fewer than {spec.min_seeds})")
-    low, high = paired_difference_ci(table)
-    effect = (f"difference of fractions {table.difference:+.2f} [{low:+.2f}, {high:+.2f}] "
-              "(Newcombe)")
-    numbers = {"effect_size": table.difference, "effect_low": low, "effect_high": high,
-               "seeds_for": _paired_seeds(2 * np.asarray(a, dtype=int)
-                                          + np.asarray(b, dtype=int))}
+    margin = spec.paired_margin
+
+    def interval_at(confidence: float) -> tuple[float, float]:
+        return paired_difference_ci(table, confidence)
+
     p_claimed = float(mcnemar_greater(table.only_a, table.only_b))
-    p_opposite = float(mcnemar_greater(table.only_b, table.only_a))
-    if p_claimed <= spec.alpha:
-        return Outcome(REPRODUCED, f"{evidence}; one-sided exact McNemar p={p_claimed:.3g}, "
-                       f"{effect}", p_claimed, **numbers)
-    if p_opposite <= spec.alpha:
-        return Outcome(NOT_REPRODUCED, f"{evidence}; the opposite holds: one-sided exact "
-                       f"McNemar p={p_opposite:.3g}, {effect}", p_opposite, **numbers)
-    return Outcome(INCONCLUSIVE, f"{evidence}; one-sided exact McNemar p={p_claimed:.3g}, "
-                   f"{effect} (no significant difference at alpha={spec.alpha:g})",
-                   p_claimed, **numbers)
-
-
-def overall(verdicts: list[str]) -> str:
-    """A claim's verdict from its checks' verdicts."""
-    if not verdicts:
-        return INCONCLUSIVE
-    if NOT_REPRODUCED in verdicts:
-        return NOT_REPRODUCED
-    if all(v == REPRODUCED for v in verdicts):
-        return REPRODUCED
-    return INCONCLUSIVE
+    confidence = _confidence(spec.alpha)
+    low, high = interval_at(confidence)
+    # no discordant pair yet: plan on the rule-of-three bound of their fraction
+    discordant = (table.only_a + table.only_b) / table.n or min(1.0, 3 / table.n)
+    plan = _plan(lambda d, level: paired_difference_pairs(d, discordant, level),
+                 lambda d, level: paired_equivalence_pairs(d, discordant, margin, level),
+                 table.difference, _far_end(low, high), MAX_PAIRS_SEARCHED, "pairs",
+                 "difference of fractions")
+    facts = (f"{evidence}; one-sided exact McNemar p={p_claimed:.3g}, difference of fractions "
+             f"{table.difference:+.2f}, {confidence:.0%} CI [{low:+.2f}, {high:+.2f}] "
+             "(Newcombe)")
+    return Outcome(INCONCLUSIVE, facts, p_claimed,
+                   float(mcnemar_greater(table.only_b, table.only_a)),
+                   tost_p(interval_at, -margin, margin), table.difference, low, high, margin,
+                   facts=facts, effect_name="difference of fractions",
+                   seeds_for=plan).at(spec.alpha)

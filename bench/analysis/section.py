@@ -9,6 +9,7 @@ import pandas as pd
 from bench.analysis import plots
 from bench.analysis.claims import CLAIMS, evaluate_claims
 from bench.analysis.correlation import cell_correlations
+from bench.analysis.family import LOGIC_CAPTIONS, LevelOf
 from bench.analysis.optimizers import optimizer_markdown, optimizer_table
 from bench.analysis.suite_data import SuiteData, load_suite_data
 from bench.atomic import write_text_atomic
@@ -137,31 +138,43 @@ def _rules(config: SuiteConfig) -> list[str]:
         "Verdicts are computed from this suite's runs by fixed rules; thresholds come from the "
         "suite's `claims:` section:",
         "",
-        f"- *A better than B*: one-sided Mann-Whitney U over seeds (permutation p-value), "
-        f"reproduced when p <= {s.alpha:g} and |Cliff's delta| >= {s.min_effect:g} in the "
-        "claimed direction, not reproduced when that holds in the opposite direction, "
-        "inconclusive otherwise. A diverged run ranks as the worst outcome. The effect is "
-        "Cliff's delta with its 95% percentile-bootstrap CI (> 0 supports the claim).",
-        "- *a mean above / below a bound*: reproduced when the 95% CI of the mean over seeds "
-        "(inside the quantity's range: Wilson on the effective number of seeds for bounded "
-        "quantities, Student-t below 20 seeds and BCa from 20 otherwise) lies wholly on the "
-        "claimed side, not reproduced when it lies wholly on the other side, inconclusive "
-        "when it contains the bound; its p-value is the one the interval inverts.",
-        f"- **One family per claim**: the p-values of a claim's checks are Holm-Bonferroni "
-        f"corrected together (`p_adjusted` in claims.csv); a check is decided only when its "
-        f"adjusted p-value is at most {s.alpha:g}.",
+        f"- **Each check asks two questions at alpha = {s.alpha:g}**, one-sided each: does "
+        "the claimed effect exist (reproduced), and is it absent (not reproduced: the "
+        "opposite effect is significant, or equivalence shows the effect smaller than the "
+        "claim's margin; two one-sided tests, the (1 - 2 alpha) interval inside the margin). "
+        "A wrong verdict of either kind has chance at most alpha (simulated in the tests).",
+        f"- *A better than B*: Mann-Whitney U over seeds (exact permutation p-values); the "
+        f"effect is Cliff's delta (> 0 supports the claim) with its score interval "
+        f"(Newcombe's method 5, t quantile), margin +-{s.min_effect:g}. A diverged run ranks "
+        "as the worst outcome.",
+        f"- *a mean above / below a bound*: the mean over seeds' interval inside the "
+        "quantity's range (Wilson on the effective number of seeds for bounded quantities, "
+        "Student-t below 20 seeds and BCa from 20 otherwise); the tests are the ones the "
+        f"interval inverts, margin {s.bound_margin:.0%} of |bound|. A diverged run counts as "
+        "the worst outcome where the check says so in its evidence.",
+        f"- *A succeeds on more units than B* (random architectures): exact McNemar tests "
+        f"on the discordant pairs; the effect is the difference of success fractions with "
+        f"Newcombe's paired interval, margin +-{s.paired_margin:g}.",
+        "- **A claim's logic** is stated in its caption. A claim that needs all its checks "
+        "is reproduced when each is at alpha (an intersection-union test needs no "
+        "correction) and not reproduced when any is reversed or equivalent after Holm's "
+        "correction across its checks (`p_adjusted` in claims.csv: the Holm-adjusted p "
+        "against the claim). The per-check p-values stay raw.",
         f"- **Converged arms only**: where a check compares arms' final values, each arm's "
-        f"trend over the last {s.trend_fraction:.0%} of its checkpoints (Theil-Sen slope of "
-        "the mean over seeds, 95% CI) is tested; an arm whose slope's CI lies on the "
-        f"improving side with a fitted change of at least {s.max_final_change:.0%} is still "
-        "improving, and the check is inconclusive (its final values measure speed). Claim "
-        "4's matched-steps and matched-time checks are about speed and exempt.",
+        f"compared metric and its quality (W1 or the Frechet distance) are tested over the "
+        f"last {s.trend_fraction:.0%} of its checkpoints (at least 5): each seed's "
+        "least-squares slope, then a one-sided t-test over the seeds (exact under "
+        f"autocorrelated checkpoints) at {s.convergence_alpha:g}; an arm significantly "
+        f"improving by at least {s.max_final_change:.0%} over the window makes the check "
+        "inconclusive (its final values measure speed). Claim 4's matched-steps and "
+        "matched-time checks are about speed and exempt.",
         "- **Seeds needed**: an inconclusive check states the seeds per arm that would decide "
-        "it with 80% power at the family's alpha (alpha / tests), found by resampling its "
-        "observed seeds (Colas et al. 2018), or why no number would.",
-        f"- Any check with fewer than {s.min_seeds} seeds in a group is inconclusive. A claim "
-        "is reproduced when all its checks are, not reproduced when any is not, and "
-        "inconclusive otherwise.",
+        "it with 80% power, at the level it will face at its last look (Holm's strictest "
+        "step on the corrected side): textbook sample sizes (Noether's for Mann-Whitney, the "
+        "TOST sizes for equivalence, Connor's for McNemar), planned on the observed effect, "
+        "or on the end of its interval when the observed effect would need more than the "
+        "cap; the evidence says which.",
+        f"- Any check with fewer than {s.min_seeds} seeds in a group is inconclusive.",
         f"- Loss-quality correlation: Spearman rho between minus the critic's training loss "
         f"(median filter of {s.median_window} checkpoints) and the distance to the data "
         f"(lower is better), over >= {s.min_checkpoints} checkpoints per run; **rho > 0 means "
@@ -196,8 +209,14 @@ def _rules(config: SuiteConfig) -> list[str]:
     ]
 
 
-def _claim_markdown(claim, verdict: str, checks: pd.DataFrame, root: Path) -> list[str]:
-    lines = [f"### Claim {claim.id}: {verdict}", "", f"{claim.text} *({claim.paper})*", ""]
+def _p(p: float) -> str:
+    return "" if math.isnan(p) else f"{p:.3g}"
+
+
+def _claim_markdown(claim, verdict: str, checks: pd.DataFrame, root: Path,
+                    alpha: float) -> list[str]:
+    lines = [f"### Claim {claim.id}: {verdict}", "", f"{claim.text} *({claim.paper})*", "",
+             f"Rule: {LOGIC_CAPTIONS[claim.logic]}.", ""]
     links = [f"[{Path(f).name}]({f})" for f in claim.figures if (root / f).is_file()]
     if links:
         lines += ["Plots: " + ", ".join(links), ""]
@@ -205,8 +224,10 @@ def _claim_markdown(claim, verdict: str, checks: pd.DataFrame, root: Path) -> li
         lines += [f"![{Path(f).stem}]({f})" for f in claim.figures if (root / f).is_file()]
         lines += [""]
     table = checks[["dataset", "check", "metric", "verdict"]].assign(**{
-        "p (Holm)": checks["p_adjusted"].map(lambda p: "" if math.isnan(p) else f"{p:.3g}"),
-        "effect [95% CI]": [
+        "p": checks["p_value"].map(_p),
+        "p against": checks["p_against"].map(_p),
+        "p against (Holm)": checks["p_adjusted"].map(_p),
+        f"effect [{1 - 2 * alpha:.0%} CI]": [
             "" if math.isnan(d) else f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]"
             for d, lo, hi in checks[["effect_size", "effect_low", "effect_high"]].itertuples(
                 index=False)],
@@ -233,10 +254,11 @@ def _correlation_markdown(cells: pd.DataFrame) -> str:
 
 def claims_section(
     root: Path, config: SuiteConfig, summary: pd.DataFrame, metrics: pd.DataFrame,
-    pool: FigurePool,
+    pool: FigurePool, level_of: LevelOf | None = None,
 ) -> list[str]:
     """Write claims.csv, the claims' tables and plots (drawing in ``pool`` while the claims
-    are judged); return the report's Markdown lines."""
+    are judged, each check at ``level_of``'s level under --until-decided); return the
+    report's Markdown lines."""
     root = Path(root)
     data = load_suite_data(root, config, summary, metrics)
     table = optimizer_table(summary, metrics)
@@ -246,7 +268,7 @@ def claims_section(
     _csv(table, root / "tables" / "optimizers.csv")
     _csv(data.weights, root / "tables" / "critic_weights.csv")
     pending = _draw(pool, data, table)
-    claims = evaluate_claims(data)
+    claims = evaluate_claims(data, level_of)
     _csv(claims, root / CLAIMS_FILE)
     figures = finished(pending)  # a claim links the plots that exist
 
@@ -258,7 +280,8 @@ def claims_section(
     lines += ["", f"Every check, with its evidence: `{CLAIMS_FILE}`.", ""]
     for claim in CLAIMS:
         checks = claims[(claims["claim"] == claim.id) & (claims["check"] != "overall")]
-        lines += _claim_markdown(claim, overall.loc[claim.id, "verdict"], checks, root)
+        lines += _claim_markdown(claim, overall.loc[claim.id, "verdict"], checks, root,
+                                 config.claims.alpha)
     lines += _architectures_markdown(data)
     lines += ["### Loss-quality correlation", "",
               "Mean Spearman rho over seeds [95% CI inside [-1, 1]: Wilson on the effective "

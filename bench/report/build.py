@@ -2,7 +2,6 @@
 
 import json
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -111,12 +110,13 @@ def build_report(root: Path, workers: int | None = None) -> Path:
         write_text_atomic(root / "tables" / f"{dataset}.md", markdown_table(summary, dataset))
 
     rounds = Rounds.load(root)
-    judged = config if rounds is None else replace(  # the last look's level (bench.rounds)
-        config, claims=replace(config.claims, alpha=rounds.rounds[-1].level))
+    # under --until-decided each check is judged at its last look's level (bench.rounds)
+    level_of = None if rounds is None else rounds.levels(
+        {cell: len(config.seeds_of(cell)) for cell in config.cell_keys()})
     with FigurePool(workers) as pool:
         pending = _figures(pool, store, summary, metrics, datasets)
         # judges the claims while the figures draw; also writes claims.csv
-        claims = claims_section(root, judged, summary, metrics, pool)
+        claims = claims_section(root, config, summary, metrics, pool, level_of)
         figures = finished(pending)
     claims = _rounds_lines(rounds) + claims if rounds is not None else claims
     claims += study_section(root, config, every_run)
