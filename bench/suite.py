@@ -46,6 +46,7 @@ from bench.validators import (
     Choice,
     Number,
     fail,
+    fits_name,
     identifier,
     mapping,
     names,
@@ -496,7 +497,7 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
         if key not in raw:
             raise BenchError(f"{source}: missing required key '{key}'")
     config = SuiteConfig(
-        name=identifier(raw["name"], "name"),
+        name=fits_name(identifier(raw["name"], "name"), "name", OUT_FOLDER_RESERVE),
         description=text(raw.get("description", ""), "description"),
         datasets=names(raw["datasets"], DATASETS, "datasets"),
         gans=names(raw["gans"], GANS, "gans"),
@@ -631,6 +632,21 @@ def _cells(config: SuiteConfig) -> list[RunSpec]:
     return cells
 
 
+OUT_FOLDER_RESERVE = len("-20250101-120000")
+"""The time stamp of the default results folder, ``results/<suite>-<time>``."""
+RUN_FOLDER_RESERVE = len("..") + 8
+"""What the store adds to a run id: its temporary folder ``.<run_id>.<8 random>``."""
+
+
+def _fitting(specs: list[RunSpec]) -> list[RunSpec]:
+    """``specs``, refused (before anything is written) when a run's folder name would be
+    longer than the filesystem allows: the optimizer label is the part a suite chooses."""
+    for spec in specs:
+        fits_name(spec.run_id, f"optimizers: label {spec.optimizer_label[:30]!r}: its run "
+                  "folder", RUN_FOLDER_RESERVE)
+    return specs
+
+
 def expand(config: SuiteConfig) -> list[RunSpec]:
     """The runs known before training: every cell at its recipe on every seed (dataset x
     arch x GAN x optimizer x seed, one budget), and for a study every trial on every seed."""
@@ -639,7 +655,7 @@ def expand(config: SuiteConfig) -> list[RunSpec]:
     if config.search is not None:
         specs += [_with_trial(cell, TRIAL_PHASE, i, setting, seed) for cell in cells
                   for i, setting in enumerate(config.trial_settings()) for seed in config.seeds]
-    return specs
+    return _fitting(specs)
 
 
 def expand_reruns(
@@ -647,5 +663,6 @@ def expand_reruns(
 ) -> list[RunSpec]:
     """A study's reruns: each cell's best trial (``best``: cell -> (trial, setting)) on the
     fresh ``rerun_seeds``."""
-    return [_with_trial(cell, RERUN_PHASE, *best[cell.cell], seed)
-            for cell in _cells(config) if cell.cell in best for seed in config.rerun_seeds]
+    return _fitting([_with_trial(cell, RERUN_PHASE, *best[cell.cell], seed)
+                     for cell in _cells(config) if cell.cell in best
+                     for seed in config.rerun_seeds])

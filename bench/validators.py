@@ -140,6 +140,20 @@ def identifier(raw: Any, where: str) -> str:
     return raw
 
 
+NAME_MAX = 255
+"""Bytes in one file or folder name (ext4, XFS, Btrfs, tmpfs and most others)."""
+
+
+def fits_name(name: str, where: str, reserve: int = 0) -> str:
+    """A name that, with ``reserve`` bytes the store adds around it, is one the filesystem
+    accepts: refused before anything is written, rather than an OSError mid-way."""
+    size = len(name.encode()) + reserve
+    if size > NAME_MAX:
+        raise fail(where, f"{name[:40]}... makes a file name of {size} bytes, over the "
+                   f"filesystem's {NAME_MAX}; shorten it by {size - NAME_MAX} characters")
+    return name
+
+
 def betas(raw: Any, where: str) -> tuple[float, float]:
     """Adam's (beta1, beta2), each in [0, 1)."""
     if not isinstance(raw, list | tuple) or len(raw) != 2:
