@@ -235,6 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
                       "random weights: same arithmetic, so same time, meaningless values)")
     _add_acceleration_arguments(perf)
 
+    verify = sub.add_parser(
+        "verify", help="check every run of a results folder against its manifest, and seal "
+        "the runs of a folder written before manifests existed (after checking their files)")
+    verify.add_argument("results", type=Path, help="a folder written by 'run'")
+
     sub.add_parser("list", help="list GANs, datasets, optimizers, suites and metrics")
     return parser
 
@@ -242,9 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _rounds_design(args: argparse.Namespace, config, out: Path):
     """The design of ``--until-decided`` (a resumed folder's own, from its rounds file), or
     None for a plain run."""
-    from bench.rounds import Design, Rounds
+    from bench.rounds import Design
+    from bench.run_files import load_rounds
 
-    rounds = Rounds.load(out) if out.is_dir() else None
+    rounds = load_rounds(out) if out.is_dir() else None
     sizes = {k: v for k, v in (("max_seeds", args.max_seeds), ("seed_step", args.seed_step))
              if v is not None}
     if sizes and not args.until_decided:
@@ -324,6 +330,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
         check_tensorboard(args.results, args.tensorboard)
     print(f"report: {build_report(args.results, figure_workers(args.workers))}")
     _export_tensorboard(args.results, args.tensorboard)
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from bench.lock import SuiteLock
+    from bench.manifest import unsealed
+    from bench.store import ResultsStore
+
+    if not args.results.is_dir():
+        raise BenchError(f"no such results folder: {args.results}")
+    store = ResultsStore(args.results)
+    store.load_suite()  # a folder that is none gets no lock file either
+    with SuiteLock(store.root):  # no driver writes runs while they are sealed
+        runs, sealed = len(store.run_dirs()), len(unsealed(store.run_dirs()))
+        store.verify(seal=True)
+    print(f"{store.root}: {runs} runs verified ({sealed} sealed now)")
     return 0
 
 
@@ -444,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
     commands = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list,
-                "compare": _cmd_compare, "perf": _cmd_perf}
+                "compare": _cmd_compare, "perf": _cmd_perf, "verify": _cmd_verify}
     try:
         args = build_parser().parse_args(argv)
         return commands[args.command](args)

@@ -48,6 +48,7 @@ from scipy import stats
 from bench.errors import BenchError
 from bench.report.summary import build_summary
 from bench.results import CELL, RECIPE_PHASE, diverged, final, recipe_runs
+from bench.run_files import load_provenance
 from bench.specs import TOY_ARCH, Gates, RunSpec
 from bench.stats import mean_ci
 from bench.store import ResultsStore
@@ -148,7 +149,7 @@ def _load(store: ResultsStore, config: SuiteConfig, gates: Gates, role: str) -> 
                              f"recorded: {', '.join(sorted(recorded))}")
         if final(metric) not in summary:  # recorded, but NaN in every run
             summary[final(metric)] = math.nan
-    provenance = json.loads((store.run_dirs()[0] / "provenance.json").read_text())
+    provenance = load_provenance(store.run_dirs()[0])
     return Side(store.root, config, summary, provenance)
 
 
@@ -338,6 +339,8 @@ def run_gate(baseline_dir: Path, candidate_dir: Path) -> GateResult:
     stores = _store(baseline_dir, "baseline"), _store(candidate_dir, "candidate")
     configs = stores[0].load_suite(), stores[1].load_suite()
     gates = _check_compatible(*configs)
+    for store in stores:  # before any run is read: nothing damaged is read as data
+        store.verify()
     base = _load(stores[0], configs[0], gates, "baseline")
     cand = _load(stores[1], configs[1], gates, "candidate")
     same_machine = _machine(base.provenance) == _machine(cand.provenance)

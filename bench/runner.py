@@ -39,7 +39,7 @@ from bench.resources import check_resources
 from bench.results import DIVERGED, Counters, RunResult
 from bench.schedule import gradient_evaluations, next_iteration_fits
 from bench.specs import RunSpec
-from bench.store import ResultsStore, check_results_folder
+from bench.store import SUITE_FILE, ResultsStore, check_results_folder
 from bench.suite import SuiteConfig, expand, expand_reruns
 from bench.workload import critic_norm_for, load_image_split, schedule_for
 from gan_zoo.registry import GANS
@@ -173,6 +173,8 @@ def run_suite(
     check_results_folder(Path(out))
     specs = expand(config)
     check_budgets(specs)
+    if (Path(out) / SUITE_FILE).is_file():  # a folder to resume: nothing damaged is trusted
+        ResultsStore(out).verify()
     ResultsStore(out).check_finished_runs_match(specs)
     if env.cuda_graphs == "on" and device_name != "cuda":
         raise BenchError("--cuda-graphs on captures CUDA graphs, so it needs --device cuda; "

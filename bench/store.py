@@ -10,9 +10,12 @@ Layout of a suite folder::
     runs/<run_id>/samples.npz  final samples and critic grid (plots)
     runs/<run_id>/models.pt    final weights (torch.load(weights_only=True))
     runs/<run_id>/images/      image runs: a grid of generated samples per checkpoint
+    runs/<run_id>/manifest.json  each file's SHA-256 and size, metrics' rows and last step
 
-A run folder is assembled under a temporary name and renamed into place, so a folder under
-``runs/`` is always complete; an interrupted suite loses only the runs in flight.
+A run folder is assembled under a temporary name, sealed with its manifest and renamed into
+place, so a folder under ``runs/`` is always complete; an interrupted suite loses only the
+runs in flight. Readers ``verify`` the folder first (``bench.manifest``) and read each file
+through its loader (``bench.run_files``).
 """
 
 import json
@@ -31,8 +34,18 @@ from PIL import Image
 
 from bench.atomic import write_text_atomic
 from bench.errors import BenchError
-from bench.results import HP, IDENTITY, ROW_COLUMNS, RunResult
-from bench.suite import SuiteConfig, parse_suite, read_yaml
+from bench.manifest import seal_run, verify_runs
+from bench.results import HP, IDENTITY, RERUN_PHASE, ROW_COLUMNS, RunResult
+from bench.run_files import (
+    CONFIG,
+    damaged,
+    load_config,
+    load_metrics,
+    load_rounds,
+    load_status,
+    read_text,
+)
+from bench.suite import SuiteConfig, expand, parse_suite, read_yaml
 
 if TYPE_CHECKING:
     from bench.specs import RunSpec
@@ -110,7 +123,37 @@ class ResultsStore:
                 f"{self.root} is not a results folder (no {SUITE_FILE}); "
                 "pass the folder that 'run' wrote"
             )
-        return parse_suite(read_yaml(path.read_text(), str(path)), str(path))
+        remedy = ("restore the suite that ran here (only its claims:, gates: and "
+                  "description: may be edited)")
+        try:
+            return parse_suite(read_yaml(read_text(path, remedy), str(path)), str(path))
+        except BenchError as exc:
+            message = str(exc)
+            if message.endswith(remedy):
+                raise
+            where = "" if str(path) in message else f"{path}: "  # a field's own validator
+            raise BenchError(f"{where}{message}; {remedy}") from None
+
+    def verify(self, seal: bool = False) -> SuiteConfig:
+        """The stored suite, once every file a command reads has been checked: suite.yaml
+        and rounds.json parse, every run folder matches its manifest, and every run trained
+        with the settings suite.yaml gives it. Nothing is read as data before this. With
+        ``seal`` (``run_bench.py verify``), runs written before manifests existed are checked
+        the same way and then sealed; a refusal seals none."""
+        config = self.load_suite()
+        load_rounds(self.root)
+        to_seal = verify_runs(self.run_dirs(), seal)
+        specs = expand(config)
+        self.check_finished_runs_match(specs)
+        planned = {spec.run_id for spec in specs}
+        for run_dir in self.run_dirs():  # a study's reruns are planned from its trials
+            if (run_dir.name not in planned
+                    and load_config(run_dir)["study"]["phase"] != RERUN_PHASE):
+                raise damaged(run_dir / CONFIG, f"not a run of {self.root / SUITE_FILE}",
+                              f"restore that suite.yaml, or move {run_dir} out of the folder")
+        for run_dir in to_seal:
+            seal_run(run_dir)
+        return config
 
     # --- runs ------------------------------------------------------------------------
 
@@ -122,15 +165,16 @@ class ResultsStore:
         suite now gives it (its suite.yaml edited after it trained): skipping it by its id
         would mix settings silently. Fields the stored config predates are not compared."""
         for spec in specs:
-            path = self.runs_dir / spec.run_id / "config.json"
-            if not path.is_file():
+            run_dir = self.runs_dir / spec.run_id
+            if not run_dir.is_dir():
                 continue
-            stored = json.loads(path.read_text())
+            stored = load_config(run_dir)
             differ = _differences(stored, json.loads(json.dumps(spec.to_dict())))
             if differ:
                 raise BenchError(
-                    f"{self.root}: finished run {spec.run_id} trained with other settings than "
-                    f"suite.yaml now gives it ({'; '.join(differ[:3])}); restore suite.yaml's "
+                    f"{run_dir / CONFIG}: finished run {spec.run_id} trained with other "
+                    f"settings than suite.yaml now gives it ({'; '.join(differ[:3])}); restore "
+                    "suite.yaml's "
                     "training settings (only claims:, gates: and description: are safe to "
                     "edit), or run the edited suite into a new --out folder")
 
@@ -171,6 +215,7 @@ class ResultsStore:
                 "counters": asdict(result.counters),
             }
             (tmp / "status.json").write_text(json.dumps(status, indent=2))
+            seal_run(tmp, run_id)  # last: a folder with its manifest is complete
             os.replace(tmp, final)  # fails rather than overwrite a finished run
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -180,19 +225,20 @@ class ResultsStore:
     # --- reading -----------------------------------------------------------------------
 
     def run_dirs(self) -> list[Path]:
-        """Finished runs' folders (a temporary ``.name`` one is never a finished run, even
-        complete: its writer died before renaming it)."""
+        """Finished runs' folders: every folder under ``runs/`` (``verify`` refuses a damaged
+        one; a temporary ``.name`` one is never a finished run, even complete: its writer
+        died before renaming it)."""
         if not self.runs_dir.is_dir():
             return []
         return sorted(p for p in self.runs_dir.iterdir()
-                      if not p.name.startswith(".") and (p / "status.json").is_file())
+                      if not p.name.startswith(".") and p.is_dir())
 
     def load_runs(self) -> pd.DataFrame:
         """One row per run: its identity, status and counters."""
         records = []
         for path in self.run_dirs():
-            config = json.loads((path / "config.json").read_text())
-            status = json.loads((path / "status.json").read_text())
+            config = load_config(path)
+            status = load_status(path)
             records.append(
                 {
                     "run_id": config["run_id"],
@@ -214,9 +260,7 @@ class ResultsStore:
         runs = self.load_runs()
         frames = []
         for path, run in zip(self.run_dirs(), runs.itertuples(index=False), strict=True):
-            # typed: a run that recorded no row must not turn every value into an object
-            rows = pd.read_csv(path / "metrics.csv",
-                               dtype={"step": int, "metric": str, "value": float})
+            rows = load_metrics(path)
             for column in IDENTITY:
                 rows[column] = getattr(run, column)
             frames.append(rows)

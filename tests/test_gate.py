@@ -1,6 +1,7 @@
 """The regression gate: no false alarm between seeds, planted regressions flagged, bad input
 refused, stable JSON; and the suite's ``gates:`` section."""
 
+import hashlib
 import json
 import math
 import shutil
@@ -16,6 +17,7 @@ from scipy import stats
 from bench.cli import main
 from bench.errors import BenchError
 from bench.gate import REGRESSION, holm, judge, permutation_p, run_gate
+from bench.manifest import seal_run
 from bench.results import CELL
 from bench.runner import run_suite
 from bench.specs import TOY_ARCH, Gates, MetricGate
@@ -52,7 +54,7 @@ def _copy(src: Path, dst: Path) -> Path:
 def _edit_final(root: Path, cell: str, metric: str,
                 new_value: Callable[[int, float], float]) -> None:
     """Replace ``metric`` at the last checkpoint of each run of ``cell`` (seed, value) with
-    ``new_value(seed, value)``."""
+    ``new_value(seed, value)``, resealing the run as its writer would have sealed it."""
     for run in (root / "runs").glob(f"{cell}__s*"):
         rows = pd.read_csv(run / "metrics.csv")
         last = (rows["metric"] == metric) & (rows["step"] == rows["step"].max())
@@ -60,6 +62,7 @@ def _edit_final(root: Path, cell: str, metric: str,
         seed = int(run.name.rsplit("__s", 1)[1])
         rows.loc[last, "value"] = new_value(seed, rows.loc[last, "value"].item())
         rows.to_csv(run / "metrics.csv", index=False)
+        seal_run(run)
 
 
 def _times(factor: float) -> Callable[[int, float], float]:
@@ -167,8 +170,9 @@ def test_flags_planted_divergence(runs, tmp_path):
     unstable = _copy(candidate, tmp_path / "unstable")
     for run in (unstable / "runs").glob("ring8__gan__adam__s*"):
         status = json.loads((run / "status.json").read_text())
-        status.update(status="diverged", diverged_step=7)
+        status.update(status="diverged", diverged_step=10)  # at the last step: rows to 10
         (run / "status.json").write_text(json.dumps(status))
+        seal_run(run)
     checks = {(c.gan, c.metric): c for c in run_gate(baseline, unstable).checks}
     assert checks[("gan", "divergence_rate")].verdict == REGRESSION
     assert checks[("gan", "divergence_rate")].candidate == 1.0
@@ -195,6 +199,7 @@ def test_throughput_from_different_machines_is_not_judged(runs, tmp_path):
     _edit_final(elsewhere, "ring8__wgan-clip__adam", "gen_steps_per_s", _times(0.1))
     for path in (elsewhere / "runs").glob("*/provenance.json"):
         path.write_text(json.dumps(json.loads(path.read_text()) | {"hostname": "ci-runner"}))
+        seal_run(path.parent)
     checks = [c for c in run_gate(baseline, elsewhere).checks if c.kind == "throughput"]
     assert {c.verdict for c in checks} == {"skipped"}
     assert all(c.note == "measured on different machines" for c in checks)
@@ -244,6 +249,29 @@ def test_refuses_bad_folders(runs, tmp_path):
     (ungated / "suite.yaml").write_text(yaml.safe_dump(raw))
     with pytest.raises(BenchError, match="has no 'gates:' section"):
         run_gate(baseline, ungated)
+
+
+@pytest.mark.parametrize("forged", [None, "digest", "digest and extent"])
+def test_refuses_a_truncated_run(runs, tmp_path, capsys, forged):
+    """A run's metrics cut back to an earlier checkpoint while its status says it finished
+    later: refused, whether the manifest was left alone or forged to match the cut file."""
+    baseline, candidate = runs
+    cut = _copy(candidate, tmp_path / "cut")
+    run = cut / "runs" / "ring8__wgan-gp__adam__s9"
+    rows = pd.read_csv(run / "metrics.csv")
+    rows[rows["step"] <= 5].to_csv(run / "metrics.csv", index=False)
+    if forged:
+        manifest = json.loads((run / "manifest.json").read_text())
+        data = (run / "metrics.csv").read_bytes()
+        manifest["files"]["metrics.csv"] = {"sha256": hashlib.sha256(data).hexdigest(),
+                                            "size": len(data)}
+        if forged == "digest and extent":
+            manifest["metrics"] = {"rows": int((rows["step"] <= 5).sum()), "last_step": 5}
+        (run / "manifest.json").write_text(json.dumps(manifest))
+    for sides in ((baseline, cut), (cut, baseline)):
+        assert main(["compare", *map(str, sides)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {run / 'metrics.csv'}: ") and err.count("\n") == 1
 
 
 def test_refuses_too_few_seeds_for_the_gate_to_fire(runs, tmp_path):

@@ -1,6 +1,5 @@
 """Rebuild summary.csv, tables/, plots/ and report.md from a results folder, no training."""
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from bench.report.tables import (
 )
 from bench.results import RECIPE_PHASE, diverged, recipe_runs
 from bench.rounds import Rounds
+from bench.run_files import load_config, load_provenance, load_rounds
 from bench.specs import TOY_ARCH, Budget
 from bench.store import ResultsStore
 from bench.suite import SuiteConfig
@@ -35,13 +35,12 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 
 def _provenance(store: ResultsStore) -> dict:
     dirs = store.run_dirs()
-    return json.loads((dirs[0] / "provenance.json").read_text()) if dirs else {}
+    return load_provenance(dirs[0]) if dirs else {}
 
 
 def _speed_ups(store: ResultsStore) -> list[str]:
     """Setup lines saying which speed-ups the runs trained with and what fell back."""
-    plans = [json.loads((d / "provenance.json").read_text()).get("acceleration")
-             for d in store.run_dirs()]
+    plans = [load_provenance(d).get("acceleration") for d in store.run_dirs()]
     plans = [p for p in plans if p]  # folders written before speed-ups were recorded
     if not plans:
         return []
@@ -93,7 +92,7 @@ def build_report(root: Path, workers: int | None = None) -> Path:
     Figures draw in ``workers`` processes beside this one (``bench.report.render``; default
     one per further core, 0 draws them all here), the same files either way."""
     store = ResultsStore(root)
-    config = store.load_suite()
+    config = store.verify()  # before anything is read or written: a refusal writes nothing
     every_run = build_summary(store)
     if every_run.empty:
         raise BenchError(f"{root} holds no finished runs yet; run the suite first")
@@ -109,7 +108,7 @@ def build_report(root: Path, workers: int | None = None) -> Path:
     for dataset in datasets:
         write_text_atomic(root / "tables" / f"{dataset}.md", markdown_table(summary, dataset))
 
-    rounds = Rounds.load(root)
+    rounds = load_rounds(root)
     # under --until-decided each check is judged at its last look's level (bench.rounds)
     level_of = None if rounds is None else rounds.levels(
         {cell: len(config.seeds_of(cell)) for cell in config.cell_keys()})
@@ -179,7 +178,7 @@ def _run_settings(store: ResultsStore, run_ids: set[str]) -> dict[str, dict[str,
     for run_dir in store.run_dirs():
         if run_dir.name not in run_ids:
             continue
-        run = json.loads((run_dir / "config.json").read_text())
+        run = load_config(run_dir)
         evaluation = run.get("evaluation", {})
         count("generator", evaluation.get("generator", "not recorded"))
         for protocol in set(evaluation.get("metrics", {}).values()):
