@@ -12,9 +12,9 @@ DIR is a results folder a plain ``run`` wrote (the main job: ``python run_bench.
 - **writing**: every run folder written again into a scratch store, and one group checkpoint
   per evaluation (``save_checkpoint``) of each group;
 - **critic diagnostics**: the suite's experiment run again into a scratch folder;
-- **report**: ``build_report(DIR)`` under cProfile with its figures drawn in this process
-  (``workers=0``), split into summary and tables, plots (per figure kind) and the claims
-  section (its diagnostics figures included).
+- **report**: ``build_report`` of a copy of DIR (DIR's own report stays) under cProfile with
+  its figures drawn in this process (``workers=0``), split into summary and tables, plots (per
+  figure kind) and the claims section (its diagnostics figures included).
 
 Timed in this process, one after another, on the CPU with one torch thread, as each worker
 of a suite's process pool on a 2-core machine runs; the wall time of the run itself
@@ -25,6 +25,7 @@ import argparse
 import cProfile
 import json
 import pstats
+import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -40,6 +41,7 @@ from bench.diagnostics.critic_experiment import run_critic_diagnostics
 from bench.metrics.registry import METRICS
 from bench.report.build import build_report
 from bench.results import Counters, RunResult
+from bench.run_files import load_metrics
 from bench.runner import plan_groups
 from bench.specs import RunSpec
 from bench.store import ResultsStore
@@ -145,7 +147,11 @@ def writing(store: ResultsStore, groups: list[list[RunSpec]], checkpoints: int) 
 
 
 def report_parts(root: Path) -> dict[str, float]:
-    seconds, stats = _profiled(lambda: build_report(root, workers=0))  # cProfile sees them
+    """The report's time by part, built in a copy of ``root``: its own report stays."""
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / root.name
+        shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".lock"))
+        seconds, stats = _profiled(lambda: build_report(copy, workers=0))  # cProfile sees them
     parts = {part: _cumulative(stats, names) for part, names in REPORT_PARTS.items()}
     parts["the rest (markdown, CSVs, loading)"] = seconds - sum(parts.values())
     return parts
@@ -155,9 +161,9 @@ def profile_job(root: Path) -> dict:
     """The breakdown of the suite finished in ``root`` (see the module doc)."""
     torch.set_num_threads(1)  # a pool worker's (bench.executors.local); none wait on another
     store = ResultsStore(root)
-    config = store.load_suite()
+    config = store.verify()
     groups = plan_groups(expand(config), config.group_size)
-    metrics = pd.read_csv(store.run_dirs()[0] / "metrics.csv")
+    metrics = load_metrics(store.run_dirs()[0])
     checkpoints = metrics["step"].nunique()
     out: dict = {"suite": config.name, "groups": len(groups), "checkpoints": checkpoints,
                  "threads": torch.get_num_threads()}
