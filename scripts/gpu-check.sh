@@ -19,6 +19,9 @@ usage: scripts/gpu-check.sh [--device cuda|cpu] [--out DIR] [--no-install] [--pa
   --pack               leave only summary.md and gpu-check.tar.gz (everything) in the output
                        folder, for tools that copy back a few files
   --budget-seconds N   time box of the whole run, install included (default: 480)
+
+  PYTHON               the interpreter every step runs (default: the first `python` on
+                       PATH), e.g. PYTHON=.venv/bin/python for an environment not activated
 EOF
 }
 

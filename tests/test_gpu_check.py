@@ -1,7 +1,9 @@
 """``scripts/gpu-check.sh``: its CPU dry run end to end, and the summary's pieces."""
 
 import json
+import os
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -25,10 +27,12 @@ def _dry_run(tmp: Path) -> Path:
     """One packed dry run of the script (toy sizes, about a minute of CPU time), unpacked as
     one would after copying its two files back from a lent GPU."""
     out = tmp / "out"
-    # a time box far beyond the dry run's minute, so that a loaded machine skips no step
+    # a time box far beyond the dry run's minute, so that a loaded machine skips no step; the
+    # steps run this interpreter, not whichever python is first on PATH
     done = subprocess.run([str(SCRIPT), "--device", "cpu", "--no-install", "--pack",
                            "--budget-seconds", "900", "--out", str(out)],
-                          capture_output=True, text=True, timeout=1000, cwd=ROOT)
+                          capture_output=True, text=True, timeout=1000, cwd=ROOT,
+                          env={**os.environ, "PYTHON": sys.executable})
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["gpu-check.tar.gz", "summary.md"]
     unpacked = tmp / "unpacked"
