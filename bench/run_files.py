@@ -122,8 +122,9 @@ def load_config(run_dir: Path) -> dict:
             _checked(path, optimizer, key, _optional(_NUMBER))
     for key in ("model", "image_model"):
         _checked(path, raw, key, mapping)
-    if "evaluation" in raw:  # written since the metric registry: how the run was evaluated
-        evaluation = _checked(path, raw, "evaluation", mapping)
+    # written since the metric registry: how the run was evaluated ({} when it never was)
+    if "evaluation" in raw and _checked(path, raw, "evaluation", mapping):
+        evaluation = raw["evaluation"]
         _checked(path, evaluation, "generator", text)
         _checked(path, evaluation, "metrics", _names_to_text)
     return raw
@@ -168,8 +169,9 @@ def load_provenance(run_dir: Path) -> dict:
     raw = read_json_object(path)
     if "packages" in raw:
         _checked(path, raw, "packages", mapping)
-    if "acceleration" in raw:
-        acceleration = _checked(path, raw, "acceleration", mapping)
+    # {} when the run never trained an iteration (nothing to speed up)
+    if "acceleration" in raw and _checked(path, raw, "acceleration", mapping):
+        acceleration = raw["acceleration"]
         for key in ("compile", "notes"):
             _checked(path, acceleration, key, _texts)
         for key in ("cuda_graphs", "channels_last"):

@@ -6,10 +6,9 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
-
-from bench.stats import CORRELATION, UNBOUNDED, counts, interval_p_value, mean_ci
 from statsmodels.stats.multitest import multipletests
 
+from bench.stats import CORRELATION, UNBOUNDED, counts, interval_p_value, mean_ci
 from bench.stats.tests import cliffs_delta, cliffs_delta_ci, cliffs_delta_p_beyond, holm
 from bench.stats.trend import final_trend
 

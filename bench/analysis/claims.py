@@ -62,6 +62,8 @@ class ClaimCheck:
     Claim.evaluate)."""
     seeds_needed: float = math.nan
     """Seeds per arm that would decide it, where inconclusive (set by Claim.evaluate)."""
+    seeds_plausible: float = math.nan
+    """The same, planned on the largest effect its interval leaves plausible."""
 
     def seed_cells(self) -> tuple[Cell, ...]:
         """Every cell whose seeds the check reads: its arms' and ``cells``."""
@@ -94,7 +96,7 @@ class Claim:
         judged = judge_family([(c.outcome, c.arms, c.seed_cells()) for c in checks], data,
                               data.config.claims, self.logic, level_of)
         checks = [replace(c, outcome=j.outcome, p_adjusted=j.p_adjusted,
-                          seeds_needed=j.seeds_needed)
+                          seeds_needed=j.seeds_needed, seeds_plausible=j.seeds_plausible)
                   for c, j in zip(checks, judged, strict=True)]
         return overall([c.outcome.verdict for c in checks], self.logic), checks
 
@@ -164,7 +166,7 @@ def _correlation_checks(data: SuiteData) -> list[ClaimCheck]:
             if len(heldout):
                 notes += f"; held-out estimate: mean rho {heldout.mean():.2f} (n={len(heldout)})"
             checks.append(ClaimCheck(setting.label, subject, metric,
-                                     replace(outcome, evidence=outcome.evidence + notes),
+                                     outcome.noted(notes),
                                      cells=(cell_of(setting, gan, label),)))
     return checks
 
@@ -242,13 +244,13 @@ def _optimizer_checks(data: SuiteData) -> list[ClaimCheck]:
             outcome = directional(x, y, better(quality), spec, (r, a),
                                   output_range(quality, get_dataset(setting.dataset)))
             spread = f"; std over seeds {_std(x):.3g} ({r}) vs {_std(y):.3g} ({a})"
-            evidence = outcome.evidence + spread + _cosine_note(data, setting, a)
+            outcome = outcome.noted(spread + _cosine_note(data, setting, a))
             arms = tuple(Arm(f"wgan-clip ({label})", setting, "wgan-clip", label, quality,
                              better(quality)) for label in (r, a))
             checks.append(ClaimCheck(setting.label, f"wgan-clip: {r} vs {a}",
                                      f"final {quality}, diverged = worst "
                                      f"({better(quality)} is better)",
-                                     replace(outcome, evidence=evidence), arms))
+                                     outcome, arms))
     return checks
 
 
@@ -595,8 +597,9 @@ def evaluate_claims(data: SuiteData, level_of: LevelOf | None = None) -> pd.Data
                                    "p_adjusted": check.p_adjusted, "effect_size": o.effect_size,
                                    "effect_low": o.effect_low, "effect_high": o.effect_high,
                                    "margin": o.margin, "seeds_needed": check.seeds_needed,
+                                   "seeds_plausible": check.seeds_plausible,
                                    "logic": claim.logic})
     return pd.DataFrame.from_records(records, columns=[
         "claim", "check", "verdict", "refuted_by", "evidence", "dataset", "metric", "p_value",
         "p_against", "p_adjusted", "effect_size", "effect_low", "effect_high", "margin",
-        "seeds_needed", "logic", "text", "paper", "figure"])
+        "seeds_needed", "seeds_plausible", "logic", "text", "paper", "figure"])

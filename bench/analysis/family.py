@@ -75,8 +75,11 @@ class Judged:
     p_adjusted: float
     """The Holm-adjusted p-value on the side the claim's logic corrects."""
     seeds_needed: float
-    """Seeds per arm that would decide an inconclusive check; NaN when decided or when none
-    under the plan's cap would (the evidence says why)."""
+    """Seeds per arm that would decide an inconclusive check, planned on its observed
+    effect; NaN when decided, or when no number would."""
+    seeds_plausible: float
+    """The same planned on the far end of its effect's interval (bench.analysis.rules.Plan):
+    what ``run --until-decided`` may still try; NaN as above."""
 
 
 def overall(verdicts: list[str], logic: str = ALL) -> str:
@@ -171,7 +174,7 @@ def judge_family(items: list[tuple[Outcome, tuple[Arm, ...], tuple[Cell, ...]]],
             verdict = INCONCLUSIVE
             evidence += (f"; Holm-adjusted p={p_adj:.3g} > alpha={spec.alpha:g} over the "
                          f"claim's {tests} tested checks")
-        needed = math.nan
+        needed = plausible = math.nan
         if verdict == INCONCLUSIVE and outcome.seeds_for is not None:
             if moving:
                 evidence += "; more seeds do not decide it until the arms converge"
@@ -179,9 +182,10 @@ def judge_family(items: list[tuple[Outcome, tuple[Arm, ...], tuple[Cell, ...]]],
                 strictest = final / max(tests, 1)
                 level_for, level_against = ((final, strictest) if logic == ALL
                                             else (strictest, final))
-                n, plan = outcome.seeds_for(level_for, level_against)
-                needed = n if math.isfinite(n) else math.nan
-                evidence += f"; {plan}"
+                plan = outcome.seeds_for(level_for, level_against)
+                needed, plausible = (n if math.isfinite(n) else math.nan
+                                     for n in (plan.needed, plan.plausible))
+                evidence += f"; {plan.text}"
         judged.append(Judged(replace(outcome, verdict=verdict, evidence=evidence),
-                             float(p_adj), needed))
+                             float(p_adj), needed, plausible))
     return judged

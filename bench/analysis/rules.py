@@ -73,15 +73,27 @@ INCONCLUSIVE = "inconclusive"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE)
 REVERSED, EQUIVALENT = "reversed", "equivalent"
 """Why a check is not reproduced: the opposite effect, or no effect as large as the margin."""
-MAX_SEEDS_SEARCHED = 100
-"""The most seeds per arm a plan may ask for before it says 'more than this'."""
-MAX_PAIRS_SEARCHED = 1000
-"""The most paired units (architectures) a plan may ask for; a unit costs one short run per
-arm, not a full training run."""
+PLAN_CAP = 100
+"""Seeds per arm above which a plan on the observed effect is also made on a plausible one
+(the far end of the effect's interval): what the planner may still try."""
+PAIRS_CAP = 1000
+"""The same for paired units (architectures): a unit costs one short run per arm."""
 
-SeedsFor = Callable[[float, float], tuple[float, str]]
-"""(level of the test for the effect, level of the tests against it) -> (seeds per arm
-that decide the check with 80% power, inf when none under the cap; the plan in words)."""
+
+@dataclass(frozen=True)
+class Plan:
+    """Seeds per arm that would decide a check with 80% power (bench.stats.power)."""
+
+    needed: float
+    """Planned on the observed effect: the better guess (inf: no outcome reachable)."""
+    plausible: float
+    """Planned on the far end of the effect's interval, the largest effect the data leave
+    plausible: a check is futile only when even this exceeds the cap."""
+    text: str
+
+
+SeedsFor = Callable[[float, float], Plan]
+"""(level of the test for the effect, level of the tests against it) -> the plan."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,8 @@ class Outcome:
     facts: str = ""
     """The evidence without the verdict's reason (``at`` appends the reason for a level)."""
     effect_name: str = "effect"
+    reversal: str = "the opposite holds"
+    """What a significant opposite effect means, in words."""
     seeds_for: SeedsFor | None = field(default=None, compare=False, repr=False)
     """How many seeds would decide the check (None: the rule has no such answer)."""
 
@@ -122,6 +136,10 @@ class Outcome:
     def tested(self) -> bool:
         return not math.isnan(self.p_value)
 
+    def noted(self, note: str) -> "Outcome":
+        """The outcome with ``note`` added to its evidence (kept when ``at`` decides it again)."""
+        return replace(self, facts=self.facts + note, evidence=self.evidence + note)
+
     def at(self, alpha: float) -> "Outcome":
         """The outcome decided at level ``alpha``, its evidence ending with the reason. An
         outcome without a test (too few seeds) stays as it is."""
@@ -134,7 +152,7 @@ class Outcome:
             reason = (f"; not reproduced: the {self.effect_name} lies inside "
                       f"+-{self.margin:.3g} (TOST p={self.p_equivalent:.3g} <= {alpha:.3g})")
         elif refuted_by == REVERSED:
-            reason = (f"; not reproduced: the opposite holds (p={self.p_reversed:.3g} <= "
+            reason = (f"; not reproduced: {self.reversal} (p={self.p_reversed:.3g} <= "
                       f"{alpha:.3g})")
         else:
             reason = (f"; neither the effect nor its absence within +-{self.margin:.3g} is "
@@ -180,23 +198,30 @@ def _plan(difference: Callable[[float, float], float],
           cap: int, unit: str, effect_name: str) -> SeedsFor:
     """The rule's seeds plan: the fewer of the seeds that show a difference (at the level of
     the test for the claim) and those that show equivalence (at the level of the tests
-    against it), planned on the observed ``effect``; when neither fits under ``cap``, a
-    difference planned on ``far``, the interval's end farthest from 0 (what the pilot still
-    leaves plausible)."""
-    def seeds_for(level_for: float, level_against: float) -> tuple[float, str]:
-        options = [(difference(effect, level_for), "a difference"),
-                   (equivalence(effect, level_against), "equivalence")]
-        n, outcome = min(options)
-        if n <= cap:
-            return n, (f"{unit} needed: {int(n)}, to show {outcome} (planned on the observed "
-                       f"{effect_name} {effect:+.3g})")
-        plausible = difference(far, level_for)
-        if plausible <= cap:
-            return plausible, (f"{unit} needed: {int(plausible)}, to show a difference if "
-                               f"the {effect_name} is {far:+.3g}, the end of its interval "
-                               f"(the observed {effect:+.3g} would need more than {cap})")
-        return math.inf, f"{unit} needed: more than {cap}, even at the interval's end"
+    against it), planned on the observed ``effect``; and a difference planned on ``far``,
+    the interval's end farthest from 0 (a small pilot's |effect| is often near 0 by
+    chance: what the pilot still leaves plausible), named in the text when the observed
+    effect's plan exceeds ``cap``."""
+    def seeds_for(level_for: float, level_against: float) -> Plan:
+        n, outcome = min((difference(effect, level_for), "a difference"),
+                         (equivalence(effect, level_against), "equivalence"))
+        plausible = min(n, difference(far, level_for))
+        text = (f"{unit} needed: {int(n)}, to show {outcome} (planned on the observed "
+                f"{effect_name} {effect:+.3g})" if math.isfinite(n)
+                else f"{unit} needed: no number, planned on the observed {effect_name} "
+                     f"{effect:+.3g} (on the margin)")
+        if n > cap and math.isfinite(plausible):
+            text += f"; {int(plausible)} if the {effect_name} is {far:+.3g}, its interval's end"
+        return Plan(n, plausible, text)
     return seeds_for
+
+
+def _too_few(evidence: str, unit: str, minimum: int) -> Outcome:
+    """An untested check: its plan is the minimum that lets the rule test it at all (the
+    next look plans on what those seeds show)."""
+    plan = Plan(minimum, minimum, f"{unit} needed before it can be tested: {minimum}")
+    return Outcome(INCONCLUSIVE, f"{evidence}; too few {unit} (fewer than {minimum})",
+                   seeds_for=lambda *_: plan)
 
 
 def _far_end(low: float, high: float) -> float:
@@ -230,7 +255,7 @@ def directional(
     evidence = (f"{names[0]} {describe(x, value_range=value_range)} vs "
                 f"{names[1]} {describe(y, value_range=value_range)}")
     if min(result.n_a, result.n_b) < spec.min_seeds:
-        return Outcome(INCONCLUSIVE, f"{evidence}; too few seeds (fewer than {spec.min_seeds})")
+        return _too_few(evidence, "seeds", spec.min_seeds)
     sign = 1 if better == "higher" else -1  # delta > 0 supports the claim
     p_claimed, p_reversed = ((result.p_greater, result.p_less) if better == "higher"
                              else (result.p_less, result.p_greater))
@@ -239,7 +264,7 @@ def directional(
     low, high = interval_at(confidence)
     plan = _plan(lambda d, level: rank_difference_seeds(d, level),
                  lambda d, level: rank_equivalence_seeds(d, spec.min_effect, level),
-                 delta, _far_end(low, high), MAX_SEEDS_SEARCHED, "seeds per arm",
+                 delta, _far_end(low, high), PLAN_CAP, "seeds per arm",
                  "Cliff's delta")
     facts = (f"{evidence}; one-sided Mann-Whitney p={p_claimed:.3g}, Cliff's delta="
              f"{delta:+.2f}, {confidence:.0%} CI [{low:+.2f}, {high:+.2f}]")
@@ -267,7 +292,7 @@ def threshold(
     est = mean_ci(x, value_range)
     evidence = f"{name} {_mean_and_ci(est)} (n={est.n}) against {bound:g}"
     if est.n < spec.min_seeds:
-        return Outcome(INCONCLUSIVE, f"{evidence}; too few seeds (fewer than {spec.min_seeds})")
+        return _too_few(evidence, "seeds", spec.min_seeds)
     margin = spec.bound_margin * abs(bound) if bound else spec.bound_margin
 
     def interval_at(confidence: float) -> tuple[float, float]:
@@ -282,7 +307,7 @@ def threshold(
     sd = float(np.std(x, ddof=1))
     plan = _plan(lambda e, level: mean_difference_seeds(e, sd, level),
                  lambda e, level: mean_equivalence_seeds(e, sd, margin, level),
-                 effect, _far_end(effect_low, effect_high), MAX_SEEDS_SEARCHED, "seeds",
+                 effect, _far_end(effect_low, effect_high), PLAN_CAP, "seeds",
                  "distance from the bound")
     facts = (f"{evidence}; {confidence:.0%} CI ({METHOD_NAMES[est.method]}) "
              f"[{low:.3g}, {high:.3g}], one-sided p={p_beyond(interval_at, bound, side):.3g} "
@@ -291,6 +316,7 @@ def threshold(
                    p_beyond(interval_at, bound, BELOW if side == ABOVE else ABOVE),
                    tost_p(interval_at, bound - margin, bound + margin), effect, effect_low,
                    effect_high, margin, facts=facts, effect_name="distance from the bound",
+                   reversal=f"it lies {BELOW if side == ABOVE else ABOVE}",
                    seeds_for=plan).at(spec.alpha)
 
 
@@ -311,7 +337,7 @@ def paired_success(a: np.ndarray | list[bool], b: np.ndarray | list[bool], spec:
     evidence = (f"{rates[0]} vs {rates[1]}; discordant pairs: {table.only_a} {names[0]} "
                 f"only, {table.only_b} {names[1]} only")
     if table.n < spec.min_seeds:
-        return Outcome(INCONCLUSIVE, f"{evidence}; too few pairs (fewer than {spec.min_seeds})")
+        return _too_few(evidence, "pairs", spec.min_seeds)
     margin = spec.paired_margin
 
     def interval_at(confidence: float) -> tuple[float, float]:
@@ -324,7 +350,7 @@ def paired_success(a: np.ndarray | list[bool], b: np.ndarray | list[bool], spec:
     discordant = (table.only_a + table.only_b) / table.n or min(1.0, 3 / table.n)
     plan = _plan(lambda d, level: paired_difference_pairs(d, discordant, level),
                  lambda d, level: paired_equivalence_pairs(d, discordant, margin, level),
-                 table.difference, _far_end(low, high), MAX_PAIRS_SEARCHED, "pairs",
+                 table.difference, _far_end(low, high), PAIRS_CAP, "pairs",
                  "difference of fractions")
     facts = (f"{evidence}; one-sided exact McNemar p={p_claimed:.3g}, difference of fractions "
              f"{table.difference:+.2f}, {confidence:.0%} CI [{low:+.2f}, {high:+.2f}] "

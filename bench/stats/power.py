@@ -74,13 +74,14 @@ def mean_difference_seeds(effect: float, sd: float, level: float,
     ``effect`` (the seeds' ``sd``), with ``power``."""
     if effect == 0:
         return math.inf
-    return _size(((_z(1 - level) + _z(power)) * sd / effect) ** 2)
+    # + z^2 / 2: Guenther's (1981) correction for the t-test's estimated sd
+    return _size(((_z(1 - level) + _z(power)) * sd / effect) ** 2 + _z(1 - level) ** 2 / 2)
 
 
 def mean_equivalence_seeds(effect: float, sd: float, margin: float, level: float,
                            power: float = POWER) -> float:
     """Seeds for a mean's TOST at ``level`` to show it within ``margin`` of its bound."""
-    return _equivalence(effect, margin, sd ** 2, level, power)
+    return _size(_equivalence(effect, margin, sd ** 2, level, power) + _z(1 - level) ** 2 / 2)
 
 
 def paired_difference_pairs(difference: float, discordant: float, level: float,
