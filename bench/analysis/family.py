@@ -113,6 +113,14 @@ def arm_improvement(data: SuiteData, arm: Arm, metric: str, better: str,
                        better)
 
 
+def still_improving(trend: Improvement, spec: ClaimsSpec) -> bool:
+    """The convergence rule: the seeds' slopes are significantly on the improving side (at
+    ``spec.convergence_alpha``) and the fitted change over the window is at least
+    ``spec.max_final_change``."""
+    return (trend.p_value <= spec.convergence_alpha
+            and abs(trend.change) >= spec.max_final_change)
+
+
 def _still_improving(data: SuiteData, arms: tuple[Arm, ...],
                      spec: ClaimsSpec) -> tuple[str, str]:
     """(why the final values cannot be compared, or ""; notes on series not tested)."""
@@ -125,8 +133,7 @@ def _still_improving(data: SuiteData, arms: tuple[Arm, ...],
             trend = arm_improvement(data, arm, metric, better, spec)
             if trend is None:
                 untested.append(f"{arm.name} ({metric})")
-            elif (trend.p_value <= spec.convergence_alpha
-                  and abs(trend.change) >= spec.max_final_change):
+            elif still_improving(trend, spec):
                 still.append(f"{arm.name} still improving: {metric} {trend.change:+.0%} over "
                              f"the last {trend.points} checkpoints (t-test over its "
                              f"{trend.seeds} seeds' slopes, p={trend.p_value:.3g})")

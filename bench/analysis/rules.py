@@ -73,13 +73,6 @@ INCONCLUSIVE = "inconclusive"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE)
 REVERSED, EQUIVALENT = "reversed", "equivalent"
 """Why a check is not reproduced: the opposite effect, or no effect as large as the margin."""
-PLAN_CAP = 100
-"""Seeds per arm above which a plan on the observed effect is also made on a plausible one
-(the far end of the effect's interval): what the planner may still try."""
-PAIRS_CAP = 1000
-"""The same for paired units (architectures): a unit costs one short run per arm."""
-
-
 @dataclass(frozen=True)
 class Plan:
     """Seeds per arm that would decide a check with 80% power (bench.stats.power)."""
@@ -88,7 +81,7 @@ class Plan:
     """Planned on the observed effect: the better guess (inf: no outcome reachable)."""
     plausible: float
     """Planned on the far end of the effect's interval, the largest effect the data leave
-    plausible: a check is futile only when even this exceeds the cap."""
+    plausible: a check is futile only when even this exceeds ``--max-seeds``."""
     text: str
 
 
@@ -195,13 +188,12 @@ def describe(values: np.ndarray | list[float], worst: str = "diverged",
 
 def _plan(difference: Callable[[float, float], float],
           equivalence: Callable[[float, float], float], effect: float, far: float,
-          cap: int, unit: str, effect_name: str) -> SeedsFor:
+          unit: str, effect_name: str) -> SeedsFor:
     """The rule's seeds plan: the fewer of the seeds that show a difference (at the level of
     the test for the claim) and those that show equivalence (at the level of the tests
     against it), planned on the observed ``effect``; and a difference planned on ``far``,
     the interval's end farthest from 0 (a small pilot's |effect| is often near 0 by
-    chance: what the pilot still leaves plausible), named in the text when the observed
-    effect's plan exceeds ``cap``."""
+    chance: what the pilot still leaves plausible), named in the text when it needs fewer."""
     def seeds_for(level_for: float, level_against: float) -> Plan:
         n, outcome = min((difference(effect, level_for), "a difference"),
                          (equivalence(effect, level_against), "equivalence"))
@@ -210,7 +202,7 @@ def _plan(difference: Callable[[float, float], float],
                 f"{effect_name} {effect:+.3g})" if math.isfinite(n)
                 else f"{unit} needed: no number, planned on the observed {effect_name} "
                      f"{effect:+.3g} (on the margin)")
-        if n > cap and math.isfinite(plausible):
+        if plausible < n:
             text += f"; {int(plausible)} if the {effect_name} is {far:+.3g}, its interval's end"
         return Plan(n, plausible, text)
     return seeds_for
@@ -264,7 +256,7 @@ def directional(
     low, high = interval_at(confidence)
     plan = _plan(lambda d, level: rank_difference_seeds(d, level),
                  lambda d, level: rank_equivalence_seeds(d, spec.min_effect, level),
-                 delta, _far_end(low, high), PLAN_CAP, "seeds per arm",
+                 delta, _far_end(low, high), "seeds per arm",
                  "Cliff's delta")
     facts = (f"{evidence}; one-sided Mann-Whitney p={p_claimed:.3g}, Cliff's delta="
              f"{delta:+.2f}, {confidence:.0%} CI [{low:+.2f}, {high:+.2f}]")
@@ -307,7 +299,7 @@ def threshold(
     sd = float(np.std(x, ddof=1))
     plan = _plan(lambda e, level: mean_difference_seeds(e, sd, level),
                  lambda e, level: mean_equivalence_seeds(e, sd, margin, level),
-                 effect, _far_end(effect_low, effect_high), PLAN_CAP, "seeds",
+                 effect, _far_end(effect_low, effect_high), "seeds",
                  "distance from the bound")
     facts = (f"{evidence}; {confidence:.0%} CI ({METHOD_NAMES[est.method]}) "
              f"[{low:.3g}, {high:.3g}], one-sided p={p_beyond(interval_at, bound, side):.3g} "
@@ -350,7 +342,7 @@ def paired_success(a: np.ndarray | list[bool], b: np.ndarray | list[bool], spec:
     discordant = (table.only_a + table.only_b) / table.n or min(1.0, 3 / table.n)
     plan = _plan(lambda d, level: paired_difference_pairs(d, discordant, level),
                  lambda d, level: paired_equivalence_pairs(d, discordant, margin, level),
-                 table.difference, _far_end(low, high), PAIRS_CAP, "pairs",
+                 table.difference, _far_end(low, high), "pairs",
                  "difference of fractions")
     facts = (f"{evidence}; one-sided exact McNemar p={p_claimed:.3g}, difference of fractions "
              f"{table.difference:+.2f}, {confidence:.0%} CI [{low:+.2f}, {high:+.2f}] "
