@@ -97,3 +97,24 @@ def test_an_any_of_claim_needs_one_check():
     assert overall([REPRODUCED, NOT_REPRODUCED], ANY) == REPRODUCED
     assert overall([NOT_REPRODUCED, INCONCLUSIVE], ANY) == INCONCLUSIVE
     assert overall([NOT_REPRODUCED, NOT_REPRODUCED], ANY) == NOT_REPRODUCED
+
+
+def test_a_diverged_run_in_a_threshold_check_counts_as_the_worst_value():
+    from bench.stats import UNIT
+    kept = threshold([0.6, 0.62, 0.64, 0.66], 0.2, "above", SPEC, value_range=UNIT)
+    worst = threshold([0.6, 0.62, 0.64, 0.66, math.inf], 0.2, "above", SPEC,
+                      value_range=UNIT)
+    assert "1 diverged run(s) counted as the worst value, 0" in worst.evidence
+    assert worst.effect_size < kept.effect_size  # the mean fell: not dropped silently
+    unbounded = threshold([2.1, 2.3, 2.2, -math.inf], 2.0, "above", SPEC)
+    assert "1 diverged run(s) left out: an unbounded quantity has no worst value" \
+        in unbounded.evidence
+
+
+def test_a_check_short_of_usable_seeds_plans_at_the_rate_seen():
+    # 2 of 4 runs gave a value: 6 runs would give the 3 the rule needs
+    outcome = threshold([0.7, math.nan, 0.8, math.nan], 0.5, "above", SPEC)
+    plan = outcome.seeds_for(0.05, 0.05)
+    assert outcome.verdict == INCONCLUSIVE and plan.needed == plan.plausible == 6
+    none = threshold([math.nan] * 4, 0.5, "above", SPEC).seeds_for(0.05, 0.05)
+    assert math.isinf(none.plausible) and "none of 4 gave a value" in none.text

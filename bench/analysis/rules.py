@@ -208,12 +208,32 @@ def _plan(difference: Callable[[float, float], float],
     return seeds_for
 
 
-def _too_few(evidence: str, unit: str, minimum: int) -> Outcome:
-    """An untested check: its plan is the minimum that lets the rule test it at all (the
-    next look plans on what those seeds show)."""
-    plan = Plan(minimum, minimum, f"{unit} needed before it can be tested: {minimum}")
+def _too_few(evidence: str, unit: str, minimum: int, runs: int, usable: int) -> Outcome:
+    """An untested check: ``usable`` of its ``runs`` have a value (the rest diverged
+    before measuring or were left out). Its plan: enough runs for ``minimum`` usable ones
+    at the rate seen (the next look plans on what they show); none when no run was usable
+    out of ``minimum`` or more."""
+    if usable == 0 and runs >= minimum:
+        plan = Plan(math.inf, math.inf, f"{unit} needed: unknown, none of {runs} gave a value")
+    else:
+        n = math.ceil(minimum * runs / usable) if usable else minimum
+        plan = Plan(n, n, f"{unit} needed before it can be tested: {n}")
     return Outcome(INCONCLUSIVE, f"{evidence}; too few {unit} (fewer than {minimum})",
                    seeds_for=lambda *_: plan)
+
+
+def _worst_counted(x: np.ndarray, side: str, value_range: Range) -> tuple[np.ndarray, str]:
+    """A threshold check's values with diverged runs (+-inf) counted as the worst value the
+    range allows on the claimed side, and the note that says so ("" when none diverged)."""
+    diverged = np.isinf(x)
+    if not diverged.any():
+        return x, ""
+    worst = value_range.low if side == ABOVE else value_range.high
+    if not math.isfinite(worst):
+        return x[~diverged], (f"; {int(diverged.sum())} diverged run(s) left out: an "
+                              f"unbounded quantity has no worst value to count them at")
+    return np.where(diverged, worst, x), (f"; {int(diverged.sum())} diverged run(s) counted "
+                                          f"as the worst value, {worst:g}")
 
 
 def _far_end(low: float, high: float) -> float:
@@ -247,7 +267,8 @@ def directional(
     evidence = (f"{names[0]} {describe(x, value_range=value_range)} vs "
                 f"{names[1]} {describe(y, value_range=value_range)}")
     if min(result.n_a, result.n_b) < spec.min_seeds:
-        return _too_few(evidence, "seeds", spec.min_seeds)
+        short = min((np.size(a), len(x)), (np.size(b), len(y)), key=lambda t: t[1])
+        return _too_few(evidence, "seeds", spec.min_seeds, *short)
     sign = 1 if better == "higher" else -1  # delta > 0 supports the claim
     p_claimed, p_reversed = ((result.p_greater, result.p_less) if better == "higher"
                              else (result.p_less, result.p_greater))
@@ -279,12 +300,12 @@ def threshold(
     tests and TOST are read off the mean's interval (bench.stats.equivalence)."""
     if side not in (ABOVE, BELOW):
         raise ValueError(f"side must be 'above' or 'below', got {side!r}")
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
+    raw = np.asarray(values, dtype=float)
+    x, diverged = _worst_counted(raw[~np.isnan(raw)], side, value_range)
     est = mean_ci(x, value_range)
-    evidence = f"{name} {_mean_and_ci(est)} (n={est.n}) against {bound:g}"
+    evidence = f"{name} {_mean_and_ci(est)} (n={est.n}) against {bound:g}{diverged}"
     if est.n < spec.min_seeds:
-        return _too_few(evidence, "seeds", spec.min_seeds)
+        return _too_few(evidence, "seeds", spec.min_seeds, len(raw), est.n)
     margin = spec.bound_margin * abs(bound) if bound else spec.bound_margin
 
     def interval_at(confidence: float) -> tuple[float, float]:
@@ -329,7 +350,7 @@ def paired_success(a: np.ndarray | list[bool], b: np.ndarray | list[bool], spec:
     evidence = (f"{rates[0]} vs {rates[1]}; discordant pairs: {table.only_a} {names[0]} "
                 f"only, {table.only_b} {names[1]} only")
     if table.n < spec.min_seeds:
-        return _too_few(evidence, "pairs", spec.min_seeds)
+        return _too_few(evidence, "pairs", spec.min_seeds, table.n, table.n)
     margin = spec.paired_margin
 
     def interval_at(confidence: float) -> tuple[float, float]:

@@ -41,7 +41,7 @@ from bench.diagnostics.critic_experiment import run_critic_diagnostics
 from bench.metrics.registry import METRICS
 from bench.report.build import build_report
 from bench.results import Counters, RunResult
-from bench.run_files import load_metrics
+from bench.run_files import load_metrics, load_status
 from bench.runner import plan_groups
 from bench.specs import RunSpec
 from bench.store import ResultsStore
@@ -118,7 +118,6 @@ def evaluation_per_metric(store: ResultsStore, groups: list[list[RunSpec]],
 
 def writing(store: ResultsStore, groups: list[list[RunSpec]], checkpoints: int) -> dict:
     """Seconds to write every run folder again, and each group's checkpoints."""
-    runs = store.load_runs().set_index("run_id")
     with tempfile.TemporaryDirectory() as scratch:
         scratch_store = ResultsStore(Path(scratch))
         start = time.perf_counter()
@@ -127,9 +126,11 @@ def writing(store: ResultsStore, groups: list[list[RunSpec]], checkpoints: int) 
                 folder = store.runs_dir / spec.run_id
                 with np.load(folder / "samples.npz") as samples:
                     arrays = {k: samples[k] for k in samples.files}
+                status = load_status(folder)  # the same run again: the store checks it
                 result = RunResult(
                     spec, rows=pd.read_csv(folder / "metrics.csv").to_dict("records"),
-                    status=runs.loc[spec.run_id, "status"], samples=arrays,
+                    status=status["status"], diverged_step=status["diverged_step"],
+                    counters=Counters(**status["counters"]), samples=arrays,
                     state=torch.load(folder / "models.pt", weights_only=True))
                 scratch_store.write_run(result, {})
         run_folders = time.perf_counter() - start

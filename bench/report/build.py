@@ -132,11 +132,12 @@ def _rounds_lines(rounds: Rounds) -> list[str]:
     d = rounds.design
     lines = ["## Rounds (`run --until-decided`)", "",
              f"Seeds were added {d.seed_step} at a time to the cells an undecided check "
-             f"needed, up to {d.max_seeds} per cell. Each look judged the claims at its "
+             f"needed, up to {d.max_seeds} per cell. Each check is judged at its own look's "
              "level of a group-sequential design (Lan-DeMets alpha spending, O'Brien-Fleming "
-             f"shape, overall alpha {rounds.alpha:g}), so looking again after each round does "
-             "not inflate false verdicts; the claims below are judged at the last look's "
-             "level.", "",
+             f"shape, overall alpha {rounds.alpha:g}; its information fraction: its cells' "
+             f"fewest seeds / {d.max_seeds}), so looking again after each round does not "
+             "inflate false verdicts; the claims below are judged at each check's last "
+             "look. The level column is that of a check that got every round's seeds.", "",
              "| look | level | seeds added | verdicts after it | checks undecided |",
              "|---|---|---|---|---|"]
     for r in rounds.rounds:
