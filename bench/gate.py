@@ -51,6 +51,7 @@ from bench.results import CELL, RECIPE_PHASE, diverged, final, recipe_runs
 from bench.run_files import load_provenance
 from bench.specs import TOY_ARCH, Gates, RunSpec
 from bench.stats import mean_ci
+from bench.stats.tests import holm
 from bench.store import ResultsStore
 from bench.suite import SuiteConfig, expand
 
@@ -211,17 +212,6 @@ def permutation_p(worse: ArrayLike, reference: ArrayLike) -> float:
         sums = np.append(pooled[draws[:, :k]].sum(axis=1), x.sum())
     tolerance = 1e-9 * np.abs(pooled).sum()  # equal sums that rounding made unequal
     return float(np.mean(sums >= x.sum() - tolerance))
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm-Bonferroni adjusted p-values (family-wise error control, any dependence)."""
-    m = len(p_values)
-    adjusted = [math.nan] * m
-    running = 0.0
-    for rank, index in enumerate(np.argsort(p_values, kind="stable")):
-        running = max(running, min(1.0, (m - rank) * p_values[index]))
-        adjusted[index] = running
-    return adjusted
 
 
 def _smallest_p(n_base: int, n_cand: int) -> float:

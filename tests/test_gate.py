@@ -16,11 +16,12 @@ from scipy import stats
 
 from bench.cli import main
 from bench.errors import BenchError
-from bench.gate import REGRESSION, holm, judge, permutation_p, run_gate
+from bench.gate import REGRESSION, judge, permutation_p, run_gate
 from bench.manifest import seal_run
 from bench.results import CELL
 from bench.runner import run_suite
 from bench.specs import TOY_ARCH, Gates, MetricGate
+from bench.stats.tests import holm
 from bench.suite import load_suite, parse_suite
 from tests.conftest import tiny_suite
 
@@ -454,12 +455,6 @@ def test_no_finished_run_on_one_side_is_skipped_not_judged():
             "skipped", "no finished run on a side")
     # all 8 diverged where none had: the divergence rate still judges the cell
     assert _divergence_verdict(0, 8)[0] == REGRESSION
-
-
-def test_holm_matches_the_step_down_procedure():
-    # sorted p 0.01, 0.02, 0.04 -> 0.03, max(0.03, 0.04) = 0.04, max(0.04, 0.04) = 0.04
-    assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
-    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
 
 
 # --- the gates section of a suite ----------------------------------------------------------

@@ -184,7 +184,8 @@ def judge_family(items: list[tuple[Outcome, tuple[Arm, ...], tuple[Cell, ...]]],
         needed = plausible = math.nan
         if verdict == INCONCLUSIVE and outcome.seeds_for is not None:
             if moving:
-                evidence += "; more seeds do not decide it until the arms converge"
+                evidence += ("; more seeds do not decide it until the arms converge: more "
+                             "generator steps would (a longer budget, or a GPU)")
             else:
                 strictest = final / max(tests, 1)
                 level_for, level_against = ((final, strictest) if logic == ALL

@@ -73,6 +73,8 @@ INCONCLUSIVE = "inconclusive"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE)
 REVERSED, EQUIVALENT = "reversed", "equivalent"
 """Why a check is not reproduced: the opposite effect, or no effect as large as the margin."""
+
+
 @dataclass(frozen=True)
 class Plan:
     """Seeds per arm that would decide a check with 80% power (bench.stats.power)."""
