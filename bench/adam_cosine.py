@@ -1,6 +1,6 @@
 """The WGAN paper's diagnostic for momentum on the critic: the cosine between Adam's step and
 the gradient ("as the loss blew up and samples got worse, the cosine between the Adam step and
-the gradient usually turned negative", Arjovsky et al. 2017, Sec. 3).
+the gradient usually turned negative", Arjovsky et al. 2017, Sec. 4.2).
 
 Sign convention: cos(-update, grad). Plain gradient descent gives +1; a negative value means
 Adam's momentum moved the parameters *up* the current gradient.

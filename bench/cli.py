@@ -13,7 +13,7 @@ from bench.validators import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT
 TRAINING_QUANTITIES = {
     "critic_gap": "E[D(real)] - E[D(fake)] on held-out samples",
     "divergence_estimate": "critic's W1 estimate (WGANs) or JS estimate (GAN), held out",
-    "critic_adam_cosine": "Adam runs: mean cos(-Adam step, gradient) of the critic (WGAN Sec. 3)",
+    "critic_adam_cosine": "Adam runs: mean cos(-Adam step, gradient) of the critic (WGAN Sec. 4.2)",
     "critic_loss / generator_loss / penalty": "training losses, mean since last checkpoint",
     "gen_steps_per_s / critic_steps_per_s / samples_per_s": "training throughput",
     "critic_steps / real_samples / gradient_evaluations / train_seconds / eval_seconds":

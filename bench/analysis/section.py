@@ -215,8 +215,12 @@ def _p(p: float) -> str:
 
 def _claim_markdown(claim, verdict: str, checks: pd.DataFrame, root: Path,
                     alpha: float) -> list[str]:
-    lines = [f"### Claim {claim.id}: {verdict}", "", f"{claim.text} *({claim.paper})*", "",
-             f"Rule: {LOGIC_CAPTIONS[claim.logic]}.", ""]
+    ref = claim.reference
+    lines = [f"### Claim {claim.id}: {verdict}", "", f"{claim.text} *({ref.citation})*", "",
+             f'> "{ref.quote}"', ""]
+    if ref.setting:
+        lines += [f"The paper's setting: {ref.setting}.", ""]
+    lines += [f"Rule: {LOGIC_CAPTIONS[claim.logic]}.", ""]
     links = [f"[{Path(f).name}]({f})" for f in claim.figures if (root / f).is_file()]
     if links:
         lines += ["Plots: " + ", ".join(links), ""]
@@ -275,7 +279,7 @@ def claims_section(
     overall = claims[claims["check"] == "overall"].set_index("claim")
     lines = ["## Claims", "", *_rules(config),
              "| claim | verdict | reproduces |", "|---|---|---|"]
-    lines += [f"| {c.id}. {c.text} | **{overall.loc[c.id, 'verdict']}** | {c.paper} |"
+    lines += [f"| {c.id}. {c.text} | **{overall.loc[c.id, 'verdict']}** | {c.reference.citation} |"
               for c in CLAIMS]
     lines += ["", f"Every check, with its evidence: `{CLAIMS_FILE}`.", ""]
     for claim in CLAIMS:
