@@ -238,3 +238,16 @@ def test_report_refuses_a_suite_whose_budget_was_edited_after_training(tmp_path,
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "budget.amount: 6 vs 40" in err
     assert (out / "report.md").read_text() == report
+
+
+@pytest.mark.parametrize("name", sorted(builtin_suites()))
+def test_every_builtin_suite_parses_into_runs(name: str):
+    config = load_suite(name)
+    assert config.name == name and expand(config)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "docs" / "suites").glob(
+    "*.yaml")), ids=lambda path: path.stem)
+def test_every_suite_the_docs_run_parses_into_runs(path: Path):
+    config = load_suite(str(path))
+    assert config.name == path.stem and expand(config)

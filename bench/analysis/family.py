@@ -170,15 +170,19 @@ def judge_family(items: list[tuple[Outcome, tuple[Arm, ...], tuple[Cell, ...]]],
     adjusted = _corrected(open_, [now for now, _ in levels], spec.alpha, corrected_side)
     tests = sum(o.tested for o in open_)
     judged = []
-    for outcome, (moving, note), p_adj, (_, final) in zip(outcomes, blocked, adjusted, levels,
-                                                        strict=True):
+    for outcome, (moving, note), p_adj, (now, final) in zip(outcomes, blocked, adjusted,
+                                                          levels, strict=True):
         evidence, verdict = outcome.evidence + note, outcome.verdict
         corrected = (NOT_REPRODUCED if logic == ALL else REPRODUCED)
         if moving:
             verdict = INCONCLUSIVE
             evidence += f"; final values not compared: {moving}"
         elif verdict == corrected and p_adj > spec.alpha:
-            verdict = INCONCLUSIVE
+            # without the corrected side, the other still stands (an effect shown but not
+            # shown below the margin once corrected is still shown)
+            verdict = (REPRODUCED if logic == ALL and outcome.p_value <= now
+                       else NOT_REPRODUCED if logic == ANY and outcome.p_against <= now
+                       else INCONCLUSIVE)
             evidence += (f"; Holm-adjusted p={p_adj:.3g} > alpha={spec.alpha:g} over the "
                          f"claim's {tests} tested checks")
         needed = plausible = math.nan
