@@ -267,6 +267,20 @@ def _rounds_design(args: argparse.Namespace, config, out: Path):
     return design
 
 
+def _warn_if_the_gate_cannot_fire(config) -> None:
+    """Before training: a suite whose gates: could never fire against a baseline of its own
+    seeds trains in vain for `compare` (which refuses it then)."""
+    if config.gates is None:
+        return
+    from bench.gate import fewest_seeds
+
+    needed, seeds = fewest_seeds(config), len(config.seeds)
+    if seeds < needed:
+        print(f"warning: with {seeds} seeds per cell this suite's gates: can never fire "
+              f"against a baseline of {seeds} seeds (compare will refuse it); the fewest "
+              f"that can: {needed}", file=sys.stderr)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bench.environment import Environment
     from bench.runner import run_suite
@@ -288,6 +302,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         check_tensorboard(out, args.tensorboard)
     print(f"suite '{config.name}': {config.n_runs} runs, budget {config.budget} -> {out}")
+    _warn_if_the_gate_cannot_fire(config)
     start = time.perf_counter()
     env = Environment(args.data_root, args.download, args.fid_weights, args.cache_dir,
                       compile=args.compile, cuda_graphs=args.cuda_graphs,

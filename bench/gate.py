@@ -45,12 +45,14 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from bench.data import get_dataset
 from bench.errors import BenchError
+from bench.metrics.registry import output_range
 from bench.report.summary import build_summary
 from bench.results import CELL, RECIPE_PHASE, diverged, final, recipe_runs
 from bench.run_files import load_provenance
 from bench.specs import TOY_ARCH, Gates, RunSpec
-from bench.stats import mean_ci
+from bench.stats import Range, mean_ci
 from bench.stats.tests import holm
 from bench.store import ResultsStore
 from bench.suite import SuiteConfig, expand
@@ -218,11 +220,25 @@ def _smallest_p(n_base: int, n_cand: int) -> float:
     return 1.0 / math.comb(n_base + n_cand, n_base)
 
 
+def fewest_seeds(config: SuiteConfig, baseline_seeds: int | None = None) -> int:
+    """The fewest seeds per cell with which ``config``'s gate can ever fire against a
+    baseline of ``baseline_seeds`` seeds (default: the same suite's own count): its smallest
+    p-value must reach alpha / tests, counting a test per cell and gated metric plus the
+    divergence rate (an upper bound: a metric a dataset lacks is not tested)."""
+    tests = len({s.cell for s in expand(config)}) * (len(config.gates.metrics) + 1)
+    level = config.gates.alpha / tests
+    n = 2
+    while _smallest_p(baseline_seeds or n, n) > level:
+        n += 1
+    return n
+
+
 # --- checks ---------------------------------------------------------------------------
 
 
-def _ci(values: np.ndarray) -> tuple[float, float]:
-    est = mean_ci(values)
+def _ci(values: np.ndarray, value_range: Range) -> tuple[float, float]:
+    """The report's interval of the mean (bench.stats.mean_ci): inside the metric's range."""
+    est = mean_ci(values, value_range)
     return est.low, est.high
 
 
@@ -236,13 +252,15 @@ def _quality(keys: tuple, metric: str, base: pd.DataFrame, cand: pd.DataFrame,
     if len(b) == 0 and len(c) == 0:
         return None  # e.g. mode coverage on a dataset without modes
     sign = 1.0 if gate.better == "lower" else -1.0
+    value_range = output_range(metric, get_dataset(keys[CELL.index("dataset")]))
     b_mean = float(b.mean()) if len(b) else math.nan
     c_mean = float(c.mean()) if len(c) else math.nan
     threshold = gate.margin * abs(b_mean) if gate.relative else gate.margin
     check = GateCheck(
         *keys, metric=metric, kind="quality", baseline=b_mean, candidate=c_mean,
         worsening=sign * (c_mean - b_mean), threshold=threshold, p_value=math.nan,
-        verdict=SKIPPED, baseline_ci=_ci(b), candidate_ci=_ci(c), n_baseline=len(b),
+        verdict=SKIPPED, baseline_ci=_ci(b, value_range), candidate_ci=_ci(c, value_range),
+        n_baseline=len(b),
         n_candidate=len(c),
         note=f"{gate.better} is better by the suite's gates:, against the metric registry"
         if gate.overrides else "",

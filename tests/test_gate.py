@@ -523,3 +523,26 @@ def test_gated_directions_come_from_the_metric_registry_unless_overridden():
     assert parse_suite(config.to_dict()) == config  # the override survives suite.yaml
     with pytest.raises(BenchError, match="fid_n declares no better direction"):
         parse_suite(tiny_suite(gates={"metrics": {"fid_n": {"margin": 1}}}))
+
+
+def test_the_gates_intervals_stay_inside_each_metrics_range():
+    """A fraction near 0 (hq_fraction 0.00625 over seeds once printed [-0.0037, 0.0162]):
+    the gate uses the report's range-respecting interval."""
+    def values(cell: int, metric: str) -> np.ndarray:
+        return np.array([0.0, 0.0, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0])
+    checks = [c for c in judge(_side(values), _side(values), GATES)
+              if c.metric == "hq_fraction"]
+    assert checks and all(0 <= c.baseline_ci[0] <= c.baseline_ci[1] <= 1 for c in checks)
+
+
+def test_a_suite_whose_gate_cannot_fire_is_warned_about_before_training(capsys):
+    from bench.cli import _warn_if_the_gate_cannot_fire
+    from bench.gate import fewest_seeds
+    from bench.suite import with_overrides
+
+    ci = load_suite("ci")
+    assert (fewest_seeds(ci), fewest_seeds(ci, baseline_seeds=8)) == (6, 5)
+    _warn_if_the_gate_cannot_fire(ci)  # 8 seeds: no warning
+    _warn_if_the_gate_cannot_fire(with_overrides(ci, seeds=4, budget=None))
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1 and "with 4 seeds per cell" in err and ": 6" in err
