@@ -257,6 +257,13 @@ def _rounds_design(args: argparse.Namespace, config, out: Path):
         raise BenchError("--max-seeds and --seed-step size the rounds of --until-decided; add "
                          "--until-decided or drop them")
     if rounds is not None:
+        changed = {k: v for k, v in sizes.items() if getattr(rounds.design, k) != v}
+        if changed:
+            # the looks already taken spent alpha under this design: it cannot change now
+            raise BenchError(
+                f"{out} was run with --max-seeds {rounds.design.max_seeds} --seed-step "
+                f"{rounds.design.seed_step}, and its looks spent alpha under that design; "
+                "resume it without them, or run the suite into a new --out folder")
         return rounds.design
     if not args.until_decided:
         return None
@@ -386,7 +393,28 @@ def _perf_output(args: argparse.Namespace, json_text: str, table: str) -> int:
     return 0
 
 
+PERF_MODE_OPTIONS = {"study": ("trials", "study_seeds"),
+                     "roofline": ("members", "widths", "min_seconds")}
+"""Each perf mode and the options only it reads."""
+
+
+def _check_perf_options(args: argparse.Namespace) -> None:
+    """Refuse a perf call whose options would be silently ignored, before any timing."""
+    modes = [mode for mode in PERF_MODE_OPTIONS if getattr(args, mode)]
+    if len(modes) > 1:
+        raise BenchError("--study and --roofline are two measurements; run them one at a time")
+    for mode, options in PERF_MODE_OPTIONS.items():
+        unused = [f"--{o.replace('_', '-')}" for o in options
+                  if getattr(args, o) is not None and mode not in modes]
+        if unused:
+            raise BenchError(f"{' '.join(unused)} only apply to --{mode}; add --{mode} or "
+                             "drop them")
+    if args.out is not None and args.out.is_dir():
+        raise BenchError(f"--out {args.out} is a directory; name the JSON file to write")
+
+
 def _cmd_perf(args: argparse.Namespace) -> int:
+    _check_perf_options(args)
     if args.study:
         return _perf_study(args)
     if args.roofline:

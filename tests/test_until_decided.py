@@ -130,6 +130,11 @@ def test_until_decided_adds_rounds_of_seeds_and_reports_them(tmp_path, monkeypat
     # a second look at the finished folder trains nothing and takes no new look
     assert main(["run", "--resume", str(out), "--no-progress", "--workers", "1"]) == 0
     assert Rounds.load(out) == rounds
+    # its design spent alpha over its looks: a new cap is refused, not silently ignored
+    before = sorted(p.name for p in out.rglob("*"))
+    assert main(["run", "--resume", str(out), "--no-progress", "--until-decided",
+                 "--max-seeds", "12"]) == 2
+    assert sorted(p.name for p in out.rglob("*")) == before
 
 
 def test_a_round_interrupted_before_training_its_seeds_resumes(tmp_path, monkeypatch):
