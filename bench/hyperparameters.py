@@ -127,6 +127,14 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = {h.name: h for h in (
 )}
 """Every hyperparameter, by name."""
 
+def optimizers_using(setting: str) -> tuple[str, ...]:
+    """The optimizers that use an optimizer entry's ``setting`` (a ``Recipe`` field such as
+    ``betas`` or ``weight_decay``); () when every optimizer does."""
+    users = {h.optimizers for h in HYPERPARAMETERS.values()
+             if h.in_optimizer and h.recipe_field == setting}
+    return () if () in users or not users else tuple(sorted(set().union(*users)))
+
+
 SEARCH_FIELDS: dict[str, Number] = {
     name: h.validator for name, h in HYPERPARAMETERS.items() if h.searchable}
 """The fields a ``search:`` space may name, with the validator their values pass."""

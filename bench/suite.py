@@ -15,7 +15,13 @@ import yaml
 
 from bench.data import DATASETS
 from bench.errors import BenchError
-from bench.hyperparameters import RECIPE_CHECKS, check_exclusive, used_fields, with_setting
+from bench.hyperparameters import (
+    RECIPE_CHECKS,
+    check_exclusive,
+    optimizers_using,
+    used_fields,
+    with_setting,
+)
 from bench.metrics.registry import METRICS, better, output_names
 from bench.search_space import SearchSpec, draw_trials, parse_search, suite_seed
 from bench.specs import (
@@ -285,7 +291,20 @@ class SuiteConfig:
 
 class SuiteLoader(yaml.SafeLoader):
     """PyYAML's safe loader with YAML 1.2's floats: ``2e-4`` and ``1E3`` are numbers (YAML
-    1.1, which PyYAML follows, reads an exponent without a dot as a string)."""
+    1.1, which PyYAML follows, reads an exponent without a dot as a string), and a key
+    written twice in one mapping is an error (PyYAML keeps the last, silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in lines:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is written twice (lines {lines[key]} and "
+                    f"{line}); keep one", key_node.start_mark)
+            lines[key] = line
+        return super().construct_mapping(node, deep)
 
 
 SuiteLoader.add_implicit_resolver(
@@ -328,6 +347,11 @@ def _parse_optimizer(raw: Any, where: str) -> OptimizerChoice:
         raise fail(where, f"expected an optimizer name or a mapping with 'name', got {raw!r}")
     name = Choice(OPTIMIZER_CHOICES)(raw["name"], f"{where}.name")
     check_exclusive(raw, where)
+    for key in OPTIMIZER_SETTINGS:  # "recipe" names each GAN's own optimizer: checked there
+        users = optimizers_using(key)
+        if key in raw and name != "recipe" and users and name not in users:
+            raise fail(f"{where}.{key}", f"{name} does not use {key} (only "
+                       f"{', '.join(users)} do); drop it or pick one of those optimizers")
     settings = {key: RECIPE_CHECKS[key](raw[key], f"{where}.{key}")
                 for key in OPTIMIZER_SETTINGS if key in raw}
     return OptimizerChoice(name=name, label=identifier(raw.get("label", name), f"{where}.label"),

@@ -1,6 +1,7 @@
 """Regression tests for suites a new user wrote: each case was once a crash, a traceback, a
 late failure or a hang, and is now either a complete run or one error line before any write."""
 
+import re
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from bench.metrics.registry import METRICS
 from bench.resources import MAX_OT_SAMPLES, check_resources, estimate_memory
 from bench.runner import plan_groups
 from bench.specs import Budget
-from bench.suite import builtin_suites, expand, load_suite, parse_suite
+from bench.suite import builtin_suites, expand, load_suite, parse_suite, read_yaml
 from tests.conftest import tiny_suite
 
 SUITE_YAML = """\
@@ -251,3 +252,18 @@ def test_every_builtin_suite_parses_into_runs(name: str):
 def test_every_suite_the_docs_run_parses_into_runs(path: Path):
     config = load_suite(str(path))
     assert config.name == path.stem and expand(config)
+
+
+@pytest.mark.parametrize("entry, says", [
+    ({"name": "sgd", "weight_decay": 0.1}, "sgd does not use weight_decay (only adamw do)"),
+    ({"name": "rmsprop", "momentum": 0.5}, "rmsprop does not use momentum"),
+    ({"name": "adam", "nesterov": True}, "adam does not use nesterov"),
+])
+def test_a_setting_the_named_optimizer_does_not_use_is_an_error(entry, says):
+    with pytest.raises(BenchError, match=re.escape(says)):
+        parse_suite(tiny_suite(optimizers=[entry]))
+
+
+def test_a_yaml_key_written_twice_is_an_error_naming_it_and_both_lines():
+    with pytest.raises(BenchError, match=r"key 'seeds' is written twice \(lines 2 and 4\)"):
+        read_yaml("name: x\nseeds: 3\nbudget: {generator_steps: 5}\nseeds: 4\n", "x.yaml")
