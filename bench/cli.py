@@ -164,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--workers", type=_positive_int,
                         help="processes drawing the figures, this one included (default: one "
                         "per core, at most 4; 1 draws them all in this process)")
+    report.add_argument("--no-progress", action="store_true",
+                        help="no stage lines on stderr while the report builds")
     _add_tensorboard_argument(report)
 
     compare = sub.add_parser(
@@ -330,7 +332,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             from bench.report.build import build_report  # plotting libraries: only if used
             from bench.report.render import figure_workers
 
-            print(f"report: {build_report(out, figure_workers(args.workers))}")
+            print(f"report: {build_report(out, figure_workers(args.workers), _progress(args))}")
         _export_tensorboard(out, args.tensorboard)
     for failure in outcome.failures:
         print(f"error: failed: {failure}", file=sys.stderr)  # a run group or side experiment
@@ -338,6 +340,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"'run_bench.py run --resume {out}' retries what failed (groups from their "
               "checkpoints)", file=sys.stderr)
     return 1 if outcome.failures else 0
+
+
+def _progress(args: argparse.Namespace):
+    """Stage lines on stderr while a report builds, unless --no-progress."""
+    if args.no_progress:
+        return None
+    return lambda stage: print(f"report: {stage}", file=sys.stderr, flush=True)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -350,7 +359,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         from bench.report.tensorboard import check_tensorboard
 
         check_tensorboard(args.results, args.tensorboard)
-    print(f"report: {build_report(args.results, figure_workers(args.workers))}")
+    print(f"report: {build_report(args.results, figure_workers(args.workers), _progress(args))}")
     _export_tensorboard(args.results, args.tensorboard)
     return 0
 

@@ -22,3 +22,25 @@ def test_perf_out_naming_a_directory_is_refused_before_timing(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "is a directory" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_report_says_what_it_is_doing(tmp_path, capsys):
+    """No silent minute: each stage and figure of the report is announced on stderr, and
+    --no-progress silences them."""
+    import yaml
+
+    from tests.conftest import tiny_suite
+
+    suite = tmp_path / "tiny.yaml"
+    suite.write_text(yaml.safe_dump(tiny_suite(gans=["wgan-gp"], seeds=2,
+                                               budget={"generator_steps": 4},
+                                               model={"width": 8, "depth": 1})))
+    out = tmp_path / "out"
+    assert main(["run", "--suite", str(suite), "--out", str(out), "--no-progress",
+                 "--no-report", "--workers", "1"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out), "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "report: summary and tables" in err and "report: figure 1/" in err
+    assert main(["report", str(out), "--workers", "1", "--no-progress"]) == 0
+    assert "report:" not in capsys.readouterr().err

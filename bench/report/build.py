@@ -1,6 +1,7 @@
 """Rebuild summary.csv, tables/, plots/ and report.md from a results folder, no training."""
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -87,12 +88,16 @@ def _figures(pool: FigurePool, store: ResultsStore, summary: pd.DataFrame,
     return figures
 
 
-def build_report(root: Path, workers: int | None = None) -> Path:
+def build_report(root: Path, workers: int | None = None,
+                 progress: Callable[[str], None] | None = None) -> Path:
     """Write every report artefact of the suite in ``root``; returns the report's path.
     Figures draw in ``workers`` processes beside this one (``bench.report.render``; default
-    one per further core, 0 draws them all here), the same files either way."""
+    one per further core, 0 draws them all here), the same files either way. ``progress``
+    hears of each stage and figure (a report takes a minute or more: no silent minute)."""
+    say = progress or (lambda _: None)
     store = ResultsStore(root)
     config = store.verify()  # before anything is read or written: a refusal writes nothing
+    say("summary and tables")
     every_run = build_summary(store)
     if every_run.empty:
         raise BenchError(f"{root} holds no finished runs yet; run the suite first")
@@ -115,9 +120,11 @@ def build_report(root: Path, workers: int | None = None) -> Path:
     with FigurePool(workers) as pool:
         pending = _figures(pool, store, summary, metrics, datasets)
         # judges the claims while the figures draw; also writes claims.csv
+        say(f"the claims and their figures, while {len(pending)} figures draw")
         claims = claims_section(root, config, summary, metrics, pool, level_of)
-        figures = finished(pending)
+        figures = finished(pending, say)
     claims = _rounds_lines(rounds) + claims if rounds is not None else claims
+    say("the study section and report.md")
     claims += study_section(root, config, every_run)
     text = _markdown(config, every_run, divergence, datasets, figures, _provenance(store),
                      _speed_ups(store), _run_settings(store, set(every_run["run_id"])), root,

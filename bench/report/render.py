@@ -92,10 +92,11 @@ class FigurePool:
         return PendingFigure(title, function, args, _settled(_drawn_here(title, function, args)))
 
 
-def finished(figures: list[PendingFigure]) -> list[tuple[str, Drawn]]:
+def finished(figures: list[PendingFigure],
+             announce: Callable[[str], None] | None = None) -> list[tuple[str, Drawn]]:
     """Wait for ``figures``, drawing here, from the last, those no worker has started:
-    (title, its file or why it was left out) each, in order. A FigureError names the first
-    that failed."""
+    (title, its file or why it was left out) each, in order; ``announce`` hears of each as
+    it is collected. A FigureError names the first that failed."""
     here = {}
     for index in reversed(range(len(figures))):
         figure = figures[index]
@@ -105,9 +106,12 @@ def finished(figures: list[PendingFigure]) -> list[tuple[str, Drawn]]:
     for index, figure in enumerate(figures):
         if index in here:
             drawn.append((figure.title, here[index]))
-            continue
-        try:
-            drawn.append((figure.title, figure.future.result()))
-        except Exception as exc:  # the job's own exception, or BrokenProcessPool
-            raise FigureError(f"the report's figure '{figure.title}' failed: {exc!r}") from exc
+        else:
+            try:
+                drawn.append((figure.title, figure.future.result()))
+            except Exception as exc:  # the job's own exception, or BrokenProcessPool
+                raise FigureError(f"the report's figure '{figure.title}' failed: "
+                                  f"{exc!r}") from exc
+        if announce is not None:
+            announce(f"figure {index + 1}/{len(figures)}: {figure.title}")
     return drawn
