@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bench.stats.intervals import BCA_FROM_N, bca_interval, mean_ci, t_interval
+from bench.stats.intervals import BCA_FROM_N, Estimate, bca_interval, mean_ci, t_interval
 
 NOMINAL = 0.95
 SAMPLES = 3000  # coverage standard error about 0.004 at 95%
@@ -133,3 +133,8 @@ def test_the_estimate_formats_with_and_without_an_interval():
     assert mean_ci([]).format() == "n/a"
     assert mean_ci([2.0]).format() == "2 (n=1)"
     assert mean_ci([1.0, 1.0]).format() == "1 [1, 1]"
+
+
+def test_float_noise_next_to_real_values_prints_as_zero():
+    assert Estimate(0.0, 4.44e-16, 7.9, 3, "wilson-eff").format() == "0 [0, 7.9]"
+    assert Estimate(1e-20, 1e-21, 2e-20, 3, "t").format() == "1e-20 [1e-21, 2e-20]"  # all tiny

@@ -51,11 +51,16 @@ class Estimate:
     method: str = ""
 
     def format(self, digits: int = 3) -> str:
+        """'mean [low, high]' at ``digits`` significant digits; a value that is float noise
+        next to the others (4.44e-16 beside 7.9) prints as 0."""
         if self.n == 0:
             return "n/a"
         if math.isnan(self.low):
             return f"{self.mean:.{digits}g} (n={self.n})"
-        return f"{self.mean:.{digits}g} [{self.low:.{digits}g}, {self.high:.{digits}g}]"
+        scale = max(abs(v) for v in (self.mean, self.low, self.high) if math.isfinite(v))
+        low, mean, high = (0.0 if abs(v) < 1e-12 * scale else v
+                           for v in (self.low, self.mean, self.high))
+        return f"{mean:.{digits}g} [{low:.{digits}g}, {high:.{digits}g}]"
 
 
 @functools.lru_cache(maxsize=256)
