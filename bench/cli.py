@@ -1,6 +1,7 @@
 """Command line: parse, dispatch, and turn input errors into one line and exit code 2."""
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -470,6 +471,32 @@ def _perf_roofline(args: argparse.Namespace) -> int:
     return _perf_output(args, text, format_roofline(result))
 
 
+LIST_WIDTH = 100
+"""Columns of `list`'s output: entries wrap under their text, never mid-word."""
+
+
+def _entries(title: str, rows: list[tuple[str, str]]) -> None:
+    """A titled list: names in one column as wide as the longest, text wrapped beside it."""
+    import textwrap
+
+    print(title)
+    width = max(len(name) for name, _ in rows) + 2
+    for name, text in rows:
+        print(textwrap.fill(" ".join(text.split()), LIST_WIDTH, initial_indent=f"  {name:{width}}",
+                            subsequent_indent=" " * (width + 2)))
+
+
+SENTENCE_END = re.compile(r"(?<!\bal)(?<!\bFig)(?<!\bSec)(?<!\bvs)(?<!\be\.g)\.\s+(?=[A-Z'\"(])")
+"""A full stop that ends a sentence: not "et al.", "Fig.", "Sec.", "vs.", "e.g."."""
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of a description (its lines joined), or all of it."""
+    joined = " ".join(text.split())
+    end = SENTENCE_END.search(joined)
+    return joined if end is None else joined[:end.start() + 1]
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from bench.data import DATASETS
     from bench.hyperparameters import HYPERPARAMETERS
@@ -480,36 +507,25 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from gan_zoo.recipes import OPTIMIZER_DESCRIPTIONS
     from gan_zoo.registry import GANS
 
-    print("GANs:")
-    for name, gan in GANS.items():
-        print(f"  {name:12s} {gan.description}")
-    print("datasets:")
-    for name, dataset in DATASETS.items():
-        modes = f", {dataset.modes.n_modes} modes" if dataset.modes else ""
-        print(f"  {name:14s} [{dataset.domain}{modes}] {dataset.description}")
-    print("image architectures (suite key image_model.arch):")
-    for name, arch in IMAGE_ARCHS.items():
-        print(f"  {name:14s} {arch.description}")
-    print("optimizers (settings from bench/hyperparameters.py; 'recipe': each GAN's own):")
-    for name, description in OPTIMIZER_DESCRIPTIONS.items():
-        settings = ", ".join(h.name for h in HYPERPARAMETERS.values()
-                             if h.in_optimizer and h.used_by((), name))
-        print(f"  {name:16s} {description}; settings: {settings}")
+    _entries("GANs:", [(name, gan.description) for name, gan in GANS.items()])
+    _entries("datasets:", [
+        (name, f"[{d.domain}{f', {d.modes.n_modes} modes' if d.modes else ''}] {d.description}")
+        for name, d in DATASETS.items()])
+    _entries("image architectures (suite key image_model.arch):",
+             [(name, arch.description) for name, arch in IMAGE_ARCHS.items()])
+    _entries("optimizers (settings from bench/hyperparameters.py; 'recipe': each GAN's own):", [
+        (name, f"{description}; settings: " + ", ".join(
+            h.name for h in HYPERPARAMETERS.values() if h.in_optimizer and h.used_by((), name)))
+        for name, description in OPTIMIZER_DESCRIPTIONS.items()])
     print(f"budgets: {', '.join(BUDGET_KINDS)}")
-    print("suites:")
-    for name in builtin_suites():
-        suite = load_suite(name)
-        first_line = suite.description.strip().splitlines()[0] if suite.description else ""
-        print(f"  {name:12s} {first_line}")
-    print("metrics (registered in bench/metrics/registry.py; datasets declare which apply):")
-    for metric in METRICS.values():
-        summary = (metric.compute.__doc__ or "").strip().splitlines()[0]
-        outputs = ", ".join(f"{o.name} ({o.better} is better)" if o.better else o.name
-                            for o in metric.outputs)
-        print(f"  {metric.name} -> {outputs}: {summary}")
-    print("also recorded at every checkpoint:")
-    for name, text in TRAINING_QUANTITIES.items():
-        print(f"  {name}: {text}")
+    _entries("suites (each one's first sentence; the whole description: its YAML):", [
+        (name, _first_sentence(load_suite(name).description or "")) for name in builtin_suites()])
+    _entries("metrics (registered in bench/metrics/registry.py; datasets declare which apply):", [
+        (metric.name, ", ".join(f"{o.name} ({o.better} is better)" if o.better else o.name
+                                for o in metric.outputs)
+         + ": " + _first_sentence(metric.compute.__doc__ or ""))
+        for metric in METRICS.values()])
+    _entries("also recorded at every checkpoint:", list(TRAINING_QUANTITIES.items()))
     return 0
 
 

@@ -44,3 +44,13 @@ def test_the_report_says_what_it_is_doing(tmp_path, capsys):
     assert "report: summary and tables" in err and "report: figure 1/" in err
     assert main(["report", str(out), "--workers", "1", "--no-progress"]) == 0
     assert "report:" not in capsys.readouterr().err
+
+
+def test_list_wraps_whole_sentences_in_aligned_columns(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(line) <= 100 for line in lines)
+    suites = lines[lines.index(next(x for x in lines if x.startswith("suites"))) + 1:]
+    first = next(x for x in suites if x.startswith("  optimizers-toy"))
+    text_column = len(first) - len(first[2:].split(" ", 1)[1].lstrip())
+    assert all(x[text_column - 1] == " " for x in suites[:6])  # one column for every name
