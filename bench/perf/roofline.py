@@ -21,9 +21,12 @@ optimizer, 3 hidden layers, batch 256):
   launches on a GPU).
 """
 
+import contextlib
 import os
+import sys
+import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 import torch
@@ -114,11 +117,27 @@ def matmul_peak(members: int, width: int, device: torch.device, threads: int,
         torch.set_num_threads(before)
 
 
+@contextlib.contextmanager
+def _quiet_profiler() -> Iterator[None]:
+    """``torch.profiler`` with the native library's own stderr lines muted (Kineto prints
+    "profiler_start" / "profiler_stop", and "gpuGetDeviceCount failed" on a machine without
+    a GPU, straight to file descriptor 2: noise beside a table, not an error)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _empty_op_seconds() -> float:
     """Self time the profiler records for one op on a one-element tensor: the floor any op
     pays (dispatch, allocation), so calls x floor is the cost of the calls themselves."""
     x = torch.zeros(1)
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    with _quiet_profiler(), profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(200):
             x = x + 1
     calls = [e for e in prof.events() if e.name == "aten::add"]
@@ -157,7 +176,7 @@ def time_split(iteration: Callable[[], None], device: torch.device,
     kernels' device time is split and the host-only time is what the device sat idle."""
     cuda = device.type == "cuda"
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
-    with profile(activities=activities) as prof:
+    with _quiet_profiler(), profile(activities=activities) as prof:
         sync(device)
         start = time.perf_counter()
         iteration()
@@ -275,7 +294,17 @@ def format_roofline(result: Roofline) -> str:
                                              s.outside_ops)]
         lines.append(
             f"{c.gan:10} {c.members:3d} {c.width:5d} {c.flops / 1e9:8.2f} "
-            f"{1e3 * c.seconds:8.1f} {c.achieved / 1e9:8.1f} {c.peak_all_threads / 1e9:7.1f} "
-            f"{c.peak_one_thread / 1e9:7.1f} {100 * c.fraction:4.0f}%  "
+            f"{1e3 * c.seconds:8.1f} {c.achieved / 1e9:8.2f} {c.peak_all_threads / 1e9:7.2f} "
+            f"{c.peak_one_thread / 1e9:7.2f} {100 * c.fraction:4.0f}%  "
             + " ".join(f"{p:5.0f}" for p in shares))
+    lines += textwrap.wrap(
+        "peak: the best rate of one hidden layer's batched products (forward, input and weight "
+        "gradients) at this K and width with all threads; peak 1t: with one thread (small "
+        "products do not split across threads, so it can be the higher); frac: achieved / "
+        "the peak at the threads the iteration ran with.", 100)
+    lines += textwrap.wrap(
+        "matmul, optim, ovh, mem, outside: the iteration's wall time in matrix products, the "
+        "optimizer, other ops' per-call overhead (calls x an empty op's cost), the rest of "
+        "those ops (element-wise work streaming memory), and no op at all (Python, "
+        "autograd's bookkeeping).", 100)
     return "\n".join(lines)
