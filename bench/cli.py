@@ -312,7 +312,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         check_tensorboard(out, args.tensorboard)
     print(f"suite '{config.name}': {config.n_runs} runs, budget {config.budget} -> {out}")
-    _warn_if_the_gate_cannot_fire(config)
+    if args.resume is None:  # a resumed folder was warned about when it started
+        _warn_if_the_gate_cannot_fire(config)
     start = time.perf_counter()
     env = Environment(args.data_root, args.download, args.fid_weights, args.cache_dir,
                       compile=args.compile, cuda_graphs=args.cuda_graphs,
