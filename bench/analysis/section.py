@@ -171,9 +171,9 @@ def _rules(config: SuiteConfig) -> list[str]:
         "- **Seeds needed**: an inconclusive check states the seeds per arm that would decide "
         "it with 80% power, at the level it will face at its last look (Holm's strictest "
         "step on the corrected side): textbook sample sizes (Noether's for Mann-Whitney, the "
-        "TOST sizes for equivalence, Connor's for McNemar), planned on the observed effect, "
-        "or on the end of its interval when the observed effect would need more than the "
-        "cap; the evidence says which.",
+        "TOST sizes for equivalence, Connor's for McNemar), planned on the observed effect "
+        "(`seeds_needed`), and on the end of its interval (`seeds_plausible`: what "
+        "`run --until-decided` tries; a small pilot's effect is often near 0 by chance).",
         f"- Any check with fewer than {s.min_seeds} seeds in a group is inconclusive.",
         f"- Loss-quality correlation: Spearman rho between minus the critic's training loss "
         f"(median filter of {s.median_window} checkpoints) and the distance to the data "
