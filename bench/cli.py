@@ -292,8 +292,8 @@ def _warn_if_the_gate_cannot_fire(config) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from bench.environment import Environment
-    from bench.runner import run_suite
+    # only what checks the suite is imported before it is checked: the training stack
+    # (torchvision, pytorch-fid, POT's solvers) would make every refusal seconds slower
     from bench.store import ResultsStore
     from bench.suite import load_suite, with_overrides
 
@@ -311,6 +311,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from bench.report.tensorboard import check_tensorboard
 
         check_tensorboard(out, args.tensorboard)
+    from bench.environment import Environment
+    from bench.runner import run_suite
+
     print(f"suite '{config.name}': {config.n_runs} runs, budget {config.budget} -> {out}")
     if args.resume is None:  # a resumed folder was warned about when it started
         _warn_if_the_gate_cannot_fire(config)
