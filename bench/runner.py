@@ -29,7 +29,10 @@ from bench.errors import BenchError
 from bench.executors import CONNECT_TIMEOUT, ExperimentTask, GroupTask, make_executor
 from bench.experiments.outputs import EXPERIMENTS_DIR
 from bench.experiments.parallel_lines import run_parallel_lines
-from bench.experiments.random_architectures import run_random_architectures
+from bench.experiments.random_architectures import (
+    experiment_recipe,
+    run_random_architectures,
+)
 from bench.experiments.two_gaussians import run_two_gaussians
 from bench.features.fid_inception import load_fid_inception
 from bench.lock import SuiteLock
@@ -203,7 +206,8 @@ def run_suite(
             # not a side experiment: a pool of its own over every core, after the groups
             run_random_architectures(
                 store.root / EXPERIMENTS_DIR, engine.device, spec,
-                {gan: config.recipe(gan, spec.dataset) for gan in GANS},
+                {gan: experiment_recipe(config.recipe(gan, spec.dataset), gan, spec)
+                 for gan in GANS},
                 workers or os.cpu_count() or 1)
     return outcome
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from bench.data import DATASETS
+from bench.data.datasets import MixtureModes
 from bench.errors import BenchError
 from bench.hyperparameters import (
     RECIPE_CHECKS,
@@ -383,13 +384,13 @@ def _parse_seeds(raw: Any) -> tuple[int, ...]:
     raise fail("seeds", f"expected a count or a list of non-negative integers, got {raw!r}")
 
 
-def _parse_recipes(raw: Any) -> tuple:
+def _parse_recipes(raw: Any, section: str = "recipes") -> tuple:
     if raw is None:
         return ()
-    raw = mapping(raw, "recipes", tuple(GANS))
+    raw = mapping(raw, section, tuple(GANS))
     out = []
     for gan, overrides in sorted(raw.items()):
-        where = f"recipes.{gan}"
+        where = f"{section}.{gan}"
         overrides = mapping(overrides, where, RECIPE_FIELDS)
         check_exclusive(overrides, where)
         checked_values = {key: RECIPE_CHECKS[key](value, f"{where}.{key}")
@@ -443,12 +444,20 @@ def _parse_experiment(spec: type, raw: Any, section: str) -> Any:
 
 
 def _parse_random_architectures(raw: Any) -> RandomArchitecturesSpec | None:
-    """The random-architectures section, its dataset and activations checked against the
-    registries (2-D datasets; the MLPs' activations)."""
+    """The random-architectures section, its dataset, activations and recipes checked against
+    the registries (2-D datasets whose modes are a mixture's centres: success counts them;
+    the MLPs' activations; the GANs' recipe fields)."""
     where = "random_architectures"
+    recipes = None
+    if isinstance(raw, dict) and "recipes" in raw:  # the suite's recipes: form, parsed as one
+        raw = dict(raw)
+        recipes = _parse_recipes(raw.pop("recipes"), f"{where}.recipes")
     spec = _parse_experiment(RandomArchitecturesSpec, raw, where)
     if spec is not None:
-        Choice(tuple(name for name, d in DATASETS.items() if d.is_points))(
+        if recipes is not None:
+            spec = replace(spec, recipes=recipes)
+        Choice(tuple(name for name, d in DATASETS.items()
+                     if d.is_points and isinstance(d.modes, MixtureModes)))(
             spec.dataset, f"{where}.dataset")
         for i, activation in enumerate(spec.activations):
             Choice(tuple(ACTIVATIONS))(activation, f"{where}.activations[{i}]")

@@ -49,6 +49,14 @@ def nonsaturating_generator_loss(fake_scores: Tensor) -> Tensor:
     return F.softplus(-fake_scores).mean(-1)
 
 
+def minimax_generator_loss(fake_scores: Tensor) -> Tensor:
+    """E[log(1 - D(G(z)))], the generator's side of the GAN's minimax value function
+    (Goodfellow et al. 2014, Eq. 1): log(1 - sigmoid(s)) = -softplus(s). Its gradient
+    vanishes where the discriminator rejects the fakes (D(G(z)) -> 0), the saturation the
+    JS argument of the WGAN paper is about."""
+    return -F.softplus(fake_scores).mean(-1)
+
+
 def jensen_shannon_estimate(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
     """JS(P_r, P_g) in nats as the discriminator sees it: (log 4 - BCE) / 2.
 
@@ -70,6 +78,9 @@ class AdversarialLoss:
     output: Callable[[Tensor], Tensor]
     """The critic's output from its score: the discriminator's probability D(x) = sigmoid(s)
     for the cross-entropy losses, the critic's value f(x) = s for Wasserstein."""
+    minimax_generator: GeneratorLoss | None = None
+    """The generator's side of the minimax game whose inner maximum ``estimate`` measures,
+    where ``generator`` is another loss (None: ``generator`` is it)."""
 
 
 def _identity(scores: Tensor) -> Tensor:
@@ -91,4 +102,5 @@ NON_SATURATING = AdversarialLoss(
     jensen_shannon_estimate,
     "jensen-shannon",
     torch.sigmoid,
+    minimax_generator_loss,
 )

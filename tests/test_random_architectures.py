@@ -16,6 +16,8 @@ from statsmodels.stats.contingency_tables import mcnemar
 
 from bench.analysis.rules import REPRODUCED, REVERSED, paired_success
 from bench.analysis.section import claims_section
+from bench.data import get_dataset
+from bench.data.toy import get_toy_dataset
 from bench.errors import BenchError
 from bench.experiments.outputs import (
     ARCHITECTURE_RUNS_FILE,
@@ -26,12 +28,15 @@ from bench.experiments.outputs import (
 )
 from bench.experiments.random_architectures import (
     draw_architectures,
+    experiment_recipe,
+    final_measures,
     run_random_architectures,
     run_rows,
 )
 from bench.report.render import FigurePool
 from bench.specs import ClaimsSpec, RandomArchitecturesSpec
 from bench.stats.tests import mcnemar_greater, paired_difference_ci, paired_successes
+from bench.streams import MemberStreams
 from bench.suite import load_suite, parse_suite
 from gan_zoo.architectures.mlp import EnsembleCritic, EnsembleMLP, PaperSoftplus
 from gan_zoo.recipes import recipe_for
@@ -42,7 +47,7 @@ from tests.test_claim_builders import suite_data as planted_suite
 
 CPU = torch.device("cpu")
 TINY = RandomArchitecturesSpec(architectures=3, generator_steps=3, widths=(8, 16),
-                               batch_size=16, w1_samples=40)
+                               batch_size=16, w1_samples=40, mode_samples=50)
 RECIPES = {gan: recipe_for(gan, "toy") for gan in GANS}
 
 
@@ -112,6 +117,8 @@ def test_every_gan_trains_every_drawn_architecture_and_resumes(tmp_path):
     assert len(runs) == 3 * len(GANS) and set(runs["gan"]) == set(GANS)
     assert (runs.groupby("architecture")["gan"].nunique() == len(GANS)).all()
     assert (runs["status"] == "finished").all() and np.isfinite(runs["w1"]).all()
+    assert (runs["modes"] == 8).all() and runs["hq_fraction"].between(0, 1).all()
+    assert runs["modes_well_captured"].between(0, 8).all()
     # a normalised critic: batch norm, layer norm under the gradient penalty
     normalised = runs["architecture"].map(draws.set_index("architecture")["critic_batch_norm"])
     expected = np.where(~normalised, "none", np.where(runs["gan"] == "wgan-gp", "layer",
@@ -124,12 +131,12 @@ def test_a_diverged_run_fails_and_the_others_go_on():
     recipes = RECIPES | {"gan": dataclasses.replace(RECIPES["gan"], lr=1e30)}
     runs = run_rows(draw_architectures(TINY)[:1], recipes, TINY, CPU, workers=1)
     by_gan = runs.set_index("gan")
-    assert by_gan.loc["gan", "status"] == "diverged" and math.isnan(by_gan.loc["gan", "w1"])
+    assert by_gan.loc["gan", "status"] == "diverged"
+    assert by_gan.loc["gan", ["w1", "modes", "hq_fraction"]].isna().all()
     assert 1 <= by_gan.loc["gan", "diverged_step"] <= TINY.generator_steps
     assert (by_gan.loc[["wgan-clip", "wgan-gp"], "status"] == "finished").all()
-    outcomes = architecture_outcomes(runs, success_w1=100.0)
-    assert outcomes.set_index("gan")["success"].to_dict() == {
-        "gan": False, "wgan-clip": True, "wgan-gp": True}
+    assert not architecture_outcomes(runs, success_hq=0.01).set_index("gan").loc[
+        "gan", "success"]
 
 
 def test_worker_processes_give_the_rows_of_one_process():
@@ -139,11 +146,68 @@ def test_worker_processes_give_the_rows_of_one_process():
     pd.testing.assert_frame_equal(alone, pooled)
 
 
-def test_success_is_a_finished_run_at_or_below_the_threshold():
-    runs = pd.DataFrame({"architecture": [0, 1, 2], "gan": "gan", "w1": [0.5, 0.7, math.nan],
-                         "status": ["finished", "finished", "diverged"]})
-    assert architecture_outcomes(runs, 0.5)["success"].tolist() == [True, False, False]
-    assert architecture_outcomes(runs, 0.7)["success"].tolist() == [True, True, False]
+def test_wgan_gp_trains_at_table_2s_settings_and_the_others_at_their_recipes():
+    spec = RandomArchitecturesSpec()
+    gp = experiment_recipe(RECIPES["wgan-gp"], "wgan-gp", spec)
+    assert (gp.gp_weight, gp.betas, gp.lr, gp.n_critic, gp.optimizer) == (
+        10.0, (0.0, 0.9), 1e-4, 5, "adam")  # WGAN-GP Algorithm 1's defaults
+    assert RECIPES["wgan-gp"].gp_weight == 0.1  # the 2-D recipe (the toy code) differs
+    for gan in ("gan", "wgan-clip"):
+        assert experiment_recipe(RECIPES[gan], gan, spec) == RECIPES[gan]
+
+
+# --- success: trained, not merely close --------------------------------------------------------
+
+
+def _ring8(n: int, seed: int, modes: slice = slice(None)) -> torch.Tensor:
+    """n points of ring8's mixture restricted to ``modes`` of its centres."""
+    ring = get_dataset("ring8").modes
+    centres = torch.tensor(ring.centers)[modes]
+    rng = torch.Generator().manual_seed(seed)
+    pick = torch.randint(len(centres), (n,), generator=rng)
+    return centres[pick] + ring.std * torch.randn(n, 2, generator=rng)
+
+
+def _stand_ins(n: int) -> dict[str, torch.Tensor]:
+    rng = torch.Generator().manual_seed(1)
+    angle = 2 * math.pi * torch.rand(n, generator=rng)
+    radius = math.hypot(*get_dataset("ring8").modes.centers[0])
+    return {
+        # ring8's mean and per-coordinate variance, no modes
+        "blob": torch.randn(n, 2, generator=rng) * radius / math.sqrt(2),
+        # the circle through the centres, uniform: no modes
+        "uniform ring": radius * torch.stack([angle.cos(), angle.sin()], dim=1),
+        "half the modes": _ring8(n, 2, slice(4)),  # (+-1, 0), (0, +-1): every other mode
+        "trained": _ring8(n, 3),
+    }
+
+
+def test_stand_in_generators_fail_and_a_trained_one_succeeds():
+    """The old rule (final W1 <= 0.7) passed all three stand-ins; the success rule, through
+    the experiment's own measures and outcome function, passes only the trained one."""
+    spec = RandomArchitecturesSpec()
+    real = get_toy_dataset(spec.dataset).sample(
+        MemberStreams([0], CPU, purpose="eval"), spec.w1_samples)[0]
+    rows = pd.DataFrame([{"architecture": 0, "gan": name, "status": "finished",
+                          **final_measures(fake, real, spec)}
+                         for name, fake in _stand_ins(spec.mode_samples).items()])
+    outcomes = architecture_outcomes(rows, spec.success_hq).set_index("gan")
+    assert (outcomes.loc[["blob", "uniform ring", "half the modes"], "w1"] <= 0.7).all()
+    assert outcomes["success"].to_dict() == {"blob": False, "uniform ring": False,
+                                             "half the modes": False, "trained": True}
+    assert outcomes.loc["half the modes", "modes_well_captured"] == 4
+    assert outcomes.loc["uniform ring", "hq_fraction"] < 0.15
+    assert outcomes.loc["blob", "hq_fraction"] < 0.02
+    assert outcomes.loc["trained", "hq_fraction"] > 0.95
+
+
+def test_success_needs_every_mode_and_enough_high_quality_samples():
+    runs = pd.DataFrame({"architecture": range(5), "gan": "gan", "modes": 8,
+                         "modes_well_captured": [8, 8, 7, 8, math.nan],
+                         "hq_fraction": [0.5, 0.49, 0.9, 0.9, math.nan],
+                         "status": ["finished"] * 4 + ["diverged"]})
+    assert architecture_outcomes(runs, 0.5)["success"].tolist() == [True, False, False, True,
+                                                                    False]
 
 
 # --- the suite section -------------------------------------------------------------------------
@@ -157,13 +221,20 @@ def test_the_section_parses_round_trips_and_refuses_bad_values():
     assert parse_suite(yaml.safe_load(yaml.safe_dump(config.to_dict()))) == config
     assert parse_suite(tiny_suite(random_architectures=True)).random_architectures == (
         RandomArchitecturesSpec())
+    recipes = parse_suite(tiny_suite(random_architectures={"recipes": {"gan": {"lr": 0.001}}}))
+    assert recipes.random_architectures.recipe_overrides("gan") == {"lr": 0.001}
+    assert recipes.random_architectures.recipe_overrides("wgan-gp") == {}
+    assert parse_suite(yaml.safe_load(yaml.safe_dump(recipes.to_dict()))) == recipes
     assert parse_suite(tiny_suite()).random_architectures is None
     for bad, where in (({"activations": ["swish"]}, "random_architectures.activations[0]"),
                        ({"dataset": "mnist"}, "random_architectures.dataset"),
                        ({"widths": []}, "random_architectures.widths"),
                        ({"depths": [2, 2]}, "random_architectures.depths"),
                        ({"batch_norm": ["yes"]}, "random_architectures.batch_norm[0]"),
-                       ({"success_w1": 0}, "random_architectures.success_w1"),
+                       ({"success_hq": 0}, "random_architectures.success_hq"),
+                       ({"dataset": "swissroll"}, "random_architectures.dataset"),
+                       ({"recipes": {"wgan-gp": {"colour": 1}}},
+                        "random_architectures.recipes.wgan-gp"),
                        ({"filters": 8}, "random_architectures")):
         with pytest.raises(BenchError, match=re.escape(where)):
             parse_suite(tiny_suite(random_architectures=bad))
@@ -291,23 +362,28 @@ def test_newcombes_interval_in_edge_cases():
 
 # --- claim 11 on planted data ------------------------------------------------------------------
 
-SECTION = {"random_architectures": {"architectures": 40, "success_w1": 0.7}}
+SECTION = {"random_architectures": {"architectures": 40}}
 
 
 def planted(tmp_path, success: dict[str, list[bool]] | None, diverged: str | None = None):
-    """A planted suite whose random-architectures runs succeed as ``success[gan]`` says
-    (W1 0.5 or 1.5), runs of ``diverged`` diverging where they fail; no experiment: None."""
+    """A planted suite whose random-architectures runs succeed as ``success[gan]`` says (all
+    8 modes, 90% high quality; a failure: 4 modes, 10%), runs of ``diverged`` diverging
+    where they fail; no experiment: None."""
     data = planted_suite(tmp_path, TOY_GANS | SECTION, finals("gan", "adam", [0.1] * 5))
     if success is None:
         return dataclasses.replace(data, random_architectures=None)
-    runs = pd.DataFrame([{"architecture": i, "gan": gan, "critic_norm": "none",
-                          "status": "diverged" if gan == diverged and not ok else "finished",
-                          "diverged_step": math.nan,
-                          "w1": math.nan if gan == diverged and not ok else
-                          0.5 if ok else 1.5, "seconds": 1.0}
-                         for gan, outcomes in success.items()
+
+    def run(i: int, gan: str, ok: bool) -> dict:
+        gone = gan == diverged and not ok
+        measures = {"w1": 0.5 if ok else 1.5, "modes": 8, "modes_well_captured": 8 if ok else 4,
+                    "hq_fraction": 0.9 if ok else 0.1}
+        return {"architecture": i, "gan": gan, "critic_norm": "none",
+                "status": "diverged" if gone else "finished", "diverged_step": math.nan,
+                **({k: math.nan for k in measures} if gone else measures), "seconds": 1.0}
+
+    runs = pd.DataFrame([run(i, gan, ok) for gan, outcomes in success.items()
                          for i, ok in enumerate(outcomes)])
-    return dataclasses.replace(data, random_architectures=architecture_outcomes(runs, 0.7))
+    return dataclasses.replace(data, random_architectures=architecture_outcomes(runs, 0.5))
 
 
 def outcomes(both: int, only_gp: int, only_other: int, neither: int) -> tuple[list, list]:
@@ -323,7 +399,9 @@ def test_claim11_wgan_gp_succeeds_on_more_architectures(tmp_path):
     data = planted(tmp_path, {"gan": gan, "wgan-clip": clip, "wgan-gp": gp}, diverged="gan")
     verdict, checks = evaluate("11", data)
     assert verdict == R and [c.outcome.verdict for c in checks] == [R, R]
-    assert checks[0].metric == "architectures with final W1 <= 0.7 (diverged: failure)"
+    assert checks[0].metric == ("architectures whose final samples capture all 8 modes well "
+                                "with at least 50% high quality (diverged: failure)")
+    assert [c.extra for c in checks] == ["", "Table 2 has no WGAN-clip"]
     assert_evidence(checks[0], "wgan-gp 28/40 succeed, 0.70 [", "gan 9/40 succeed",
                     "discordant pairs: 20 wgan-gp only, 1 gan only",
                     "one-sided exact McNemar p=1.05e-05",
@@ -340,6 +418,15 @@ def test_claim11_a_gan_that_succeeds_more_often_is_not_reproduced(tmp_path):
     assert_evidence(checks[0], "not reproduced: the opposite holds (p=")
     # the same successes on every architecture: equivalent within the margin
     assert_evidence(checks[1], "not reproduced: the difference of fractions lies inside +-0.1")
+
+
+def test_claim11_is_decided_by_table_2s_comparison_alone(tmp_path):
+    """WGAN-clip is an extra beyond Table 2: its check is shown, not in the verdict."""
+    gp, gan = outcomes(8, 20, 1, 11)
+    data = planted(tmp_path, {"gan": gan, "wgan-clip": gp, "wgan-gp": gp})
+    verdict, (table_2, clip) = evaluate("11", data)
+    assert verdict == R and table_2.outcome.verdict == R and clip.outcome.verdict == NR
+    assert clip.extra and not table_2.extra
 
 
 def test_claim11_inconclusive(tmp_path):
@@ -380,11 +467,15 @@ def test_the_report_shows_claim_11s_plot_and_architectures(tmp_path):
                                           pool))
     assert "![random_architectures](plots/claims/random_architectures.png)" in lines
     assert (data.root / "plots" / "claims" / "random_architectures.png").is_file()
-    assert "| 11. WGAN-GP succeeds on a larger fraction" in lines
+    assert "| 11. WGAN-GP trains a larger fraction" in lines
+    assert "*extra, not in the verdict (Table 2 has no WGAN-clip)*: wgan-gp vs wgan-clip" in lines
     table = architecture_table(pd.read_csv(folder / ARCHITECTURES_FILE),
                                data.random_architectures)
-    assert table.columns.tolist() == ["architecture", "generator", "critic", "W1, gan",
-                                      "W1, wgan-clip", "W1, wgan-gp"]
-    assert table["W1, gan"].tolist() == ["**0.5**", "diverged", "diverged", "diverged"]
-    assert table["W1, wgan-gp"].tolist() == ["**0.5**"] * 3 + ["1.5"]
+    assert table.columns.tolist() == ["architecture", "generator", "critic",
+                                      "gan: modes, HQ, W1", "wgan-clip: modes, HQ, W1",
+                                      "wgan-gp: modes, HQ, W1"]
+    assert table["gan: modes, HQ, W1"].tolist() == ["**8/8, 90%, 0.5**", "diverged",
+                                                    "diverged", "diverged"]
+    assert table["wgan-gp: modes, HQ, W1"].tolist() == ["**8/8, 90%, 0.5**"] * 3 + [
+        "4/8, 10%, 1.5"]
     assert "### Random architectures" in lines and "| 3 | " in lines

@@ -15,8 +15,10 @@ from bench.experiments.outputs import (
     ARCHITECTURE_RUNS_FILE,
     EXPERIMENTS_DIR,
     GAUSSIANS_GRADIENTS_FILE,
+    LINES_ESTIMATES_FILE,
     LINES_THETA_FILE,
     architecture_outcomes,
+    estimate_errors,
     final_theta,
     log_gradients,
 )
@@ -53,15 +55,20 @@ class SuiteData:
     """Per WGAN run: clip_value and the fraction of critic weights piled at +-c."""
     gradients: pd.DataFrame | None
     """Per diagnostics setting and seed: gradient-norm decades; None without diagnostics."""
+    lines_estimates: pd.DataFrame | None = None
+    """Parallel lines, per GAN and seed: the estimate's largest distance from the exact
+    divergence over the theta grid (bench.experiments.outputs.estimate_errors); None without
+    the experiment."""
     lines_theta: pd.DataFrame | None = None
-    """Parallel lines, per GAN, seed and theta_0: final |theta| and the fraction of |theta_0|
-    left; None without the experiment."""
+    """Parallel lines, per GAN, generator loss, seed and theta_0: final |theta| and the
+    fraction of |theta_0| left; None without the experiment."""
     gaussian_gradients: pd.DataFrame | None = None
     """Two Gaussians, per GAN and seed: log10 relative gradient at the fakes; None without the
     experiment."""
     random_architectures: pd.DataFrame | None = None
-    """Random architectures, per architecture and GAN: status, final W1 and success at the
-    section's ``success_w1``; None without the experiment."""
+    """Random architectures, per architecture and GAN: status, final measures and success
+    (bench.experiments.outputs.architecture_outcomes at the section's ``success_hq``); None
+    without the experiment."""
 
     @property
     def datasets(self) -> list[str]:
@@ -165,13 +172,14 @@ def load_suite_data(
         weights=_weights(root, config, summary),
         gradients=gradient_summary(pd.read_csv(gradient_csv)) if gradient_csv.is_file()
         else None,
+        lines_estimates=_read(root / EXPERIMENTS_DIR / LINES_ESTIMATES_FILE, estimate_errors),
         lines_theta=_read(root / EXPERIMENTS_DIR / LINES_THETA_FILE, final_theta),
         gaussian_gradients=_read(root / EXPERIMENTS_DIR / GAUSSIANS_GRADIENTS_FILE,
                                  log_gradients),
         random_architectures=None if config.random_architectures is None else _read(
             root / EXPERIMENTS_DIR / ARCHITECTURE_RUNS_FILE,
             partial(architecture_outcomes,
-                    success_w1=config.random_architectures.success_w1)),
+                    success_hq=config.random_architectures.success_hq)),
     )
 
 

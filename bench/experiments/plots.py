@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from bench.experiments.outputs import GRADIENT_FLOOR, exact_divergence
+from bench.experiments.outputs import (
+    GRADIENT_FLOOR,
+    LIPSCHITZ_SCALED,
+    estimate_in_units,
+    exact_divergence,
+)
 from bench.report.plots import save_figure  # the report's figure conventions
 from bench.results import DIVERGED
 from bench.stats import rate_ci
@@ -27,8 +32,8 @@ def parallel_lines_estimates_plot(rows: pd.DataFrame, path: Path) -> Path:
         ax.plot(fine, exact_divergence(name, fine), "k--", lw=1, label=f"exact {name}")
         ax.plot([0], exact_divergence(name, np.zeros(1)), "ko", ms=3)
         series = [("estimate", group["estimate"])]
-        if name == "wasserstein":
-            series.append(("estimate / Lipschitz", group["estimate"] / group["lipschitz"]))
+        if name in LIPSCHITZ_SCALED:
+            series.append(("estimate / Lipschitz", estimate_in_units(group)))
         for k, (label, values) in enumerate(series):
             ax.scatter(group["theta"], values, s=8, color=f"C{k}", alpha=0.6)
             mean = values.groupby(group["theta"]).mean()
@@ -42,17 +47,17 @@ def parallel_lines_estimates_plot(rows: pd.DataFrame, path: Path) -> Path:
 
 
 def parallel_lines_theta_plot(rows: pd.DataFrame, tolerance: float, path: Path) -> Path:
-    """theta over generator steps, one line per seed and theta_0, per GAN, with the claims'
-    tolerance band."""
-    gans = list(dict.fromkeys(rows["gan"]))
-    fig, axes = plt.subplots(1, len(gans), figsize=(3.6 * len(gans), 3.0), squeeze=False,
+    """theta over generator steps (plain SGD), one line per seed and theta_0, per GAN and
+    generator loss, with the claims' tolerance band."""
+    arms = list(dict.fromkeys(zip(rows["gan"], rows["generator_loss"], strict=True)))
+    fig, axes = plt.subplots(1, len(arms), figsize=(3.6 * len(arms), 3.0), squeeze=False,
                              sharey=True)
-    for ax, gan in zip(axes[0], gans, strict=True):
-        group = rows[rows["gan"] == gan]
+    for ax, (gan, loss) in zip(axes[0], arms, strict=True):
+        group = rows[(rows["gan"] == gan) & (rows["generator_loss"] == loss)]
         for k, (_, run) in enumerate(group.groupby(["start", "seed"])):
             ax.plot(run["step"], run["theta"], lw=0.8, color=f"C{k % 10}")
         ax.axhspan(-tolerance, tolerance, color="0.85", zorder=0, label=f"|theta| < {tolerance:g}")
-        ax.set_title(gan, fontsize=10)
+        ax.set_title(f"{gan} ({loss} loss)", fontsize=10)
         ax.set_xlabel("generator step")
     axes[0][0].set_ylabel("theta")
     axes[0][0].legend(fontsize=7)
@@ -91,11 +96,11 @@ def two_gaussians_plot(curves: pd.DataFrame, gradients: pd.DataFrame, distance: 
     return save_figure(fig, path)
 
 
-def random_architectures_plot(outcomes: pd.DataFrame, success_w1: float, path: Path) -> Path:
+def random_architectures_plot(outcomes: pd.DataFrame, success_hq: float, path: Path) -> Path:
     """Left: each GAN's fraction of architectures that succeed, with its Wilson 95% CI
-    (WGAN-GP paper, Table 2). Right: each architecture's final W1 per GAN (architectures
-    ordered by their median over the GANs; a diverged run drawn as x at the top), with the
-    success threshold."""
+    (WGAN-GP paper, Table 2). Right: each architecture's high-quality fraction per GAN
+    (architectures ordered by their median over the GANs; filled where every mode is well
+    captured; a diverged run drawn as x above 1), with the success threshold."""
     gans = list(dict.fromkeys(outcomes["gan"]))
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6),
                                       gridspec_kw={"width_ratios": [1, 3]})
@@ -109,25 +114,30 @@ def random_architectures_plot(outcomes: pd.DataFrame, success_w1: float, path: P
     left.set_xticks(range(len(gans)), gans)
     left.set_xlim(-0.5, len(gans) - 0.5)
     left.set_ylim(0, 1)
-    left.set_ylabel(f"fraction with W1 <= {success_w1:g}")
+    left.set_ylabel("fraction that succeed")
     left.set_title("architectures that succeed", fontsize=10)
-    w1 = outcomes.pivot(index="architecture", columns="gan", values="w1")
-    order = w1.median(axis=1).sort_values(na_position="last").index
+    hq = outcomes.pivot(index="architecture", columns="gan", values="hq_fraction")
+    order = hq.median(axis=1).sort_values(na_position="last").index
     position = {architecture: i for i, architecture in enumerate(order)}
-    finite = outcomes["w1"].dropna()
-    top = finite.max() * 1.5 if len(finite) else 10 * success_w1
     for k, gan in enumerate(gans):
         runs = outcomes[outcomes["gan"] == gan]
         x = runs["architecture"].map(position)
         diverged = runs["status"] == DIVERGED
-        right.scatter(x[~diverged], runs.loc[~diverged, "w1"], s=14, color=f"C{k}", label=gan)
-        right.scatter(x[diverged], [top] * int(diverged.sum()), marker="x", s=18,
+        every_mode = ~diverged & (runs["modes_well_captured"] == runs["modes"])
+        right.scatter(x[every_mode], runs.loc[every_mode, "hq_fraction"], s=14,
+                      color=f"C{k}", label=gan)
+        some = ~diverged & ~every_mode
+        right.scatter(x[some], runs.loc[some, "hq_fraction"], s=14, facecolors="none",
+                      edgecolors=f"C{k}")
+        right.scatter(x[diverged], [1.05] * int(diverged.sum()), marker="x", s=18,
                       color=f"C{k}")
-    right.axhline(success_w1, color="k", ls="--", lw=0.8, label=f"success: W1 <= {success_w1:g}")
-    right.set_yscale("log")
+    right.axhline(success_hq, color="k", ls="--", lw=0.8,
+                  label=f"success: every mode and >= {success_hq:.0%} high quality")
+    right.set_ylim(0, 1.1)
     right.xaxis.set_major_locator(MaxNLocator(integer=True))
-    right.set_xlabel("architecture (ordered by median W1 over the GANs; x: diverged)")
-    right.set_ylabel("final W1")
+    right.set_xlabel("architecture (ordered by median over the GANs; hollow: modes missed; "
+                     "x: diverged)")
+    right.set_ylabel("high-quality fraction")
     right.legend(fontsize=7)
     fig.tight_layout()
     return save_figure(fig, path)

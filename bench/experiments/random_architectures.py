@@ -7,9 +7,11 @@ not; the generator and the critic drawn apart; image networks and filter counts 
 out) with a seeded RNG, and every registered GAN trains each pair once with its gan_zoo loss
 and constraint and its recipe (the suite's ``recipes:`` overrides included: optimizer,
 learning rate, critic steps). Every GAN gets the same draws, initial weights, data stream
-seed and evaluation samples. A run's outcome is the exact W1 between its final samples and
-fresh data (bench.metrics.wasserstein1); a run whose generator loss or final samples are not
-finite is recorded as diverged, and the experiment goes on.
+seed and evaluation samples. A run's outcome is measured on its final samples
+(``final_measures``): the VEEGAN/PacGAN mode coverage that decides its success (every mode
+well captured, enough samples of high quality: bench.experiments.outputs.
+architecture_outcomes) and, for the table, the exact W1 to fresh data. A run whose generator
+loss or final samples are not finite is recorded as diverged, and the experiment goes on.
 
 Batching: the members of an ensemble (gan_zoo's EnsembleMLP, as in the trainer's groups)
 share one shape, and the drawn architectures differ in depth, width, activation and
@@ -25,7 +27,7 @@ import concurrent.futures as cf
 import math
 import multiprocessing as mp
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -34,11 +36,14 @@ import pandas as pd
 import torch
 
 from bench.atomic import write_text_atomic
+from bench.data import get_dataset
+from bench.data.datasets import MixtureModes
 from bench.data.toy import get_toy_dataset
 from bench.experiments.adversary import adversary_for, make_optimizer_for
 from bench.experiments.files import write_once
 from bench.experiments.outputs import ARCHITECTURE_RUNS_FILE, ARCHITECTURES_FILE
 from bench.metrics import wasserstein1
+from bench.metrics.modes import mode_coverage
 from bench.results import DIVERGED, FINISHED
 from bench.schedule import CriticSchedule
 from bench.specs import RandomArchitecturesSpec
@@ -130,25 +135,53 @@ def train_run(architecture: Architecture, gan: str, recipe: Recipe,
     fake, real = final_samples(generator, architecture.seed, spec, device)
     steps = int(finite_steps.item())
     finished = steps == spec.generator_steps and bool(torch.isfinite(fake).all())
+    measures = final_measures(fake, real, spec) if finished else dict.fromkeys(MEASURES,
+                                                                               math.nan)
     return {"architecture": architecture.index, "gan": gan, "critic_norm": norm,
             "status": FINISHED if finished else DIVERGED,
             "diverged_step": math.nan if finished else min(steps + 1, spec.generator_steps),
-            "w1": wasserstein1(fake, real) if finished else math.nan,
-            "seconds": time.perf_counter() - started}
+            **measures, "seconds": time.perf_counter() - started}
+
+
+MEASURES = ("w1", "modes", "modes_well_captured", "hq_fraction")
+"""A finished run's measures of its final samples (``final_measures``)."""
+
+
+def final_measures(fake: torch.Tensor, real: torch.Tensor,
+                   spec: RandomArchitecturesSpec) -> dict[str, float]:
+    """MEASURES of final samples ``fake`` [N, 2] (N at least ``spec.mode_samples`` and
+    ``spec.w1_samples``) against fresh data ``real`` [``spec.w1_samples``, 2]: the exact W1
+    of the first ``w1_samples``; the dataset's modes, and the mode coverage of the first
+    ``mode_samples`` (bench.metrics.modes at the section's ``hq_threshold`` and
+    ``min_share``)."""
+    modes = get_dataset(spec.dataset).modes
+    assert isinstance(modes, MixtureModes)  # bench.suite checks the section's dataset
+    coverage = mode_coverage(fake[:spec.mode_samples], fake.new_tensor(modes.centers),
+                             modes.std, spec.hq_threshold, spec.min_share)
+    return {"w1": wasserstein1(fake[:spec.w1_samples], real), "modes": modes.n_modes,
+            "modes_well_captured": coverage.modes_well_captured,
+            "hq_fraction": coverage.high_quality_fraction}
 
 
 def final_samples(generator: EnsembleMLP, seed: int, spec: RandomArchitecturesSpec,
                   device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """``spec.w1_samples`` generated points (in training-size batches, as the benchmark's
-    evaluator generates: batch norm uses batch statistics) and as many fresh real ones,
-    from the architecture's evaluation stream: every GAN gets the same latents and data."""
+    """The larger of ``spec.mode_samples`` and ``spec.w1_samples`` generated points (in
+    training-size batches, as the benchmark's evaluator generates: batch norm uses batch
+    statistics) and ``spec.w1_samples`` fresh real ones, from the architecture's evaluation
+    stream: every GAN gets the same latents and data."""
     stream = MemberStreams([seed], device, purpose="eval")
-    batches = math.ceil(spec.w1_samples / spec.batch_size)
+    n = max(spec.mode_samples, spec.w1_samples)
     with torch.no_grad():
         fake = torch.cat([generator(stream.randn((spec.batch_size, spec.latent_dim)))
-                          for _ in range(batches)], dim=1)[0, :spec.w1_samples]
+                          for _ in range(math.ceil(n / spec.batch_size))], dim=1)[0, :n]
     real = get_toy_dataset(spec.dataset).sample(stream, spec.w1_samples)[0]
     return fake, real
+
+
+def experiment_recipe(recipe: Recipe, gan: str, spec: RandomArchitecturesSpec) -> Recipe:
+    """``gan``'s recipe for this experiment: ``recipe`` (the suite's, for the dataset) with
+    the section's ``recipes`` fields (by default Table 2's WGAN-GP settings)."""
+    return replace(recipe, **spec.recipe_overrides(gan))
 
 
 def train_architecture(architecture: Architecture, recipes: dict[str, Recipe],
@@ -176,7 +209,8 @@ def run_random_architectures(out_dir: Path, device: torch.device,
                              spec: RandomArchitecturesSpec, recipes: dict[str, Recipe],
                              workers: int = 1) -> bool:
     """Run the experiment into ``out_dir`` unless it is already there (resume); returns
-    whether it ran. ``recipes``: each GAN to train, with its recipe for 2-D data."""
+    whether it ran. ``recipes``: each GAN to train, with its recipe for 2-D data (the
+    section's ``recipes`` applied: ``experiment_recipe``)."""
     def write(out: Path) -> None:
         draws = draw_architectures(spec)
         write_text_atomic(out / ARCHITECTURES_FILE, pd.DataFrame.from_records(
