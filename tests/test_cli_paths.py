@@ -36,7 +36,7 @@ def _suite_file(tmp_path: Path, suite: dict = SUITE) -> Path:
 @pytest.fixture
 def no_report(monkeypatch):
     """The report is tested elsewhere; these tests need only the runs."""
-    monkeypatch.setattr("bench.report.build.build_report", lambda root, _=None: root / "report.md")
+    monkeypatch.setattr("bench.report.build.build_report", lambda root, *_: root / "report.md")
 
 
 @pytest.fixture(scope="module")

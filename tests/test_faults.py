@@ -112,7 +112,7 @@ def test_study_driver_killed_resumes_to_the_uninterrupted_results(
     driver.send_signal(signal.SIGKILL)
     driver.wait(timeout=30)
     stored = len(store.finished_run_ids())
-    monkeypatch.setattr("bench.report.build.build_report", lambda root, _=None: root / "report.md")
+    monkeypatch.setattr("bench.report.build.build_report", lambda root, *_: root / "report.md")
     assert main(["run", "--resume", str(out), "--device", "cpu", "--workers", "1",
                  "--no-progress"]) == 0, f"killed at {target} runs, {stored} stored"
     assert f"trained {STUDY_RUNS - stored} runs" in capsys.readouterr().out
@@ -145,7 +145,7 @@ def test_driver_killed_at_a_random_point_resumes_to_the_uninterrupted_results(
     state = (f"{point}: killed with {stored} runs stored and checkpoints "
              f"{_checkpoints(out)}")
 
-    monkeypatch.setattr("bench.report.build.build_report", lambda root, _=None: root / "report.md")
+    monkeypatch.setattr("bench.report.build.build_report", lambda root, *_: root / "report.md")
     code = main(["run", "--resume", str(out), "--device", "cpu", "--workers", "1",
                  "--no-progress"])
     assert code == 0, state
