@@ -445,6 +445,11 @@ def test_claim11_inconclusive(tmp_path):
                                                         "wgan-gp": gp}))
     assert verdict == INC and [c.outcome.verdict for c in checks] == [INC, INC]
     assert 40 < checks[0].seeds_needed <= 1000
+    # no architecture trained by either: not "equally good", untested
+    verdict, checks = evaluate("11", planted(tmp_path, {gan: [False] * 40 for gan in (
+        "gan", "wgan-clip", "wgan-gp")}))
+    assert verdict == INC and not checks[0].outcome.tested
+    assert_evidence(checks[0], "wgan-gp 0/40 succeed", "neither GAN trained any architecture")
     gp, other = outcomes(0, 2, 0, 0)  # fewer pairs than min_seeds
     verdict, checks = evaluate("11", planted(tmp_path, {"gan": other, "wgan-clip": other,
                                                         "wgan-gp": gp}))

@@ -580,10 +580,17 @@ def _random_architecture_checks(data: SuiteData) -> list[ClaimCheck]:
 
     def check(other: str, extra: str = "") -> ClaimCheck:
         pairs = success[["wgan-gp", other]].dropna().astype(bool)  # the same architectures
+        outcome = paired_success(pairs["wgan-gp"], pairs[other], data.config.claims,
+                                 ("wgan-gp", other))
+        if outcome.tested and not pairs.to_numpy().any():
+            # no success on either side says the budget trains nothing, not that the two
+            # train equally: no test (like arms that have not converged)
+            why = (f"{outcome.facts}; neither GAN trained any architecture to the success "
+                   "rule: nothing to compare (more generator steps would)")
+            outcome = Outcome(INCONCLUSIVE, why, facts=why)
         return ClaimCheck(f"{spec.dataset}, random architectures",
-                          f"wgan-gp vs {other}: more architectures succeed", metric,
-                          paired_success(pairs["wgan-gp"], pairs[other], data.config.claims,
-                                         ("wgan-gp", other)), extra=extra)
+                          f"wgan-gp vs {other}: more architectures succeed", metric, outcome,
+                          extra=extra)
 
     # Table 2: "the number of instances where either: only the standard GAN succeeded, only
     # WGAN-GP succeeded, both succeeded, or both failed"
