@@ -232,6 +232,7 @@ def test_claim8_inconclusive(tmp_path):
                                                            SMALL * 4 + one_above}))
     assert verdict == INC and checks[3].outcome.verdict == INC
     assert_evidence(checks[3], "lies below", "but 1 of 25 run(s) end at or above 0.1")
+    assert math.isnan(checks[3].seeds_needed)  # more runs cannot make every run below
     two = {arm: values[:2] for arm, values in PAPER_THETA.items()}
     data = planted(tmp_path, lines_estimates=estimate_runs(PAPER_CURVES, seeds=2),
                    lines_theta=theta_runs(two))

@@ -471,12 +471,14 @@ LINES = "parallel lines"
 
 def _every_seed(outcome: Outcome, values: np.ndarray, bound: float) -> Outcome:
     """``outcome`` of "mean below bound", reproduced only if every value is below it too
-    (a run at or above the bound withdraws the test for the claim: no p-value for it)."""
+    (a run at or above the bound withdraws the test for the claim: no p-value for it, and
+    no seeds plan: more runs only add chances of one above the bound)."""
     above = int((values >= bound).sum())
     if outcome.verdict != REPRODUCED or not above:
         return outcome
     facts = f"{outcome.facts}, but {above} of {len(values)} run(s) end at or above {bound:g}"
-    return replace(outcome, verdict=INCONCLUSIVE, p_value=1.0, facts=facts, evidence=facts)
+    return replace(outcome, verdict=INCONCLUSIVE, p_value=1.0, facts=facts, evidence=facts,
+                   seeds_for=None)
 
 
 def _estimate_check(errors: pd.DataFrame, gan: str, subject: str,
