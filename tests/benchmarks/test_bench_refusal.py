@@ -3,9 +3,10 @@ runs it. ``extra_info`` holds its CPU seconds (user + system, the child's own).
 
 The goal is 2 s of CPU (issue 32); measured on this project's 2-core VM (a test run beside
 it): 4.6 s before the training stack's imports moved after the check and POT's import into
-the W1 call, about 2.6 s since. What is left is the suite parser's own imports: torch (about 1.2 s, the metric
-and dataset registries need it), scipy.stats and statsmodels (0.5 s, the claims'
-thresholds), so 2 s needs the torch-free suite modules of the layout issue."""
+the W1 call, about 2.6 s since. What is left is the suite parser's own imports: torch
+(about 1.2 s, the metric and dataset registries need it), scipy.stats and statsmodels
+(0.5 s, the claims' thresholds), so 2 s needs the torch-free suite modules of the layout
+issue."""
 
 import resource
 import subprocess
