@@ -3,9 +3,12 @@
 - ``ranges``: the range of values a quantity can take;
 - ``intervals``: CIs of a mean over seeds that stay inside that range, rates, and the
   p-value an interval inverts;
-- ``tests``: Mann-Whitney U and Cliff's delta with its bootstrap CI, Holm's correction;
-- ``trend``: Theil-Sen slope over the last checkpoints (is a run still improving?);
-- ``power``: seeds per arm that would decide a check, by resampling the observed seeds;
+- ``tests``: Mann-Whitney U, Cliff's delta with its score interval and the score test it
+  inverts, paired McNemar with Newcombe's interval, Holm's correction;
+- ``equivalence``: one-sided p-values and TOST read off any interval;
+- ``trend``: Theil-Sen slope over checkpoints, and the convergence test (a t-test over the
+  seeds' slopes: is an arm still improving?);
+- ``power``: textbook seeds per arm for a difference or for equivalence;
 - ``sequential``: alpha spending across repeated looks (Lan-DeMets, O'Brien-Fleming).
 """
 
