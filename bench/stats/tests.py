@@ -44,21 +44,18 @@ def cliffs_delta(a: np.ndarray | list[float], b: np.ndarray | list[float]) -> fl
     x, y = _finite_or_inf(a), _finite_or_inf(b)
     if len(x) == 0 or len(y) == 0:
         return math.nan
-    return float(delta_of_resamples(x, y))
+    return _pairwise_delta(x, y)
 
 
-def delta_of_resamples(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Cliff's delta of each pair of samples along ``axis`` (vectorized, as
-    scipy.stats.bootstrap calls its statistic)."""
-    x, y = np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)
-    a, b = x[..., :, None], y[..., None, :]  # equal infinities (two diverged runs) tie
-    return (np.sum(a > b, axis=(-2, -1)) - np.sum(a < b, axis=(-2, -1))) / (
-        x.shape[-1] * y.shape[-1])
+def _pairwise_delta(x: np.ndarray, y: np.ndarray) -> float:
+    """P(X > Y) - P(X < Y) over all pairs (equal infinities, two diverged runs, tie)."""
+    a, b = x[:, None], y[None, :]
+    return float((np.sum(a > b) - np.sum(a < b)) / (len(x) * len(y)))
 
 
 def _concordance(x: np.ndarray, y: np.ndarray) -> float:
     """theta = P(X > Y) + P(X = Y) / 2 over all pairs: Cliff's delta is 2 theta - 1."""
-    return (float(delta_of_resamples(x, y)) + 1) / 2
+    return (_pairwise_delta(x, y) + 1) / 2
 
 
 def _score_variance(theta: np.ndarray | float, m: int, n: int) -> np.ndarray | float:
