@@ -8,7 +8,8 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from bench.stats import CORRELATION, UNBOUNDED, counts, interval_p_value, mean_ci
+from bench.stats import CORRELATION, UNBOUNDED, counts, mean_ci
+from bench.stats.equivalence import p_beyond
 from bench.stats.tests import cliffs_delta, cliffs_delta_ci, cliffs_delta_p_beyond, holm
 from bench.stats.trend import final_trend
 
@@ -53,12 +54,17 @@ def test_the_score_p_value_is_the_one_the_interval_inverts():
             assert cliffs_delta_ci(a, b, 1 - 2 * p)[end] == pytest.approx(bound, abs=1e-6)
 
 
+def _mean_interval(values, value_range=UNBOUNDED):
+    return lambda confidence: (lambda e: (e.low, e.high))(mean_ci(values, value_range,
+                                                                  confidence))
+
+
 @pytest.mark.parametrize("values, value_range", [
     ([0.9, 0.95, 1.0, 0.7], UNBOUNDED), ([0.2, 0.6, 0.7, 0.4, 0.9], CORRELATION),
     ([3, 5, 4, 6], counts(8))])
 def test_the_interval_p_value_is_the_level_where_the_interval_reaches_the_bound(values,
                                                                               value_range):
-    p = interval_p_value(values, 0.5, value_range)
+    p = 2 * p_beyond(_mean_interval(values, value_range), 0.5, "above")  # two-sided
     assert 0 < p < 1
     inside = mean_ci(values, value_range, 1 - p * 0.999)
     outside = mean_ci(values, value_range, 1 - p * 1.001)
@@ -69,7 +75,8 @@ def test_the_interval_p_value_is_the_level_where_the_interval_reaches_the_bound(
 def test_the_interval_p_value_of_a_t_interval_is_the_one_sample_t_test():
     values = [0.9, 0.95, 1.0, 0.7]
     expected = stats.ttest_1samp(values, 0.5).pvalue
-    assert interval_p_value(values, 0.5) == pytest.approx(expected, rel=1e-5)
+    assert 2 * p_beyond(_mean_interval(values), 0.5, "above") == pytest.approx(expected,
+                                                                            rel=1e-5)
 
 
 def test_a_falling_series_improves_and_a_plateau_does_not():

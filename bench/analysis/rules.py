@@ -324,10 +324,11 @@ def threshold(
                  lambda e, level: mean_equivalence_seeds(e, sd, margin, level),
                  effect, _far_end(effect_low, effect_high), "seeds",
                  "distance from the bound")
+    p_claimed = p_beyond(interval_at, bound, side)  # a bisection: once
     facts = (f"{evidence}; {confidence:.0%} CI ({METHOD_NAMES[est.method]}) "
-             f"[{low:.3g}, {high:.3g}], one-sided p={p_beyond(interval_at, bound, side):.3g} "
+             f"[{low:.3g}, {high:.3g}], one-sided p={p_claimed:.3g} "
              f"that it lies {side}")
-    return Outcome(INCONCLUSIVE, facts, p_beyond(interval_at, bound, side),
+    return Outcome(INCONCLUSIVE, facts, p_claimed,
                    p_beyond(interval_at, bound, BELOW if side == ABOVE else ABOVE),
                    tost_p(interval_at, bound - margin, bound + margin), effect, effect_low,
                    effect_high, margin, facts=facts, effect_name="distance from the bound",

@@ -1,8 +1,7 @@
 """Statistics over training seeds, on plain values (no torch, no suite configuration).
 
 - ``ranges``: the range of values a quantity can take;
-- ``intervals``: CIs of a mean over seeds that stay inside that range, rates, and the
-  p-value an interval inverts;
+- ``intervals``: CIs of a mean over seeds that stay inside that range, and rates;
 - ``tests``: Mann-Whitney U, Cliff's delta with its score interval and the score test it
   inverts, paired McNemar with Newcombe's interval, Holm's correction;
 - ``equivalence``: one-sided p-values and TOST read off any interval;
@@ -17,12 +16,11 @@ from bench.stats.intervals import (
     METHOD_NAMES,
     Estimate,
     interval_bounds,
-    interval_p_value,
     mean_ci,
     rate_ci,
 )
 from bench.stats.ranges import CORRELATION, NONNEGATIVE, UNBOUNDED, UNIT, Range, counts
 
 __all__ = ["BCA_FROM_N", "CORRELATION", "METHOD_NAMES", "NONNEGATIVE", "UNBOUNDED", "UNIT",
-           "Estimate", "Range", "counts", "interval_bounds", "interval_p_value", "mean_ci",
+           "Estimate", "Range", "counts", "interval_bounds", "mean_ci",
            "rate_ci"]

@@ -157,31 +157,6 @@ def rate_ci(events: int, trials: int, confidence: float = 0.95) -> Estimate:
     return Estimate(events / trials, float(low), float(high), trials, "wilson")
 
 
-def interval_p_value(values: np.ndarray | list[float], bound: float,
-                     value_range: Range = UNBOUNDED) -> float:
-    """The smallest 1 - confidence at which ``mean_ci`` excludes ``bound``: the p-value of
-    the test the interval inverts (a check decided by the 95% CI has p <= 0.05), so an
-    interval-decided check joins its claim's Holm family. Bisection over the confidence."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) < 2:
-        return math.nan
-
-    def excludes(confidence: float) -> bool:
-        est = mean_ci(x, value_range, confidence)
-        return not est.low <= bound <= est.high
-
-    excluded, included = 1e-6, 1 - 1e-9  # confidences (below 1e-6 quantiles round to 0)
-    if not excludes(excluded):
-        return 1.0
-    if excludes(included):
-        return 1 - included
-    for _ in range(30):  # 1e-9 precision
-        middle = (excluded + included) / 2
-        excluded, included = (middle, included) if excludes(middle) else (excluded, middle)
-    return 1 - excluded
-
-
 def interval_bounds(values: np.ndarray | list[float],
                     value_range: Range = UNBOUNDED) -> tuple[float, float]:
     """``mean_ci``'s (low, high), or (mean, mean) where there is no interval: the error bar
