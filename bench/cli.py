@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
-from bench.accel import MODES
-from bench.errors import BenchError
-from bench.validators import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT
+from bench.core.errors import BenchError
+from bench.core.validators import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT
+from bench.training.accel import MODES
 
 TRAINING_QUANTITIES = {
     "critic_gap": "E[D(real)] - E[D(fake)] on held-out samples",
@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _budget(text: str):
-    from bench.suite import parse_budget
+    from bench.config.suite import parse_budget
 
     kind, sep, amount = text.partition("=")
     if not sep:
@@ -50,7 +50,7 @@ def _budget(text: str):
 
 def _checked(validator):
     """An argparse type that reads a number and checks it with the suite's own validator for
-    that kind of value (bench.validators), so a flag and a suite field agree."""
+    that kind of value (bench.core.validators), so a flag and a suite field agree."""
     def parse(text: str):
         try:
             value = int(text) if text.strip().lstrip("+-").isdigit() else float(text)
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="reference statistics / classifier cache (default: "
                      "$GANBENCH_CACHE_DIR or ~/.cache/ganbench)")
 
-    from bench.rounds import Design
+    from bench.storage.rounds import Design
 
     run.add_argument("--until-decided", action="store_true",
                      help="after the planned seeds, add --seed-step seeds to every cell an "
@@ -250,8 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _rounds_design(args: argparse.Namespace, config, out: Path):
     """The design of ``--until-decided`` (a resumed folder's own, from its rounds file), or
     None for a plain run."""
-    from bench.rounds import Design
-    from bench.run_files import load_rounds
+    from bench.storage.rounds import Design
+    from bench.storage.run_files import load_rounds
 
     rounds = load_rounds(out) if out.is_dir() else None
     sizes = {k: v for k, v in (("max_seeds", args.max_seeds), ("seed_step", args.seed_step))
@@ -282,7 +282,7 @@ def _warn_if_the_gate_cannot_fire(config) -> None:
     seeds trains in vain for `compare` (which refuses it then)."""
     if config.gates is None:
         return
-    from bench.gate import fewest_seeds
+    from bench.gate.compare import fewest_seeds
 
     needed, seeds = fewest_seeds(config), len(config.seeds)
     if seeds < needed:
@@ -294,8 +294,8 @@ def _warn_if_the_gate_cannot_fire(config) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     # only what checks the suite is imported before it is checked: the training stack
     # (torchvision, pytorch-fid, POT's solvers) would make every refusal seconds slower
-    from bench.store import ResultsStore
-    from bench.suite import load_suite, with_overrides
+    from bench.config.suite import load_suite, with_overrides
+    from bench.storage.store import ResultsStore
 
     if args.resume is not None:
         if args.suite or args.out or args.seeds or args.budget:
@@ -311,8 +311,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from bench.report.tensorboard import check_tensorboard
 
         check_tensorboard(out, args.tensorboard)
-    from bench.environment import Environment
-    from bench.runner import run_suite
+    from bench.core.environment import Environment
+    from bench.orchestration.runner import run_suite
 
     print(f"suite '{config.name}': {config.n_runs} runs, budget {config.budget} -> {out}")
     if args.resume is None:  # a resumed folder was warned about when it started
@@ -325,7 +325,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                "show_progress": not args.no_progress, "env": env, "executor": args.executor,
                "address": args.address, "connect_timeout": args.ray_timeout}
     if design is not None:
-        from bench.until_decided import run_until_decided
+        from bench.orchestration.until_decided import run_until_decided
 
         outcome = run_until_decided(config, out, design, **options)
     else:
@@ -370,9 +370,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from bench.lock import SuiteLock
-    from bench.manifest import unsealed
-    from bench.store import ResultsStore
+    from bench.storage.lock import SuiteLock
+    from bench.storage.manifest import unsealed
+    from bench.storage.store import ResultsStore
 
     if not args.results.is_dir():
         raise BenchError(f"no such results folder: {args.results}")
@@ -386,7 +386,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from bench.gate import format_table, run_gate, to_json
+    from bench.gate.compare import format_table, run_gate, to_json
 
     result = run_gate(args.baseline, args.candidate)
     print(to_json(result) if args.json else format_table(result))
@@ -502,11 +502,11 @@ def _first_sentence(text: str) -> str:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from bench.config.suite import builtin_suites, load_suite
+    from bench.core.hyperparameters import HYPERPARAMETERS
+    from bench.core.specs import BUDGET_KINDS
     from bench.data import DATASETS
-    from bench.hyperparameters import HYPERPARAMETERS
     from bench.metrics.registry import METRICS
-    from bench.specs import BUDGET_KINDS
-    from bench.suite import builtin_suites, load_suite
     from gan_zoo.architectures.dcgan import IMAGE_ARCHS
     from gan_zoo.recipes import OPTIMIZER_DESCRIPTIONS
     from gan_zoo.registry import GANS
@@ -517,7 +517,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         for name, d in DATASETS.items()])
     _entries("image architectures (suite key image_model.arch):",
              [(name, arch.description) for name, arch in IMAGE_ARCHS.items()])
-    _entries("optimizers (settings from bench/hyperparameters.py; 'recipe': each GAN's own):", [
+    _entries("optimizers (settings: bench/core/hyperparameters.py; 'recipe': each GAN's own):", [
         (name, f"{description}; settings: " + ", ".join(
             h.name for h in HYPERPARAMETERS.values() if h.in_optimizer and h.used_by((), name)))
         for name, description in OPTIMIZER_DESCRIPTIONS.items()])

@@ -35,7 +35,7 @@ OPTIMIZERS = tuple(OPTIMIZER_DESCRIPTIONS)
 @dataclass(frozen=True)
 class Recipe:
     """Hyperparameters of one GAN; every field can be overridden from a suite YAML (each
-    checked by its validator in bench.hyperparameters.RECIPE_CHECKS)."""
+    checked by its validator in bench.core.hyperparameters.RECIPE_CHECKS)."""
 
     optimizer: str
     """Default optimizer name (one of OPTIMIZERS); the suite's optimizer axis replaces it."""

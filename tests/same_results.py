@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.report.summary import build_summary
-from bench.store import ResultsStore
+from bench.storage.store import ResultsStore
 
 TIMING = ("train_seconds", "eval_seconds", "gen_steps_per_s", "critic_steps_per_s",
           "samples_per_s")

@@ -6,18 +6,18 @@ import json
 import pytest
 import torch
 
-import bench.accel.policy as policy
-from bench.accel.policy import DOUBLE_BACKWARD_NOTE, plan_acceleration
-from bench.accel.state import TrainingState
-from bench.adam_cosine import adam_update_cosine
+import bench.training.accel.policy as policy
 from bench.cli import main
-from bench.environment import Environment
-from bench.hyperparameters import optimizer_values
-from bench.member_optimizers import make_optimizer
-from bench.runner import run_suite
-from bench.specs import OptimizerSpec
-from bench.suite import expand, parse_suite
-from bench.trainer import GroupTrainer
+from bench.config.suite import expand, parse_suite
+from bench.core.environment import Environment
+from bench.core.hyperparameters import optimizer_values
+from bench.core.specs import OptimizerSpec
+from bench.orchestration.runner import run_suite
+from bench.training.accel.policy import DOUBLE_BACKWARD_NOTE, plan_acceleration
+from bench.training.accel.state import TrainingState
+from bench.training.adam_cosine import adam_update_cosine
+from bench.training.member_optimizers import make_optimizer
+from bench.training.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")

@@ -7,11 +7,11 @@ import os
 import pytest
 import torch
 
-from bench.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
-from bench.runner import run_suite
-from bench.store import ResultsStore
-from bench.suite import expand, parse_suite
-from bench.trainer import GroupTrainer
+from bench.config.suite import expand, parse_suite
+from bench.orchestration.runner import run_suite
+from bench.storage.store import ResultsStore
+from bench.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from bench.training.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 from tests.same_results import TIMING, assert_same_results
 

@@ -21,16 +21,16 @@ import torch
 from bench.analysis.claims import CLAIMS, ClaimCheck
 from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from bench.analysis.suite_data import SuiteData, load_suite_data
-from bench.diagnostics.critic_outputs import (
+from bench.config.suite import expand, parse_suite
+from bench.core.results import Counters, RunResult
+from bench.report.summary import build_summary
+from bench.storage.critic_outputs import (
     CLIP_VALUES,
     DIAGNOSTICS_DIR,
     GRADIENT_DATASET,
     GRADIENT_FILE,
 )
-from bench.report.summary import build_summary
-from bench.results import Counters, RunResult
-from bench.store import ResultsStore
-from bench.suite import expand, parse_suite
+from bench.storage.store import ResultsStore
 from tests.conftest import tiny_suite
 
 NAN = math.nan

@@ -13,7 +13,7 @@ from bench.analysis.rules import (
     directional,
     threshold,
 )
-from bench.specs import ClaimsSpec
+from bench.core.specs import ClaimsSpec
 from bench.stats import BCA_FROM_N
 from bench.stats.tests import cliffs_delta, compare_seeds
 

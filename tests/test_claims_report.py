@@ -10,12 +10,12 @@ import pytest
 
 from bench.analysis.claims import CLAIMS
 from bench.analysis.family import overall as combined
-from bench.errors import BenchError
+from bench.config.suite import load_suite, parse_suite
+from bench.core.errors import BenchError
+from bench.core.specs import Budget, ModelSpec
+from bench.orchestration.runner import run_suite
 from bench.report.build import build_report
-from bench.runner import run_suite
-from bench.specs import Budget, ModelSpec
-from bench.store import ResultsStore
-from bench.suite import load_suite, parse_suite
+from bench.storage.store import ResultsStore
 from tests.conftest import tiny_suite
 
 

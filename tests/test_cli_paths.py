@@ -13,12 +13,12 @@ import pytest
 import torch
 import yaml
 
-from bench.accel import policy
 from bench.cli import main
-from bench.executors import local
-from bench.runner import SuiteOutcome, run_suite
-from bench.store import ResultsStore
-from bench.suite import parse_suite
+from bench.config.suite import parse_suite
+from bench.orchestration.executors import local
+from bench.orchestration.runner import SuiteOutcome, run_suite
+from bench.storage.store import ResultsStore
+from bench.training.accel import policy
 from tests.conftest import tiny_suite
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,7 +63,7 @@ def test_no_arguments_or_a_flag_first_runs_the_default_command(monkeypatch, caps
         calls.append((config, out))
         return SuiteOutcome(root=out)  # nothing trained, so no report either
 
-    monkeypatch.setattr("bench.runner.run_suite", record)
+    monkeypatch.setattr("bench.orchestration.runner.run_suite", record)
     monkeypatch.setattr(sys, "argv", ["run_bench.py"])
     assert main() == 0  # what run_bench.py calls, with no arguments
     assert main(["--seeds", "2", "--no-progress"]) == 0

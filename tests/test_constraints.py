@@ -2,9 +2,9 @@ import pytest
 import torch
 from torch import nn
 
-from bench.streams import MemberStreams
-from bench.suite import expand, parse_suite
-from bench.trainer import GroupTrainer
+from bench.config.suite import expand, parse_suite
+from bench.training.streams import MemberStreams
+from bench.training.trainer import GroupTrainer
 from gan_zoo.constraints import GradientPenalty, WeightClipping
 from tests.conftest import tiny_suite
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from bench.analysis.family import still_improving
-from bench.specs import ClaimsSpec
+from bench.core.specs import ClaimsSpec
 from bench.stats.trend import MIN_WINDOW, improvement, window_size
 
 SPEC = ClaimsSpec()

@@ -7,18 +7,18 @@ import pandas as pd
 import pytest
 import torch
 
-from bench.adam_cosine import adam_update_cosine
+from bench.analysis.weight_piling import critic_weights, piled_fraction
+from bench.core.specs import DiagnosticsSpec
 from bench.data.toy import get_toy_dataset
-from bench.diagnostics.critic_experiment import (
+from bench.experiments.critic_diagnostics import (
     clip_setting,
     gp_setting,
     run_critic_diagnostics,
     train_critic,
 )
-from bench.diagnostics.critic_outputs import NORM_FLOOR, gradient_summary
-from bench.diagnostics.weights import critic_weights, piled_fraction
-from bench.specs import DiagnosticsSpec
-from bench.streams import make_generators
+from bench.storage.critic_outputs import NORM_FLOOR, gradient_summary
+from bench.training.adam_cosine import adam_update_cosine
+from bench.training.streams import make_generators
 from gan_zoo.architectures.mlp import EnsembleCritic
 from gan_zoo.constraints import WeightClipping
 

@@ -10,7 +10,7 @@ import pytest
 from scipy import optimize, stats
 
 from bench.analysis.rules import EQUIVALENT, directional, paired_success, threshold
-from bench.specs import ClaimsSpec
+from bench.core.specs import ClaimsSpec
 from bench.stats.tests import cliffs_delta_ci
 
 SPEC = ClaimsSpec()  # alpha 0.05, min_effect 0.33

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from bench.evaluation import GENERATOR_PROTOCOL, restored_buffers
+from bench.config.suite import expand, parse_suite
 from bench.features.extractors import Extractors
-from bench.suite import expand, parse_suite
-from bench.workload import build_workload
+from bench.training.evaluation import GENERATOR_PROTOCOL, restored_buffers
+from bench.training.workload import build_workload
 from tests.conftest import tiny_suite
 
 

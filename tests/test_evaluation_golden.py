@@ -43,9 +43,9 @@ counts."""
 
 def checkpoint_metrics() -> dict[str, float]:
     """``run/step/metric`` -> value for every run of ``SUITE``, trained on one thread."""
-    from bench.runner import plan_groups
-    from bench.suite import expand, parse_suite
-    from bench.trainer import GroupTrainer
+    from bench.config.suite import expand, parse_suite
+    from bench.orchestration.runner import plan_groups
+    from bench.training.trainer import GroupTrainer
 
     torch.set_num_threads(1)
     config = parse_suite(SUITE, "golden")

@@ -9,21 +9,21 @@ import numpy as np
 import pytest
 import torch
 
-from bench import runner
-from bench.checkpoint import checkpoint_path
 from bench.cli import main
-from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE
-from bench.errors import BenchError
-from bench.executors import ExperimentTask, GroupTask, make_executor
-from bench.executors.local import LocalExecutor
-from bench.experiments.outputs import (
+from bench.config.suite import expand, parse_suite
+from bench.core.errors import BenchError
+from bench.orchestration import runner
+from bench.orchestration.executors import ExperimentTask, GroupTask, make_executor
+from bench.orchestration.executors.local import LocalExecutor
+from bench.orchestration.runner import plan_groups, run_suite
+from bench.storage.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE
+from bench.storage.experiment_outputs import (
     EXPERIMENTS_DIR,
     GAUSSIANS_CURVES_FILE,
     GAUSSIANS_GRADIENTS_FILE,
 )
-from bench.runner import plan_groups, run_suite
-from bench.store import ResultsStore
-from bench.suite import expand, parse_suite
+from bench.storage.store import ResultsStore
+from bench.training.checkpoint import checkpoint_path
 from tests.conftest import tiny_suite
 from tests.same_results import assert_same_results
 

@@ -14,10 +14,10 @@ import torch
 import yaml
 
 from bench.cli import main
-from bench.executors.local import LocalExecutor
-from bench.runner import run_suite
-from bench.store import ResultsStore
-from bench.suite import parse_suite
+from bench.config.suite import parse_suite
+from bench.orchestration.executors.local import LocalExecutor
+from bench.orchestration.runner import run_suite
+from bench.storage.store import ResultsStore
 from tests.conftest import tiny_suite
 from tests.same_results import assert_same_results
 
@@ -36,8 +36,9 @@ STUDY = SUITE | {"name": "tiny-study", "gans": ["wgan-gp"], "seeds": 2, "group_s
                                                    "gp_weight": {"log_uniform": [0.01, 1]}},
                             "rerun_best": {"seeds": 2}}}
 STUDY_RUNS = 16
-DRIVER = ("import sys; from pathlib import Path; from bench.suite import load_suite; "
-          "from bench.runner import run_suite; o = run_suite(load_suite(sys.argv[1]), "
+DRIVER = ("import sys; from pathlib import Path; from bench.config.suite import load_suite; "
+          "from bench.orchestration.runner import run_suite; "
+          "o = run_suite(load_suite(sys.argv[1]), "
           "Path(sys.argv[2]), 'cpu', workers=2, show_progress=False); "
           "sys.exit(1 if o.failures else 0)")
 

@@ -19,8 +19,7 @@ from PIL import Image
 from pytorch_fid import fid_score, inception
 from torchvision.models.inception import InceptionE
 
-from bench import provenance
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 from bench.features import fid_inception
 from bench.features.fid_inception import (
     FEATURE_DIM,
@@ -37,6 +36,7 @@ from bench.features.fid_inception import (
 )
 from bench.metrics.feature_stats import save_stats_npz
 from bench.metrics.frechet import FrechetReference
+from bench.storage import provenance
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from bench.hyperparameters import member_values
-from bench.member_optimizers import MemberExtraAdam, MemberOptimisticAdam, make_optimizer
-from bench.schedule import CRITIC, GENERATOR, CriticSchedule, run_phases
-from bench.streams import MemberStreams
-from bench.suite import expand, parse_suite
-from bench.trainer import GroupTrainer
+from bench.config.suite import expand, parse_suite
+from bench.core.hyperparameters import member_values
+from bench.training.member_optimizers import MemberExtraAdam, MemberOptimisticAdam, make_optimizer
+from bench.training.schedule import CRITIC, GENERATOR, CriticSchedule, run_phases
+from bench.training.streams import MemberStreams
+from bench.training.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 from tests.test_member_optimizers import (
     _group_shapes,

@@ -15,14 +15,14 @@ import yaml
 from scipy import stats
 
 from bench.cli import main
-from bench.errors import BenchError
-from bench.gate import REGRESSION, judge, permutation_p, run_gate
-from bench.manifest import seal_run
-from bench.results import CELL
-from bench.runner import run_suite
-from bench.specs import TOY_ARCH, Gates, MetricGate
+from bench.config.suite import load_suite, parse_suite
+from bench.core.errors import BenchError
+from bench.core.results import CELL
+from bench.core.specs import TOY_ARCH, Gates, MetricGate
+from bench.gate.compare import REGRESSION, judge, permutation_p, run_gate
+from bench.orchestration.runner import run_suite
 from bench.stats.tests import holm
-from bench.suite import load_suite, parse_suite
+from bench.storage.manifest import seal_run
 from tests.conftest import tiny_suite
 
 CI_GATES = load_suite("ci").to_dict()["gates"]
@@ -391,7 +391,7 @@ def _check_error_rates(reps: int, shift_sd: float, stated_power: float, seed: in
     # the false-alarm rate: the data must not show it above alpha (one-sided, 0.1%)
     assert stats.binomtest(alarms, reps, GATES.alpha, alternative="greater").pvalue > 1e-3, \
         f"{alarms} false alarms in {reps} comparisons of unchanged code"
-    # the power bench/gate.py states, within Monte-Carlo error (two-sided, 0.1%)
+    # the power bench/gate/compare.py states, within Monte-Carlo error (two-sided, 0.1%)
     assert stats.binomtest(caught, reps, stated_power).pvalue > 1e-3, \
         f"{shift_sd} SD caught {caught} of {reps} times; gate.py states {stated_power:.0%}"
 
@@ -537,8 +537,8 @@ def test_the_gates_intervals_stay_inside_each_metrics_range():
 
 def test_a_suite_whose_gate_cannot_fire_is_warned_about_before_training(capsys):
     from bench.cli import _warn_if_the_gate_cannot_fire
-    from bench.gate import fewest_seeds
-    from bench.suite import with_overrides
+    from bench.config.suite import with_overrides
+    from bench.gate.compare import fewest_seeds
 
     ci = load_suite("ci")
     assert (fewest_seeds(ci), fewest_seeds(ci, baseline_seeds=8)) == (6, 5)

@@ -1,4 +1,4 @@
-"""Each hyperparameter is declared once (bench/hyperparameters.py); batch keys, trial settings
+"""Each hyperparameter is declared once (bench/core/hyperparameters.py); batch keys, trial settings
 and the trainer's per-member values are derived from that table."""
 
 import re
@@ -7,18 +7,18 @@ from dataclasses import asdict, make_dataclass, replace
 import pytest
 import torch
 
-from bench import hyperparameters
-from bench.errors import BenchError
-from bench.hyperparameters import (
+from bench.config.suite import expand, parse_suite
+from bench.core import hyperparameters
+from bench.core.errors import BenchError
+from bench.core.hyperparameters import (
     HYPERPARAMETERS,
     Hyperparameter,
     constraint_values,
     member_values,
     with_setting,
 )
-from bench.runner import plan_groups
-from bench.suite import expand, parse_suite
-from bench.validators import POSITIVE
+from bench.core.validators import POSITIVE
+from bench.orchestration.runner import plan_groups
 from gan_zoo.recipes import Recipe
 from tests.conftest import tiny_suite
 
@@ -89,7 +89,7 @@ def test_ttur_rates_reach_their_networks_and_lr_sets_both():
 
 
 def test_ttur_rates_reach_the_trained_optimizers():
-    from bench.trainer import GroupTrainer
+    from bench.training.trainer import GroupTrainer
 
     suite = tiny_suite(gans=["wgan-gp"], optimizers=[
         {"name": "adam", "label": "ttur", "lr_critic": 4e-4, "lr_generator": 1e-4}])

@@ -11,9 +11,9 @@ import pytest
 import torch
 import torchvision.datasets
 
+from bench.core.errors import BenchError
 from bench.data import get_dataset
 from bench.data.images import DATA_ROOT_ENV, load_image_dataset
-from bench.errors import BenchError
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:

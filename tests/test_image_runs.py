@@ -4,11 +4,11 @@ import pytest
 import torch
 from PIL import Image
 
-from bench.errors import BenchError
-from bench.runner import run_suite
-from bench.store import ResultsStore
-from bench.suite import expand, parse_suite
-from bench.trainer import GroupTrainer
+from bench.config.suite import expand, parse_suite
+from bench.core.errors import BenchError
+from bench.orchestration.runner import run_suite
+from bench.storage.store import ResultsStore
+from bench.training.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 
 
@@ -71,7 +71,7 @@ def test_batch_norm_critic_with_penalty_is_refused(tmp_path):
 
 
 def test_absent_dataset_fails_before_writing(tmp_path):
-    from bench.environment import Environment
+    from bench.core.environment import Environment
 
     config = parse_suite(_image_suite(datasets=["mnist"]))
     with pytest.raises(BenchError, match="--data-root"):
@@ -81,7 +81,7 @@ def test_absent_dataset_fails_before_writing(tmp_path):
 
 
 def test_fid_without_weights_fails_before_writing(tmp_path, monkeypatch):
-    from bench.environment import Environment
+    from bench.core.environment import Environment
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "hub"))
     monkeypatch.delenv("GANBENCH_FID_WEIGHTS", raising=False)

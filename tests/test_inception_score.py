@@ -17,6 +17,7 @@ from torch_fidelity.metric_isc import (
     isc_features_to_metric,
 )
 
+from bench.core.specs import EvalSpec
 from bench.features.fid_inception import (
     FIDInceptionV3,
     InceptionScoreLogits,
@@ -27,7 +28,6 @@ from bench.features.fid_inception import (
 )
 from bench.metrics.inception_score import SHUFFLE_SEED, SPLITS, inception_score
 from bench.metrics.registry import METRICS, MetricInput
-from bench.specs import EvalSpec
 
 LOGITS_RELATIVE = 1e-4
 IS_ABSOLUTE = 1e-3
@@ -138,11 +138,11 @@ N_IMAGES = 20
 def parity(tmp_path_factory):
     """Logits of the same images and weights: a run's extractor, torch-fidelity's network on
     its 8-bit input, and pytorch-fid's input pipeline (the FID pass's pool3 @ W)."""
+    from bench.core.environment import Environment
     from bench.data import get_dataset
-    from bench.environment import Environment
     from bench.features import fid_inception
     from bench.features.extractors import Extractors
-    from bench.features.names import INCEPTION, INCEPTION_LOGITS
+    from bench.metrics.extractor_names import INCEPTION, INCEPTION_LOGITS
 
     images = _structured_images(N_IMAGES)
     state_dict = random_fid_weights()

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.analysis.correlation import cell_correlations
+from bench.core.results import CELL
 from bench.data import get_dataset
 from bench.metrics.registry import METRICS, output_range
 from bench.report.tables import TABLE_METRICS, cell_statistics, column_range, divergence_table
-from bench.results import CELL
 from bench.stats import CORRELATION, NONNEGATIVE, UNBOUNDED, UNIT, Range, counts, mean_ci
 from bench.stats.tests import cliffs_delta_ci
 from tests.conftest import slow_property

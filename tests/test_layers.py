@@ -1,23 +1,149 @@
-"""The layers hold: code that only reads results never loads the training stack.
+"""The layers hold: every import points down the declared order (``bench.LAYERS``), no module
+imports itself back through others, and code that only reads results never loads training.
 
-Imported in a fresh interpreter, since this test session has long since loaded the trainer.
+The import graph is read from the source (every ``import``, also inside functions and under
+``TYPE_CHECKING``); what a module loads at run time is checked in a fresh interpreter, since
+this test session has long since loaded the trainer.
 """
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
-READERS = ("bench.store", "bench.report.build", "bench.report.summary",
-           "bench.report.tensorboard", "bench.analysis.section", "bench.analysis.suite_data",
-           "bench.analysis.study", "bench.diagnostics.plots", "bench.experiments.plots",
-           "bench.gate")
-"""Store, report, analysis, diagnostics plots and the CI gate: they read results folders."""
+import pytest
 
-TRAINING = ("bench.trainer", "bench.workload", "bench.accel", "bench.executors", "bench.runner",
-            "bench.diagnostics.critic_experiment", "bench.experiments.adversary",
-            "bench.experiments.parallel_lines", "bench.experiments.two_gaussians",
-            "bench.experiments.random_architectures")
-"""Modules (and their submodules) that train; none may be imported by a reader."""
+from bench import LAYERS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _sources() -> dict[str, tuple[str, bool]]:
+    """Every module of bench and gan_zoo: its source, and whether it is a package."""
+    return {_module_name(p): (p.read_text(), p.name == "__init__.py")
+            for top in ("bench", "gan_zoo") for p in sorted((ROOT / top).rglob("*.py"))}
+
+
+def import_graph(sources: dict[str, tuple[str, bool]]) -> dict[str, set[str]]:
+    """Each module's imports of the other modules in ``sources`` (``from pkg import mod``
+    counts as an import of ``pkg.mod``)."""
+
+    def known(name: str) -> str | None:
+        while name and name not in sources:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for module, (text, is_package) in sources.items():
+        found = set()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Import):
+                found.update(known(alias.name) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    package = module.split(".")[: len(module.split(".")) - node.level
+                                                    + is_package]
+                    base = ".".join([*package, base] if base else package)
+                found.update(known(f"{base}.{alias.name}") for alias in node.names)
+        graph[module] = {m for m in found if m and m != module}
+    return graph
+
+
+def layer_of(module: str) -> int:
+    """The index in ``LAYERS`` of the layer ``module`` belongs to (a KeyError if none)."""
+    for index, layer in enumerate(LAYERS):
+        if module == layer or module.startswith(f"{layer}."):
+            return index
+    raise KeyError(f"{module} is in no layer of bench.LAYERS")
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(f"{m} -> {t}" for m, targets in graph.items() for t in targets
+                  if m != "bench" and layer_of(t) > layer_of(m))
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+GRAPH = import_graph(_sources())
+
+
+def test_every_module_is_in_a_layer():
+    unplaced = []
+    for module in GRAPH:
+        try:
+            layer_of(module)
+        except KeyError:
+            unplaced.append(module)
+    assert unplaced in ([], ["bench"])  # the package root only declares the layers
+
+
+def test_no_import_points_up():
+    assert upward_imports(GRAPH) == []
+
+
+def test_no_import_cycles():
+    assert cycles(GRAPH) == []
+
+
+def test_the_checks_see_a_planted_upward_import_and_cycle():
+    planted = {
+        "bench.core.specs": ("from bench.training import trainer\n", False),
+        "bench.training.trainer": ("import bench.training.workload\n", False),
+        "bench.training.workload": ("def f():\n    from .trainer import x\n", False),
+    }
+    graph = import_graph(planted)
+    assert upward_imports(graph) == ["bench.core.specs -> bench.training.trainer"]
+    assert cycles(graph) == [["bench.training.trainer", "bench.training.workload"]]
+    with pytest.raises(KeyError, match="no layer"):
+        layer_of("bench.nowhere")
+
+
+READERS = ("bench.storage.store", "bench.report.build", "bench.report.summary",
+           "bench.report.tensorboard", "bench.report.claims_section",
+           "bench.analysis.suite_data", "bench.analysis.study", "bench.report.critic_plots",
+           "bench.report.experiment_plots", "bench.gate.compare")
+"""Store, report, analysis and the CI gate: they read results folders."""
+
+TRAINING = ("bench.training", "bench.experiments", "bench.orchestration")
+"""Packages that train; none may be loaded by a reader, even through a package's
+``__init__``."""
 
 _PROBE = """
 import importlib, json, sys
@@ -45,34 +171,16 @@ def test_readers_import_no_training_code():
 
 def test_probe_sees_training_imports():
     """The check can fail: the runner does pull the trainer in."""
-    assert "bench.trainer" in _training(_loaded_by(("bench.runner",)))
+    assert "bench.training.trainer" in _training(_loaded_by(("bench.orchestration.runner",)))
 
 
-SPEC_LAYER = ("bench.specs", "bench.hyperparameters", "bench.results", "bench.validators",
-              "gan_zoo.recipes")
+SPEC_LAYER = ("bench.core.specs", "bench.core.hyperparameters", "bench.core.results",
+              "bench.core.validators", "gan_zoo.recipes")
 """The lowest layer of the configuration: plain values, no torch, no registries."""
 
 
 def test_specs_load_no_torch_no_registries_and_no_suite_parsing():
     loaded = _loaded_by(SPEC_LAYER)
-    heavy = ("torch", "yaml", "bench.suite", "bench.data", "bench.metrics", "gan_zoo.registry",
-             "gan_zoo.architectures")
+    heavy = ("torch", "yaml", "bench.config.suite", "bench.data", "bench.metrics",
+             "gan_zoo.registry", "gan_zoo.architectures")
     assert sorted(m for m in loaded if any(m == h or m.startswith(f"{h}.") for h in heavy)) == []
-
-
-def test_the_model_zoo_does_not_depend_on_the_harness():
-    loaded = _loaded_by(("gan_zoo.recipes", "gan_zoo.registry", "gan_zoo.losses",
-                         "gan_zoo.constraints", "gan_zoo.architectures.dcgan",
-                         "gan_zoo.architectures.mlp"))
-    assert sorted(m for m in loaded if m == "bench" or m.startswith("bench.")) == []
-
-
-def test_the_metric_registry_does_not_import_the_suite():
-    """No cycle: the suite parser reads the registry, the registry only the specs."""
-    assert "bench.suite" not in _loaded_by(("bench.metrics.registry",))
-
-
-def test_the_trainer_imports_no_diagnostics():
-    loaded = _loaded_by(("bench.trainer",))
-    side_runs = ("bench.diagnostics", "bench.experiments")
-    assert sorted(m for m in loaded if m.startswith(side_runs)) == []

@@ -10,14 +10,15 @@ import pytest
 import yaml
 
 from bench.cli import main
-from bench.errors import BenchError
-from bench.lock import SuiteLock
-from bench.runner import run_suite
-from bench.suite import parse_suite
+from bench.config.suite import parse_suite
+from bench.core.errors import BenchError
+from bench.orchestration.runner import run_suite
+from bench.storage.lock import SuiteLock
 from tests.conftest import tiny_suite
 
 REPO = Path(__file__).resolve().parent.parent
-HOLD = ("import sys, time; from bench.lock import SuiteLock; SuiteLock(sys.argv[1]).__enter__(); "
+HOLD = ("import sys, time; from bench.storage.lock import SuiteLock; "
+        "SuiteLock(sys.argv[1]).__enter__(); "
         "print('locked', flush=True); time.sleep(120)")
 
 

@@ -6,11 +6,11 @@ import io
 import pytest
 import torch
 
-from bench.accel.state import TrainingState
-from bench.adam_cosine import adam_update_cosine
 from bench.data.toy import get_toy_dataset
-from bench.member_optimizers import make_optimizer
-from bench.streams import MemberStreams, make_generators
+from bench.training.accel.state import TrainingState
+from bench.training.adam_cosine import adam_update_cosine
+from bench.training.member_optimizers import make_optimizer
+from bench.training.streams import MemberStreams, make_generators
 from gan_zoo.architectures.mlp import build_toy_models
 from gan_zoo.losses import WASSERSTEIN
 

@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from bench.core.specs import EvalSpec
 from bench.data import DATASETS, get_dataset
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
@@ -19,7 +20,6 @@ from bench.metrics.registry import (
     outputs,
     register,
 )
-from bench.specs import EvalSpec
 
 SPEC = EvalSpec(samples=400, w1_samples=300, fid_samples=10_000)
 

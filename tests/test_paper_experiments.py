@@ -9,8 +9,12 @@ import pandas as pd
 import pytest
 import torch
 
-from bench.errors import BenchError
-from bench.experiments.outputs import (
+from bench.config.suite import parse_suite
+from bench.core.errors import BenchError
+from bench.core.specs import ParallelLinesSpec, TwoGaussiansSpec
+from bench.experiments.parallel_lines import generator_arms, run_parallel_lines
+from bench.experiments.two_gaussians import run_two_gaussians
+from bench.storage.experiment_outputs import (
     GAUSSIANS_CURVES_FILE,
     GAUSSIANS_GRADIENTS_FILE,
     LINES_ESTIMATES_FILE,
@@ -22,10 +26,6 @@ from bench.experiments.outputs import (
     final_theta,
     log_gradients,
 )
-from bench.experiments.parallel_lines import generator_arms, run_parallel_lines
-from bench.experiments.two_gaussians import run_two_gaussians
-from bench.specs import ParallelLinesSpec, TwoGaussiansSpec
-from bench.suite import parse_suite
 from gan_zoo.losses import (
     NON_SATURATING,
     WASSERSTEIN,

@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.hyperparameters import optimizer_values
-from bench.member_optimizers import make_optimizer
+from bench.core.hyperparameters import optimizer_values
 from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP, eight_gaussians
 from bench.perf.side_by_side import REFERENCE, suite_specs
+from bench.training.member_optimizers import make_optimizer
 
 TINY = ["--steps", "3", "--warmup", "1", "--width", "16", "--seeds", "1", "2",
         "--fid-dim", "16", "--fid-samples", "200", "--threads", "1", "--fid-images", "0"]

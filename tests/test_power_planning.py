@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from bench.analysis.rules import directional, threshold
-from bench.specs import ClaimsSpec
+from bench.core.specs import ClaimsSpec
 from bench.stats.power import mean_difference_seeds, rank_equivalence_seeds
 
 SPEC = ClaimsSpec()

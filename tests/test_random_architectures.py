@@ -15,17 +15,11 @@ import yaml
 from statsmodels.stats.contingency_tables import mcnemar
 
 from bench.analysis.rules import REPRODUCED, REVERSED, paired_success
-from bench.analysis.section import claims_section
+from bench.config.suite import load_suite, parse_suite
+from bench.core.errors import BenchError
+from bench.core.specs import ClaimsSpec, RandomArchitecturesSpec
 from bench.data import get_dataset
 from bench.data.toy import get_toy_dataset
-from bench.errors import BenchError
-from bench.experiments.outputs import (
-    ARCHITECTURE_RUNS_FILE,
-    ARCHITECTURES_FILE,
-    EXPERIMENTS_DIR,
-    architecture_outcomes,
-    architecture_table,
-)
 from bench.experiments.random_architectures import (
     draw_architectures,
     experiment_recipe,
@@ -33,11 +27,17 @@ from bench.experiments.random_architectures import (
     run_random_architectures,
     run_rows,
 )
+from bench.report.claims_section import claims_section
 from bench.report.render import FigurePool
-from bench.specs import ClaimsSpec, RandomArchitecturesSpec
 from bench.stats.tests import mcnemar_greater, paired_difference_ci, paired_successes
-from bench.streams import MemberStreams
-from bench.suite import load_suite, parse_suite
+from bench.storage.experiment_outputs import (
+    ARCHITECTURE_RUNS_FILE,
+    ARCHITECTURES_FILE,
+    EXPERIMENTS_DIR,
+    architecture_outcomes,
+    architecture_table,
+)
+from bench.training.streams import MemberStreams
 from gan_zoo.architectures.mlp import EnsembleCritic, EnsembleMLP, PaperSoftplus
 from gan_zoo.recipes import recipe_for
 from gan_zoo.registry import GANS

@@ -7,7 +7,7 @@ import torch
 
 from bench.cli import main
 from bench.perf.roofline import BATCH, count_flops, roofline_specs
-from bench.trainer import GroupTrainer
+from bench.training.trainer import GroupTrainer
 
 WIDTH = 8
 

@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.cli import main
-from bench.rounds import Design, Round, Rounds
-from bench.store import ResultsStore
-from bench.suite import load_suite
+from bench.config.suite import load_suite
+from bench.storage.rounds import Design, Round, Rounds
+from bench.storage.store import ResultsStore
 from tests.conftest import slow_property, tiny_suite
 
 ROOT = Path(__file__).resolve().parent.parent

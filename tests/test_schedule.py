@@ -1,11 +1,11 @@
 import pytest
 import torch
 
-from bench.results import Counters
-from bench.schedule import CriticSchedule, next_iteration_fits
-from bench.specs import Budget, EvalSpec
-from bench.suite import expand, parse_suite
-from bench.trainer import GroupTrainer
+from bench.config.suite import expand, parse_suite
+from bench.core.results import Counters
+from bench.core.specs import Budget, EvalSpec
+from bench.training.schedule import CriticSchedule, next_iteration_fits
+from bench.training.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 
 
@@ -155,8 +155,8 @@ def test_extrapolating_runs_count_their_gradient_evaluations(optimizer, per_iter
 
 
 def test_preflight_counts_an_extragradient_iteration_twice():
-    from bench.errors import BenchError
-    from bench.runner import check_budgets
+    from bench.core.errors import BenchError
+    from bench.orchestration.runner import check_budgets
 
     specs = expand(parse_suite(tiny_suite(gans=["wgan-gp"], optimizers=["extra-adam"],
                                           budget={"gradient_evaluations": 11})))

@@ -1,4 +1,4 @@
-"""The ``search:`` section: parsing through bench.validators, the YAML round trip, every
+"""The ``search:`` section: parsing through bench.core.validators, the YAML round trip, every
 invalid value as one error naming its path, the trials drawn (reproducible, inside their
 distributions, log-uniform in log space, Sobol-stratified), suite seeds and used fields."""
 
@@ -13,9 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from bench.errors import BenchError
-from bench.hyperparameters import SEARCH_FIELDS, used_fields
-from bench.search_space import (
+from bench.config.search_space import (
     SAMPLERS,
     Choice,
     LogUniform,
@@ -25,7 +23,9 @@ from bench.search_space import (
     parse_search,
     suite_seed,
 )
-from bench.suite import read_yaml
+from bench.config.suite import read_yaml
+from bench.core.errors import BenchError
+from bench.core.hyperparameters import SEARCH_FIELDS, used_fields
 from gan_zoo.recipes import OPTIMIZERS, recipe_for
 from gan_zoo.registry import GANS
 from tests.conftest import slow_property

@@ -10,11 +10,11 @@ import yaml
 
 from bench.analysis.study import best_trial_params
 from bench.cli import main
+from bench.config.suite import expand, parse_suite
+from bench.core.specs import RERUN_PHASE, TRIAL_PHASE
+from bench.orchestration.runner import plan_groups
 from bench.report.summary import build_summary
-from bench.results import RERUN_PHASE, TRIAL_PHASE
-from bench.runner import plan_groups
-from bench.store import ResultsStore
-from bench.suite import expand, parse_suite
+from bench.storage.store import ResultsStore
 from tests.conftest import tiny_suite
 
 SEARCH = {"trials": 3, "sampler": "sobol",

@@ -17,10 +17,10 @@ from bench.analysis.study import (
     trial_table,
     tuned_comparisons,
 )
-from bench.analysis.study_section import expected_best_plot, study_section
-from bench.search_space import parse_search
+from bench.config.search_space import parse_search
+from bench.config.suite import SuiteConfig, parse_suite
+from bench.report.study_section import expected_best_plot, study_section
 from bench.stats import NONNEGATIVE, mean_ci
-from bench.suite import SuiteConfig, parse_suite
 from tests.conftest import tiny_suite
 
 SPACE = {"lr": {"log_uniform": [1.0e-5, 1.0e-2]}, "n_critic": {"choice": [1, 5]},

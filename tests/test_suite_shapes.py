@@ -18,9 +18,16 @@ from hypothesis import strategies as st
 from bench.analysis.claims import CLAIMS
 from bench.analysis.rules import VERDICTS
 from bench.cli import main
+from bench.core.specs import (
+    ClaimsSpec,
+    DiagnosticsSpec,
+    EvalSpec,
+    ImageModelSpec,
+    MetricGate,
+    ModelSpec,
+)
+from bench.core.validators import CHECK, Choice, Number, betas
 from bench.data.toy import TOY_DATASETS
-from bench.specs import ClaimsSpec, DiagnosticsSpec, EvalSpec, ImageModelSpec, MetricGate, ModelSpec
-from bench.validators import CHECK, Choice, Number, betas
 from gan_zoo.architectures.dcgan import IMAGE_ARCHS
 from gan_zoo.recipes import Recipe
 from gan_zoo.registry import GANS
@@ -258,7 +265,7 @@ def _assert_refused(tmp_path: Path, suite: dict, capsys) -> None:
 
 
 def test_the_valid_base_suite_is_valid():
-    from bench.suite import parse_suite
+    from bench.config.suite import parse_suite
 
     parse_suite(_valid_suite())
 

@@ -10,15 +10,15 @@ import pytest
 import torch
 import yaml
 
-from bench import resources
 from bench.cli import main
+from bench.config.suite import builtin_suites, expand, load_suite, parse_suite, read_yaml
+from bench.core.errors import BenchError
+from bench.core.specs import Budget
 from bench.data import DATASETS
-from bench.errors import BenchError
 from bench.metrics.registry import METRICS
-from bench.resources import MAX_OT_SAMPLES, check_resources, estimate_memory
-from bench.runner import plan_groups
-from bench.specs import Budget
-from bench.suite import builtin_suites, expand, load_suite, parse_suite, read_yaml
+from bench.orchestration.runner import plan_groups
+from bench.training import resources
+from bench.training.resources import MAX_OT_SAMPLES, check_resources, estimate_memory
 from tests.conftest import tiny_suite
 
 SUITE_YAML = """\

@@ -19,14 +19,14 @@ from tensorboard.backend.event_processing.event_file_loader import (  # noqa: E4
 )
 from tensorboard.plugins.hparams import metadata, plugin_data_pb2  # noqa: E402
 
-from bench.errors import BenchError  # noqa: E402
+from bench.config.suite import parse_suite  # noqa: E402
+from bench.core.errors import BenchError  # noqa: E402
+from bench.orchestration.runner import run_suite  # noqa: E402
 from bench.report.tensorboard import (  # noqa: E402
     final_outcomes,
     run_hparams,
     write_tensorboard,
 )
-from bench.runner import run_suite  # noqa: E402
-from bench.suite import parse_suite  # noqa: E402
 from tests.conftest import tiny_suite  # noqa: E402
 
 TOY_RUN = "ring8__gan__adam__s0"

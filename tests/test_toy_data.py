@@ -5,9 +5,9 @@ import pytest
 import torch
 from sklearn.datasets import make_swiss_roll
 
+from bench.core.errors import BenchError
 from bench.data.toy import TOY_DATASETS, get_toy_dataset
-from bench.errors import BenchError
-from bench.streams import MemberStreams
+from bench.training.streams import MemberStreams
 
 
 def _sample(name: str, n: int = 20000, seeds=(0,)) -> torch.Tensor:

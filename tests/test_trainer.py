@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from bench.runner import run_suite
-from bench.store import ResultsStore
-from bench.suite import expand, parse_suite
-from bench.trainer import GroupTrainer
+from bench.config.suite import expand, parse_suite
+from bench.orchestration.runner import run_suite
+from bench.storage.store import ResultsStore
+from bench.training.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 
 

@@ -8,11 +8,11 @@ from dataclasses import replace
 import pytest
 import torch
 
-from bench import workload as workload_module
-from bench.member_optimizers import make_optimizer
-from bench.runner import plan_groups
-from bench.suite import expand, parse_suite
-from bench.trainer import GroupTrainer
+from bench.config.suite import expand, parse_suite
+from bench.orchestration.runner import plan_groups
+from bench.training import workload as workload_module
+from bench.training.member_optimizers import make_optimizer
+from bench.training.trainer import GroupTrainer
 from tests.conftest import tiny_suite
 
 QUALITY = ("w1", "critic_gap", "critic_loss", "generator_loss", "penalty",

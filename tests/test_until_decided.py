@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import yaml
 
-from bench import until_decided
 from bench.analysis.rules import INCONCLUSIVE, REPRODUCED, directional
 from bench.cli import main
-from bench.errors import BenchError
-from bench.rounds import Check, Design, Rounds, cells_to_extend
-from bench.specs import ClaimsSpec
-from bench.suite import load_suite, parse_suite, with_added_seeds
+from bench.config.suite import load_suite, parse_suite, with_added_seeds
+from bench.core.errors import BenchError
+from bench.core.specs import ClaimsSpec
+from bench.orchestration import until_decided
+from bench.storage.rounds import Check, Design, Rounds, cells_to_extend
 from tests.conftest import tiny_suite
 
 A, B = ("ring8", "mlp", "wgan-gp", "adam"), ("ring8", "mlp", "wgan-clip", "adam")

@@ -1,5 +1,5 @@
 """Error rates of the verdicts, simulated through the production rules (bench.analysis.rules,
-bench.analysis.family) and the production planner (bench.rounds):
+bench.analysis.family) and the production planner (bench.storage.rounds):
 
 - a claim that needs all its checks is wrongly "reproduced" at most alpha of the time under
   its least favourable null (one check null, the others with large effects);
@@ -19,9 +19,9 @@ from scipy import optimize, stats
 
 from bench.analysis.family import ALL, judge_family, overall
 from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, directional
-from bench.rounds import Check, Design, cell_name, cells_to_extend, check_levels
-from bench.specs import ClaimsSpec
+from bench.core.specs import ClaimsSpec
 from bench.stats.tests import holm
+from bench.storage.rounds import Check, Design, cell_name, cells_to_extend, check_levels
 
 SPEC = ClaimsSpec()
 ALPHA = SPEC.alpha

@@ -32,14 +32,14 @@ from bench.analysis.rules import (
     threshold,
 )
 from bench.analysis.suite_data import Setting, SuiteData
+from bench.core.results import DIVERGED, FINISHED, diverged, final
+from bench.core.specs import ClaimsSpec
 from bench.data import IMAGE, get_dataset
-from bench.diagnostics.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
-from bench.experiments.outputs import MINIMAX
 from bench.metrics.registry import HIGHER, LOWER, better, output_range
-from bench.results import DIVERGED, FINISHED, diverged, final
-from bench.rounds import Cell
-from bench.specs import ClaimsSpec
 from bench.stats import CORRELATION, NONNEGATIVE, UNIT
+from bench.storage.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
+from bench.storage.experiment_outputs import MINIMAX
+from bench.storage.rounds import Cell
 
 MODES = "modes_captured"
 WEAK_GENERATORS = ("dcgan-nobn-g", "mlp-g")  # the WGAN paper's Figs. 6 and 7

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bench.results import CELL, FINISHED
+from bench.core.results import CELL, FINISHED
 from bench.stats import CORRELATION, mean_ci
 from bench.stats.trend import final_trend
 

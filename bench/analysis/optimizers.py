@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.correlation import quality_metric
+from bench.core.results import CELL, SETTING, diverged, final, with_settings
 from bench.data import get_dataset
 from bench.metrics.registry import output_range
-from bench.results import CELL, SETTING, diverged, final, with_settings
 from bench.stats import Estimate, mean_ci, rate_ci
 
 COSINE = "critic_adam_cosine"

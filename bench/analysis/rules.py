@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bench.specs import ClaimsSpec
+from bench.core.specs import ClaimsSpec
 from bench.stats import (
     METHOD_NAMES,
     UNBOUNDED,

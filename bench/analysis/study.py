@@ -23,23 +23,21 @@ from bench.analysis.correlation import quality_metric
 from bench.analysis.expected_best import COLUMNS as CURVE_COLUMNS
 from bench.analysis.expected_best import expected_best
 from bench.analysis.rules import directional
-from bench.data import get_dataset
-from bench.hyperparameters import SEARCH_FIELDS
-from bench.metrics.registry import LOWER, output_range
-from bench.results import (
+from bench.config.suite import SuiteConfig
+from bench.core.hyperparameters import SEARCH_FIELDS
+from bench.core.results import (
     CELL,
     FINAL,
     HP,
-    RECIPE_PHASE,
-    RERUN_PHASE,
     SETTING,
-    TRIAL_PHASE,
     diverged,
     final_metric_columns,
     with_settings,
 )
+from bench.core.specs import RECIPE_PHASE, RERUN_PHASE, TRIAL_PHASE
+from bench.data import get_dataset
+from bench.metrics.registry import LOWER, output_range
 from bench.stats import UNBOUNDED, mean_ci
-from bench.suite import SuiteConfig
 
 QUALITY_COLUMNS = ["seeds", "diverged", "quality_n", "quality_mean", "quality_ci_low",
                    "quality_ci_high", "quality_ci_method"]

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.correlation import quality_metric, run_correlations
-from bench.diagnostics.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
-from bench.diagnostics.weights import load_critic_weights, piled_fraction
-from bench.experiments.outputs import (
+from bench.analysis.weight_piling import load_critic_weights, piled_fraction
+from bench.config.suite import SuiteConfig
+from bench.core.results import FINISHED, IDENTITY
+from bench.storage.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
+from bench.storage.experiment_outputs import (
     ARCHITECTURE_RUNS_FILE,
     EXPERIMENTS_DIR,
     GAUSSIANS_GRADIENTS_FILE,
@@ -22,8 +24,6 @@ from bench.experiments.outputs import (
     final_theta,
     log_gradients,
 )
-from bench.results import FINISHED, IDENTITY
-from bench.suite import SuiteConfig
 
 CONSTRAINED_GANS = ("wgan-clip", "wgan-gp")  # the critics whose weights are compared
 
@@ -57,7 +57,7 @@ class SuiteData:
     """Per diagnostics setting and seed: gradient-norm decades; None without diagnostics."""
     lines_estimates: pd.DataFrame | None = None
     """Parallel lines, per GAN and seed: the estimate's largest distance from the exact
-    divergence over the theta grid (bench.experiments.outputs.estimate_errors); None without
+    divergence over the theta grid (bench.storage.experiment_outputs.estimate_errors); None without
     the experiment."""
     lines_theta: pd.DataFrame | None = None
     """Parallel lines, per GAN, generator loss, seed and theta_0: final |theta| and the
@@ -67,7 +67,7 @@ class SuiteData:
     experiment."""
     random_architectures: pd.DataFrame | None = None
     """Random architectures, per architecture and GAN: status, final measures and success
-    (bench.experiments.outputs.architecture_outcomes at the section's ``success_hq``); None
+    (bench.storage.experiment_outputs.architecture_outcomes at the section's ``success_hq``); None
     without the experiment."""
 
     @property

@@ -9,10 +9,10 @@ classifier applied to every channel) and which registered metrics are computed
 
 from dataclasses import dataclass
 
+from bench.core.errors import BenchError
+from bench.core.specs import IMAGE, TOY
 from bench.data.images import IMAGE_SOURCES
 from bench.data.toy import TOY_DATASETS, GaussianMixture
-from bench.errors import BenchError
-from bench.specs import IMAGE, TOY
 
 
 @dataclass(frozen=True)

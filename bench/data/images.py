@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 
 DATA_ROOT_ENV = "GANBENCH_DATA_ROOT"
 DEFAULT_DATA_ROOT = Path("~/.cache/ganbench/data")

@@ -18,7 +18,7 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 
 
 class Streams(Protocol):

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from bench.hyperparameters import optimizer_values
-from bench.member_optimizers import make_optimizer
-from bench.specs import OptimizerSpec
-from bench.streams import MemberStreams
+from bench.core.hyperparameters import optimizer_values
+from bench.core.specs import OptimizerSpec
+from bench.training.member_optimizers import make_optimizer
+from bench.training.streams import MemberStreams
 from gan_zoo.architectures.mlp import EnsembleCritic
 from gan_zoo.constraints import Constraint
 from gan_zoo.losses import AdversarialLoss

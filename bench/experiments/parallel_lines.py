@@ -33,16 +33,16 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from bench.atomic import write_text_atomic
+from bench.core.atomic import write_text_atomic
+from bench.core.specs import ParallelLinesSpec
 from bench.experiments.adversary import Adversary, input_gradient, make_adversary
 from bench.experiments.files import write_once
-from bench.experiments.outputs import (
+from bench.storage.experiment_outputs import (
     LINES_ESTIMATES_FILE,
     LINES_THETA_FILE,
     MINIMAX,
     THETA_STARTS,
 )
-from bench.specs import ParallelLinesSpec
 from gan_zoo.losses import AdversarialLoss, GeneratorLoss
 from gan_zoo.registry import GANS, get_gan
 

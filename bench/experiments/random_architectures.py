@@ -9,7 +9,7 @@ and constraint and its recipe (the suite's ``recipes:`` overrides included: opti
 learning rate, critic steps). Every GAN gets the same draws, initial weights, data stream
 seed and evaluation samples. A run's outcome is measured on its final samples
 (``final_measures``): the VEEGAN/PacGAN mode coverage that decides its success (every mode
-well captured, enough samples of high quality: bench.experiments.outputs.
+well captured, enough samples of high quality: bench.storage.experiment_outputs.
 architecture_outcomes) and, for the table, the exact W1 to fresh data. A run whose generator
 loss or final samples are not finite is recorded as diverged, and the experiment goes on.
 
@@ -35,19 +35,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.atomic import write_text_atomic
+from bench.core.atomic import write_text_atomic
+from bench.core.results import DIVERGED, FINISHED
+from bench.core.specs import RandomArchitecturesSpec
 from bench.data import get_dataset
 from bench.data.datasets import MixtureModes
 from bench.data.toy import get_toy_dataset
 from bench.experiments.adversary import adversary_for, make_optimizer_for
 from bench.experiments.files import write_once
-from bench.experiments.outputs import ARCHITECTURE_RUNS_FILE, ARCHITECTURES_FILE
 from bench.metrics import wasserstein1
 from bench.metrics.modes import mode_coverage
-from bench.results import DIVERGED, FINISHED
-from bench.schedule import CriticSchedule
-from bench.specs import RandomArchitecturesSpec
-from bench.streams import MemberStreams
+from bench.storage.experiment_outputs import ARCHITECTURE_RUNS_FILE, ARCHITECTURES_FILE
+from bench.training.schedule import CriticSchedule
+from bench.training.streams import MemberStreams
 from gan_zoo.architectures.mlp import EnsembleCritic, EnsembleMLP
 from gan_zoo.recipes import Recipe
 from gan_zoo.registry import get_gan
@@ -155,7 +155,7 @@ def final_measures(fake: torch.Tensor, real: torch.Tensor,
     ``mode_samples`` (bench.metrics.modes at the section's ``hq_threshold`` and
     ``min_share``)."""
     modes = get_dataset(spec.dataset).modes
-    assert isinstance(modes, MixtureModes)  # bench.suite checks the section's dataset
+    assert isinstance(modes, MixtureModes)  # bench.config.suite checks the section's dataset
     coverage = mode_coverage(fake[:spec.mode_samples], fake.new_tensor(modes.centers),
                              modes.std, spec.hq_threshold, spec.min_share)
     return {"w1": wasserstein1(fake[:spec.w1_samples], real), "modes": modes.n_modes,

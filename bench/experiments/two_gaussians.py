@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.atomic import write_text_atomic
+from bench.core.atomic import write_text_atomic
+from bench.core.specs import TwoGaussiansSpec
 from bench.experiments.adversary import Adversary, input_gradient, make_adversary
 from bench.experiments.files import write_once
-from bench.experiments.outputs import GAUSSIANS_CURVES_FILE, GAUSSIANS_GRADIENTS_FILE
-from bench.specs import TwoGaussiansSpec
+from bench.storage.experiment_outputs import GAUSSIANS_CURVES_FILE, GAUSSIANS_GRADIENTS_FILE
 from gan_zoo.registry import GANS
 
 CURVE_POINTS = 201

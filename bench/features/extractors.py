@@ -13,9 +13,10 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from bench.core.environment import Environment
+from bench.core.specs import EvalSpec
 from bench.data import Dataset
-from bench.environment import Environment
-from bench.features.names import (
+from bench.metrics.extractor_names import (
     BEST,
     DIGIT_LABELS,
     DIGITS,
@@ -25,7 +26,6 @@ from bench.features.names import (
     POINTS,
 )
 from bench.metrics.registry import METRICS
-from bench.specs import EvalSpec
 
 FEATURE_BATCH = 200
 """Images per forward pass of an eval-mode extractor: bounds memory, not the result."""

@@ -31,7 +31,7 @@ from torch import Tensor, nn
 from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
 from torchvision.models.inception import Inception3
 
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 from bench.metrics.feature_stats import FeatureStats
 
 FID_WEIGHTS_URL = (

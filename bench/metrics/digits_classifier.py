@@ -25,9 +25,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from bench.atomic import atomic_write
+from bench.core.atomic import atomic_write
+from bench.core.environment import Environment
 from bench.data.images import DIGITS_SIZE, load_image_dataset
-from bench.environment import Environment
 
 _FORMAT = 1
 """Part of the cache key: bump it when the network or the training procedure changes."""

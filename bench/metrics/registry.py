@@ -31,8 +31,9 @@ from typing import Any
 
 from torch import Tensor
 
+from bench.core.specs import EvalSpec
 from bench.data.datasets import ClassifierModes, Dataset, MixtureModes
-from bench.features.names import BEST, EXTRACTORS
+from bench.metrics.extractor_names import BEST, EXTRACTORS
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
 from bench.metrics.inception_score import SPLITS as IS_SPLITS
@@ -41,7 +42,6 @@ from bench.metrics.kid import kernel_inception_distance
 from bench.metrics.knn_manifold import density_coverage, knn_distances, precision_recall
 from bench.metrics.modes import class_modes, mode_coverage
 from bench.metrics.wasserstein import wasserstein1
-from bench.specs import EvalSpec
 from bench.stats import NONNEGATIVE, UNBOUNDED, UNIT, Range, counts
 
 PR_K = 3

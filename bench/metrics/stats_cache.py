@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
-from bench.atomic import atomic_write
+from bench.core.atomic import atomic_write
 from bench.metrics.feature_stats import load_stats_npz, save_stats_npz
 
 # Bump when the way statistics are computed changes, to invalidate every cached entry.

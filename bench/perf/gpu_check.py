@@ -1,6 +1,6 @@
 """The Python side of ``scripts/gpu-check.sh``: the environment record, the derived suites it
 runs (a slice of a built-in suite, or a suite at toy sizes for the CPU dry run) and its
-summary (``bench/perf/gpu_check_summary.py``).
+summary (``bench/perf/gpu_check_summary.py``); the suites in gpu_check_suites.py.
 
     python -m bench.perf.gpu_check env OUT.json --device cuda
     python -m bench.perf.gpu_check derive SUITE OUT.yaml [--keep AXIS=V1,V2] [--set KEY=VALUE]
@@ -10,16 +10,12 @@ summary (``bench/perf/gpu_check_summary.py``).
 import argparse
 import json
 import sys
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from bench.errors import BenchError
-
-AXES = ("datasets", "gans", "optimizers")
-"""Suite axes a slice may restrict (``--keep``)."""
+from bench.core.errors import BenchError
+from bench.perf.gpu_check_suites import AXES, derive_suite, read_yaml
 
 
 def environment_record(device: str) -> dict:
@@ -27,7 +23,7 @@ def environment_record(device: str) -> dict:
     the device's memory; ``cuda_available`` says whether torch sees a GPU at all."""
     import torch
 
-    from bench.provenance import collect
+    from bench.storage.provenance import collect
 
     cuda = device == "cuda" and torch.cuda.is_available()
     record = {
@@ -44,59 +40,6 @@ def environment_record(device: str) -> dict:
                       device_memory_gib=props.total_memory / 2**30,
                       compute_capability=f"{props.major}.{props.minor}")
     return record
-
-
-def _read_yaml(text: str, source: str) -> Any:
-    """PyYAML's safe loader, not the suite parser's (bench.suite, which loads torch): a number it
-    reads as a string (``2e-4``, YAML 1.1) is dumped back as the same plain text, which
-    ``run`` then reads with the suite's YAML 1.2 loader."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise BenchError(f"{source}: malformed YAML: {' '.join(str(exc).split())}") from None
-
-
-def suite_mapping(suite: str) -> dict:
-    """A built-in suite's YAML mapping by name, or a suite file's."""
-    builtin = resources.files("bench").joinpath("suites", f"{suite}.yaml")
-    path = Path(suite)
-    if builtin.is_file():
-        text = builtin.read_text()
-    elif path.is_file():
-        text = path.read_text()
-    else:
-        raise BenchError(f"no built-in suite or suite file named {suite!r}")
-    raw = _read_yaml(text, suite)
-    if not isinstance(raw, dict):
-        raise BenchError(f"suite {suite!r} is not a mapping")
-    return raw
-
-
-def derive_suite(suite: str, keep: dict[str, list[str]], sets: dict[str, Any],
-                 name: str | None = None) -> dict:
-    """``suite`` with its axes restricted to ``keep`` and dotted keys set to ``sets``
-    (``model.width``: the ``width`` of ``model:``); ``run`` validates the result."""
-    raw = suite_mapping(suite)
-    for axis, values in keep.items():
-        if axis not in AXES:
-            raise BenchError(f"--keep {axis}: only {', '.join(AXES)} can be restricted")
-        present = [v if isinstance(v, str) else v.get("name") for v in raw.get(axis, [])]
-        missing = [v for v in values if v not in present]
-        if missing:
-            raise BenchError(f"--keep {axis}: {', '.join(missing)} not in suite {suite!r} "
-                             f"(it has {', '.join(map(str, present))})")
-        raw[axis] = [v for v, label in zip(raw[axis], present, strict=True) if label in values]
-    for key, value in sets.items():
-        *parents, leaf = key.split(".")
-        node = raw
-        for part in parents:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise BenchError(f"--set {key}: {part!r} is not a mapping in suite {suite!r}")
-        node[leaf] = value
-    if name is not None:
-        raw["name"] = name
-    return raw
 
 
 def _pairs(items: list[str], flag: str) -> dict[str, str]:
@@ -143,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "derive":
             keep = {axis: values.split(",") for axis, values in _pairs(args.keep,
                                                                         "--keep").items()}
-            sets = {k: _read_yaml(v, f"--set {k}") for k, v in _pairs(args.set, "--set").items()}
+            sets = {k: read_yaml(v, f"--set {k}") for k, v in _pairs(args.set, "--set").items()}
             raw = derive_suite(args.suite, keep, sets, args.name)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(yaml.safe_dump(raw, sort_keys=False))

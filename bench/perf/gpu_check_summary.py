@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.perf.gpu_check import suite_mapping
+from bench.perf.gpu_check_suites import suite_mapping
 
 TARGET_WIDTH = 512
 """The reference loop's width: the training targets are stated at it."""
@@ -284,7 +284,7 @@ def _slice_section(folder: Path, steps: dict[str, Step]) -> list[str]:
     results, suite_file = folder / SLICE, folder / f"{SLICE}.yaml"
     if not (results / "runs").is_dir() or not suite_file.exists():
         return lines + ["No results: see the `paper-toy-slice` step below.", ""]
-    suite = yaml.safe_load(suite_file.read_text())  # written by gpu_check.derive_suite
+    suite = yaml.safe_load(suite_file.read_text())  # written by gpu_check_suites.derive_suite
     source = suite_mapping(SLICE_SOURCE)
     (kind, target), = source["budget"].items()
     every = int(source["eval"]["every"])

@@ -36,17 +36,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.checkpoint import save_checkpoint
-from bench.diagnostics.critic_experiment import run_critic_diagnostics
+from bench.config.suite import expand
+from bench.core.results import Counters, RunResult
+from bench.core.specs import RunSpec
+from bench.experiments.critic_diagnostics import run_critic_diagnostics
 from bench.metrics.registry import METRICS
+from bench.orchestration.runner import plan_groups
 from bench.report.build import build_report
-from bench.results import Counters, RunResult
-from bench.run_files import load_metrics, load_status
-from bench.runner import plan_groups
-from bench.specs import RunSpec
-from bench.store import ResultsStore
-from bench.suite import expand
-from bench.trainer import GroupTrainer
+from bench.storage.run_files import load_metrics, load_status
+from bench.storage.store import ResultsStore
+from bench.training.checkpoint import save_checkpoint
+from bench.training.trainer import GroupTrainer
 
 REPORT_PARTS = {
     "summary and tables": ("build_summary", "cell_statistics", "divergence_table",
@@ -160,7 +160,8 @@ def report_parts(root: Path) -> dict[str, float]:
 
 def profile_job(root: Path) -> dict:
     """The breakdown of the suite finished in ``root`` (see the module doc)."""
-    torch.set_num_threads(1)  # a pool worker's (bench.executors.local); none wait on another
+    # a pool worker's (bench.orchestration.executors.local); none wait on another
+    torch.set_num_threads(1)
     store = ResultsStore(root)
     config = store.verify()
     groups = plan_groups(expand(config), config.group_size)

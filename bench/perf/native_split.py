@@ -94,7 +94,7 @@ def run_iterations(gan: str, members: int, width: int, iterations: int,
     import torch
 
     from bench.perf.roofline import roofline_specs
-    from bench.trainer import GroupTrainer
+    from bench.training.trainer import GroupTrainer
 
     trainer = GroupTrainer(roofline_specs(gan, members, width), torch.device("cpu"))
     n_critic = trainer.schedule.critic_steps_before(0)

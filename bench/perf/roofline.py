@@ -33,12 +33,12 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
-from bench.environment import resolve_device
+from bench.config.suite import expand, parse_suite
+from bench.core.environment import resolve_device
+from bench.core.specs import RunSpec
 from bench.perf.side_by_side import machine_info
 from bench.perf.timing import sync, timed
-from bench.specs import RunSpec
-from bench.suite import expand, parse_suite
-from bench.trainer import GroupTrainer
+from bench.training.trainer import GroupTrainer
 from gan_zoo.registry import GANS
 
 BATCH = 256

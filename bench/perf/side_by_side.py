@@ -30,8 +30,11 @@ import pytorch_fid
 import torch
 from pytorch_fid.fid_score import calculate_frechet_distance
 
-from bench.environment import Environment, resolve_device
-from bench.errors import BenchError
+from bench.config.suite import expand, parse_suite
+from bench.core.environment import Environment, resolve_device
+from bench.core.errors import BenchError
+from bench.core.results import FINISHED
+from bench.core.specs import RunSpec
 from bench.features.extractors import FEATURE_BATCH
 from bench.features.fid_inception import resolve_weights_path
 from bench.metrics.feature_stats import FeatureStats
@@ -40,11 +43,8 @@ from bench.perf.fid_pipeline import time_fid_end_to_end
 from bench.perf.options import PerfOptions
 from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP
 from bench.perf.timing import PYTORCH_FID_BATCH, timed
-from bench.provenance import collect
-from bench.results import FINISHED
-from bench.specs import RunSpec
-from bench.suite import expand, parse_suite
-from bench.trainer import GroupTrainer
+from bench.storage.provenance import collect
+from bench.training.trainer import GroupTrainer
 
 REFERENCE = ReferenceConfig()
 """The matched configuration (width aside): batch, n_critic, lambda, lr and betas."""

@@ -3,9 +3,9 @@ separate seed-batched groups, timed side by side in one process.
 
 One WGAN-GP cell on ring8 searches ``trials`` settings of (lr, beta1, gp_weight) drawn from
 the space below, each on ``seeds`` seeds: the suite trains them as ONE group whose members
-each have their own hyperparameters (``bench.member_optimizers``, per-member penalty weights),
-or, without trial batching, as one seed-batched group per trial. Both run the same generator
-steps with the same schedule; each side is timed by its own ``train_seconds`` (evaluation
+each have their own hyperparameters (``bench.training.member_optimizers``, per-member penalty
+weights), or, without trial batching, as one seed-batched group per trial. Both run the same
+generator steps with the same schedule; each side is timed by its own ``train_seconds`` (evaluation
 excluded), and the report gives the aggregate generator steps per second of each and their
 ratio.
 """
@@ -14,13 +14,13 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from bench.environment import resolve_device
+from bench.config.suite import expand, parse_suite
+from bench.core.environment import resolve_device
+from bench.core.results import RunResult
+from bench.core.specs import RunSpec
 from bench.perf.options import StudyOptions
 from bench.perf.side_by_side import REFERENCE
-from bench.results import RunResult
-from bench.specs import RunSpec
-from bench.suite import expand, parse_suite
-from bench.trainer import GroupTrainer
+from bench.training.trainer import GroupTrainer
 
 SPACE = {"lr": {"log_uniform": [1e-5, 1e-3]}, "beta1": {"uniform": [0.0, 0.9]},
          "gp_weight": {"log_uniform": [0.01, 10.0]}}

@@ -6,14 +6,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.analysis.section import claims_section
-from bench.analysis.study_section import study_section
-from bench.atomic import write_text_atomic
+from bench.config.suite import SuiteConfig
+from bench.core.atomic import write_text_atomic
+from bench.core.errors import BenchError
+from bench.core.results import diverged, recipe_runs
+from bench.core.specs import RECIPE_PHASE, TOY_ARCH, Budget
 from bench.data import get_dataset
-from bench.errors import BenchError
 from bench.report import plots
+from bench.report.claims_section import claims_section
 from bench.report.plots import LeftOut
 from bench.report.render import FigurePool, PendingFigure, finished
+from bench.report.study_section import study_section
 from bench.report.summary import build_summary, recipe_results
 from bench.report.tables import (
     INTERVALS_CAPTION,
@@ -22,12 +25,9 @@ from bench.report.tables import (
     frame_to_markdown,
     markdown_table,
 )
-from bench.results import RECIPE_PHASE, diverged, recipe_runs
-from bench.rounds import Rounds
-from bench.run_files import load_config, load_provenance, load_rounds
-from bench.specs import TOY_ARCH, Budget
-from bench.store import ResultsStore
-from bench.suite import SuiteConfig
+from bench.storage.rounds import Rounds
+from bench.storage.run_files import load_config, load_provenance, load_rounds
+from bench.storage.store import ResultsStore
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -114,7 +114,7 @@ def build_report(root: Path, workers: int | None = None,
         write_text_atomic(root / "tables" / f"{dataset}.md", markdown_table(summary, dataset))
 
     rounds = load_rounds(root)
-    # under --until-decided each check is judged at its last look's level (bench.rounds)
+    # under --until-decided each check is judged at its last look's level (bench.storage.rounds)
     level_of = None if rounds is None else rounds.levels(
         {cell: len(config.seeds_of(cell)) for cell in config.cell_keys()})
     with FigurePool(workers) as pool:

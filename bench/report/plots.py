@@ -16,11 +16,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from bench.core.results import CELL, DIVERGED, FINAL, SETTING, final, with_settings  # noqa: E402
 from bench.data import get_dataset  # noqa: E402
 from bench.metrics.registry import output_range  # noqa: E402
-from bench.results import CELL, DIVERGED, FINAL, SETTING, final, with_settings  # noqa: E402
 from bench.stats import Range, interval_bounds  # noqa: E402
-from bench.store import ResultsStore  # noqa: E402
+from bench.storage.store import ResultsStore  # noqa: E402
 
 GAN_ORDER = ["gan", "wgan-clip", "wgan-gp"]
 LABELS = {

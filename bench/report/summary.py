@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from bench.results import CELL, diverged, final, final_metric_columns, recipe_runs
-from bench.store import ResultsStore
+from bench.core.results import CELL, diverged, final, final_metric_columns, recipe_runs
+from bench.storage.store import ResultsStore
 
 
 def final_metrics(metrics: pd.DataFrame) -> pd.DataFrame:

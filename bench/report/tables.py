@@ -3,9 +3,9 @@ each interval inside its metric's declared range)."""
 
 import pandas as pd
 
+from bench.core.results import CELL, DIVERGED, FINAL, final
 from bench.data import get_dataset
 from bench.metrics.registry import better, output_names, output_range
-from bench.results import CELL, DIVERGED, FINAL, final
 from bench.stats import NONNEGATIVE, Range, mean_ci, rate_ci
 
 # (column in the summary, heading) in display order; the direction that is better comes from

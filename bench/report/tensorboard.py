@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from bench.atomic import write_text_atomic
-from bench.errors import BenchError
+from bench.core.atomic import write_text_atomic
+from bench.core.errors import BenchError
+from bench.core.results import final
 from bench.report.summary import build_summary
-from bench.results import final
-from bench.store import ResultsStore
+from bench.storage.store import ResultsStore
 
 if TYPE_CHECKING:  # annotations only: tensorboard is an optional extra
     from torch.utils.tensorboard import SummaryWriter

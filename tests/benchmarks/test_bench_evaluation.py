@@ -7,9 +7,9 @@ suite's sample counts. A slower evaluation shows here before it shows in the qui
 import numpy as np
 import pytest
 
-from bench.runner import plan_groups
-from bench.suite import expand, load_suite
-from bench.trainer import GroupTrainer
+from bench.config.suite import expand, load_suite
+from bench.orchestration.runner import plan_groups
+from bench.training.trainer import GroupTrainer
 from tests.benchmarks.conftest import bench_device, record_rates, synchronised
 
 QUICK = load_suite("quick")

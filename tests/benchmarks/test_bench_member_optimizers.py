@@ -8,10 +8,10 @@ optimizers with one setting and with a distinct setting per member.
 import pytest
 import torch
 
-from bench.hyperparameters import optimizer_values
-from bench.member_optimizers import make_optimizer
-from bench.specs import OptimizerSpec
-from bench.streams import make_generators
+from bench.core.hyperparameters import optimizer_values
+from bench.core.specs import OptimizerSpec
+from bench.training.member_optimizers import make_optimizer
+from bench.training.streams import make_generators
 from gan_zoo.architectures.mlp import build_toy_models
 from tests.benchmarks.conftest import bench_device, record_rates, synchronised
 

@@ -9,10 +9,10 @@ samples per second.
 import pytest
 import torch
 
+from bench.config.suite import expand, load_suite
 from bench.data.toy import get_toy_dataset
-from bench.streams import MemberStreams
-from bench.suite import expand, load_suite
-from bench.trainer import GroupTrainer
+from bench.training.streams import MemberStreams
+from bench.training.trainer import GroupTrainer
 from tests.benchmarks.conftest import bench_device, record_rates, synchronised
 
 CI_SUITE = load_suite("ci")

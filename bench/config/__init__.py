@@ -1,0 +1,1 @@
+"""Suites: YAML -> SuiteConfig -> RunSpecs, and a suite's search space."""

@@ -1,0 +1,1 @@
+"""The CI regression gate between two results folders (the `compare` command)."""

@@ -1,0 +1,457 @@
+"""The regression gate: is a candidate results folder worse than a baseline, beyond seed noise?
+
+Both folders must hold complete results of the same suite (any seeds). The suite's ``gates:``
+section (the candidate's, so the code under review sets the policy) gives the thresholds.
+Per (dataset, architecture, GAN, optimizer) cell, three kinds of check:
+
+- **quality**, one per gated final metric: a regression when the candidate's mean over seeds
+  is worse than the baseline's by at least the metric's margin (absolute, or relative to the
+  baseline mean) *and* an exact one-sided permutation test of the difference of means says
+  the worsening is not seed noise;
+- **divergence**: a regression when the divergence rate rises by at least
+  ``divergence_margin`` *and* Fisher's exact one-sided test (the same permutation test on
+  diverged/finished indicators) is significant;
+- **throughput**: a regression when the candidate's median generator steps per second over
+  the baseline's is below ``min_throughput_ratio``. Runs of one seed batch share one
+  throughput figure, so there is no seed sample to test; timings from different machines
+  measure the machines, so those checks are skipped.
+
+Why this rule. With a handful of seeds, seed-to-seed spread is as large as many effects CI
+should catch. A margin alone ("worse than the baseline's CI by X") has a false-alarm rate set
+by each metric's spread that grows with the number of cells and metrics; a test alone flags
+tiny, consistent changes nobody cares about. So both must agree. The permutation test is
+exact at any n (no normality, no large-sample approximation), copes with the ties of integer
+metrics such as modes_captured (Mann-Whitney's exact tables assume no ties), and tests the
+same difference of means the margin is stated in. All seed tests of one comparison are
+Holm-corrected together at ``alpha``, so unchanged code raises a false alarm with probability
+at most ``alpha`` however many cells and metrics the suite gates. The price is a floor on
+seeds: n + n seeds cannot give a p-value below 1 / C(2n, n), so a gate that could never fire
+is refused rather than reported as passing. With the ci suite's 8 + 8 seeds and 30 tests, a
+mean shift of 2 (2.5) seed standard deviations is caught 65% (90%) of the time (simulated
+with normal seeds in tests/test_gate.py), and a cell whose divergence goes from 0/8 to 7/8 is
+flagged but 0/8 to 6/8 is not: eight seeds cannot tell that from luck within a 5% budget
+spread over 30 tests.
+"""
+
+import functools
+import itertools
+import json
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from bench.config.suite import SuiteConfig, expand
+from bench.core.errors import BenchError
+from bench.core.results import CELL, diverged, final, recipe_runs
+from bench.core.specs import RECIPE_PHASE, TOY_ARCH, Gates, RunSpec
+from bench.data import get_dataset
+from bench.metrics.registry import output_range
+from bench.report.summary import build_summary
+from bench.stats import Range, mean_ci
+from bench.stats.tests import holm
+from bench.storage.run_files import load_provenance
+from bench.storage.store import ResultsStore
+
+THROUGHPUT = "gen_steps_per_s"
+DIVERGENCE = "divergence_rate"
+MACHINE_KEYS = ("device", "device_name", "cpu_count", "hostname")
+"""Provenance that must match for throughput to compare code rather than machines."""
+_EXACT_LIMIT = 200_000  # splits of the seeds enumerated exactly (8 + 8 seeds: 12,870)
+_MONTE_CARLO = 100_000  # random splits beyond that
+
+PASS, REGRESSION, SKIPPED = "pass", "regression", "skipped"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One results folder, loaded and checked for completeness."""
+
+    path: Path
+    config: SuiteConfig
+    summary: pd.DataFrame
+    provenance: dict
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """One verdict: a metric of one cell, the divergence rate, or the throughput."""
+
+    dataset: str
+    arch: str
+    gan: str
+    optimizer: str
+    metric: str
+    kind: str
+    """quality, divergence or throughput."""
+    baseline: float
+    """Mean over seeds (quality), divergence rate, or median steps/s (throughput)."""
+    candidate: float
+    worsening: float
+    """How much worse the candidate is, in the metric's units (negative: better); for
+    throughput, 1 - candidate / baseline."""
+    threshold: float
+    """The worsening (or, for throughput, the ratio) at which a regression starts."""
+    p_value: float
+    """Holm-adjusted one-sided p-value; NaN where no test applies."""
+    verdict: str
+    note: str = ""
+    baseline_ci: tuple[float, float] = (math.nan, math.nan)
+    candidate_ci: tuple[float, float] = (math.nan, math.nan)
+    n_baseline: int = 0
+    n_candidate: int = 0
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """Every check of one baseline/candidate pair, in table order."""
+
+    suite: str
+    gates: Gates
+    baseline: Side
+    candidate: Side
+    checks: tuple[GateCheck, ...]
+
+    @property
+    def regressions(self) -> list[GateCheck]:
+        return [c for c in self.checks if c.verdict == REGRESSION]
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+def _store(path: Path, role: str) -> ResultsStore:
+    if not Path(path).is_dir():
+        raise BenchError(f"{role}: no such results folder: {path}")
+    return ResultsStore(Path(path))
+
+
+def _load(store: ResultsStore, config: SuiteConfig, gates: Gates, role: str) -> Side:
+    """The folder's summary, refused unless every run of its suite finished and every gated
+    metric was recorded."""
+    # the paper-recipe runs, as the report compares them: a study's trials are not seeds
+    summary = recipe_runs(build_summary(store))
+    expected = {spec.run_id for spec in expand(config) if spec.study.phase == RECIPE_PHASE}
+    done = set(summary["run_id"]) if not summary.empty else set()
+    missing = sorted(expected - done)
+    if missing:
+        raise BenchError(
+            f"{role} {store.root} is incomplete: {len(expected) - len(missing)} of "
+            f"{len(expected)} runs finished (missing e.g. {missing[0]}); finish it with "
+            f"'run_bench.py run --suite {config.name} --out {store.root}'"
+        )
+    summary = summary[summary["run_id"].isin(expected)].reset_index(drop=True)
+    recorded = set(store.load_metrics()["metric"])
+    for metric, _ in gates.metrics:
+        if metric not in recorded:
+            raise BenchError(f"gated metric '{metric}' is not recorded in {store.root}; "
+                             f"recorded: {', '.join(sorted(recorded))}")
+        if final(metric) not in summary:  # recorded, but NaN in every run
+            summary[final(metric)] = math.nan
+    provenance = load_provenance(store.run_dirs()[0])
+    return Side(store.root, config, summary, provenance)
+
+
+def _runs_without_seed(config: SuiteConfig) -> set[RunSpec]:
+    return {replace(spec, seed=0) for spec in expand(config)}
+
+
+def _check_compatible(base: SuiteConfig, cand: SuiteConfig) -> Gates:
+    """Both must have trained and measured the same runs, seeds aside (report-only settings
+    may differ); returns the gates to apply."""
+    if base.name != cand.name:
+        raise BenchError(
+            f"cannot compare different suites: baseline is '{base.name}', candidate is "
+            f"'{cand.name}'; run the candidate with --suite {base.name}"
+        )
+    a, b = _runs_without_seed(base), _runs_without_seed(cand)
+    if a != b:
+        differ = []
+        for f in fields(RunSpec):
+            values_a = sorted({str(getattr(s, f.name)) for s in a})
+            values_b = sorted({str(getattr(s, f.name)) for s in b})
+            if values_a != values_b:
+                differ.append(f"{f.name}: {', '.join(values_a)} vs {', '.join(values_b)}")
+        raise BenchError(
+            f"suite '{base.name}' differs between baseline and candidate "
+            f"({'; '.join(differ) or 'in how its axes combine'}); only seeds may differ, so "
+            "regenerate the baseline if the suite changed on purpose"
+        )
+    if cand.gates is None:
+        raise BenchError(
+            f"suite '{cand.name}' has no 'gates:' section, so there is nothing to judge; add "
+            "one to its YAML (see bench/suites/ci.yaml)"
+        )
+    return cand.gates
+
+
+# --- tests ----------------------------------------------------------------------------
+
+
+@functools.cache
+def _subsets(n: int, k: int) -> np.ndarray:
+    """Every k-subset of range(n), one per row."""
+    return np.array(list(itertools.combinations(range(n), k)), dtype=np.intp)
+
+
+def permutation_p(worse: ArrayLike, reference: ArrayLike) -> float:
+    """One-sided p-value that ``worse`` has a larger mean than ``reference``: the share of
+    ways to split the pooled values into groups of these sizes whose first group's mean is at
+    least the observed one. Exact when the splits can be enumerated, else a seeded (so
+    reproducible) Monte Carlo that counts the observed split too."""
+    x, y = np.asarray(worse, dtype=float), np.asarray(reference, dtype=float)
+    pooled, k = np.concatenate([x, y]), len(x)
+    # with the pooled total fixed, the difference of means grows with the first group's sum
+    if math.comb(len(pooled), k) <= _EXACT_LIMIT:
+        sums = pooled[_subsets(len(pooled), k)].sum(axis=1)
+    else:
+        rng = np.random.default_rng(0)
+        draws = rng.permuted(np.tile(np.arange(len(pooled)), (_MONTE_CARLO, 1)), axis=1)
+        sums = np.append(pooled[draws[:, :k]].sum(axis=1), x.sum())
+    tolerance = 1e-9 * np.abs(pooled).sum()  # equal sums that rounding made unequal
+    return float(np.mean(sums >= x.sum() - tolerance))
+
+
+def _smallest_p(n_base: int, n_cand: int) -> float:
+    return 1.0 / math.comb(n_base + n_cand, n_base)
+
+
+def fewest_seeds(config: SuiteConfig, baseline_seeds: int | None = None) -> int:
+    """The fewest seeds per cell with which ``config``'s gate can ever fire against a
+    baseline of ``baseline_seeds`` seeds (default: the same suite's own count): its smallest
+    p-value must reach alpha / tests, counting a test per cell and gated metric plus the
+    divergence rate (an upper bound: a metric a dataset lacks is not tested)."""
+    tests = len({s.cell for s in expand(config)}) * (len(config.gates.metrics) + 1)
+    level = config.gates.alpha / tests
+    n = 2
+    while _smallest_p(baseline_seeds or n, n) > level:
+        n += 1
+    return n
+
+
+# --- checks ---------------------------------------------------------------------------
+
+
+def _ci(values: np.ndarray, value_range: Range) -> tuple[float, float]:
+    """The report's interval of the mean (bench.stats.mean_ci): inside the metric's range."""
+    est = mean_ci(values, value_range)
+    return est.low, est.high
+
+
+def _quality(keys: tuple, metric: str, base: pd.DataFrame, cand: pd.DataFrame,
+             gates: Gates) -> tuple[GateCheck, float] | None:
+    """The check and its raw p-value; None when neither side recorded the metric here."""
+    gate = dict(gates.metrics)[metric]
+    b = base[final(metric)].to_numpy(float)
+    c = cand[final(metric)].to_numpy(float)
+    b, c = b[np.isfinite(b)], c[np.isfinite(c)]
+    if len(b) == 0 and len(c) == 0:
+        return None  # e.g. mode coverage on a dataset without modes
+    sign = 1.0 if gate.better == "lower" else -1.0
+    value_range = output_range(metric, get_dataset(keys[CELL.index("dataset")]))
+    b_mean = float(b.mean()) if len(b) else math.nan
+    c_mean = float(c.mean()) if len(c) else math.nan
+    threshold = gate.margin * abs(b_mean) if gate.relative else gate.margin
+    check = GateCheck(
+        *keys, metric=metric, kind="quality", baseline=b_mean, candidate=c_mean,
+        worsening=sign * (c_mean - b_mean), threshold=threshold, p_value=math.nan,
+        verdict=SKIPPED, baseline_ci=_ci(b, value_range), candidate_ci=_ci(c, value_range),
+        n_baseline=len(b),
+        n_candidate=len(c),
+        note=f"{gate.better} is better by the suite's gates:, against the metric registry"
+        if gate.overrides else "",
+    )
+    if len(b) < 2 or len(c) < 2:
+        note = "; ".join(filter(None, [check.note, "fewer than 2 finite values on a side"]))
+        return replace(check, note=note), math.nan
+    return check, permutation_p(sign * c, sign * b)
+
+
+def _divergence(keys: tuple, base: pd.DataFrame, cand: pd.DataFrame,
+                gates: Gates) -> tuple[GateCheck, float]:
+    d_b, n_b = int(diverged(base).sum()), len(base)
+    d_c, n_c = int(diverged(cand).sum()), len(cand)
+    table = [[d_c, n_c - d_c], [d_b, n_b - d_b]]
+    p = float(stats.fisher_exact(table, alternative="greater")[1])
+    check = GateCheck(
+        *keys, metric=DIVERGENCE, kind="divergence", baseline=d_b / n_b, candidate=d_c / n_c,
+        worsening=d_c / n_c - d_b / n_b, threshold=gates.divergence_margin, p_value=math.nan,
+        verdict=SKIPPED, n_baseline=n_b, n_candidate=n_c,
+    )
+    return check, p
+
+
+def _machine(provenance: dict) -> dict:
+    return {key: provenance.get(key) for key in MACHINE_KEYS}
+
+
+def _throughput(keys: tuple, base: pd.DataFrame, cand: pd.DataFrame, gates: Gates,
+                same_machine: bool) -> GateCheck:
+    column = final(THROUGHPUT)
+    b, c = base[column].dropna(), cand[column].dropna()
+    b_med = float(b.median()) if len(b) else math.nan
+    c_med = float(c.median()) if len(c) else math.nan
+    check = GateCheck(
+        *keys, metric=THROUGHPUT, kind="throughput", baseline=b_med, candidate=c_med,
+        worsening=1 - c_med / b_med, threshold=gates.min_throughput_ratio, p_value=math.nan,
+        verdict=SKIPPED, n_baseline=len(b), n_candidate=len(c),
+    )
+    if not same_machine:
+        return replace(check, note="measured on different machines")
+    if not (len(b) and len(c)):
+        return replace(check, note="no finished run on a side")
+    ratio = c_med / b_med
+    verdict = REGRESSION if ratio < gates.min_throughput_ratio else PASS
+    return replace(check, verdict=verdict, note=f"ratio {ratio:.2f}")
+
+
+def judge(base: pd.DataFrame, cand: pd.DataFrame, gates: Gates,
+          same_machine: bool = True) -> tuple[GateCheck, ...]:
+    """Every check of the candidate's summary rows against the baseline's, cell by cell, in
+    table order: the gate's decision on plain values (one row per run, with the ``CELL``
+    columns, ``status`` and each gated ``final_<metric>``)."""
+    tested: list[tuple[GateCheck, float]] = []
+    throughput: list[GateCheck] = []
+    base_cells = dict(iter(base.groupby(CELL, sort=True)))
+    for keys, cand_cell in cand.groupby(CELL, sort=True):
+        base_cell = base_cells[keys]
+        for metric, _ in gates.metrics:
+            quality = _quality(keys, metric, base_cell, cand_cell, gates)
+            if quality is not None:
+                tested.append(quality)
+        tested.append(_divergence(keys, base_cell, cand_cell, gates))
+        throughput.append(_throughput(keys, base_cell, cand_cell, gates, same_machine))
+
+    raw = [p for _, p in tested if not math.isnan(p)]
+    adjusted = iter(holm(raw))
+    checks = []
+    for check, p in tested:
+        if math.isnan(p):
+            checks.append(check)
+            continue
+        p_adj = next(adjusted)
+        bad = p_adj <= gates.alpha and check.worsening >= check.threshold
+        checks.append(replace(check, p_value=p_adj, verdict=REGRESSION if bad else PASS))
+    order = {key: i for i, key in enumerate([m for m, _ in gates.metrics]
+                                            + [DIVERGENCE, THROUGHPUT])}
+    return tuple(sorted([*checks, *throughput],
+                        key=lambda c: (c.dataset, c.arch, c.gan, c.optimizer, order[c.metric])))
+
+
+def run_gate(baseline_dir: Path, candidate_dir: Path) -> GateResult:
+    """Judge ``candidate_dir`` against ``baseline_dir`` with the suite's gates."""
+    stores = _store(baseline_dir, "baseline"), _store(candidate_dir, "candidate")
+    configs = stores[0].load_suite(), stores[1].load_suite()
+    gates = _check_compatible(*configs)
+    for store in stores:  # before any run is read: nothing damaged is read as data
+        store.verify()
+    base = _load(stores[0], configs[0], gates, "baseline")
+    cand = _load(stores[1], configs[1], gates, "candidate")
+    same_machine = _machine(base.provenance) == _machine(cand.provenance)
+    checks = judge(base.summary, cand.summary, gates, same_machine)
+
+    n_tests = sum(not math.isnan(c.p_value) for c in checks)
+    floor = _smallest_p(len(base.config.seeds), len(cand.config.seeds))
+    if n_tests and floor > gates.alpha / n_tests:
+        raise BenchError(
+            f"too few seeds for the gate to ever fire: with {len(base.config.seeds)} + "
+            f"{len(cand.config.seeds)} seeds the smallest p-value is {floor:.2g}, above alpha / "
+            f"tests = {gates.alpha:g} / {n_tests}; use more seeds or gate fewer metrics"
+        )
+    return GateResult(cand.config.name, gates, base, cand, checks)
+
+
+# --- output ---------------------------------------------------------------------------
+
+
+def _number(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.4g}"
+
+
+def _value(check: GateCheck, side: str) -> str:
+    value = getattr(check, side)
+    if check.kind == "divergence":  # a rate over n seeds: show the counts
+        n = getattr(check, f"n_{side}")
+        return f"{round(value * n)}/{n} diverged"
+    low, high = getattr(check, f"{side}_ci")
+    if math.isnan(low):
+        return _number(value)
+    return f"{_number(value)} [{_number(low)}, {_number(high)}]"
+
+
+def _change(check: GateCheck) -> str:
+    if math.isnan(check.baseline) or math.isnan(check.candidate):
+        return "n/a"
+    delta = check.candidate - check.baseline
+    if check.kind == "divergence" or check.baseline == 0:
+        return f"{delta:+.3g}"
+    return f"{delta:+.3g} ({delta / abs(check.baseline):+.0%})"
+
+
+def _cell_name(check: GateCheck) -> str:
+    """dataset[/arch]/gan/optimizer: the architecture where it is an image architecture."""
+    arch = "" if check.arch == TOY_ARCH else f"/{check.arch}"
+    return f"{check.dataset}{arch}/{check.gan}/{check.optimizer}"
+
+
+def format_table(result: GateResult) -> str:
+    """The human-readable verdicts, one line per check, and a one-line conclusion."""
+    header = ("cell", "metric", "baseline", "candidate", "change", "p (Holm)", "verdict")
+    rows = []
+    for c in result.checks:
+        verdict = c.verdict.upper() if c.verdict == REGRESSION else c.verdict
+        rows.append((
+            _cell_name(c), c.metric, _value(c, "baseline"),
+            _value(c, "candidate"), _change(c),
+            "" if math.isnan(c.p_value) else f"{c.p_value:.3g}",
+            f"{verdict} ({c.note})" if c.note else verdict,
+        ))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in [header, *rows]]
+    gates = result.gates
+    n_bad = len(result.regressions)
+    lines.append(
+        f"{n_bad} regression(s) in {len(result.checks)} checks of suite "
+        f"'{result.suite}' (alpha {gates.alpha:g}, Holm over all seed tests; throughput "
+        f"ratio < {gates.min_throughput_ratio:g} fails): {'FAIL' if n_bad else 'PASS'}"
+    )
+    return "\n".join(lines)
+
+
+def _jsonable(value):
+    """NaN is not JSON: it becomes null; tuples become lists."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _side_json(side: Side) -> dict:
+    return {
+        "path": str(side.path),
+        "seeds": list(side.config.seeds),
+        "git_commit": side.provenance.get("git_commit"),
+        "machine": _machine(side.provenance),
+    }
+
+
+def to_json(result: GateResult) -> str:
+    """Stable JSON for tools: sorted keys, checks in table order, no timestamps."""
+    doc = {
+        "suite": result.suite,
+        "verdict": "fail" if result.regressions else "pass",
+        "regressions": len(result.regressions),
+        "gates": result.gates.to_dict(),
+        "baseline": _side_json(result.baseline),
+        "candidate": _side_json(result.candidate),
+        "checks": [asdict(c) for c in result.checks],
+    }
+    return json.dumps(_jsonable(doc), indent=2, sort_keys=True, allow_nan=False)

@@ -1,0 +1,1 @@
+"""Running a suite: the runner, the executors and run --until-decided."""

@@ -1,0 +1,66 @@
+"""The suites ``scripts/gpu-check.sh`` runs, derived from a built-in suite: a slice of its axes,
+or the suite at toy sizes for the CPU dry run. ``run`` validates what is derived."""
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.core.errors import BenchError
+
+AXES = ("datasets", "gans", "optimizers")
+"""Suite axes a slice may restrict (``--keep``)."""
+
+
+def read_yaml(text: str, source: str) -> Any:
+    """PyYAML's safe loader, not the suite parser's (bench.config.suite, which loads torch): a
+    number it reads as a string (``2e-4``, YAML 1.1) is dumped back as the same plain text, which
+    ``run`` then reads with the suite's YAML 1.2 loader."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise BenchError(f"{source}: malformed YAML: {' '.join(str(exc).split())}") from None
+
+
+def suite_mapping(suite: str) -> dict:
+    """A built-in suite's YAML mapping by name, or a suite file's."""
+    builtin = resources.files("bench").joinpath("suites", f"{suite}.yaml")
+    path = Path(suite)
+    if builtin.is_file():
+        text = builtin.read_text()
+    elif path.is_file():
+        text = path.read_text()
+    else:
+        raise BenchError(f"no built-in suite or suite file named {suite!r}")
+    raw = read_yaml(text, suite)
+    if not isinstance(raw, dict):
+        raise BenchError(f"suite {suite!r} is not a mapping")
+    return raw
+
+
+def derive_suite(suite: str, keep: dict[str, list[str]], sets: dict[str, Any],
+                 name: str | None = None) -> dict:
+    """``suite`` with its axes restricted to ``keep`` and dotted keys set to ``sets``
+    (``model.width``: the ``width`` of ``model:``); ``run`` validates the result."""
+    raw = suite_mapping(suite)
+    for axis, values in keep.items():
+        if axis not in AXES:
+            raise BenchError(f"--keep {axis}: only {', '.join(AXES)} can be restricted")
+        present = [v if isinstance(v, str) else v.get("name") for v in raw.get(axis, [])]
+        missing = [v for v in values if v not in present]
+        if missing:
+            raise BenchError(f"--keep {axis}: {', '.join(missing)} not in suite {suite!r} "
+                             f"(it has {', '.join(map(str, present))})")
+        raw[axis] = [v for v, label in zip(raw[axis], present, strict=True) if label in values]
+    for key, value in sets.items():
+        *parents, leaf = key.split(".")
+        node = raw
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise BenchError(f"--set {key}: {part!r} is not a mapping in suite {suite!r}")
+        node[leaf] = value
+    if name is not None:
+        raw["name"] = name
+    return raw
