@@ -4,15 +4,15 @@ The trainer, workload, evaluator, report and claims ask a ``Dataset`` what it ha
 look at its name: which networks and recipes fit (``domain``), what a sample looks like
 (``shape``), how modes are counted (``modes``: the centres of a Gaussian mixture, or a
 classifier applied to every channel) and which registered metrics are computed
-(``metrics``; names in ``bench.metrics.registry``).
+(``metrics``; names in ``bench.metrics.registry``). Plain values, no torch: the samplers
+live in ``toy.py`` and ``images.py``.
 """
 
 from dataclasses import dataclass
 
 from bench.core.errors import BenchError
 from bench.core.specs import IMAGE, TOY
-from bench.data.images import IMAGE_SOURCES
-from bench.data.toy import TOY_DATASETS, GaussianMixture
+from bench.data.toy_layouts import TOY_LAYOUTS, MixtureLayout
 
 
 @dataclass(frozen=True)
@@ -74,17 +74,17 @@ IMAGE_METRICS = ("fid", "kid", "inception_score", "precision_recall", "density_c
 
 
 def _toy(name: str) -> Dataset:
-    data = TOY_DATASETS[name]
-    if isinstance(data, GaussianMixture):
+    data = TOY_LAYOUTS[name]
+    if isinstance(data, MixtureLayout):
         return Dataset(name, data.description, TOY, (2,), MixtureModes(data.centers, data.std),
                        (*POINT_METRICS, "mixture_modes"), "points")
     return Dataset(name, data.description, TOY, (2,), None, POINT_METRICS, "points")
 
 
-def _image(name: str, modes: Modes | None) -> Dataset:
-    source = IMAGE_SOURCES[name]
+def _image(name: str, description: str, shape: tuple[int, int, int],
+           modes: Modes | None) -> Dataset:
     digits = isinstance(modes, ClassifierModes)
-    return Dataset(name, source.description, IMAGE, source.shape, modes,
+    return Dataset(name, description, IMAGE, shape, modes,
                    DIGIT_METRICS if digits else IMAGE_METRICS, "digits" if digits else None)
 
 
@@ -94,12 +94,15 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     _toy("swissroll"),
     _toy("ring8-pacgan"),
     _toy("grid25-pacgan"),
-    _image("digits", ClassifierModes(channels=1)),
-    _image("stacked-digits", ClassifierModes(channels=3)),
-    _image("mnist", ClassifierModes(channels=1)),
-    _image("fashion-mnist", None),
-    _image("stacked-mnist", ClassifierModes(channels=3)),
-    _image("cifar10", None),
+    _image("digits", "scikit-learn 8x8 digits upsampled to 16x16, offline", (1, 16, 16),
+           ClassifierModes(channels=1)),
+    _image("stacked-digits", "3 digits as RGB, 16x16x3, 1000 modes, offline", (3, 16, 16),
+           ClassifierModes(channels=3)),
+    _image("mnist", "MNIST 28x28", (1, 28, 28), ClassifierModes(channels=1)),
+    _image("fashion-mnist", "Fashion-MNIST 28x28", (1, 28, 28), None),
+    _image("stacked-mnist", "3 MNIST digits as RGB, 28x28x3, 1000 modes", (3, 28, 28),
+           ClassifierModes(channels=3)),
+    _image("cifar10", "CIFAR-10 32x32x3", (3, 32, 32), None),
 )}
 
 

@@ -232,24 +232,19 @@ def _stack_channels(images: Tensor, labels: Tensor, count: int, seed: int) -> tu
 
 @dataclass(frozen=True)
 class _Source:
-    description: str
     read: Reader
-    shape: tuple[int, int, int]
-    """(channels, height, width) of every image, known before loading (for preflight)."""
     stacked: bool = False
+    """Three random single-channel images as R, G, B (the shape is the dataset's declaration,
+    ``datasets.py``)."""
 
 
 IMAGE_SOURCES: dict[str, _Source] = {
-    "digits": _Source("scikit-learn 8x8 digits upsampled to 16x16, offline", _read_digits,
-                      (1, 16, 16)),
-    "stacked-digits": _Source("3 digits as RGB, 16x16x3, 1000 modes, offline", _read_digits,
-                              (3, 16, 16), True),
-    "mnist": _Source("MNIST 28x28", _idx_reader("mnist", "MNIST"), (1, 28, 28)),
-    "fashion-mnist": _Source("Fashion-MNIST 28x28",
-                             _idx_reader("fashion-mnist", "FashionMNIST"), (1, 28, 28)),
-    "stacked-mnist": _Source("3 MNIST digits as RGB, 28x28x3, 1000 modes",
-                             _idx_reader("mnist", "MNIST"), (3, 28, 28), True),
-    "cifar10": _Source("CIFAR-10 32x32x3", _read_cifar10, (3, 32, 32)),
+    "digits": _Source(_read_digits),
+    "stacked-digits": _Source(_read_digits, stacked=True),
+    "mnist": _Source(_idx_reader("mnist", "MNIST")),
+    "fashion-mnist": _Source(_idx_reader("fashion-mnist", "FashionMNIST")),
+    "stacked-mnist": _Source(_idx_reader("mnist", "MNIST"), stacked=True),
+    "cifar10": _Source(_read_cifar10),
 }
 
 

@@ -11,16 +11,20 @@
 - ``sequential``: alpha spending across repeated looks (Lan-DeMets, O'Brien-Fleming).
 """
 
-from bench.stats.intervals import (
-    BCA_FROM_N,
-    METHOD_NAMES,
-    Estimate,
-    interval_bounds,
-    mean_ci,
-    rate_ci,
-)
 from bench.stats.ranges import CORRELATION, NONNEGATIVE, UNBOUNDED, UNIT, Range, counts
 
-__all__ = ["BCA_FROM_N", "CORRELATION", "METHOD_NAMES", "NONNEGATIVE", "UNBOUNDED", "UNIT",
-           "Estimate", "Range", "counts", "interval_bounds", "mean_ci",
-           "rate_ci"]
+_FROM_INTERVALS = ("BCA_FROM_N", "METHOD_NAMES", "Estimate", "interval_bounds", "mean_ci",
+                   "rate_ci")
+
+__all__ = ["CORRELATION", "NONNEGATIVE", "UNBOUNDED", "UNIT", "Range", "counts",
+           *_FROM_INTERVALS]
+
+
+def __getattr__(name: str) -> object:
+    """The intervals' names, imported on first use (PEP 562): they load scipy and statsmodels,
+    which a suite's check, needing only the ranges, should not pay for."""
+    if name in _FROM_INTERVALS:
+        from bench.stats import intervals
+
+        return getattr(intervals, name)
+    raise AttributeError(f"module 'bench.stats' has no attribute {name!r}")
