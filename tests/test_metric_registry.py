@@ -6,20 +6,12 @@ import math
 import pytest
 import torch
 
+from bench.core.outputs import HIGHER, LOWER, better
 from bench.core.specs import EvalSpec
 from bench.data import DATASETS, get_dataset
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
-from bench.metrics.registry import (
-    HIGHER,
-    LOWER,
-    METRICS,
-    MetricInput,
-    Output,
-    Reference,
-    outputs,
-    register,
-)
+from bench.metrics.registry import METRICS, MetricInput, Reference, register
 
 SPEC = EvalSpec(samples=400, w1_samples=300, fid_samples=10_000)
 
@@ -109,11 +101,12 @@ def test_a_reference_computes_each_statistic_once():
 @pytest.mark.parametrize(("arguments", "message"), [
     ({"extractor": "resnet"}, "unknown extractor 'resnet'"),
     ({"samples_field": "n_samples"}, "'n_samples' is not an EvalSpec field"),
-    ({"outputs": (Output("x", "up"),)}, "direction 'up'"),
+    ({"outputs": ("sharpness",)}, "'sharpness' is not a declared output"),
+    ({"outputs": ("train_seconds",)}, "'train_seconds' is written by the training"),
     ({"name": "w1"}, "registered twice"),
 ])
 def test_a_metric_that_cannot_work_is_refused_when_it_registers(arguments, message):
-    good = {"name": "probe", "outputs": (Output("x", LOWER),), "extractor": "points",
+    good = {"name": "probe", "outputs": ("w1",), "extractor": "points",
             "samples_field": "samples", "protocol": lambda spec, _: "probe"}
     with pytest.raises(ValueError, match=message):
         register(**(good | arguments))
@@ -121,7 +114,7 @@ def test_a_metric_that_cannot_work_is_refused_when_it_registers(arguments, messa
 
 
 def test_every_output_declares_a_direction_the_consumers_share():
-    directions = {name: output.better for name, output in outputs().items()}
-    assert directions["w1"] == directions["fd_digits"] == directions["fid"] == LOWER
-    assert directions["modes_captured"] == directions["recall"] == HIGHER
-    assert directions["critic_gap"] is None and directions["fid_n"] is None
+    declared = {o.name: o for m in METRICS.values() for o in m.outputs}
+    assert declared["w1"].better == better("fd_digits") == better("fid") == LOWER
+    assert declared["modes_captured"].better == better("recall") == HIGHER
+    assert better("critic_gap") is None and declared["fid_n"].better is None

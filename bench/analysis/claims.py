@@ -32,10 +32,11 @@ from bench.analysis.rules import (
     threshold,
 )
 from bench.analysis.suite_data import Setting, SuiteData
+from bench.core.outputs import ADAM_COSINE, HIGHER, LOWER, TRAIN_SECONDS, better
 from bench.core.results import DIVERGED, FINISHED, diverged, final
 from bench.core.specs import ClaimsSpec
 from bench.data import IMAGE, get_dataset
-from bench.metrics.registry import HIGHER, LOWER, better, output_range
+from bench.metrics.registry import output_range
 from bench.stats import CORRELATION, NONNEGATIVE, UNIT
 from bench.storage.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
 from bench.storage.experiment_outputs import MINIMAX
@@ -127,7 +128,7 @@ def _no_recipe_runs(data: SuiteData, dataset: str, *gans: str) -> str:
 
 def _worst(metric: str) -> float:
     """A diverged run's value of ``metric`` in rank comparisons: the worst there is, in the
-    direction the metric registry declares better."""
+    direction its output declares better."""
     return math.inf if better(metric) == LOWER else -math.inf
 
 
@@ -220,7 +221,7 @@ def _mode_checks(data: SuiteData) -> list[ClaimCheck]:
 
 def _cosine_note(data: SuiteData, setting: Setting, label: str) -> str:
     m = data.select(data.metrics, setting, "wgan-clip", label)
-    rows = m[m["metric"] == "critic_adam_cosine"]
+    rows = m[m["metric"] == ADAM_COSINE]
     if rows.empty:
         return ""
     negative = (rows["value"] < 0).mean()
@@ -328,7 +329,7 @@ def _matched_comparisons(data: SuiteData, settings: list[Setting],
                 continue
             for x, at, unit in (
                 ("step", finished[final("step")].min(), "matched generator steps"),
-                ("train_seconds", finished["train_seconds"].min(), "matched wall-clock"),
+                (TRAIN_SECONDS, finished[TRAIN_SECONDS].min(), "matched wall-clock"),
             ):
                 a = _quality_at(data, gp, quality, x, at)
                 b = _quality_at(data, clip, quality, x, at)

@@ -10,9 +10,10 @@ Per run, two estimates are correlated with the run's sample quality over its che
 - ``heldout``: ``divergence_estimate``, the critic's estimate on real samples never used for
   training (the WGAN-GP paper's overfitting check).
 
-Sign convention: quality metrics are distances, lower is better, and the estimate is
-correlated with the distance itself. An estimate that tracks quality falls as the samples
-improve, so **tracking quality means a positive rho** (1: same order as the distance).
+Sign convention: quality metrics are distances, lower is better (``QUALITY_BETTER``, which
+the output table enforces), and the estimate is correlated with the distance itself. An
+estimate that tracks quality falls as the samples improve, so **tracking quality means a
+positive rho** (1: same order as the distance).
 """
 
 import math
@@ -23,21 +24,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bench.core.outputs import CRITIC_LOSS, DIVERGENCE_ESTIMATE, quality_outputs
 from bench.core.results import CELL, FINISHED
 from bench.stats import CORRELATION, mean_ci
 from bench.stats.trend import final_trend
-
-QUALITY_METRICS = ("w1", "fid", "fd_digits")
-"""Sample-quality distances (lower is better) in order of preference: a run's quality is the
-first one it records, exact W1 on 2-D data, FID (or the digits Frechet distance) on images."""
 
 ESTIMATES = ("train", "heldout")
 
 
 def quality_metric(metric_names: Iterable[str]) -> str | None:
-    """The preferred quality metric among ``metric_names``, or None."""
+    """The preferred quality metric among ``metric_names``, or None: the first quality
+    distance of the output table (bench.core.outputs) they hold, exact W1 on 2-D data, FID
+    (or the digits Frechet distance) on images."""
     names = set(metric_names)
-    return next((m for m in QUALITY_METRICS if m in names), None)
+    return next((m for m in quality_outputs() if m in names), None)
 
 
 def median_filter(values: np.ndarray | list[float], window: int) -> np.ndarray:
@@ -94,11 +94,11 @@ def run_series(rows: pd.DataFrame, window: int) -> pd.DataFrame | None:
         return None
     wide = wide.sort_index()
     out = pd.DataFrame({"quality": wide[quality]})  # indexed by step, like ``wide``
-    out["heldout"] = wide.get("divergence_estimate", math.nan)
+    out["heldout"] = wide.get(DIVERGENCE_ESTIMATE, math.nan)
     out["train"] = math.nan
-    if "critic_loss" in wide:
+    if CRITIC_LOSS in wide:
         # step 0 has no training loss yet: filter over the checkpoints that have one
-        loss = wide["critic_loss"].to_numpy()
+        loss = wide[CRITIC_LOSS].to_numpy()
         present = np.isfinite(loss)
         if present.any():
             out.loc[present, "train"] = median_filter(-loss[present], window)

@@ -17,6 +17,8 @@ few trials diverged.
 import numpy as np
 import pandas as pd
 
+from bench.core.outputs import DIRECTIONS, HIGHER, LOWER
+
 RESAMPLES = 9_999
 COLUMNS = ["k", "n_trials", "expected_best", "ci_low", "ci_high", "p_all_diverged",
            "expected_best_converged"]
@@ -41,19 +43,19 @@ def _best_of_k(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def expected_best(
-    qualities: np.ndarray | list[float], better: str = "lower", confidence: float = 0.95,
+    qualities: np.ndarray | list[float], better: str = LOWER, confidence: float = 0.95,
     resamples: int = RESAMPLES, seed: int = 0,
 ) -> pd.DataFrame:
     """The expected best quality among k = 1..N trials drawn with replacement from the N
     ``qualities``, with a percentile-bootstrap CI (the trials resampled ``resamples`` times,
     deterministic for a ``seed``). Columns: ``COLUMNS``; no rows when there are no trials."""
-    if better not in ("lower", "higher"):
-        raise ValueError(f"better must be 'lower' or 'higher', got {better!r}")
+    if better not in DIRECTIONS:
+        raise ValueError(f"better must be {LOWER!r} or {HIGHER!r}, got {better!r}")
     q = np.asarray(qualities, dtype=float)
     n = len(q)
     if n == 0:
         return pd.DataFrame(columns=COLUMNS)
-    sign = -1.0 if better == "lower" else 1.0  # scores: higher is better
+    sign = -1.0 if better == LOWER else 1.0  # scores: higher is better
     scores = np.where(np.isfinite(q), sign * q, -np.inf)
     expected, p_all_diverged, converged = _best_of_k(scores)
     resampled = scores[np.random.default_rng(seed).integers(0, n, size=(resamples, n))]

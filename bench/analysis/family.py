@@ -31,6 +31,7 @@ import numpy as np
 
 from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Outcome
 from bench.analysis.suite_data import Setting, SuiteData
+from bench.core.outputs import QUALITY_BETTER
 from bench.core.specs import ClaimsSpec
 from bench.stats.tests import holm
 from bench.stats.trend import Improvement, improvement, window_size
@@ -63,9 +64,9 @@ class Arm:
     metric: str
     """The checkpoint metric compared (a row name: w1, fd_digits, modes_captured, ...)."""
     better: str
-    """'lower' or 'higher'."""
+    """LOWER or HIGHER (bench.core.outputs)."""
     quality: str | None = None
-    """The dataset's quality metric (lower is better), when it is not ``metric``: the arm
+    """The dataset's quality metric (``QUALITY_BETTER``), when it is not ``metric``: the arm
     has converged only when its quality has stopped improving too."""
 
 
@@ -128,7 +129,7 @@ def _still_improving(data: SuiteData, arms: tuple[Arm, ...],
     for arm in arms:
         series = [(arm.metric, arm.better)]
         if arm.quality and arm.quality != arm.metric:
-            series.append((arm.quality, "lower"))
+            series.append((arm.quality, QUALITY_BETTER))
         for metric, better in series:
             trend = arm_improvement(data, arm, metric, better, spec)
             if trend is None:

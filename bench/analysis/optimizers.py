@@ -11,12 +11,11 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.correlation import quality_metric
+from bench.core.outputs import ADAM_COSINE
 from bench.core.results import CELL, SETTING, diverged, final, with_settings
 from bench.data import get_dataset
 from bench.metrics.registry import output_range
 from bench.stats import Estimate, mean_ci, rate_ci
-
-COSINE = "critic_adam_cosine"
 
 
 def optimizer_table(summary: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
@@ -47,7 +46,7 @@ def optimizer_table(summary: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFram
             if final("modes_captured") in cell else mean_ci([])
         record |= {"modes_n": modes.n, "modes_mean": modes.mean, "modes_ci_low": modes.low,
                    "modes_ci_high": modes.high, "modes_ci_method": modes.method}
-        cosine = rows.loc[rows["metric"] == COSINE, "value"].to_numpy(dtype=float)
+        cosine = rows.loc[rows["metric"] == ADAM_COSINE, "value"].to_numpy(dtype=float)
         record |= {"adam_cosine_mean": cosine.mean() if len(cosine) else math.nan,
                    "adam_cosine_min": cosine.min() if len(cosine) else math.nan,
                    "adam_cosine_negative": (cosine < 0).mean() if len(cosine) else math.nan}

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from bench.core.outputs import DIRECTIONS, HIGHER, LOWER
 from bench.core.specs import ClaimsSpec
 from bench.stats import (
     METHOD_NAMES,
@@ -262,8 +263,8 @@ def directional(
     ``spec.alpha`` with the margin ``spec.min_effect``; inconclusive with fewer than
     ``spec.min_seeds`` seeds a side. ``value_range`` bounds the means' intervals in the
     evidence."""
-    if better not in ("higher", "lower"):
-        raise ValueError(f"better must be 'higher' or 'lower', got {better!r}")
+    if better not in DIRECTIONS:
+        raise ValueError(f"better must be {HIGHER!r} or {LOWER!r}, got {better!r}")
     x, y = _finite(a), _finite(b)
     result = compare_seeds(x, y)
     evidence = (f"{names[0]} {describe(x, value_range=value_range)} vs "
@@ -271,8 +272,8 @@ def directional(
     if min(result.n_a, result.n_b) < spec.min_seeds:
         short = min((np.size(a), len(x)), (np.size(b), len(y)), key=lambda t: t[1])
         return _too_few(evidence, "seeds", spec.min_seeds, *short)
-    sign = 1 if better == "higher" else -1  # delta > 0 supports the claim
-    p_claimed, p_reversed = ((result.p_greater, result.p_less) if better == "higher"
+    sign = 1 if better == HIGHER else -1  # delta > 0 supports the claim
+    p_claimed, p_reversed = ((result.p_greater, result.p_less) if better == HIGHER
                              else (result.p_less, result.p_greater))
     interval_at = _oriented_delta_ci(x, y, sign)
     delta, confidence = sign * result.cliffs_delta, _confidence(spec.alpha)

@@ -4,7 +4,7 @@ trial rerun on fresh seeds, the expected best quality after k trials, and tuned 
 Pure functions of the summary (one row per run with ``phase``, ``trial`` and ``hp_<field>``
 columns) and the suite config; the runner calls ``best_trial_params`` to choose the reruns.
 A run's quality is its final distance to the data (``correlation.quality_metric``, lower is
-better); a diverged run is the worst outcome, +inf.
+better: ``QUALITY_BETTER``); a diverged run is the worst outcome, +inf.
 
 Selection rule (``best_trials``): per cell, trials are ranked by (1) the number of diverged
 seeds, so a trial with any diverged seed ranks below every trial whose seeds all finished,
@@ -25,6 +25,7 @@ from bench.analysis.expected_best import expected_best
 from bench.analysis.rules import directional
 from bench.config.suite import SuiteConfig
 from bench.core.hyperparameters import SEARCH_FIELDS
+from bench.core.outputs import QUALITY_BETTER
 from bench.core.results import (
     CELL,
     FINAL,
@@ -36,7 +37,7 @@ from bench.core.results import (
 )
 from bench.core.specs import RECIPE_PHASE, RERUN_PHASE, TRIAL_PHASE
 from bench.data import get_dataset
-from bench.metrics.registry import LOWER, output_range
+from bench.metrics.registry import output_range
 from bench.stats import UNBOUNDED, mean_ci
 
 QUALITY_COLUMNS = ["seeds", "diverged", "quality_n", "quality_mean", "quality_ci_low",
@@ -153,7 +154,7 @@ def _curves(trials: pd.DataFrame) -> pd.DataFrame:
     """``expected_best_table`` of a trial table."""
     frames = []
     for cell, rows in trials.groupby(CELL, sort=True):
-        curve = expected_best(_trial_qualities(rows), better=LOWER)
+        curve = expected_best(_trial_qualities(rows), better=QUALITY_BETTER)
         first = rows.iloc[0]
         frames.append(curve.assign(**dict(zip(CELL, cell, strict=True)), **{
             SETTING: first[SETTING], "quality_metric": first["quality_metric"]}))
@@ -206,7 +207,8 @@ def _compare(rows: pd.DataFrame, axis: str, a: str, b: str, config: SuiteConfig)
     """'``a`` better than ``b``' on ``rows``' qualities, where ``axis`` ("gan" or
     "optimizer") tells the two groups apart: the values of ``COMPARISON_COLUMNS``."""
     outcome = directional(rows.loc[rows[axis] == a, "quality"],
-                          rows.loc[rows[axis] == b, "quality"], LOWER, config.claims, (a, b))
+                          rows.loc[rows[axis] == b, "quality"], QUALITY_BETTER,
+                          config.claims, (a, b))
     first = rows.iloc[0]
     fixed = f"optimizer {first['optimizer']}" if axis == "gan" else f"GAN {first['gan']}"
     return ["GANs" if axis == "gan" else "optimizers", first[SETTING], first["dataset"],

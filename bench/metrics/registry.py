@@ -13,16 +13,15 @@ Extractors (``bench.features.extractors``): ``points`` (the 2-D samples themselv
 whose extractor is ``best`` uses Inception when it is there, else the dataset's own
 extractor. Statistics: ``FeatureStats`` (mean, covariance), mode histograms, k-NN radii.
 
-Each output declares which direction is better (``Output.better``): the gate, the claims and
-the study read it from here. It also declares the range of values it can take
-(``Output.range``: a ``bench.stats.Range``, or a function of the dataset where the range
-depends on it, as a mode count's does); intervals over seeds stay inside it
-(``output_range``). Each metric declares the ``EvalSpec`` field that sets its
-sample count and the fewest samples it can compute on (``min_samples``): a suite giving it
-fewer is refused before anything is written.
+A metric's outputs are declared in the output table (``bench.core.outputs``: direction,
+range, words, where the report and TensorBoard show them), by name here. A range may depend on
+the dataset, as a mode count's does; intervals over seeds stay inside it (``output_range``).
+Each metric declares the ``EvalSpec`` field that sets its sample count and the fewest samples
+it can compute on (``min_samples``): a suite giving it fewer is refused before anything is
+written.
 
-Adding a metric: one ``@register`` function here, its name in the datasets' ``metrics`` it
-applies to (bench/data/datasets.py), and a test.
+Adding a metric: its outputs in bench/core/outputs.py, one ``@register`` function here, its
+name in the datasets' ``metrics`` it applies to (bench/data/datasets.py), and a test.
 """
 
 from collections.abc import Callable
@@ -31,6 +30,8 @@ from typing import Any
 
 from torch import Tensor
 
+from bench.core.outputs import CRITIC, METRIC, Output, is_declared, output, outputs_from
+from bench.core.outputs import better as better  # re-exported: bench.config.suite reads it here
 from bench.core.specs import EvalSpec
 from bench.data.datasets import ClassifierModes, Dataset, MixtureModes
 from bench.metrics.extractor_names import BEST, EXTRACTORS
@@ -42,35 +43,12 @@ from bench.metrics.kid import kernel_inception_distance
 from bench.metrics.knn_manifold import density_coverage, knn_distances, precision_recall
 from bench.metrics.modes import class_modes, mode_coverage
 from bench.metrics.wasserstein import wasserstein1
-from bench.stats import NONNEGATIVE, UNBOUNDED, UNIT, Range, counts
+from bench.stats import UNBOUNDED, Range
 
 PR_K = 3
 """Kynkaanniemi et al. 2019's k."""
 DC_K = 5
 """Naeem et al. 2020's k."""
-LOWER, HIGHER = "lower", "higher"
-DIRECTIONS = (LOWER, HIGHER)
-
-
-RangeOf = Range | Callable[[Dataset], Range]
-"""An output's range, or how the dataset decides it."""
-
-
-def _mode_counts(dataset: Dataset) -> Range:
-    assert dataset.modes is not None
-    return counts(dataset.modes.n_modes)
-
-
-@dataclass(frozen=True)
-class Output:
-    """One scalar a metric writes (a tidy row's ``metric``)."""
-
-    name: str
-    better: str | None
-    """``lower`` or ``higher`` is better; None for a quantity that is not a quality (a
-    sample count, a standard error, the critic's own estimate)."""
-    range: RangeOf = UNBOUNDED
-    """The values it can take."""
 
 
 @dataclass
@@ -128,45 +106,40 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {}
-CRITIC_OUTPUTS = (Output("critic_gap", None), Output("divergence_estimate", None))
-"""What the evaluator itself records from the critic on held-out real samples (differences
-of critic values: unbounded)."""
+CRITIC_OUTPUTS = outputs_from(CRITIC)
+"""What the evaluator itself records from the critic on held-out real samples."""
 _EVAL_FIELDS = tuple(f.name for f in fields(EvalSpec))
-
-
-def outputs() -> dict[str, Output]:
-    """Every checkpoint quantity the evaluator can record, by name."""
-    every = [*CRITIC_OUTPUTS, *(o for m in METRICS.values() for o in m.outputs)]
-    return {o.name: o for o in every}
 
 
 def output_names() -> tuple[str, ...]:
     """Every checkpoint quantity the evaluator can record (what a gate may judge)."""
-    return tuple(outputs())
+    every = [*CRITIC_OUTPUTS, *(o for m in METRICS.values() for o in m.outputs)]
+    return tuple(dict.fromkeys(o.name for o in every))
 
 
-def output_range(output: str, dataset: Dataset) -> Range:
-    """The range of ``output`` on ``dataset``: declared by the registered metric of the
-    dataset that writes it; unbounded for the critic's outputs and for names no metric of
-    the dataset writes."""
-    for metric in (METRICS[m] for m in dataset.metrics if m in METRICS):
-        for declared in metric.outputs:
-            if declared.name == output:
-                return declared.range if isinstance(declared.range, Range) else declared.range(
-                    dataset)
-    return UNBOUNDED
+def _written_on(name: str, dataset: Dataset) -> bool:
+    """Whether a registered metric of ``dataset`` writes the output ``name``."""
+    return any(name in METRICS[m].output_names for m in dataset.metrics if m in METRICS)
 
 
-def better(output: str) -> str | None:
-    """Which direction of ``output`` is better (``lower``/``higher``), None if neither."""
-    return outputs()[output].better
+def output_range(name: str, dataset: Dataset) -> Range:
+    """The range of the output ``name`` on ``dataset``, as its declaration gives it; for a
+    metric's output, only where a registered metric of the dataset writes it (a mode count
+    has no range on data without modes). Unbounded otherwise, and for a name not declared."""
+    if not is_declared(name):
+        return UNBOUNDED
+    declared = output(name)
+    if declared.source == METRIC and not _written_on(name, dataset):
+        return UNBOUNDED
+    return declared.range if isinstance(declared.range, Range) else declared.range(dataset)
 
 
-def register(name: str, outputs: tuple[Output, ...], extractor: str, samples_field: str,
+def register(name: str, outputs: tuple[str, ...], extractor: str, samples_field: str,
              protocol: Callable[[EvalSpec, str], str], min_samples: int = 1,
              needs_reference: bool = True):
-    """Register the decorated ``compute(MetricInput) -> {output: value}`` as metric ``name``;
-    a name, extractor, sample field or direction that cannot work fails at import time."""
+    """Register the decorated ``compute(MetricInput) -> {output: value}`` as metric ``name``
+    writing the declared ``outputs`` (bench.core.outputs); a name, output, extractor or sample
+    field that cannot work fails at import time."""
     if name in METRICS:
         raise ValueError(f"metric {name!r} is registered twice")
     if extractor not in (*EXTRACTORS, BEST):
@@ -174,13 +147,14 @@ def register(name: str, outputs: tuple[Output, ...], extractor: str, samples_fie
                          f"{', '.join((*EXTRACTORS, BEST))}")
     if samples_field not in _EVAL_FIELDS:
         raise ValueError(f"metric {name!r}: {samples_field!r} is not an EvalSpec field")
-    for output in outputs:
-        if output.better not in (*DIRECTIONS, None):
-            raise ValueError(f"metric {name!r}: output {output.name!r} has direction "
-                             f"{output.better!r}; use lower, higher or None")
+    declared = tuple(output(o) for o in outputs)
+    for o in declared:
+        if o.source != METRIC:
+            raise ValueError(f"metric {name!r}: output {o.name!r} is written by the {o.source}, "
+                             "not by a metric")
 
     def wrap(compute: Callable[[MetricInput], dict[str, float]]):
-        METRICS[name] = Metric(name, outputs, extractor, samples_field, min_samples, protocol,
+        METRICS[name] = Metric(name, declared, extractor, samples_field, min_samples, protocol,
                                compute, needs_reference)
         return compute
     return wrap
@@ -191,18 +165,15 @@ def _count(n: int) -> str:
     return f"{n // 1000}k" if n % 1000 == 0 else f"_n{n}"
 
 
-@register("w1", (Output("w1", LOWER, NONNEGATIVE),), "points", "w1_samples",
-          lambda spec, _: f"w1_n{spec.w1_samples}")
+@register("w1", ("w1",), "points", "w1_samples", lambda spec, _: f"w1_n{spec.w1_samples}")
 def exact_w1(x: MetricInput) -> dict[str, float]:
     """Exact W1 (POT) between the generated and as many real samples."""
     return {"w1": wasserstein1(x.fake, x.reference.features[: len(x.fake)])}
 
 
-@register("mixture_modes", (Output("modes_captured", HIGHER, _mode_counts),
-                            Output("modes_well_captured", HIGHER, _mode_counts),
-                            Output("hq_fraction", HIGHER, UNIT),
-                            Output("reverse_kl_hq", LOWER, NONNEGATIVE)),
-          "points", "samples", lambda spec, _: f"modes_n{spec.samples}_{spec.hq_threshold:g}sd")
+@register("mixture_modes",
+          ("modes_captured", "modes_well_captured", "hq_fraction", "reverse_kl_hq"), "points",
+          "samples", lambda spec, _: f"modes_n{spec.samples}_{spec.hq_threshold:g}sd")
 def mixture_modes(x: MetricInput) -> dict[str, float]:
     """VEEGAN/PacGAN mode coverage against the mixture's centres."""
     modes = x.dataset.modes
@@ -213,9 +184,8 @@ def mixture_modes(x: MetricInput) -> dict[str, float]:
             "hq_fraction": cov.high_quality_fraction, "reverse_kl_hq": cov.reverse_kl}
 
 
-@register("classifier_modes", (Output("modes_captured", HIGHER, _mode_counts),
-                               Output("reverse_kl", LOWER, NONNEGATIVE)),
-          "digit_labels", "samples", lambda spec, _: f"modes_n{spec.samples}")
+@register("classifier_modes", ("modes_captured", "reverse_kl"), "digit_labels", "samples",
+          lambda spec, _: f"modes_n{spec.samples}")
 def classifier_modes(x: MetricInput) -> dict[str, float]:
     """PacGAN's Stacked-MNIST mode count: classes of every channel name the mode."""
     modes = x.dataset.modes
@@ -237,24 +207,21 @@ def _frechet(x: MetricInput) -> float:
     return frechet_to(x.fake, x.reference.frechet)
 
 
-@register("fd_digits", (Output("fd_digits", LOWER, NONNEGATIVE),), "digits", "samples",
+@register("fd_digits", ("fd_digits",), "digits", "samples",
           lambda spec, _: f"fd_digits_n{spec.samples}", min_samples=2)
 def fd_digits(x: MetricInput) -> dict[str, float]:
     """Frechet distance in the digits classifier's feature space (offline FID stand-in)."""
     return {"fd_digits": _frechet(x)}
 
 
-@register("fid", (Output("fid", LOWER, NONNEGATIVE), Output("fid_n", None, NONNEGATIVE)),
-          "inception", "fid_samples",
+@register("fid", ("fid", "fid_n"), "inception", "fid_samples",
           lambda spec, _: f"fid{_count(spec.fid_samples)}", min_samples=2)
 def fid(x: MetricInput) -> dict[str, float]:
     """FID: Frechet distance of pool3 features to the reference split's statistics."""
     return {"fid": _frechet(x), "fid_n": len(x.fake)}
 
 
-@register("inception_score", (Output("is", HIGHER, NONNEGATIVE),
-                              Output("is_std", None, NONNEGATIVE)), "inception_logits",
-          "fid_samples",
+@register("inception_score", ("is", "is_std"), "inception_logits", "fid_samples",
           lambda spec, _: f"is{_count(spec.fid_samples)}_tfidelity_u8_{IS_SPLITS}splits",
           min_samples=IS_SPLITS, needs_reference=False)
 def inception_score_metric(x: MetricInput) -> dict[str, float]:
@@ -264,8 +231,7 @@ def inception_score_metric(x: MetricInput) -> dict[str, float]:
     return {"is": score.mean, "is_std": score.std}
 
 
-@register("kid", (Output("kid", LOWER), Output("kid_std", None, NONNEGATIVE)), "inception",
-          "fid_samples",
+@register("kid", ("kid", "kid_std"), "inception", "fid_samples",
           lambda spec, _: f"kid{_count(spec.fid_samples)}", min_samples=2)
 def kid(x: MetricInput) -> dict[str, float]:
     """KID (unbiased, cubic kernel, 100 subsets of up to 1,000) against the fixed real subset."""
@@ -282,9 +248,8 @@ def _real_side(x: MetricInput) -> tuple[Tensor, Tensor]:
     return x.reference.features[:n], knn
 
 
-@register("precision_recall", (Output("precision", HIGHER, UNIT),
-                               Output("recall", HIGHER, UNIT)), BEST,
-          "samples", lambda spec, extractor: f"pr_k{PR_K}_{extractor}_n{spec.samples}",
+@register("precision_recall", ("precision", "recall"), BEST, "samples",
+          lambda spec, extractor: f"pr_k{PR_K}_{extractor}_n{spec.samples}",
           min_samples=PR_K + 1)
 def improved_precision_recall(x: MetricInput) -> dict[str, float]:
     """Kynkaanniemi et al. 2019, k = 3, against as many real samples."""
@@ -293,9 +258,8 @@ def improved_precision_recall(x: MetricInput) -> dict[str, float]:
     return {"precision": result.precision, "recall": result.recall}
 
 
-@register("density_coverage", (Output("density", HIGHER, NONNEGATIVE),
-                               Output("coverage", HIGHER, UNIT)), BEST,
-          "samples", lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}",
+@register("density_coverage", ("density", "coverage"), BEST, "samples",
+          lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}",
           min_samples=DC_K + 1)
 def density_and_coverage(x: MetricInput) -> dict[str, float]:
     """Naeem et al. 2020, k = 5, against as many real samples."""
