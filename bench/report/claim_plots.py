@@ -13,11 +13,12 @@ import seaborn as sns
 from bench.analysis.correlation import run_series
 from bench.analysis.suite_data import SuiteData
 from bench.analysis.weight_piling import load_critic_weights
+from bench.core.outputs import ADAM_COSINE, output, with_direction
 from bench.core.results import SETTING, final, with_settings
 from bench.data import get_dataset
 from bench.metrics.registry import output_range
 from bench.report.plots import GAN_ORDER, Drawn, LeftOut, legend_outside, save_figure
-from bench.stats import CORRELATION, interval_bounds
+from bench.stats import interval_bounds
 
 WEIGHT_GANS = ("wgan-clip", "wgan-gp")
 
@@ -78,7 +79,7 @@ def estimate_scatter_plot(data: SuiteData, path: Path) -> Drawn:
             ax.plot(points["quality"], points["train"], "o-", ms=3, lw=0.8, color=color,
                     label=f"seed {seed}")
         ax.set_title(f"{title}\nmean rho = {rho:.2f}", fontsize=9)
-        ax.set_xlabel(f"{quality} (lower is better)")
+        ax.set_xlabel(with_direction(quality, quality))
         ax.set_ylabel("-critic loss, median-filtered")
     axes[0][0].legend(fontsize=7)
     fig.suptitle("Critic estimate vs sample quality per checkpoint (rho > 0: tracks quality)",
@@ -142,7 +143,7 @@ def optimizer_plot(summary: pd.DataFrame, table: pd.DataFrame, path: Path) -> Dr
                       errorbar=functools.partial(interval_bounds, value_range=value_range),
                       linestyle="none", markers="D", capsize=0.1)
         ax.set_xlabel("")
-        ax.set_ylabel(f"final {quality} (lower is better)")
+        ax.set_ylabel(with_direction(f"final {quality}", quality))
     fig.suptitle("Optimizer comparison: final quality per seed, mean with 95% CI", y=1.02)
     fig.tight_layout()
     return save_figure(fig, path)
@@ -151,13 +152,14 @@ def optimizer_plot(summary: pd.DataFrame, table: pd.DataFrame, path: Path) -> Dr
 def adam_cosine_plot(metrics: pd.DataFrame, path: Path) -> Drawn:
     """The cosine between Adam's critic step and the gradient vs generator step (mean over
     seeds, 95% band); below 0 Adam's momentum goes against the gradient."""
-    rows = metrics[metrics["metric"] == "critic_adam_cosine"]
+    rows = metrics[metrics["metric"] == ADAM_COSINE]
     if rows.empty:
         return LeftOut("no run trained its critic with Adam")
     order = [g for g in GAN_ORDER if g in set(rows["gan"])]
     grid = sns.relplot(data=with_settings(rows), x="step", y="value", hue="gan",
                        style="optimizer", col=SETTING, kind="line",
-                       errorbar=functools.partial(interval_bounds, value_range=CORRELATION),
+                       errorbar=functools.partial(interval_bounds,
+                                                  value_range=output(ADAM_COSINE).range),
                        hue_order=order, height=3.2, aspect=1.2,
                        facet_kws={"sharey": True, "legend_out": False})
     legend_outside(grid)

@@ -13,6 +13,7 @@ from bench.analysis.optimizers import optimizer_markdown, optimizer_table
 from bench.analysis.suite_data import SuiteData, load_suite_data
 from bench.config.suite import SuiteConfig
 from bench.core.atomic import write_text_atomic
+from bench.core.outputs import QUALITY_BETTER
 from bench.core.results import CELL, SETTING, with_settings
 from bench.report import claim_plots as plots
 from bench.report import critic_plots as diagnostic_plots
@@ -179,7 +180,8 @@ def _rules(config: SuiteConfig) -> list[str]:
         f"- Any check with fewer than {s.min_seeds} seeds in a group is inconclusive.",
         f"- Loss-quality correlation: Spearman rho between minus the critic's training loss "
         f"(median filter of {s.median_window} checkpoints) and the distance to the data "
-        f"(lower is better), over >= {s.min_checkpoints} checkpoints per run; **rho > 0 means "
+        f"({QUALITY_BETTER} is better), over >= {s.min_checkpoints} checkpoints per run; "
+        "**rho > 0 means "
         f"the estimate tracks quality**; it tracks when rho's CI lies above {s.min_rho:g}. "
         f"A run whose quality moved less than {s.min_quality_change:.0%} across those "
         "checkpoints (Theil-Sen fitted change; 0 when the slope's CI holds 0) is left out: "

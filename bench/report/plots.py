@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from bench.core.outputs import TRAIN_SECONDS, plot_label  # noqa: E402
 from bench.core.results import CELL, DIVERGED, FINAL, SETTING, final, with_settings  # noqa: E402
 from bench.data import get_dataset  # noqa: E402
 from bench.metrics.registry import output_range  # noqa: E402
@@ -23,15 +24,6 @@ from bench.stats import Range, interval_bounds  # noqa: E402
 from bench.storage.store import ResultsStore  # noqa: E402
 
 GAN_ORDER = ["gan", "wgan-clip", "wgan-gp"]
-LABELS = {
-    "w1": "exact W1 to real data (lower is better)",
-    "fd_digits": "Frechet distance, digits-CNN features (lower is better)",
-    "fid": "FID (lower is better)",
-    "is": "Inception Score (higher is better)",
-    "modes_captured": "modes captured",
-    "hq_fraction": "high-quality sample fraction",
-    "divergence_estimate": "critic's divergence estimate",
-}
 
 
 @dataclass(frozen=True)
@@ -96,11 +88,11 @@ def metric_curves(metrics: pd.DataFrame, metric: str, x: str, path: Path) -> Dra
     rows = metrics[metrics["metric"] == metric]
     if rows.empty:
         return LeftOut(f"no run of this suite records {metric}")
-    if x == "train_seconds":
+    if x == TRAIN_SECONDS:
         # x of each checkpoint: the cell's mean training time at that step, so seeds align
-        seconds = metrics[metrics["metric"] == "train_seconds"]
+        seconds = metrics[metrics["metric"] == TRAIN_SECONDS]
         cell_time = seconds.groupby([*CELL, "step"])["value"].mean()
-        rows = rows.join(cell_time.rename("train_seconds"), on=[*CELL, "step"])
+        rows = rows.join(cell_time.rename(TRAIN_SECONDS), on=[*CELL, "step"])
     rows, errorbar = ranged(with_settings(rows), rows["metric"])
     grid = sns.relplot(
         data=rows, x=x, y="value", hue="gan", style="optimizer", col=SETTING,
@@ -110,8 +102,8 @@ def metric_curves(metrics: pd.DataFrame, metric: str, x: str, path: Path) -> Dra
     )
     legend_outside(grid)
     grid.set_axis_labels("generator step" if x == "step" else "training wall-clock (s)",
-                         LABELS.get(metric, metric))
-    grid.figure.suptitle(f"{LABELS.get(metric, metric)}: mean over seeds, 95% CI", y=1.03)
+                         plot_label(metric))
+    grid.figure.suptitle(f"{plot_label(metric)}: mean over seeds, 95% CI", y=1.03)
     return save_figure(grid.figure, path)
 
 
@@ -127,7 +119,7 @@ def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Drawn:
     ).dropna(subset=["value"])
     long["metric"] = long["metric"].str.removeprefix(FINAL)
     long, errorbar = ranged(long, long["metric"])
-    long["metric"] = long["metric"].map(lambda m: LABELS.get(m, m))
+    long["metric"] = long["metric"].map(plot_label)
     grid = sns.catplot(
         data=long, x="gan", y="value", hue="optimizer", row="metric", col=SETTING,
         kind="point", errorbar=errorbar, order=_hue_order(long),

@@ -20,6 +20,7 @@ from bench.analysis.study import (
 from bench.config.search_space import Choice, Distribution, LogUniform
 from bench.config.suite import SuiteConfig
 from bench.core.atomic import write_text_atomic
+from bench.core.outputs import QUALITY_BETTER, with_direction
 from bench.core.results import HP, SETTING
 from bench.report.plots import Drawn, LeftOut, save_figure
 from bench.report.tables import frame_to_markdown
@@ -98,7 +99,8 @@ def expected_best_plot(curves: pd.DataFrame, dataset: str, gans: list[str], path
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(setting, fontsize=10)
         ax.set_xlabel("trials k")
-        ax.set_ylabel(f"expected best {rows['quality_metric'].iloc[0]} (lower is better)")
+        quality = rows["quality_metric"].iloc[0]
+        ax.set_ylabel(with_direction(f"expected best {quality}", quality))
         ax.legend(fontsize=7)
     fig.suptitle(f"{dataset}: expected best quality of k random trials, 95% bootstrap band",
                  y=1.02)
@@ -171,8 +173,8 @@ def sensitivity_plot(
     handles += [Line2D([], [], color="0.3", marker=m, ls="", label=o) for o, m in markers.items()]
     handles.append(Line2D([], [], color="0.3", marker="x", ls="", label="a seed diverged"))
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
-    fig.suptitle("Sensitivity: each trial's mean final quality (lower is better) against its "
-                 "setting", y=1.02)
+    fig.suptitle(f"Sensitivity: each trial's mean final quality ({QUALITY_BETTER} is better) "
+                 "against its setting", y=1.02)
     fig.tight_layout()
     return save_figure(fig, path)
 

@@ -1,39 +1,33 @@
 """Tables: mean and 95% CI over seeds for each dataset x GAN x optimizer (bench.stats.mean_ci,
-each interval inside its metric's declared range)."""
+each interval inside its metric's declared range); columns, headings and directions from the
+output table (bench.core.outputs)."""
+
+from dataclasses import fields
 
 import pandas as pd
 
-from bench.core.results import CELL, DIVERGED, FINAL, final
+from bench.core.outputs import DIVERGENCE_RATE, Output, better, table_outputs
+from bench.core.results import CELL, DIVERGED, FINAL, Counters, final
 from bench.data import get_dataset
-from bench.metrics.registry import better, output_names, output_range
-from bench.stats import NONNEGATIVE, Range, mean_ci, rate_ci
+from bench.metrics.registry import output_range
+from bench.stats import Range, mean_ci, rate_ci
 
-# (column in the summary, heading) in display order; the direction that is better comes from
-# the metric registry
-TABLE_METRICS: list[tuple[str, str]] = [
-    (final("w1"), "W1"),
-    (final("fid"), "FID"),
-    (final("kid"), "KID"),
-    (final("is"), "IS"),
-    (final("fd_digits"), "FD digits-CNN"),
-    (final("modes_captured"), "modes captured"),
-    (final("modes_well_captured"), "modes >=10% share"),
-    (final("hq_fraction"), "high-quality fraction"),
-    (final("reverse_kl_hq"), "reverse KL of HQ samples (nats)"),
-    (final("reverse_kl"), "reverse KL (nats)"),
-    (final("precision"), "precision"),
-    (final("recall"), "recall"),
-    (final("density"), "density"),
-    (final("coverage"), "coverage"),
-    (final("divergence_estimate"), "critic estimate"),
-    (final("gen_steps_per_s"), "gen steps/s"),
-    ("train_seconds", "train s"),
-]
-HEADLINE = tuple(map(final, ("w1", "fid", "fd_digits", "modes_captured", "precision",
-                             "recall")))
-"""The columns report.md shows (with seeds and diverged); tables/<dataset>.md has them all."""
-COUNTER_RANGES = {final("gen_steps_per_s"): NONNEGATIVE, "train_seconds": NONNEGATIVE}
-"""Summary columns that are the trainer's counters, not registered metric outputs."""
+_COUNTERS = {f.name for f in fields(Counters)}
+
+
+def table_column(output: Output) -> str:
+    """The summary column the tables show for ``output``: a run's final value, or for a
+    budget counter its total in status.json, which a diverged run keeps."""
+    return output.name if output.name in _COUNTERS else final(output.name)
+
+
+def table_columns(headline: bool = False) -> list[tuple[str, str]]:
+    """(summary column, heading) of each table column in display order (the output table's,
+    bench.core.outputs); ``headline``: only those report.md shows (with seeds and
+    diverged), tables/<dataset>.md has them all."""
+    return [(table_column(o), o.heading) for o in table_outputs(headline)]
+
+
 INTERVALS_CAPTION = (
     "Cells show the mean over seeds and its 95% CI in brackets, inside the metric's range: "
     "for bounded metrics (shares in [0, 1], mode counts in [0, modes]) the Wilson score "
@@ -45,8 +39,6 @@ INTERVALS_CAPTION = (
 
 def column_range(column: str, dataset: str) -> Range:
     """The range of a summary column's values on ``dataset``."""
-    if column in COUNTER_RANGES:
-        return COUNTER_RANGES[column]
     return output_range(column.removeprefix(FINAL), get_dataset(dataset))
 
 
@@ -56,7 +48,7 @@ def cell_statistics(summary: pd.DataFrame) -> pd.DataFrame:
     records = []
     for keys, cell in summary.groupby(CELL, sort=True):
         dataset = dict(zip(CELL, keys, strict=True))["dataset"]
-        for column, _ in TABLE_METRICS:
+        for column, _ in table_columns():
             if column not in cell:
                 continue
             est = mean_ci(cell[column].to_numpy(dtype=float), column_range(column, dataset))
@@ -79,7 +71,7 @@ def divergence_table(summary: pd.DataFrame) -> pd.DataFrame:
         seeds=("seed", "count"), diverged=("status", lambda s: int((s == DIVERGED).sum()))
     )
     rates = [rate_ci(d, n) for d, n in zip(table["diverged"], table["seeds"], strict=True)]
-    table["divergence_rate"] = [r.mean for r in rates]
+    table[DIVERGENCE_RATE] = [r.mean for r in rates]
     table["rate_ci_low"] = [r.low for r in rates]
     table["rate_ci_high"] = [r.high for r in rates]
     return table.reset_index()
@@ -96,18 +88,16 @@ def frame_to_markdown(frame: pd.DataFrame) -> str:
 
 
 def _heading(column: str, heading: str) -> str:
-    """A table heading with the direction the metric registry declares better, if any."""
-    metric = column.removeprefix(FINAL)
-    direction = better(metric) if metric in output_names() else None
+    """A table heading with the direction its output declares better, if any."""
+    direction = better(column.removeprefix(FINAL))
     return f"{heading} ({direction} better)" if direction else heading
 
 
 def markdown_table(summary: pd.DataFrame, dataset: str, headline: bool = False) -> str:
     """One Markdown table of a dataset's cells: 'mean [95% CI]' per metric (an architecture
-    column where the dataset has several); ``headline``: only the ``HEADLINE`` metrics."""
+    column where the dataset has several); ``headline``: only report.md's columns."""
     rows = summary[summary["dataset"] == dataset]
-    columns = [(c, h) for c, h in TABLE_METRICS if c in rows and rows[c].notna().any()
-               and (not headline or c in HEADLINE)]
+    columns = [(c, h) for c, h in table_columns(headline) if c in rows and rows[c].notna().any()]
     several = rows["arch"].nunique() > 1
     header = (["architecture"] if several else []) + ["GAN", "optimizer", "seeds", "diverged"]
     header += [_heading(c, h) for c, h in columns]

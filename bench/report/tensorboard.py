@@ -23,6 +23,7 @@ from PIL import Image
 
 from bench.core.atomic import write_text_atomic
 from bench.core.errors import BenchError
+from bench.core.outputs import hparams_outcomes, tensorboard_group
 from bench.core.results import final
 from bench.report.summary import build_summary
 from bench.storage.store import ResultsStore
@@ -33,29 +34,14 @@ if TYPE_CHECKING:  # annotations only: tensorboard is an optional extra
 EXPORT_MARKER = "ganbench_export.json"
 """Written at the top of an export; names the results folder it was exported from."""
 
-_TAG_GROUPS = {
-    "quality": ("w1", "fd_digits", "fid", "kid", "is", "precision", "recall", "density",
-                "coverage", "reverse_kl", "reverse_kl_hq"),
-    "modes": ("modes_captured", "modes_well_captured", "hq_fraction"),
-    "critic": ("critic_gap", "divergence_estimate", "critic_adam_cosine"),
-    "loss": ("critic_loss", "generator_loss", "penalty"),
-    "throughput": ("gen_steps_per_s", "critic_steps_per_s", "samples_per_s"),
-    "counters": ("critic_steps", "real_samples", "train_seconds", "eval_seconds"),
-}
-TAG_GROUP = {metric: group for group, metrics in _TAG_GROUPS.items() for metric in metrics}
-"""Metric -> the Scalars dashboard section it is shown in; others go under ``metrics/``."""
-
-OUTCOMES = ("w1", "fd_digits", "fid", "kid", "is", "modes_captured", "hq_fraction", "precision",
-            "recall", "density", "coverage")
-"""Metrics whose final values are a run's outcome columns in the HParams dashboard."""
-
 Scalar = int | float | str | bool
 """The value types TensorBoard's HParams accept."""
 
 
 def scalar_tag(metric: str) -> str:
-    """The Scalars tag of ``metric``, e.g. ``quality/w1`` or ``metrics/<new metric>``."""
-    return f"{TAG_GROUP.get(metric, 'metrics')}/{metric}"
+    """The Scalars tag of ``metric``: its declared group (bench.core.outputs), e.g.
+    ``quality/w1``, or ``metrics/<name>`` for an output that declares none."""
+    return f"{tensorboard_group(metric)}/{metric}"
 
 
 def run_hparams(config: dict, status: str) -> dict[str, Scalar]:
@@ -87,9 +73,10 @@ def run_hparams(config: dict, status: str) -> dict[str, Scalar]:
 
 
 def final_outcomes(summary_row: pd.Series) -> dict[str, float]:
-    """``final/<metric>`` -> the run's value at its last checkpoint, for the metrics in
-    OUTCOMES it has; empty values (metrics of diverged runs, see build_summary) are left out."""
-    return {f"final/{metric}": float(summary_row[final(metric)]) for metric in OUTCOMES
+    """``final/<metric>`` -> the run's value at its last checkpoint, for the outputs declared
+    HParams outcomes it has; empty values (metrics of diverged runs, see build_summary) are
+    left out."""
+    return {f"final/{metric}": float(summary_row[final(metric)]) for metric in hparams_outcomes()
             if pd.notna(summary_row.get(final(metric)))}
 
 
