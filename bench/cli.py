@@ -11,18 +11,6 @@ from bench.core.errors import BenchError
 from bench.core.validators import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT
 from bench.training.accel import MODES
 
-TRAINING_QUANTITIES = {
-    "critic_gap": "E[D(real)] - E[D(fake)] on held-out samples",
-    "divergence_estimate": "critic's W1 estimate (WGANs) or JS estimate (GAN), held out",
-    "critic_adam_cosine": "Adam runs: mean cos(-Adam step, gradient) of the critic (WGAN Sec. 4.2)",
-    "critic_loss / generator_loss / penalty": "training losses, mean since last checkpoint",
-    "gen_steps_per_s / critic_steps_per_s / samples_per_s": "training throughput",
-    "critic_steps / real_samples / gradient_evaluations / train_seconds / eval_seconds":
-        "budget counters (gradient_evaluations: critic and generator gradients computed, "
-        "extrapolations included)",
-}
-"""Recorded at every checkpoint besides the registered metrics (bench.metrics.registry)."""
-
 
 class _Parser(argparse.ArgumentParser):
     """Bad arguments are bad input like any other: one ``error:`` line and exit 2 (argparse's
@@ -386,7 +374,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from bench.gate.compare import format_table, run_gate, to_json
+    from bench.gate.compare import run_gate
+    from bench.gate.output import format_table, to_json
 
     result = run_gate(args.baseline, args.candidate)
     print(to_json(result) if args.json else format_table(result))
@@ -504,6 +493,7 @@ def _first_sentence(text: str) -> str:
 def _cmd_list(args: argparse.Namespace) -> int:
     from bench.config.suite import builtin_suites, load_suite
     from bench.core.hyperparameters import HYPERPARAMETERS
+    from bench.core.outputs import CRITIC, TRAINING, outputs_from
     from bench.core.specs import BUDGET_KINDS
     from bench.data import DATASETS
     from bench.metrics.registry import METRICS
@@ -529,7 +519,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
                                 for o in metric.outputs)
          + ": " + _first_sentence(metric.compute.__doc__ or ""))
         for metric in METRICS.values()])
-    _entries("also recorded at every checkpoint:", list(TRAINING_QUANTITIES.items()))
+    _entries("also recorded at every checkpoint (declared in bench/core/outputs.py):",
+             [(o.name, o.words) for o in (*outputs_from(CRITIC), *outputs_from(TRAINING))])
     return 0
 
 

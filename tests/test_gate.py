@@ -19,7 +19,8 @@ from bench.config.suite import load_suite, parse_suite
 from bench.core.errors import BenchError
 from bench.core.results import CELL
 from bench.core.specs import TOY_ARCH, Gates, MetricGate
-from bench.gate.compare import REGRESSION, judge, permutation_p, run_gate
+from bench.gate.compare import REGRESSION, judge, run_gate
+from bench.gate.permutation import permutation_p
 from bench.orchestration.runner import run_suite
 from bench.stats.tests import holm
 from bench.storage.manifest import seal_run

@@ -33,48 +33,27 @@ flagged but 0/8 to 6/8 is not: eight seeds cannot tell that from luck within a 5
 spread over 30 tests.
 """
 
-import functools
-import itertools
-import json
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
 from scipy import stats
 
 from bench.config.suite import SuiteConfig, expand
 from bench.core.errors import BenchError
-from bench.core.results import CELL, diverged, final, recipe_runs
-from bench.core.specs import RECIPE_PHASE, TOY_ARCH, Gates, RunSpec
+from bench.core.outputs import DIVERGENCE_RATE, LOWER, THROUGHPUT
+from bench.core.results import CELL, diverged, final
+from bench.core.specs import Gates
 from bench.data import get_dataset
+from bench.gate.load import Side, check_compatible, load_side, machine, open_results
+from bench.gate.permutation import permutation_p, smallest_p
 from bench.metrics.registry import output_range
-from bench.report.summary import build_summary
 from bench.stats import Range, mean_ci
 from bench.stats.tests import holm
-from bench.storage.run_files import load_provenance
-from bench.storage.store import ResultsStore
-
-THROUGHPUT = "gen_steps_per_s"
-DIVERGENCE = "divergence_rate"
-MACHINE_KEYS = ("device", "device_name", "cpu_count", "hostname")
-"""Provenance that must match for throughput to compare code rather than machines."""
-_EXACT_LIMIT = 200_000  # splits of the seeds enumerated exactly (8 + 8 seeds: 12,870)
-_MONTE_CARLO = 100_000  # random splits beyond that
 
 PASS, REGRESSION, SKIPPED = "pass", "regression", "skipped"
-
-
-@dataclass(frozen=True)
-class Side:
-    """One results folder, loaded and checked for completeness."""
-
-    path: Path
-    config: SuiteConfig
-    summary: pd.DataFrame
-    provenance: dict
 
 
 @dataclass(frozen=True)
@@ -121,105 +100,6 @@ class GateResult:
         return [c for c in self.checks if c.verdict == REGRESSION]
 
 
-# --- loading ---------------------------------------------------------------------------
-
-
-def _store(path: Path, role: str) -> ResultsStore:
-    if not Path(path).is_dir():
-        raise BenchError(f"{role}: no such results folder: {path}")
-    return ResultsStore(Path(path))
-
-
-def _load(store: ResultsStore, config: SuiteConfig, gates: Gates, role: str) -> Side:
-    """The folder's summary, refused unless every run of its suite finished and every gated
-    metric was recorded."""
-    # the paper-recipe runs, as the report compares them: a study's trials are not seeds
-    summary = recipe_runs(build_summary(store))
-    expected = {spec.run_id for spec in expand(config) if spec.study.phase == RECIPE_PHASE}
-    done = set(summary["run_id"]) if not summary.empty else set()
-    missing = sorted(expected - done)
-    if missing:
-        raise BenchError(
-            f"{role} {store.root} is incomplete: {len(expected) - len(missing)} of "
-            f"{len(expected)} runs finished (missing e.g. {missing[0]}); finish it with "
-            f"'run_bench.py run --suite {config.name} --out {store.root}'"
-        )
-    summary = summary[summary["run_id"].isin(expected)].reset_index(drop=True)
-    recorded = set(store.load_metrics()["metric"])
-    for metric, _ in gates.metrics:
-        if metric not in recorded:
-            raise BenchError(f"gated metric '{metric}' is not recorded in {store.root}; "
-                             f"recorded: {', '.join(sorted(recorded))}")
-        if final(metric) not in summary:  # recorded, but NaN in every run
-            summary[final(metric)] = math.nan
-    provenance = load_provenance(store.run_dirs()[0])
-    return Side(store.root, config, summary, provenance)
-
-
-def _runs_without_seed(config: SuiteConfig) -> set[RunSpec]:
-    return {replace(spec, seed=0) for spec in expand(config)}
-
-
-def _check_compatible(base: SuiteConfig, cand: SuiteConfig) -> Gates:
-    """Both must have trained and measured the same runs, seeds aside (report-only settings
-    may differ); returns the gates to apply."""
-    if base.name != cand.name:
-        raise BenchError(
-            f"cannot compare different suites: baseline is '{base.name}', candidate is "
-            f"'{cand.name}'; run the candidate with --suite {base.name}"
-        )
-    a, b = _runs_without_seed(base), _runs_without_seed(cand)
-    if a != b:
-        differ = []
-        for f in fields(RunSpec):
-            values_a = sorted({str(getattr(s, f.name)) for s in a})
-            values_b = sorted({str(getattr(s, f.name)) for s in b})
-            if values_a != values_b:
-                differ.append(f"{f.name}: {', '.join(values_a)} vs {', '.join(values_b)}")
-        raise BenchError(
-            f"suite '{base.name}' differs between baseline and candidate "
-            f"({'; '.join(differ) or 'in how its axes combine'}); only seeds may differ, so "
-            "regenerate the baseline if the suite changed on purpose"
-        )
-    if cand.gates is None:
-        raise BenchError(
-            f"suite '{cand.name}' has no 'gates:' section, so there is nothing to judge; add "
-            "one to its YAML (see bench/suites/ci.yaml)"
-        )
-    return cand.gates
-
-
-# --- tests ----------------------------------------------------------------------------
-
-
-@functools.cache
-def _subsets(n: int, k: int) -> np.ndarray:
-    """Every k-subset of range(n), one per row."""
-    return np.array(list(itertools.combinations(range(n), k)), dtype=np.intp)
-
-
-def permutation_p(worse: ArrayLike, reference: ArrayLike) -> float:
-    """One-sided p-value that ``worse`` has a larger mean than ``reference``: the share of
-    ways to split the pooled values into groups of these sizes whose first group's mean is at
-    least the observed one. Exact when the splits can be enumerated, else a seeded (so
-    reproducible) Monte Carlo that counts the observed split too."""
-    x, y = np.asarray(worse, dtype=float), np.asarray(reference, dtype=float)
-    pooled, k = np.concatenate([x, y]), len(x)
-    # with the pooled total fixed, the difference of means grows with the first group's sum
-    if math.comb(len(pooled), k) <= _EXACT_LIMIT:
-        sums = pooled[_subsets(len(pooled), k)].sum(axis=1)
-    else:
-        rng = np.random.default_rng(0)
-        draws = rng.permuted(np.tile(np.arange(len(pooled)), (_MONTE_CARLO, 1)), axis=1)
-        sums = np.append(pooled[draws[:, :k]].sum(axis=1), x.sum())
-    tolerance = 1e-9 * np.abs(pooled).sum()  # equal sums that rounding made unequal
-    return float(np.mean(sums >= x.sum() - tolerance))
-
-
-def _smallest_p(n_base: int, n_cand: int) -> float:
-    return 1.0 / math.comb(n_base + n_cand, n_base)
-
-
 def fewest_seeds(config: SuiteConfig, baseline_seeds: int | None = None) -> int:
     """The fewest seeds per cell with which ``config``'s gate can ever fire against a
     baseline of ``baseline_seeds`` seeds (default: the same suite's own count): its smallest
@@ -228,7 +108,7 @@ def fewest_seeds(config: SuiteConfig, baseline_seeds: int | None = None) -> int:
     tests = len({s.cell for s in expand(config)}) * (len(config.gates.metrics) + 1)
     level = config.gates.alpha / tests
     n = 2
-    while _smallest_p(baseline_seeds or n, n) > level:
+    while smallest_p(baseline_seeds or n, n) > level:
         n += 1
     return n
 
@@ -251,7 +131,7 @@ def _quality(keys: tuple, metric: str, base: pd.DataFrame, cand: pd.DataFrame,
     b, c = b[np.isfinite(b)], c[np.isfinite(c)]
     if len(b) == 0 and len(c) == 0:
         return None  # e.g. mode coverage on a dataset without modes
-    sign = 1.0 if gate.better == "lower" else -1.0
+    sign = 1.0 if gate.better == LOWER else -1.0
     value_range = output_range(metric, get_dataset(keys[CELL.index("dataset")]))
     b_mean = float(b.mean()) if len(b) else math.nan
     c_mean = float(c.mean()) if len(c) else math.nan
@@ -278,15 +158,11 @@ def _divergence(keys: tuple, base: pd.DataFrame, cand: pd.DataFrame,
     table = [[d_c, n_c - d_c], [d_b, n_b - d_b]]
     p = float(stats.fisher_exact(table, alternative="greater")[1])
     check = GateCheck(
-        *keys, metric=DIVERGENCE, kind="divergence", baseline=d_b / n_b, candidate=d_c / n_c,
+        *keys, metric=DIVERGENCE_RATE, kind="divergence", baseline=d_b / n_b, candidate=d_c / n_c,
         worsening=d_c / n_c - d_b / n_b, threshold=gates.divergence_margin, p_value=math.nan,
         verdict=SKIPPED, n_baseline=n_b, n_candidate=n_c,
     )
     return check, p
-
-
-def _machine(provenance: dict) -> dict:
-    return {key: provenance.get(key) for key in MACHINE_KEYS}
 
 
 def _throughput(keys: tuple, base: pd.DataFrame, cand: pd.DataFrame, gates: Gates,
@@ -337,25 +213,25 @@ def judge(base: pd.DataFrame, cand: pd.DataFrame, gates: Gates,
         bad = p_adj <= gates.alpha and check.worsening >= check.threshold
         checks.append(replace(check, p_value=p_adj, verdict=REGRESSION if bad else PASS))
     order = {key: i for i, key in enumerate([m for m, _ in gates.metrics]
-                                            + [DIVERGENCE, THROUGHPUT])}
+                                            + [DIVERGENCE_RATE, THROUGHPUT])}
     return tuple(sorted([*checks, *throughput],
                         key=lambda c: (c.dataset, c.arch, c.gan, c.optimizer, order[c.metric])))
 
 
 def run_gate(baseline_dir: Path, candidate_dir: Path) -> GateResult:
     """Judge ``candidate_dir`` against ``baseline_dir`` with the suite's gates."""
-    stores = _store(baseline_dir, "baseline"), _store(candidate_dir, "candidate")
+    stores = open_results(baseline_dir, "baseline"), open_results(candidate_dir, "candidate")
     configs = stores[0].load_suite(), stores[1].load_suite()
-    gates = _check_compatible(*configs)
+    gates = check_compatible(*configs)
     for store in stores:  # before any run is read: nothing damaged is read as data
         store.verify()
-    base = _load(stores[0], configs[0], gates, "baseline")
-    cand = _load(stores[1], configs[1], gates, "candidate")
-    same_machine = _machine(base.provenance) == _machine(cand.provenance)
+    base = load_side(stores[0], configs[0], gates, "baseline")
+    cand = load_side(stores[1], configs[1], gates, "candidate")
+    same_machine = machine(base.provenance) == machine(cand.provenance)
     checks = judge(base.summary, cand.summary, gates, same_machine)
 
     n_tests = sum(not math.isnan(c.p_value) for c in checks)
-    floor = _smallest_p(len(base.config.seeds), len(cand.config.seeds))
+    floor = smallest_p(len(base.config.seeds), len(cand.config.seeds))
     if n_tests and floor > gates.alpha / n_tests:
         raise BenchError(
             f"too few seeds for the gate to ever fire: with {len(base.config.seeds)} + "
@@ -363,95 +239,3 @@ def run_gate(baseline_dir: Path, candidate_dir: Path) -> GateResult:
             f"tests = {gates.alpha:g} / {n_tests}; use more seeds or gate fewer metrics"
         )
     return GateResult(cand.config.name, gates, base, cand, checks)
-
-
-# --- output ---------------------------------------------------------------------------
-
-
-def _number(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.4g}"
-
-
-def _value(check: GateCheck, side: str) -> str:
-    value = getattr(check, side)
-    if check.kind == "divergence":  # a rate over n seeds: show the counts
-        n = getattr(check, f"n_{side}")
-        return f"{round(value * n)}/{n} diverged"
-    low, high = getattr(check, f"{side}_ci")
-    if math.isnan(low):
-        return _number(value)
-    return f"{_number(value)} [{_number(low)}, {_number(high)}]"
-
-
-def _change(check: GateCheck) -> str:
-    if math.isnan(check.baseline) or math.isnan(check.candidate):
-        return "n/a"
-    delta = check.candidate - check.baseline
-    if check.kind == "divergence" or check.baseline == 0:
-        return f"{delta:+.3g}"
-    return f"{delta:+.3g} ({delta / abs(check.baseline):+.0%})"
-
-
-def _cell_name(check: GateCheck) -> str:
-    """dataset[/arch]/gan/optimizer: the architecture where it is an image architecture."""
-    arch = "" if check.arch == TOY_ARCH else f"/{check.arch}"
-    return f"{check.dataset}{arch}/{check.gan}/{check.optimizer}"
-
-
-def format_table(result: GateResult) -> str:
-    """The human-readable verdicts, one line per check, and a one-line conclusion."""
-    header = ("cell", "metric", "baseline", "candidate", "change", "p (Holm)", "verdict")
-    rows = []
-    for c in result.checks:
-        verdict = c.verdict.upper() if c.verdict == REGRESSION else c.verdict
-        rows.append((
-            _cell_name(c), c.metric, _value(c, "baseline"),
-            _value(c, "candidate"), _change(c),
-            "" if math.isnan(c.p_value) else f"{c.p_value:.3g}",
-            f"{verdict} ({c.note})" if c.note else verdict,
-        ))
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in [header, *rows]]
-    gates = result.gates
-    n_bad = len(result.regressions)
-    lines.append(
-        f"{n_bad} regression(s) in {len(result.checks)} checks of suite "
-        f"'{result.suite}' (alpha {gates.alpha:g}, Holm over all seed tests; throughput "
-        f"ratio < {gates.min_throughput_ratio:g} fails): {'FAIL' if n_bad else 'PASS'}"
-    )
-    return "\n".join(lines)
-
-
-def _jsonable(value):
-    """NaN is not JSON: it becomes null; tuples become lists."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _side_json(side: Side) -> dict:
-    return {
-        "path": str(side.path),
-        "seeds": list(side.config.seeds),
-        "git_commit": side.provenance.get("git_commit"),
-        "machine": _machine(side.provenance),
-    }
-
-
-def to_json(result: GateResult) -> str:
-    """Stable JSON for tools: sorted keys, checks in table order, no timestamps."""
-    doc = {
-        "suite": result.suite,
-        "verdict": "fail" if result.regressions else "pass",
-        "regressions": len(result.regressions),
-        "gates": result.gates.to_dict(),
-        "baseline": _side_json(result.baseline),
-        "candidate": _side_json(result.candidate),
-        "checks": [asdict(c) for c in result.checks],
-    }
-    return json.dumps(_jsonable(doc), indent=2, sort_keys=True, allow_nan=False)
