@@ -9,6 +9,7 @@ import pandas as pd
 from bench.config.suite import SuiteConfig
 from bench.core.atomic import write_text_atomic
 from bench.core.errors import BenchError
+from bench.core.outputs import DIVERGENCE_ESTIMATE, TRAIN_SECONDS
 from bench.core.results import diverged, recipe_runs
 from bench.core.specs import RECIPE_PHASE, TOY_ARCH, Budget
 from bench.data import get_dataset
@@ -67,13 +68,13 @@ def _figures(pool: FigurePool, store: ResultsStore, summary: pd.DataFrame,
                 pool.draw(f"{title} vs generator step", plots.metric_curves, metrics, metric,
                           "step", folder / f"{metric}_vs_step.png"),
                 pool.draw(f"{title} vs training wall-clock", plots.metric_curves, metrics,
-                          metric, "train_seconds", folder / f"{metric}_vs_time.png"),
+                          metric, TRAIN_SECONDS, folder / f"{metric}_vs_time.png"),
             ]
     figures += [
         pool.draw("Modes captured vs generator step", plots.metric_curves, metrics,
                   "modes_captured", "step", folder / "modes_vs_step.png"),
         pool.draw("Critic's divergence estimate vs generator step", plots.metric_curves,
-                  metrics, "divergence_estimate", "step", folder / "estimate_vs_step.png"),
+                  metrics, DIVERGENCE_ESTIMATE, "step", folder / "estimate_vs_step.png"),
         pool.draw("Final metrics with 95% CIs", plots.final_metrics_plot, summary,
                   folder / "final_metrics.png"),
     ]
