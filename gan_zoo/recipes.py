@@ -33,16 +33,48 @@ OPTIMIZERS = tuple(OPTIMIZER_DESCRIPTIONS)
 
 
 @dataclass(frozen=True)
-class Recipe:
-    """Hyperparameters of one GAN; every field can be overridden from a suite YAML (each
-    checked by its validator in bench.core.hyperparameters.RECIPE_CHECKS)."""
+class OptimizerSettings:
+    """What an optimizer is built with besides its algorithm, each field and its default written
+    once: a ``Recipe`` holds the paper's, a run's resolved ``bench.core.specs.OptimizerSpec`` the
+    ones it trains with, and a suite's optimizer entry may give any of them.
+    ``bench.core.hyperparameters`` declares each one's validator and the optimizers that use
+    it."""
 
+    lr: float
+    """Learning rate of both networks, unless a network has its own (TTUR); a recipe's is kept
+    when the optimizer axis switches algorithm."""
+    betas: tuple[float, float]
+    """The Adams' (beta1, beta2)."""
+    lr_critic: float | None = None
+    """The critic's own learning rate (TTUR, Heusel et al. 2017); None: ``lr``."""
+    lr_generator: float | None = None
+    """The generator's own learning rate (TTUR); None: ``lr``."""
+    momentum: float = 0.0
+    """SGD's momentum; 0 is plain SGD."""
+    nesterov: bool = False
+    """SGD's Nesterov momentum (needs momentum > 0)."""
+    weight_decay: float = 0.01
+    """AdamW's decoupled weight decay (torch's default)."""
+
+
+OPTIMIZER_SETTINGS = tuple(f.name for f in fields(OptimizerSettings))
+"""The settings an optimizer is built with, in the record's order."""
+
+
+@dataclass(frozen=True)
+class _RecipeOptimizer:
+    # a base of its own so that the algorithm comes before its settings in a recipe's fields
+    # (and in a run's config.json)
     optimizer: str
     """Default optimizer name (one of OPTIMIZERS); the suite's optimizer axis replaces it."""
-    lr: float
-    """Learning rate of both networks, kept when the optimizer axis switches algorithm."""
-    betas: tuple[float, float]
-    """Adam's (beta1, beta2), used whenever the run's optimizer is Adam."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recipe(OptimizerSettings, _RecipeOptimizer):
+    """Hyperparameters of one GAN: its optimizer (the algorithm, then its settings) and its
+    own; every field can be overridden from a suite YAML (each checked by its validator in
+    bench.core.hyperparameters.RECIPE_CHECKS)."""
+
     n_critic: int
     """Critic steps per generator step."""
     clip_value: float
@@ -55,21 +87,14 @@ class Recipe:
     """The generator steps simultaneously with the last critic step, both gradients taken at
     one point (Gidel et al. 2019's simultaneous form; with an extrapolating optimizer both
     extrapolate, then both update); False: it steps after the critic (alternated)."""
-    lr_critic: float | None = None
-    """The critic's own learning rate (TTUR, Heusel et al. 2017); None: ``lr``."""
-    lr_generator: float | None = None
-    """The generator's own learning rate (TTUR); None: ``lr``."""
-    momentum: float = 0.0
-    """SGD's momentum (sgd, extra-sgd); 0 is plain SGD."""
-    nesterov: bool = False
-    """SGD's Nesterov momentum (needs momentum > 0)."""
-    weight_decay: float = 0.01
-    """AdamW's decoupled weight decay (torch's default)."""
 
 
-_GAN = Recipe("adam", 2e-4, (0.5, 0.999), 1, 0.01, 10.0, False)
-_WGAN_CLIP = Recipe("rmsprop", 5e-5, (0.5, 0.999), 5, 0.01, 10.0, True)
-_WGAN_GP = Recipe("adam", 1e-4, (0.5, 0.9), 5, 0.01, 10.0, False)
+_GAN = Recipe("adam", 2e-4, (0.5, 0.999), n_critic=1, clip_value=0.01, gp_weight=10.0,
+              warmup=False)
+_WGAN_CLIP = Recipe("rmsprop", 5e-5, (0.5, 0.999), n_critic=5, clip_value=0.01,
+                    gp_weight=10.0, warmup=True)
+_WGAN_GP = Recipe("adam", 1e-4, (0.5, 0.9), n_critic=5, clip_value=0.01, gp_weight=10.0,
+                  warmup=False)
 
 RECIPES: dict[tuple[str, str], Recipe] = {
     ("gan", "image"): _GAN,

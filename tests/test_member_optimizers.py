@@ -245,10 +245,11 @@ def test_a_step_without_gradients_does_nothing_and_a_partial_one_is_refused():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"lr": [1e-3, 0.0, 1e-3]}, r"every lr must be > 0 and finite, got \[0.0\]"),
-    ({"lr": [-1e-3, 1e-3, 1e-3]}, "every lr must be > 0"),
-    ({"beta1": [0.5, 1.0, 0.5]}, r"every beta1 must be in \[0, 1\), got \[1.0\]"),
-    ({"beta2": [0.9, -0.1, 0.9]}, r"every beta2 must be in \[0, 1\)"),
+    ({"lr": [1e-3, 0.0, 1e-3]}, "lr of member 1: expected a number > 0, got 0.0"),
+    ({"lr": [-1e-3, 1e-3, 1e-3]}, "lr of member 0: expected a number > 0"),
+    ({"lr": [1e-3, 1e-3, float("inf")]}, r"lr of member 2: .*got inf \(not finite\)"),
+    ({"beta1": [0.5, 1.0, 0.5]}, r"beta1 of member 1: expected a number in \[0, 1\), got 1.0"),
+    ({"beta2": [0.9, -0.1, 0.9]}, r"beta2 of member 1: expected a number in \[0, 1\)"),
     ({"lr": [1e-3, 1e-3], "beta1": [0.5] * 2, "beta2": [0.9] * 2},
      "2 members, but a parameter of shape \\(3, 2, 4\\) has no leading"),
     ({"beta1": [0.5] * 2}, "beta1 has 2 values for 3 members"),

@@ -12,6 +12,7 @@ import torch
 from bench.config.suite import parse_suite
 from bench.core.errors import BenchError
 from bench.core.specs import ParallelLinesSpec, TwoGaussiansSpec
+from bench.experiments.adversary import make_optimizer_for
 from bench.experiments.parallel_lines import generator_arms, run_parallel_lines
 from bench.experiments.two_gaussians import run_two_gaussians
 from bench.storage.experiment_outputs import (
@@ -32,6 +33,7 @@ from gan_zoo.losses import (
     minimax_generator_loss,
     nonsaturating_generator_loss,
 )
+from gan_zoo.recipes import recipe_for
 from gan_zoo.registry import GANS
 from tests.conftest import tiny_suite
 from tests.test_claim_builders import (
@@ -107,6 +109,19 @@ def test_two_gaussians_runs_every_gan(tmp_path):
     assert ((gan > 0) & (gan < 1)).all()  # the discriminator's output is a probability
     assert (gradients["grad_at_fakes"] <= gradients["steepest"] * 1.5).all()
     assert not run_two_gaussians(tmp_path, CPU, spec)
+
+
+def test_side_experiments_build_the_recipes_whole_optimizer():
+    """Each network's own rate (TTUR), momentum and weight decay reach an experiment's
+    optimizer as they reach a suite run's."""
+    recipe = dataclasses.replace(recipe_for("wgan-gp", "toy"), optimizer="sgd", lr_critic=3e-3,
+                                 momentum=0.5, nesterov=True)
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    critic = make_optimizer_for(recipe, params, "critic").param_groups[0]
+    assert (critic["lr"], critic["momentum"], critic["nesterov"]) == (3e-3, 0.5, True)
+    assert make_optimizer_for(recipe, params, "generator").param_groups[0]["lr"] == recipe.lr
+    adamw = dataclasses.replace(recipe, optimizer="adamw", weight_decay=0.1)
+    assert make_optimizer_for(adamw, params, "critic").param_groups[0]["weight_decay"] == 0.1
 
 
 def test_suite_sections_parse_and_refuse_bad_values():

@@ -82,7 +82,7 @@ def test_yaml_12_numbers_are_numbers(tmp_path):
     path = _suite_file(tmp_path, optimizers="{name: adam, lr: 2e-4}", batch_size="1E3",
                        extra="recipes: {wgan-gp: {lr: 5E-5, gp_weight: 1e1}}")
     config = load_suite(str(path))
-    assert config.optimizers[0].lr == 2e-4 and config.batch_size == 1000
+    assert dict(config.optimizers[0].settings)["lr"] == 2e-4 and config.batch_size == 1000
     spec = expand(config)[0]
     assert spec.recipe.lr == 5e-5 and spec.recipe.gp_weight == 10.0
 

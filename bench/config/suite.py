@@ -63,7 +63,7 @@ from bench.data.datasets import MixtureModes
 from bench.metrics.registry import METRICS, better, output_names
 from gan_zoo.architectures.dcgan import CRITIC_NORMS, IMAGE_ARCHS
 from gan_zoo.architectures.mlp import ACTIVATIONS
-from gan_zoo.recipes import OPTIMIZERS, RECIPE_FIELDS, Recipe, recipe_for
+from gan_zoo.recipes import OPTIMIZER_SETTINGS, OPTIMIZERS, RECIPE_FIELDS, Recipe, recipe_for
 from gan_zoo.registry import GANS
 
 SUITES_DIR = Path(__file__).parent.parent / "suites"
@@ -99,27 +99,16 @@ def _parse_image_model(raw: Any, where: str = "image_model") -> ImageModelSpec:
     return replace(parse_dataclass(ImageModelSpec, raw, where), **named)
 
 
-OPTIMIZER_SETTINGS = ("lr", "lr_critic", "lr_generator", "betas", "momentum", "nesterov",
-                      "weight_decay")
-"""The settings an optimizer-axis entry may give (``bench.core.hyperparameters`` says which
-optimizers use each)."""
-
-
 @dataclass(frozen=True)
 class OptimizerChoice:
-    """One entry of a suite's optimizer axis; unset fields come from each GAN's recipe."""
+    """One entry of a suite's optimizer axis."""
 
     name: str
     """One of OPTIMIZERS, or ``recipe``: each GAN's own recipe optimizer."""
     label: str
-    lr: float | None = None
-    """Both networks' rate: it replaces the recipe's per-network rates too."""
-    lr_critic: float | None = None
-    lr_generator: float | None = None
-    betas: tuple[float, float] | None = None
-    momentum: float | None = None
-    nesterov: bool | None = None
-    weight_decay: float | None = None
+    settings: tuple[tuple[str, Any], ...] = ()
+    """The ``OptimizerSettings`` it gives, as (field, value) pairs in the record's order; each
+    GAN's recipe gives the rest (``lr`` replaces the recipe's per-network rates too)."""
 
     def run_label(self, recipe: Recipe) -> str:
         """The label of this entry's runs of a GAN with ``recipe``: the entry's label, plus
@@ -128,16 +117,10 @@ class OptimizerChoice:
             return f"{self.label}-{recipe.optimizer}"
         return self.label
 
-    def resolve(self, recipe: Recipe) -> "OptimizerSpec":
-        """The optimizer this entry trains a GAN of ``recipe`` with: the entry's settings,
-        the recipe's for the rest (an entry's ``lr`` sets both networks' rates)."""
-        given = {key: getattr(self, key) for key in OPTIMIZER_SETTINGS
-                 if getattr(self, key) is not None}
-        if "lr" in given:
-            given |= {key: given.get(key) for key in ("lr_critic", "lr_generator")}
-        resolved = {key: getattr(recipe, key) for key in OPTIMIZER_SETTINGS} | given
-        name = recipe.optimizer if self.name == RECIPE_OPTIMIZER else self.name
-        return OptimizerSpec(name=name, **resolved)
+    def resolve(self, recipe: Recipe) -> OptimizerSpec:
+        """The optimizer this entry trains a GAN of ``recipe`` with."""
+        return OptimizerSpec.resolve(recipe, None if self.name == RECIPE_OPTIMIZER else self.name,
+                                     dict(self.settings))
 
 
 @dataclass(frozen=True)
@@ -252,11 +235,10 @@ class SuiteConfig:
         d = asdict(self)
         d["budget"] = {self.budget.kind: self.budget.amount}
         d["optimizers"] = [
-            {k: v for k, v in asdict(o).items() if v is not None} for o in self.optimizers
+            {"name": o.name, "label": o.label,
+             **{k: list(v) if isinstance(v, tuple) else v for k, v in o.settings}}
+            for o in self.optimizers
         ]
-        for o in d["optimizers"]:
-            if "betas" in o:
-                o["betas"] = list(o["betas"])
         d["datasets"], d["gans"], d["seeds"] = (
             list(self.datasets),
             list(self.gans),
@@ -353,10 +335,10 @@ def _parse_optimizer(raw: Any, where: str) -> OptimizerChoice:
         if key in raw and name != "recipe" and users and name not in users:
             raise fail(f"{where}.{key}", f"{name} does not use {key} (only "
                        f"{', '.join(users)} do); drop it or pick one of those optimizers")
-    settings = {key: RECIPE_CHECKS[key](raw[key], f"{where}.{key}")
-                for key in OPTIMIZER_SETTINGS if key in raw}
+    settings = tuple((key, RECIPE_CHECKS[key](raw[key], f"{where}.{key}"))
+                     for key in OPTIMIZER_SETTINGS if key in raw)
     return OptimizerChoice(name=name, label=identifier(raw.get("label", name), f"{where}.label"),
-                           **settings)
+                           settings=settings)
 
 
 def _parse_optimizers(raw: Any) -> tuple[OptimizerChoice, ...]:
@@ -490,7 +472,7 @@ def _check_searched_rates(config: SuiteConfig) -> None:
         return
     searched = {name for name, _ in config.search.space}
     for i, choice in enumerate(config.optimizers):
-        given = {key for key in OPTIMIZER_SETTINGS if getattr(choice, key) is not None}
+        given = {key for key, _ in choice.settings}
         check_exclusive(searched | given, f"search.space with optimizers[{i}] ({choice.label})")
 
 

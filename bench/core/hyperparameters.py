@@ -9,12 +9,16 @@ fields, so a field that is not declared batchable splits groups) and the per-mem
 trainer hands its optimizers and constraint.
 
 A value sits in the run's ``Recipe`` (the paper default, with the suite's overrides) and, for
-optimizer settings, also in its resolved ``OptimizerSpec`` (what the optimizer is built with):
-setting one sets both, so the two never disagree.
+optimizer settings (the fields of ``gan_zoo.recipes.OptimizerSettings``), also in its resolved
+``OptimizerSpec`` (what the optimizer is built with): setting one sets both, so the two never
+disagree. A new optimizer setting is one field of that record and one entry here; the suite's
+optimizer entries, recipe overrides and search spaces, the batch key, ``config.json`` and the
+per-member optimizers (``bench.training.member_optimizers``) follow.
 
 No torch: the CLI validates suites with this table before loading the training stack.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,7 +35,7 @@ from bench.core.validators import (
 )
 from bench.core.validators import Choice as ChoiceValidator
 from bench.core.validators import betas as betas_pair
-from gan_zoo.recipes import OPTIMIZERS, RECIPE_FIELDS
+from gan_zoo.recipes import OPTIMIZER_SETTINGS, OPTIMIZERS, RECIPE_FIELDS
 
 EVERY_OPTIMIZER: tuple[str, ...] = ()
 """``Hyperparameter.optimizers`` for a setting every optimizer uses."""
@@ -48,8 +52,6 @@ class Hyperparameter:
     """The ``Recipe`` field that holds it (the paper default)."""
     index: int | None = None
     """Its element when ``recipe_field`` is a pair (Adam's betas)."""
-    in_optimizer: bool = False
-    """Also held by the run's resolved ``OptimizerSpec`` (under ``recipe_field``)."""
     searchable: bool = True
     batchable: bool = False
     """Members of one batched group may differ in it (one value per member)."""
@@ -67,6 +69,12 @@ class Hyperparameter:
     excludes: tuple[str, ...] = ()
     """Hyperparameters that one suite entry, recipe override or search space may not name
     together with it."""
+
+    @property
+    def in_optimizer(self) -> bool:
+        """An optimizer setting: also held by the run's resolved ``OptimizerSpec`` (under
+        ``recipe_field``)."""
+        return self.recipe_field in OPTIMIZER_SETTINGS
 
     def used_by(self, constraint_fields: tuple[str, ...], optimizer: str) -> bool:
         """Whether a run whose GAN's constraint takes ``constraint_fields``, trained with
@@ -104,28 +112,24 @@ _TTUR = ("lr_critic", "lr_generator")
 
 
 HYPERPARAMETERS: dict[str, Hyperparameter] = {h.name: h for h in (
-    Hyperparameter("lr", LEARNING_RATE, "lr", in_optimizer=True, batchable=True,
-                   clears=_TTUR, excludes=_TTUR),
+    Hyperparameter("lr", LEARNING_RATE, "lr", batchable=True, clears=_TTUR, excludes=_TTUR),
     # TTUR (Heusel et al. 2017): after ``lr`` so a network's own rate replaces the shared one
-    Hyperparameter("lr_critic", LEARNING_RATE, "lr_critic", in_optimizer=True, batchable=True,
-                   network="critic", option="lr", excludes=("lr",)),
-    Hyperparameter("lr_generator", LEARNING_RATE, "lr_generator", in_optimizer=True,
-                   batchable=True, network="generator", option="lr", excludes=("lr",)),
-    Hyperparameter("beta1", BETA, "betas", index=0, in_optimizer=True, batchable=True,
-                   optimizers=_ADAMS),
-    Hyperparameter("beta2", BETA, "betas", index=1, in_optimizer=True, batchable=True,
-                   optimizers=_ADAMS),
-    Hyperparameter("momentum", BETA, "momentum", in_optimizer=True, batchable=True,
-                   optimizers=_SGDS),
-    Hyperparameter("nesterov", flag, "nesterov", in_optimizer=True, searchable=False,
-                   optimizers=_SGDS),
-    Hyperparameter("weight_decay", NON_NEGATIVE, "weight_decay", in_optimizer=True,
-                   batchable=True, optimizers=("adamw",)),
+    Hyperparameter("lr_critic", LEARNING_RATE, "lr_critic", batchable=True, network="critic",
+                   option="lr", excludes=("lr",)),
+    Hyperparameter("lr_generator", LEARNING_RATE, "lr_generator", batchable=True,
+                   network="generator", option="lr", excludes=("lr",)),
+    Hyperparameter("beta1", BETA, "betas", index=0, batchable=True, optimizers=_ADAMS),
+    Hyperparameter("beta2", BETA, "betas", index=1, batchable=True, optimizers=_ADAMS),
+    Hyperparameter("momentum", BETA, "momentum", batchable=True, optimizers=_SGDS),
+    Hyperparameter("nesterov", flag, "nesterov", searchable=False, optimizers=_SGDS),
+    Hyperparameter("weight_decay", NON_NEGATIVE, "weight_decay", batchable=True,
+                   optimizers=("adamw",)),
     Hyperparameter("n_critic", POSITIVE_INT, "n_critic"),
     Hyperparameter("clip_value", POSITIVE, "clip_value", batchable=True, constraint=True),
     Hyperparameter("gp_weight", POSITIVE, "gp_weight", batchable=True, constraint=True),
 )}
 """Every hyperparameter, by name."""
+
 
 def optimizers_using(setting: str) -> tuple[str, ...]:
     """The optimizers that use an optimizer entry's ``setting`` (a ``Recipe`` field such as
@@ -174,6 +178,13 @@ def without_batchable(spec: Any) -> Any:
     return spec
 
 
+def cleared_by(settings: Collection[str]) -> set[str]:
+    """The optimizer settings that giving ``settings`` (``OptimizerSettings`` fields) unsets:
+    ``lr`` sets both networks' rates, so it unsets their own."""
+    return {cleared for h in HYPERPARAMETERS.values() if h.recipe_field in settings
+            for cleared in h.clears}
+
+
 def check_exclusive(names: set[str] | dict, where: str) -> None:
     """BenchError unless ``names`` (of one entry, override or search space) holds no two
     hyperparameters that exclude each other (``lr`` with ``lr_critic`` / ``lr_generator``)."""
@@ -185,14 +196,26 @@ def check_exclusive(names: set[str] | dict, where: str) -> None:
                              "(one network each), not both")
 
 
+def _builds(h: Hyperparameter, optimizer: str) -> bool:
+    """Whether ``optimizer`` is built with ``h``."""
+    return h.in_optimizer and h.used_by((), optimizer)
+
+
+def optimizer_arguments(optimizer: str) -> dict[str, bool]:
+    """The values ``optimizer`` is built with, by the names it takes them under (``lr``,
+    ``beta1``, ``nesterov``, ...): True where each member of a group has its own (a batchable
+    setting), False where one value serves them all."""
+    return {h.option or h.name: h.batchable for h in HYPERPARAMETERS.values()
+            if _builds(h, optimizer)}
+
+
 def optimizer_values(optimizer: Any, network: str) -> dict[str, Any]:
     """The hyperparameters a resolved ``OptimizerSpec`` builds ``network``'s optimizer with,
     by the optimizer's names (``lr``, ``beta1``, ``momentum``, ...): a network's own rate
     (TTUR) replaces the shared ``lr`` where it is set."""
     values = {}
     for h in HYPERPARAMETERS.values():
-        if (h.in_optimizer and (not h.optimizers or optimizer.name in h.optimizers)
-                and h.network in (None, network)):
+        if _builds(h, optimizer.name) and h.network in (None, network):
             value = getattr(optimizer, h.recipe_field)
             if value is not None:
                 values[h.option or h.name] = value if h.index is None else value[h.index]

@@ -8,10 +8,11 @@ validator (``field(metadata=checked(...))``) is the one check its values pass wh
 appear in a suite.
 """
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from bench.core.hyperparameters import without_batchable
+from bench.core.hyperparameters import cleared_by, without_batchable
 from bench.core.validators import (
     FRACTION,
     NON_NEGATIVE,
@@ -28,7 +29,7 @@ from bench.core.validators import (
     flag,
     identifier,
 )
-from gan_zoo.recipes import Recipe
+from gan_zoo.recipes import OPTIMIZER_SETTINGS, OptimizerSettings, Recipe
 
 TOY, IMAGE = "toy", "image"
 """Domains: 2-D points (MLPs, the WGAN-GP toy recipes) or images (DCGANs, image recipes)."""
@@ -80,30 +81,29 @@ class Budget:
 
 
 @dataclass(frozen=True)
-class OptimizerSpec:
-    """A fully resolved optimizer, one per network (``bench.core.hyperparameters.optimizer_values``
-    says which setting each network's optimizer takes)."""
-
+class _Algorithm:
+    # a base of its own so that the algorithm comes before its settings in the spec's fields
+    # (and in a run's config.json)
     name: str
-    lr: float
-    """Both networks' learning rate, unless a network has its own (TTUR)."""
-    betas: tuple[float, float]
-    """The Adams' betas (unused by RMSProp and SGD, which use torch's defaults)."""
-    lr_critic: float | None = None
-    """The critic's own learning rate (TTUR); None: ``lr``."""
-    lr_generator: float | None = None
-    """The generator's own learning rate (TTUR); None: ``lr``."""
-    momentum: float = 0.0
-    """SGD's momentum (sgd, extra-sgd)."""
-    nesterov: bool = False
-    """SGD's Nesterov momentum."""
-    weight_decay: float = 0.01
-    """AdamW's decoupled weight decay."""
+    """One of ``gan_zoo.recipes.OPTIMIZERS``."""
 
-    def network_lr(self, network: str) -> float:
-        """The learning rate ``network`` (``critic`` or ``generator``) trains with."""
-        own = self.lr_critic if network == "critic" else self.lr_generator
-        return self.lr if own is None else own
+
+@dataclass(frozen=True)
+class OptimizerSpec(OptimizerSettings, _Algorithm):
+    """A fully resolved optimizer: its algorithm and every setting, one per network
+    (``bench.core.hyperparameters.optimizer_values`` says which setting each network's
+    optimizer takes)."""
+
+    @classmethod
+    def resolve(cls, recipe: Recipe, name: str | None = None,
+                given: Mapping[str, Any] | None = None) -> "OptimizerSpec":
+        """The optimizer a run of ``recipe`` trains with: algorithm ``name`` (None: the
+        recipe's), the settings ``given`` (a suite's optimizer entry), the recipe's for the
+        rest; a given setting unsets those it clears (``lr`` sets both networks' rates)."""
+        given = dict(given or {})
+        cleared = dict.fromkeys(cleared_by(given))
+        settings = {key: getattr(recipe, key) for key in OPTIMIZER_SETTINGS}
+        return cls(name=name or recipe.optimizer, **settings | cleared | given)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 The experiments train critics (and, for parallel lines, a one-parameter generator) with
 exactly the losses and Lipschitz constraints the benchmark's GANs use (gan_zoo.registry), each
-with its paper recipe's optimizer algorithm and betas; the suite section sets the learning
-rate and the penalty weight, so every GAN gets the same step size on these tiny problems.
+with its paper recipe's optimizer, resolved as a suite's runs resolve theirs
+(``OptimizerSpec.resolve``); the suite section sets the learning rate and the penalty weight,
+so every GAN gets the same step size on these tiny problems.
 """
 
 from collections.abc import Iterator
@@ -75,7 +76,7 @@ class Adversary:
 def make_optimizer_for(recipe: Recipe, params, network: str) -> torch.optim.Optimizer:
     """The recipe's optimizer over one (ensemble) network's parameters (``network``:
     ``critic`` or ``generator``)."""
-    spec = OptimizerSpec(recipe.optimizer, recipe.lr, recipe.betas)
+    spec = OptimizerSpec.resolve(recipe)
     return make_optimizer(spec.name, params, optimizer_values(spec, network), members=False)
 
 

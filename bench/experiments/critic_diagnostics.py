@@ -25,9 +25,9 @@ import torch
 from torch import Tensor
 
 from bench.core.atomic import atomic_write, write_text_atomic
-from bench.core.hyperparameters import optimizer_values
-from bench.core.specs import DiagnosticsSpec, OptimizerSpec
+from bench.core.specs import DiagnosticsSpec
 from bench.data.toy import ToyDataset, get_toy_dataset
+from bench.experiments.adversary import make_optimizer_for
 from bench.experiments.files import write_once
 from bench.storage.critic_outputs import (
     CLIP_VALUES,
@@ -37,7 +37,6 @@ from bench.storage.critic_outputs import (
     SURFACE_FILE,
 )
 from bench.training.evaluation import square_grid
-from bench.training.member_optimizers import make_optimizer
 from bench.training.streams import MemberStreams
 from gan_zoo.architectures.mlp import EnsembleCritic
 from gan_zoo.constraints import Constraint, GradientPenalty, WeightClipping
@@ -82,9 +81,7 @@ def train_critic(
     streams = MemberStreams(seeds, device, purpose="train")
     init = MemberStreams(seeds, device, purpose="init")
     critic = EnsembleCritic(init.generators, dataset.dim, spec.width, depth).to(device)
-    optimizer_spec = _optimizer_spec(setting)
-    optimizer = make_optimizer(optimizer_spec.name, critic.parameters(),
-                               optimizer_values(optimizer_spec, "critic"), members=False)
+    optimizer = make_optimizer_for(recipe_for(setting.gan, "toy"), critic.parameters(), "critic")
     weights = [layer.weight for layer in critic.linear_layers()]
     norm_sum = torch.zeros(len(weights), len(seeds), device=device)
     recorded = 0
@@ -102,11 +99,6 @@ def train_critic(
         optimizer.step()
         setting.constraint.after_critic_step(critic)
     return critic, norm_sum / max(recorded, 1)
-
-
-def _optimizer_spec(setting: Setting) -> OptimizerSpec:
-    recipe = recipe_for(setting.gan, "toy")
-    return OptimizerSpec(recipe.optimizer, recipe.lr, recipe.betas)
 
 
 def gradient_norm_rows(spec: DiagnosticsSpec, device: torch.device) -> pd.DataFrame:

@@ -47,7 +47,9 @@ and ``step``, one float32 device counter shared by all parameters, which always 
 
 ``make_optimizer`` is the one optimizer factory: these per-member optimizers for an ensemble,
 torch's own (fused or foreach kernels) for a single network, both from the hyperparameters
-named as in ``bench.core.hyperparameters`` (``lr``, ``beta1``, ``beta2``)::
+``bench.core.hyperparameters`` declares: the values each optimizer takes (``lr``, ``beta1``,
+``beta2``, ...), which of them each member holds its own of, and the check each value
+passes::
 
     values = member_values(specs, "critic")    # {"lr": [...], "beta1": [...], ...}
     opt_d = make_optimizer(first.optimizer.name, critic.parameters(), values, members=True)
@@ -65,13 +67,15 @@ named as in ``bench.core.hyperparameters`` (``lr``, ``beta1``, ``beta2``)::
 - Checkpoints of torch.optim optimizers do not load into these (other keys), nor the reverse.
 """
 
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
+
+from bench.core.errors import BenchError
+from bench.core.hyperparameters import HYPERPARAMETERS, optimizer_arguments
 
 EPS = 1e-8
 """torch's default eps of Adam and RMSprop."""
@@ -80,15 +84,6 @@ RMSPROP_ALPHA = 0.99
 
 PerMember = Tensor | Sequence[float]
 """One value per member: a sequence or 1-D tensor of K numbers."""
-
-_VALID: dict[str, tuple[Callable[[float], bool], str]] = {
-    "lr": (lambda v: 0 < v < math.inf, "> 0 and finite"),
-    "beta1": (lambda v: 0 <= v < 1, "in [0, 1)"),
-    "beta2": (lambda v: 0 <= v < 1, "in [0, 1)"),
-    "momentum": (lambda v: 0 <= v < 1, "in [0, 1)"),
-    "weight_decay": (lambda v: 0 <= v < math.inf, ">= 0 and finite"),
-}
-
 
 def _checked_values(name: str, values: PerMember, members: int | None = None) -> Tensor:
     """``values`` as a float64 CPU tensor of shape [K]; ValueError unless there is one valid
@@ -99,10 +94,12 @@ def _checked_values(name: str, values: PerMember, members: int | None = None) ->
                          f"got shape {tuple(flat.shape)}")
     if members is not None and len(flat) != members:
         raise ValueError(f"{name} has {len(flat)} values for {members} members")
-    valid, requirement = _VALID[name]
-    bad = [v for v in flat.tolist() if not valid(v)]
-    if bad:
-        raise ValueError(f"every {name} must be {requirement}, got {bad}")
+    check = HYPERPARAMETERS[name].validator
+    for member, value in enumerate(flat.tolist()):
+        try:
+            check(value, f"{name} of member {member}")
+        except BenchError as refusal:  # a caller's mistake here: suites are checked long before
+            raise ValueError(str(refusal)) from None
     return flat
 
 
@@ -122,10 +119,6 @@ class MemberOptimizer(torch.optim.Optimizer):
     ``step`` needs from the hyperparameters (``_prepare``) and update the state in place.
     """
 
-    hyperparameters: tuple[str, ...] = ("lr",)
-    """The per-member values, in ``param_groups[0]`` under these names."""
-    options: tuple[str, ...] = ()
-    """Settings all members share (discrete: Nesterov), keyword arguments of the class."""
     extrapolation: str | None = None
     """How it extrapolates before each update (it then has ``extrapolate()``, which the
     trainer's schedule runs): ``gradient`` (extragradient: from a gradient of its own at the
@@ -139,8 +132,8 @@ class MemberOptimizer(torch.optim.Optimizer):
         first = params[0]
         if any(p.device != first.device or p.dtype != first.dtype for p in params):
             raise ValueError("all parameters must share one device and dtype")
-        if set(values) != set(self.hyperparameters):
-            raise ValueError(f"{type(self).__name__} takes {', '.join(self.hyperparameters)}")
+        self.hyperparameters = tuple(values)
+        """The per-member values, in ``param_groups[0]`` under these names."""
         members = len(_checked_values("lr", values["lr"]))
         if members > 1:
             for p in params:
@@ -236,7 +229,6 @@ class MemberAdam(MemberOptimizer):
     """torch.optim.Adam (eps 1e-8, no weight decay, no amsgrad) with per-member lr, beta1
     and beta2."""
 
-    hyperparameters = ("lr", "beta1", "beta2")
     _kernel = staticmethod(torch._fused_adam_)
 
     def _create_state(self) -> None:
@@ -305,7 +297,6 @@ class MemberAdamW(MemberAdam):
     """torch.optim.AdamW (eps 1e-8, no amsgrad) with per-member lr, betas and weight decay
     (decoupled: each member's parameters shrink by lr * weight_decay before the Adam step)."""
 
-    hyperparameters = ("lr", "beta1", "beta2", "weight_decay")
     _kernel = staticmethod(torch._fused_adamw_)
 
 
@@ -391,9 +382,6 @@ class MemberSGD(_NegativeLrOptimizer):
     """torch.optim.SGD (no dampening, no weight decay) with per-member lr and momentum, and
     Nesterov momentum (one setting for all members): buf = momentum buf + g, then
     p -= lr (g + momentum buf) with Nesterov, p -= lr buf without."""
-
-    hyperparameters = ("lr", "momentum")
-    options = ("nesterov",)
 
     def __init__(self, params: Iterable[Tensor], nesterov: bool = False,
                  **values: PerMember) -> None:
@@ -548,28 +536,27 @@ def make_optimizer(
     name: str, params: Iterable[Tensor], values: dict[str, Any], *, members: bool,
     capturable: bool = False,
 ) -> torch.optim.Optimizer:
-    """The optimizer ``name`` over ``params`` with ``values`` of its hyperparameters
-    (``MEMBER_OPTIMIZERS[name]``'s hyperparameters and options): one value per member of an
-    ensemble (``members``), or one value for a single network (torch's optimizer where torch
-    has it, ``capturable`` for CUDA graphs, which the per-member optimizers always are). An
-    option (Nesterov) takes one value for all members."""
+    """The optimizer ``name`` over ``params`` with ``values`` of the hyperparameters it takes
+    (``bench.core.hyperparameters.optimizer_arguments``): one value per member of an ensemble
+    (``members``), or one value for a single network (torch's optimizer where torch has it,
+    ``capturable`` for CUDA graphs, which the per-member optimizers always are). A setting
+    members may not differ in (Nesterov) takes one value for all members."""
     if name not in MEMBER_OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(MEMBER_OPTIMIZERS)}")
-    cls = MEMBER_OPTIMIZERS[name]
-    if set(values) != set(cls.hyperparameters) | set(cls.options):
-        raise ValueError(f"{name} takes {', '.join(cls.hyperparameters + cls.options)}; got "
+    cls, per_member = MEMBER_OPTIMIZERS[name], optimizer_arguments(name)
+    if set(values) != set(per_member):
+        raise ValueError(f"{name} takes {', '.join(per_member)}; got "
                          f"{', '.join(sorted(values)) or 'none'}")
     single = {}
     for key, value in values.items():
         distinct = set(value) if isinstance(value, list | tuple) else {value}
-        if len(distinct) != 1 and (key in cls.options or not members):
+        if len(distinct) != 1 and (not per_member[key] or not members):
             raise ValueError(f"{'all members take' if members else 'a single network takes'} "
                              f"one {key}, got {value}")
         (single[key],) = distinct if len(distinct) == 1 else (None,)
-    options = {key: single[key] for key in cls.options}
+    shared = {key: single[key] for key, own in per_member.items() if not own}
     if members:
-        return cls(params, **options,
-                   **{key: values[key] for key in cls.hyperparameters})
+        return cls(params, **shared, **{key: values[key] for key, own in per_member.items() if own})
     if name in TORCH_HAS:
         return _torch_optimizer(name, list(params), single, capturable)
-    return cls(params, **options, **{key: [single[key]] for key in cls.hyperparameters})
+    return cls(params, **shared, **{key: [single[key]] for key, own in per_member.items() if own})
