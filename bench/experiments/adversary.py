@@ -20,6 +20,7 @@ from bench.training.member_optimizers import make_optimizer
 from bench.training.streams import MemberStreams
 from gan_zoo.architectures.mlp import EnsembleCritic
 from gan_zoo.constraints import Constraint
+from gan_zoo.critic_step import critic_step
 from gan_zoo.losses import AdversarialLoss
 from gan_zoo.recipes import Recipe, recipe_for
 from gan_zoo.registry import get_gan
@@ -64,13 +65,8 @@ class Adversary:
 
     def critic_step(self, real: Tensor, fake: Tensor) -> None:
         """One optimiser step on the GAN's critic loss (penalty included) and constraint."""
-        loss = self.loss.critic(self.critic(real), self.critic(fake.detach()))
-        penalty = self.constraint.penalty(self.critic, real, fake, self.rand)
-        total = loss if penalty is None else loss + penalty
-        self.optimizer.zero_grad(set_to_none=True)
-        total.sum().backward()  # members share no parameters: each gets its own gradient
-        self.optimizer.step()
-        self.constraint.after_critic_step(self.critic)
+        critic_step(self.critic, self.loss.critic, self.constraint, self.optimizer, real,
+                    fake.detach(), self.rand)
 
 
 def make_optimizer_for(recipe: Recipe, params, network: str) -> torch.optim.Optimizer:

@@ -40,6 +40,7 @@ from bench.training.evaluation import square_grid
 from bench.training.streams import MemberStreams
 from gan_zoo.architectures.mlp import EnsembleCritic
 from gan_zoo.constraints import Constraint, GradientPenalty, WeightClipping
+from gan_zoo.critic_step import critic_gradient, critic_update
 from gan_zoo.losses import wasserstein_critic_loss
 from gan_zoo.recipes import recipe_for
 
@@ -88,16 +89,12 @@ def train_critic(
     for step in range(spec.critic_steps):
         real = dataset.sample(streams, spec.batch_size)
         fake = dataset.sample(streams, spec.batch_size) + streams.randn((spec.batch_size, 2))
-        loss = wasserstein_critic_loss(critic(real), critic(fake))
-        penalty = setting.constraint.penalty(critic, real, fake, streams.rand)
-        total = loss if penalty is None else loss + penalty
-        optimizer.zero_grad(set_to_none=True)
-        total.sum().backward()  # members share no parameters: each gets its own gradient
+        critic_gradient(critic, wasserstein_critic_loss, setting.constraint, optimizer, real,
+                        fake, streams.rand)
         if step >= spec.critic_steps // 2:
             norm_sum += torch.stack([w.grad.flatten(1).norm(dim=1) for w in weights])
             recorded += 1
-        optimizer.step()
-        setting.constraint.after_critic_step(critic)
+        critic_update(critic, setting.constraint, optimizer)
     return critic, norm_sum / max(recorded, 1)
 
 

@@ -20,14 +20,15 @@ AdamW, optimistic Adam and extra-Adam step elsewhere than Adam's direction)."""
 def adam_update_cosine(optimizer: torch.optim.Adam | MemberAdam, members: int) -> Tensor:
     """Per-member cos(-update, grad) of the step ``optimizer`` has just taken, shape [K].
 
-    Call it right after ``optimizer.step()``, before anything else touches the parameters or
-    their ``.grad`` (weight clipping changes the parameters, not Adam's step). With
-    ``members`` K > 1 every parameter carries the leading member dimension K of the
-    seed-batched models; with K = 1 (a plain network) each whole tensor counts. The step is read
-    from Adam's state instead of diffing parameters, so no copy of the weights is kept:
-    torch's Adam moves each parameter by -lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t))
-    + eps), whose direction is m / (sqrt(v / (1 - beta2^t)) + eps); ``MemberAdam`` gives it
-    with each member's own beta2. Everything stays on the device (no host sync).
+    Call it after ``optimizer.step()``, before anything else changes Adam's state or the
+    gradients (weight clipping may come between: it moves the parameters, which the step is
+    not read from). With ``members`` K > 1 every parameter carries the leading member
+    dimension K of the seed-batched models; with K = 1 (a plain network) each whole tensor
+    counts. The step is read from Adam's state instead of diffing parameters, so no copy of
+    the weights is kept: torch's Adam moves each parameter by -lr / (1 - beta1^t) * m /
+    (sqrt(v / (1 - beta2^t)) + eps), whose direction is m / (sqrt(v / (1 - beta2^t)) + eps);
+    ``MemberAdam`` gives it with each member's own beta2. Everything stays on the device (no
+    host sync).
     """
     if isinstance(optimizer, MemberAdam):
         directions = optimizer.update_directions()  # it steps all parameters or none

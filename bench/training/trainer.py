@@ -37,6 +37,7 @@ from bench.training.schedule import (
 )
 from bench.training.streams import MemberStreams
 from bench.training.workload import build_group
+from gan_zoo.critic_step import critic_gradient, critic_update
 
 ProgressCallback = Callable[[float], None]
 """Receives the group's spent budget fraction, in [0, 1]."""
@@ -104,11 +105,9 @@ class GroupTrainer:
         real = self.dataset.sample(self.streams, self.batch)
         with torch.no_grad():
             fake = self.train_generator(self.streams.randn((self.batch, self.latent)))
-        loss = self.loss.critic(self.train_critic(real), self.train_critic(fake))
-        penalty = self.constraint.penalty(self.train_critic, real, fake, self.streams.rand)
-        total = loss if penalty is None else loss + penalty
-        self.opt_d.zero_grad(set_to_none=True)
-        total.sum().backward()  # members share no parameters: each gets its own gradient
+        loss, penalty, total = critic_gradient(self.train_critic, self.loss.critic,
+                                               self.constraint, self.opt_d, real, fake,
+                                               self.streams.rand)
         if record:
             self.sums["critic_loss"] += loss.detach()
             if penalty is not None:
@@ -129,15 +128,11 @@ class GroupTrainer:
 
     def critic_step(self, extrapolate: bool = False) -> None:
         """The critic optimizer's update (or extrapolation) from the gradients it holds, then
-        the constraint: clipping is the projection P of every step, extrapolations included
-        (Gidel et al. 2019, Algorithms 2-4)."""
-        if extrapolate:
-            self.opt_d.extrapolate()
-        else:
-            self.opt_d.step()
-            if "critic_adam_cosine" in self.sums:  # before clipping moves it
-                self.sums["critic_adam_cosine"] += adam_update_cosine(self.opt_d, self.k)
-        self.constraint.after_critic_step(self.critic)
+        the constraint's projection."""
+        critic_update(self.critic, self.constraint, self.opt_d, extrapolate)
+        if not extrapolate and "critic_adam_cosine" in self.sums:
+            # read from Adam's state and the gradients, which clipping leaves as they were
+            self.sums["critic_adam_cosine"] += adam_update_cosine(self.opt_d, self.k)
 
     def generator_step(self, extrapolate: bool = False) -> None:
         """The generator optimizer's update (or extrapolation) from the gradients it holds."""
