@@ -9,6 +9,7 @@ from bench.config.suite import expand, parse_suite
 from bench.features.extractors import Extractors
 from bench.training.evaluation import GENERATOR_PROTOCOL, restored_buffers
 from bench.training.workload import build_workload
+from gan_zoo.registry import get_gan
 from tests.conftest import tiny_suite
 
 
@@ -39,7 +40,10 @@ def _evaluate(workload, extractor_batch: int | None = None) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def workload():
     torch.manual_seed(0)
-    return build_workload(_image_spec(), torch.device("cpu"))
+    specs = _image_spec()
+    gan = get_gan(specs[0].gan)
+    return build_workload(specs, torch.device("cpu"), gan.loss,
+                          gan.make_constraint(specs[0].recipe))
 
 
 def test_results_do_not_depend_on_the_extractors_batch(workload):

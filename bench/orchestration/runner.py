@@ -47,8 +47,8 @@ from bench.training.checkpoint import (
     discard_partial_checkpoints,
 )
 from bench.training.resources import check_resources
-from bench.training.schedule import gradient_evaluations, next_iteration_fits
-from bench.training.workload import critic_norm_for, load_image_split, schedule_for
+from bench.training.schedule import gradient_evaluations, next_iteration_fits, schedule_for
+from bench.training.workload import critic_norm_for, load_image_split
 from gan_zoo.registry import GANS
 
 
@@ -120,7 +120,7 @@ def preflight(specs: list[RunSpec], env: Environment) -> None:
     missing or corrupt FID weights, a batch-norm critic under a gradient penalty."""
     image_specs = [s for s in specs if s.domain == IMAGE]
     for spec in image_specs:
-        critic_norm_for(spec)
+        critic_norm_for(spec, GANS[spec.gan].make_constraint(spec.recipe))
     for name in sorted({s.dataset for s in image_specs}):
         for train in (True, False):
             load_image_split(name, train, env, "cpu")

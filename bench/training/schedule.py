@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.core.results import Counters
-from bench.core.specs import Budget
+from bench.core.specs import Budget, RunSpec
+from bench.training.member_optimizers import MEMBER_OPTIMIZERS
 
 WARMUP_CRITIC_STEPS = 100
 WARMUP_FIRST_GEN_STEPS = 25
@@ -81,6 +82,15 @@ class CriticSchedule:
         if self.warmup and (gen_step < WARMUP_FIRST_GEN_STEPS or gen_step % WARMUP_EVERY == 0):
             return WARMUP_CRITIC_STEPS
         return self.n_critic
+
+
+def schedule_for(spec: RunSpec) -> CriticSchedule:
+    """The phase schedule of ``spec``: its recipe's critic steps and turn-taking
+    (``simultaneous``), and extrapolation phases where its optimizer declares them
+    (``MemberOptimizer.extrapolation``)."""
+    return CriticSchedule(spec.recipe.n_critic, spec.recipe.warmup,
+                          MEMBER_OPTIMIZERS[spec.optimizer.name].extrapolation,
+                          spec.recipe.simultaneous)
 
 
 def run_phases(phases: tuple[Phase, ...], gradient: Callable[[str, bool], None],

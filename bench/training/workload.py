@@ -1,10 +1,10 @@
 """Everything a group is built of, from its specs: ``build_group`` is the one factory.
 
 It builds the group's parts from the declarations of its dataset (domain, shape, metrics),
-GAN (loss, constraint) and optimizer (bench.core.hyperparameters): the data sampler, the networks,
-the constraint with one value per member, the speed-ups, the optimizers and the evaluator. The
-trainer receives the parts and only trains; it never looks at which dataset, architecture,
-GAN or optimizer it holds.
+GAN (loss, constraint; looked up once, in ``build_group``, and handed down) and optimizer
+(bench.core.hyperparameters): the data sampler, the networks, the constraint with one value per
+member, the speed-ups, the optimizers and the evaluator. The trainer receives the parts and
+only trains; it never looks at which dataset, architecture, GAN or optimizer it holds.
 Networks follow one layout: samples are [K, B, ...] and scores [K, B], K being the number of
 seed-batched members (always 1 for images, whose DCGANs are plain modules).
 """
@@ -27,8 +27,8 @@ from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.stats_cache import load_or_compute
 from bench.training.accel.policy import AccelPlan, plan_acceleration
 from bench.training.evaluation import Evaluator, Sampler
-from bench.training.member_optimizers import MEMBER_OPTIMIZERS, make_optimizer
-from bench.training.schedule import CriticSchedule
+from bench.training.member_optimizers import make_optimizer
+from bench.training.schedule import CriticSchedule, schedule_for
 from bench.training.streams import MemberStreams
 from gan_zoo.architectures.dcgan import build_image_models
 from gan_zoo.architectures.mlp import build_toy_models
@@ -108,9 +108,11 @@ def _ensemble_state(generator: nn.Module, critic: nn.Module) -> Callable[[int], 
     return state
 
 
-def toy_workload(specs: list[RunSpec], device: torch.device, env: Environment) -> Workload:
+def toy_workload(specs: list[RunSpec], device: torch.device, env: Environment,
+                 loss: AdversarialLoss) -> Workload:
     """MLP ensembles on 2-D data: all K members (seeds, trials, datasets) in one batched
-    model, each member's initial weights from its own seed."""
+    model, each member's initial weights from its own seed; ``loss`` is the GAN's (the
+    evaluator's critic estimate)."""
     first = specs[0]
     seeds = [s.seed for s in specs]
     datasets = [get_dataset(s.dataset) for s in specs]
@@ -123,8 +125,8 @@ def toy_workload(specs: list[RunSpec], device: torch.device, env: Environment) -
     generator, critic = generator.to(device), critic.to(device)
     extractors = {d.name: Extractors(d, first.eval, device, env) for d in datasets}
     evaluator = Evaluator(
-        datasets, data, FreshReference(data), first.eval, seeds, device,
-        get_gan(first.gan).loss, first.model.latent_dim, first.batch_size, extractors)
+        datasets, data, FreshReference(data), first.eval, seeds, device, loss,
+        first.model.latent_dim, first.batch_size, extractors)
     return Workload(data, generator, critic, first.model.latent_dim, evaluator,
                     _ensemble_state(generator, critic), ensemble=True)
 
@@ -193,9 +195,9 @@ class SingleMember(nn.Module):
         return self.net(x).unsqueeze(0)
 
 
-def critic_norm_for(spec: RunSpec) -> str:
-    """The suite's critic normalisation, ``auto`` resolved against the GAN's constraint."""
-    constraint = get_gan(spec.gan).make_constraint(spec.recipe)
+def critic_norm_for(spec: RunSpec, constraint: Constraint) -> str:
+    """The suite's critic normalisation, ``auto`` resolved against the GAN's constraint (a
+    gradient penalty needs per-sample gradients, which batch norm mixes)."""
     norm = spec.image_model.critic_norm
     if norm == "auto":
         return "batch" if constraint.batch_norm_compatible else "layer"
@@ -215,9 +217,12 @@ def load_image_split(name: str, train: bool, env: Environment, device) -> ImageD
 
 
 def image_workload(
-    specs: list[RunSpec], device: torch.device, env: Environment, channels_last: bool
+    specs: list[RunSpec], device: torch.device, env: Environment, loss: AdversarialLoss,
+    critic_norm: str, channels_last: bool,
 ) -> Workload:
-    (spec,) = specs  # DCGANs are not seed-batched
+    """A DCGAN pair of one run (DCGANs are not seed-batched), its critic normalised by
+    ``critic_norm``; ``loss`` is the GAN's (the evaluator's critic estimate)."""
+    (spec,) = specs
     train = load_image_split(spec.dataset, True, env, device)
     test = load_image_split(spec.dataset, False, env, device)
     arch = spec.image_model
@@ -225,7 +230,7 @@ def image_workload(
         torch.manual_seed(spec.seed + _INIT_SEED_OFFSET)
         g_net, d_net = build_image_models(
             arch.arch, image_size=train.size, channels=train.channels,
-            latent_dim=arch.latent_dim, critic_norm=critic_norm_for(spec),
+            latent_dim=arch.latent_dim, critic_norm=critic_norm,
             base_filters=arch.filters,
         )
     # channels_last lets cuDNN (and oneDNN on a CPU) pick their NHWC convolution kernels
@@ -239,9 +244,8 @@ def image_workload(
         [dataset], ImageSampler(test),
         SplitReference(reference, spec.eval.fid_reference,
                        env.resolved_cache_dir() / "reference-stats"),
-        spec.eval, [spec.seed], device, get_gan(spec.gan).loss, arch.latent_dim,
-        spec.batch_size, {dataset.name: Extractors(dataset, spec.eval, device, env,
-                                                   channels_last)})
+        spec.eval, [spec.seed], device, loss, arch.latent_dim, spec.batch_size,
+        {dataset.name: Extractors(dataset, spec.eval, device, env, channels_last)})
 
     def state(member: int) -> dict[str, Tensor]:
         return {
@@ -254,15 +258,16 @@ def image_workload(
 
 
 def build_workload(
-    specs: list[RunSpec], device: torch.device, env: Environment | None = None,
-    channels_last: bool = False,
+    specs: list[RunSpec], device: torch.device, loss: AdversarialLoss, constraint: Constraint,
+    env: Environment | None = None, channels_last: bool = False,
 ) -> Workload:
-    """The data, networks and evaluator; ``channels_last`` applies to the convolutional
-    (image) networks only."""
+    """The data, networks and evaluator of a GAN with ``loss`` and ``constraint``;
+    ``channels_last`` applies to the convolutional (image) networks only."""
     env = env or Environment()
     if specs[0].domain == IMAGE:
-        return image_workload(specs, device, env, channels_last)
-    return toy_workload(specs, device, env)
+        return image_workload(specs, device, env, loss, critic_norm_for(specs[0], constraint),
+                              channels_last)
+    return toy_workload(specs, device, env, loss)
 
 
 @dataclass
@@ -299,7 +304,7 @@ def build_group(specs: list[RunSpec], device: torch.device, env: Environment) ->
     accel = plan_acceleration(env.compile, env.cuda_graphs, env.channels_last, device,
                               double_backward=constraint.double_backward,
                               convolutional=first.domain == IMAGE)
-    workload = build_workload(specs, device, env, channels_last=accel.channels_last)
+    workload = build_workload(specs, device, gan.loss, constraint, env, accel.channels_last)
     opt_g, opt_d = (make_optimizer(first.optimizer.name, network.parameters(),
                                    member_values(specs, role), members=workload.ensemble,
                                    capturable=accel.cuda_graphs)
@@ -307,11 +312,3 @@ def build_group(specs: list[RunSpec], device: torch.device, env: Environment) ->
                                           ("critic", workload.critic)))
     return GroupParts(workload, gan.loss, constraint, schedule_for(first), accel, opt_g, opt_d)
 
-
-def schedule_for(spec: RunSpec) -> CriticSchedule:
-    """The phase schedule of ``spec``: its recipe's critic steps and turn-taking
-    (``simultaneous``), and extrapolation phases where its optimizer declares them
-    (``MemberOptimizer.extrapolation``)."""
-    return CriticSchedule(spec.recipe.n_critic, spec.recipe.warmup,
-                          MEMBER_OPTIMIZERS[spec.optimizer.name].extrapolation,
-                          spec.recipe.simultaneous)
