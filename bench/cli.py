@@ -164,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("candidate", type=Path, help="a results folder of the same suite")
     compare.add_argument("--json", action="store_true",
                          help="print stable JSON (sorted keys, no timestamps) instead of a table")
+    compare.add_argument("--no-progress", action="store_true",
+                         help="no stage lines on stderr while the folders are read and tested")
 
     # defaults come from PerfOptions / StudyOptions, declared once there
     from bench.perf.options import PerfOptions, RooflineOptions, StudyOptions
@@ -198,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     perf.add_argument("--no-fid", action="store_true", help="time the training loops only")
     perf.add_argument("--json", action="store_true", help="print JSON instead of the table")
     perf.add_argument("--out", type=Path, help="also write the JSON results to this file")
+    perf.add_argument("--no-progress", action="store_true",
+                      help="no stage lines on stderr while the timings run")
     perf.add_argument("--study", action="store_true",
                       help="time trial batching instead: one WGAN-GP cell's --trials settings "
                       "x --study-seeds seeds as one batched group against one seed-batched "
@@ -335,11 +339,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if outcome.failures else 0
 
 
-def _progress(args: argparse.Namespace):
-    """Stage lines on stderr while a report builds, unless --no-progress."""
+def _progress(args: argparse.Namespace, command: str = "report"):
+    """Stage lines on stderr while ``command`` works, unless --no-progress."""
     if args.no_progress:
         return None
-    return lambda stage: print(f"report: {stage}", file=sys.stderr, flush=True)
+    return lambda stage: print(f"{command}: {stage}", file=sys.stderr, flush=True)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -377,7 +381,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from bench.gate.compare import run_gate
     from bench.gate.output import format_table, to_json
 
-    result = run_gate(args.baseline, args.candidate)
+    result = run_gate(args.baseline, args.candidate, _progress(args, "compare"))
     print(to_json(result) if args.json else format_table(result))
     return 1 if result.regressions else 0
 
@@ -433,7 +437,7 @@ def _cmd_perf(args: argparse.Namespace) -> int:
         channels_last=args.channels_last, fid_images=args.fid_images,
         fid_weights=str(args.fid_weights) if args.fid_weights else None,
     ))
-    result = run_perf(options)
+    result = run_perf(options, _progress(args, "perf"))
     return _perf_output(args, to_json(result), format_report(result))
 
 
@@ -444,7 +448,7 @@ def _perf_study(args: argparse.Namespace) -> int:
 
     timing = time_study(StudyOptions(**_given(
         trials=args.trials, seeds=args.study_seeds, width=args.width, steps=args.steps,
-        warmup=args.warmup, device=args.device, threads=args.threads)))
+        warmup=args.warmup, device=args.device, threads=args.threads)), _progress(args, "perf"))
     text = json.dumps(timing.to_dict(), indent=2)
     return _perf_output(args, text, format_study(timing, args.device))
 
@@ -459,7 +463,7 @@ def _perf_roofline(args: argparse.Namespace) -> int:
         members=tuple(args.members) if args.members else None,
         widths=tuple(args.widths) if args.widths else None, min_seconds=args.min_seconds))
     result = run_roofline(args.device, options.members, options.widths, args.threads,
-                          options.min_seconds)
+                          options.min_seconds, _progress(args, "perf"))
     text = json.dumps(result.to_dict(), indent=2)
     return _perf_output(args, text, format_roofline(result))
 

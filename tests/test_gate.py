@@ -94,8 +94,14 @@ def test_same_code_different_seeds_raises_no_false_alarm(runs):
 def test_identical_results_pass_through_the_cli(runs, tmp_path, capsys):
     baseline, _ = runs
     assert main(["compare", str(baseline), str(_copy(baseline, tmp_path / "same"))]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert "0 regression(s)" in out and "PASS" in out and "REGRESSION" not in out
+    stages = captured.err.splitlines()
+    assert stages[-1].startswith("compare: testing") and all(
+        line.startswith("compare: ") for line in stages)
+    main(["compare", str(baseline), str(baseline), "--no-progress"])
+    assert capsys.readouterr().err == ""
 
 
 def test_flags_a_planted_quality_regression(runs, tmp_path, capsys):
@@ -212,6 +218,14 @@ def _edit_suite(root: Path, **changes) -> None:
     path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | changes))
 
 
+def _error_line(err: str) -> str:
+    """A refusal's stderr: stage lines (``compare: ...``) then exactly one ``error:`` line;
+    that line."""
+    *stages, last = err.splitlines()
+    assert last.startswith("error: ") and all(line.startswith("compare: ") for line in stages)
+    return last
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -230,8 +244,7 @@ def test_refuses_incompatible_results(runs, tmp_path, capsys, changes, message):
         run_gate(baseline, other)
     assert message in str(info.value)
     assert main(["compare", str(baseline), str(other)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert message in _error_line(capsys.readouterr().err)
 
 
 def test_refuses_bad_folders(runs, tmp_path):
@@ -272,8 +285,7 @@ def test_refuses_a_truncated_run(runs, tmp_path, capsys, forged):
         (run / "manifest.json").write_text(json.dumps(manifest))
     for sides in ((baseline, cut), (cut, baseline)):
         assert main(["compare", *map(str, sides)]) == 2
-        err = capsys.readouterr().err
-        assert err.startswith(f"error: {run / 'metrics.csv'}: ") and err.count("\n") == 1
+        assert _error_line(capsys.readouterr().err).startswith(f"error: {run / 'metrics.csv'}: ")
 
 
 def test_refuses_too_few_seeds_for_the_gate_to_fire(runs, tmp_path):

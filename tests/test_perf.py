@@ -119,7 +119,11 @@ def test_fid_end_to_end_matches_pytorch_fid_on_the_same_images(perf_run):
 
 def test_perf_json_goes_to_stdout_with_json(capsys):
     assert main(["perf", *TINY, "--seeds", "1", "--no-fid", "--json", "--repeats", "2"]) == 0
-    result = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert captured.err.splitlines() == [  # each timed loop announced on stderr
+        f"perf: round {r}/2: {loop}" for r in (1, 2)
+        for loop in ("the reference loop", "the suite's loop, 1 member(s)")]
     assert [t["loop"] for t in result["training"]] == ["reference", "suite"]
     for t in result["training"]:  # the median of two rounds is the faster one
         assert len(t["seconds_per_round"]) == 2 and t["seconds"] == min(t["seconds_per_round"])

@@ -34,6 +34,7 @@ spread over 30 tests.
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -218,16 +219,23 @@ def judge(base: pd.DataFrame, cand: pd.DataFrame, gates: Gates,
                         key=lambda c: (c.dataset, c.arch, c.gan, c.optimizer, order[c.metric])))
 
 
-def run_gate(baseline_dir: Path, candidate_dir: Path) -> GateResult:
-    """Judge ``candidate_dir`` against ``baseline_dir`` with the suite's gates."""
+def run_gate(baseline_dir: Path, candidate_dir: Path,
+             progress: Callable[[str], None] | None = None) -> GateResult:
+    """Judge ``candidate_dir`` against ``baseline_dir`` with the suite's gates; ``progress``
+    hears each stage as it starts."""
+    say = progress or (lambda _: None)
     stores = open_results(baseline_dir, "baseline"), open_results(candidate_dir, "candidate")
     configs = stores[0].load_suite(), stores[1].load_suite()
     gates = check_compatible(*configs)
+    say("verifying both folders' manifests")
     for store in stores:  # before any run is read: nothing damaged is read as data
         store.verify()
+    say("reading the baseline's runs")
     base = load_side(stores[0], configs[0], gates, "baseline")
+    say("reading the candidate's runs")
     cand = load_side(stores[1], configs[1], gates, "candidate")
     same_machine = machine(base.provenance) == machine(cand.provenance)
+    say(f"testing {len(gates.metrics)} gated metric(s) over seeds")
     checks = judge(base.summary, cand.summary, gates, same_machine)
 
     n_tests = sum(not math.isnan(c.p_value) for c in checks)

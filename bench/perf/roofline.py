@@ -261,9 +261,12 @@ class Roofline:
 
 def run_roofline(device_name: str = "auto", members: tuple[int, ...] = (1, 8, 32),
                  widths: tuple[int, ...] = (64, 512), threads: int | None = None,
-                 min_seconds: float = 1.0) -> Roofline:
+                 min_seconds: float = 1.0,
+                 progress: Callable[[str], None] | None = None) -> Roofline:
     """Every GAN at every (K, width) on the device, iterations with ``threads`` torch threads
-    (None: torch's default); each timing repeats for ``min_seconds`` at least."""
+    (None: torch's default); each timing repeats for ``min_seconds`` at least. ``progress``
+    hears each (K, width) as it starts."""
+    say = progress or (lambda _: None)
     if threads is not None:
         torch.set_num_threads(threads)
     device = resolve_device(device_name)
@@ -273,6 +276,7 @@ def run_roofline(device_name: str = "auto", members: tuple[int, ...] = (1, 8, 32
     cases = []
     for width in widths:
         for k in members:
+            say(f"K={k}, width {width}: the matmul peak, then {', '.join(GANS)}")
             peaks = (matmul_peak(k, width, device, 1, min_seconds),
                      matmul_peak(k, width, device, all_threads, min_seconds))
             cases.extend(measure_case(gan, k, width, device, peaks, empty_op, min_seconds)

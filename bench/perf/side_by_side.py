@@ -22,6 +22,7 @@ the real samples the critic consumes (generator steps x n_critic x batch).
 import json
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -222,8 +223,10 @@ def _median(timings: list[LoopTiming]) -> LoopTiming:
     return sorted(timings, key=lambda t: t.seconds)[(len(timings) - 1) // 2]
 
 
-def run_perf(options: PerfOptions) -> dict:
-    """Time everything ``options`` asks for; a JSON-ready dict."""
+def run_perf(options: PerfOptions, progress: Callable[[str], None] | None = None) -> dict:
+    """Time everything ``options`` asks for; a JSON-ready dict. ``progress`` hears each stage
+    as it starts."""
+    say = progress or (lambda _: None)
     if min(options.steps, options.warmup, options.repeats) < 1 or not options.seeds:
         raise BenchError("perf needs --steps, --warmup and --repeats >= 1 and a seed count")
     device = resolve_device(options.device)
@@ -234,10 +237,14 @@ def run_perf(options: PerfOptions) -> dict:
     if options.threads is not None:
         torch.set_num_threads(options.threads)
     out = {"options": asdict(options), "machine": machine_info(device)}
-    rounds = [
-        [time_reference(options, device), *(time_suite(options, k, device) for k in options.seeds)]
-        for _ in range(options.repeats)
-    ]
+    rounds = []
+    for repeat in range(1, options.repeats + 1):
+        say(f"round {repeat}/{options.repeats}: the reference loop")
+        timings = [time_reference(options, device)]
+        for k in options.seeds:
+            say(f"round {repeat}/{options.repeats}: the suite's loop, {k} member(s)")
+            timings.append(time_suite(options, k, device))
+        rounds.append(timings)
     loops = [_median(list(timings)) for timings in zip(*rounds, strict=True)]
     reference = loops[0]
     out["training"] = [
@@ -247,11 +254,13 @@ def run_perf(options: PerfOptions) -> dict:
         for i, t in enumerate(loops)
     ]
     if options.fid:
+        say("FID pieces: feature statistics and the distance")
         out.update(time_fid_pieces(options, device))
         images = options.fid_images
         if images is None:
             images = 10_000 if device.type == "cuda" else 200
         if images > 0:
+            say(f"FID end to end: {images} images, against pytorch-fid")
             with warnings.catch_warnings():  # N < 2048 is announced in the table instead
                 warnings.simplefilter("ignore")
                 out["fid_end_to_end"] = time_fid_end_to_end(

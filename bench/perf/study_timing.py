@@ -10,6 +10,7 @@ excluded), and the report gives the aggregate generator steps per second of each
 ratio.
 """
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -86,9 +87,11 @@ def _train_seconds(results: list[RunResult], warmup: int, total: int) -> float:
     return seconds[total] - seconds[warmup]
 
 
-def time_study(options: StudyOptions) -> StudyTiming:
+def time_study(options: StudyOptions,
+               progress: Callable[[str], None] | None = None) -> StudyTiming:
     """Both ways of training the same trials, each timed after ``options.warmup`` generator
-    steps."""
+    steps; ``progress`` hears each training as it starts."""
+    say = progress or (lambda _: None)
     if options.threads is not None:
         torch.set_num_threads(options.threads)
     device = resolve_device(options.device)
@@ -96,9 +99,11 @@ def time_study(options: StudyOptions) -> StudyTiming:
     warmup = options.warmup
     total = warmup + steps
     specs = study_trials(trials, seeds, width, total, every=warmup)
+    say(f"{trials} trials x {seeds} seeds as one group")
     batched = _train_seconds(GroupTrainer(specs, device).train(), warmup, total)
     separate = 0.0
     for trial in range(trials):
+        say(f"trial {trial + 1}/{trials} as a group of its own")
         members = [s for s in specs if s.study.trial == trial]
         separate += _train_seconds(GroupTrainer(members, device).train(), warmup, total)
     return StudyTiming(trials, seeds, width, steps, batched, separate,
