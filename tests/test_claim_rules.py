@@ -10,6 +10,7 @@ from bench.analysis.rules import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
     REPRODUCED,
+    REVERSED,
     directional,
     threshold,
 )
@@ -106,9 +107,17 @@ def test_a_diverged_run_in_a_threshold_check_counts_as_the_worst_value():
                       value_range=UNIT)
     assert "1 diverged run(s) counted as the worst value, 0" in worst.evidence
     assert worst.effect_size < kept.effect_size  # the mean fell: not dropped silently
-    unbounded = threshold([2.1, 2.3, 2.2, -math.inf], 2.0, "above", SPEC)
-    assert "1 diverged run(s) left out: an unbounded quantity has no worst value" \
+    # unbounded below: the mean is -inf, so "above 2" cannot hold however far above the
+    # finite runs lie (they alone would reproduce it), and no number of seeds changes that
+    finite = [3.1, 3.3, 3.2, 3.25, 3.15]
+    assert threshold(finite, 2.0, "above", SPEC).verdict == REPRODUCED
+    unbounded = threshold([*finite, -math.inf], 2.0, "above", SPEC)
+    assert "1 diverged run(s) at the range's unbounded worst end: the mean is infinite" \
         in unbounded.evidence
+    assert unbounded.verdict == INCONCLUSIVE and unbounded.seeds_for is None
+    # the finite runs' own reversal still refutes the claim
+    below = threshold([1.1, 1.3, 1.2, 1.25, -math.inf], 2.0, "above", SPEC)
+    assert below.verdict == NOT_REPRODUCED and below.refuted_by == REVERSED
 
 
 def test_a_check_short_of_usable_seeds_plans_at_the_rate_seen():

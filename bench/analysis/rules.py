@@ -225,18 +225,22 @@ def _too_few(evidence: str, unit: str, minimum: int, runs: int, usable: int) -> 
                    seeds_for=lambda *_: plan)
 
 
-def _worst_counted(x: np.ndarray, side: str, value_range: Range) -> tuple[np.ndarray, str]:
+def _worst_counted(x: np.ndarray, side: str,
+                   value_range: Range) -> tuple[np.ndarray, str, bool]:
     """A threshold check's values with diverged runs (+-inf) counted as the worst value the
-    range allows on the claimed side, and the note that says so ("" when none diverged)."""
+    range allows on the claimed side, the note that says so ("" when none diverged), and
+    whether that worst value is unbounded: then the mean is infinite on the wrong side, and
+    the values returned are the finite runs only (for the interval the report prints)."""
     diverged = np.isinf(x)
     if not diverged.any():
-        return x, ""
+        return x, "", False
     worst = value_range.low if side == ABOVE else value_range.high
     if not math.isfinite(worst):
-        return x[~diverged], (f"; {int(diverged.sum())} diverged run(s) left out: an "
-                              f"unbounded quantity has no worst value to count them at")
+        return x[~diverged], (f"; {int(diverged.sum())} diverged run(s) at the range's "
+                              f"unbounded worst end: the mean is infinite, so it cannot lie "
+                              f"{side} the bound (the interval is of the finite runs)"), True
     return np.where(diverged, worst, x), (f"; {int(diverged.sum())} diverged run(s) counted "
-                                          f"as the worst value, {worst:g}")
+                                          f"as the worst value, {worst:g}"), False
 
 
 def _far_end(low: float, high: float) -> float:
@@ -304,7 +308,7 @@ def threshold(
     if side not in (ABOVE, BELOW):
         raise ValueError(f"side must be 'above' or 'below', got {side!r}")
     raw = np.asarray(values, dtype=float)
-    x, diverged = _worst_counted(raw[~np.isnan(raw)], side, value_range)
+    x, diverged, infinite_mean = _worst_counted(raw[~np.isnan(raw)], side, value_range)
     est = mean_ci(x, value_range)
     evidence = f"{name} {_mean_and_ci(est)} (n={est.n}) against {bound:g}{diverged}"
     if est.n < spec.min_seeds:
@@ -329,9 +333,13 @@ def threshold(
     facts = (f"{evidence}; {confidence:.0%} CI ({METHOD_NAMES[est.method]}) "
              f"[{low:.3g}, {high:.3g}], one-sided p={p_claimed:.3g} "
              f"that it lies {side}")
+    p_equivalent = tost_p(interval_at, bound - margin, bound + margin)
+    if infinite_mean:  # neither the claim nor equivalence can hold, whatever the seeds; the
+        # finite runs' own reversal still refutes it
+        p_claimed, p_equivalent, plan = 1.0, 1.0, None
     return Outcome(INCONCLUSIVE, facts, p_claimed,
                    p_beyond(interval_at, bound, BELOW if side == ABOVE else ABOVE),
-                   tost_p(interval_at, bound - margin, bound + margin), effect, effect_low,
+                   p_equivalent, effect, effect_low,
                    effect_high, margin, facts=facts, effect_name="distance from the bound",
                    reversal=f"it lies {BELOW if side == ABOVE else ABOVE}",
                    seeds_for=plan).at(spec.alpha)
