@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from bench.core.outputs import TRAIN_SECONDS
 from bench.perf.gpu_check_suites import suite_mapping
 
 TARGET_WIDTH = 512
@@ -251,7 +252,7 @@ def extrapolate_slice(results: Path, steps_target: int, every: int) -> dict:
     seconds: dict[int, float] = {}
     with (run_dir / "metrics.csv").open() as f:
         for row in csv.DictReader(f):
-            if row["metric"] == "train_seconds":
+            if row["metric"] == TRAIN_SECONDS:
                 seconds[int(row["step"])] = float(row["value"])
     trained = sorted(s for s in seconds if s > 0)
     if len(trained) >= 2:

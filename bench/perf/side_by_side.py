@@ -34,6 +34,7 @@ from pytorch_fid.fid_score import calculate_frechet_distance
 from bench.config.suite import expand, parse_suite
 from bench.core.environment import Environment, resolve_device
 from bench.core.errors import BenchError
+from bench.core.outputs import TRAIN_SECONDS
 from bench.core.results import FINISHED
 from bench.core.specs import RunSpec
 from bench.features.extractors import FEATURE_BATCH
@@ -118,7 +119,7 @@ def time_suite(options: PerfOptions, members: int, device: torch.device) -> Loop
     results = GroupTrainer(specs, device, env).train()
     if any(r.status != FINISHED for r in results):
         raise RuntimeError("a member of the suite's loop diverged")
-    seconds = {r["step"]: r["value"] for r in results[0].rows if r["metric"] == "train_seconds"}
+    seconds = {r["step"]: r["value"] for r in results[0].rows if r["metric"] == TRAIN_SECONDS}
     return LoopTiming("suite", members, total - options.warmup,
                       seconds[total] - seconds[options.warmup],
                       describe_speed_ups(results[0].acceleration))

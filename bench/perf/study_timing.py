@@ -17,6 +17,7 @@ import torch
 
 from bench.config.suite import expand, parse_suite
 from bench.core.environment import resolve_device
+from bench.core.outputs import TRAIN_SECONDS
 from bench.core.results import RunResult
 from bench.core.specs import RunSpec
 from bench.perf.options import StudyOptions
@@ -83,7 +84,7 @@ def study_trials(trials: int, seeds: int, width: int, steps: int, every: int) ->
 
 def _train_seconds(results: list[RunResult], warmup: int, total: int) -> float:
     """The group's training seconds between the warm-up's checkpoint and the end."""
-    seconds = {r["step"]: r["value"] for r in results[0].rows if r["metric"] == "train_seconds"}
+    seconds = {r["step"]: r["value"] for r in results[0].rows if r["metric"] == TRAIN_SECONDS}
     return seconds[total] - seconds[warmup]
 
 
