@@ -58,6 +58,17 @@ def _mode_counts(dataset: Any) -> Range:
 
 
 @dataclass(frozen=True)
+class Curve:
+    """An output's figure over training: mean over seeds with its interval band."""
+
+    title: str
+    stem: str
+    """The file: ``plots/<stem>_vs_step.png`` (and ``_vs_time.png``)."""
+    vs_time: bool = False
+    """Drawn against training wall-clock too, not only the generator step."""
+
+
+@dataclass(frozen=True)
 class Output:
     """One scalar quantity (a tidy row's ``metric``, or a statistic derived from the runs)."""
 
@@ -84,6 +95,11 @@ class Output:
     quality: bool = False
     """A distance to the data that can stand for a run's quality; a run's quality is the
     first one it records, in declaration order (``quality_outputs``)."""
+    final_figure: bool = False
+    """In the report's figure of final values per GAN and optimizer."""
+    curve: "Curve | None" = None
+    """Its curve over training in the report's Plots section (drawn when a run records
+    it); None: no curve."""
 
     @property
     def words(self) -> str:
@@ -132,6 +148,16 @@ def outputs_from(source: str) -> tuple[Output, ...]:
     return tuple(o for o in OUTPUTS.values() if o.source == source)
 
 
+def final_figure_outputs() -> tuple[Output, ...]:
+    """The outputs of the report's final-values figure, in declaration order."""
+    return tuple(o for o in OUTPUTS.values() if o.final_figure)
+
+
+def curve_outputs() -> tuple[Output, ...]:
+    """The outputs the report draws as curves over training, in declaration order."""
+    return tuple(o for o in OUTPUTS.values() if o.curve is not None)
+
+
 def table_outputs(headline: bool = False) -> tuple[Output, ...]:
     """The report tables' columns in display order; ``headline``: report.md's only."""
     return tuple(o for o in OUTPUTS.values()
@@ -169,25 +195,30 @@ def plot_label(name: str) -> str:
 # run's quality is chosen; the critic's two are in the order the evaluator computes them.
 for _declared in (
     Output("w1", LOWER, NONNEGATIVE, label="exact W1 to real data", heading="W1",
-           headline=True, group="quality", hparams_outcome=True, quality=True),
+           headline=True, group="quality", hparams_outcome=True, quality=True,
+           final_figure=True, curve=Curve("Sample quality (exact W1)", "w1", vs_time=True)),
     Output("fid", LOWER, NONNEGATIVE, label="FID", heading="FID", headline=True,
-           group="quality", hparams_outcome=True, quality=True),
+           group="quality", hparams_outcome=True, quality=True,
+           curve=Curve("FID", "fid", vs_time=True)),
     Output("fid_n", None, NONNEGATIVE, label="samples FID was computed on"),
     Output("kid", LOWER, label="KID", heading="KID", group="quality", hparams_outcome=True),
     Output("kid_std", None, NONNEGATIVE, label="KID's standard deviation over subsets"),
     Output("is", HIGHER, NONNEGATIVE, label="Inception Score", heading="IS", group="quality",
-           hparams_outcome=True),
+           hparams_outcome=True, curve=Curve("Inception Score", "is", vs_time=True)),
     Output("is_std", None, NONNEGATIVE, label="Inception Score's standard deviation over "
            "splits"),
     Output("fd_digits", LOWER, NONNEGATIVE,
            label="Frechet distance, digits-CNN features", heading="FD digits-CNN",
-           headline=True, group="quality", hparams_outcome=True, quality=True),
+           headline=True, group="quality", hparams_outcome=True, quality=True,
+           curve=Curve("Frechet distance (digits CNN)", "fd_digits", vs_time=True)),
     Output("modes_captured", HIGHER, _mode_counts, label="modes captured",
-           heading="modes captured", headline=True, group="modes", hparams_outcome=True),
+           heading="modes captured", headline=True, group="modes", hparams_outcome=True,
+           final_figure=True, curve=Curve("Modes captured", "modes")),
     Output("modes_well_captured", HIGHER, _mode_counts, label="modes with >= 10% share",
            heading="modes >=10% share", group="modes"),
     Output("hq_fraction", HIGHER, UNIT, label="high-quality sample fraction",
-           heading="high-quality fraction", group="modes", hparams_outcome=True),
+           heading="high-quality fraction", group="modes", hparams_outcome=True,
+           final_figure=True),
     Output("reverse_kl_hq", LOWER, NONNEGATIVE,
            label="reverse KL of high-quality samples (nats)",
            heading="reverse KL of HQ samples (nats)", group="quality"),
@@ -205,7 +236,8 @@ for _declared in (
     Output("critic_gap", None, source=CRITIC,
            label="E[D(real)] - E[D(fake)] on held-out samples", group="critic"),
     Output(DIVERGENCE_ESTIMATE, None, source=CRITIC, label="critic's divergence estimate",
-           heading="critic estimate", group="critic"),
+           heading="critic estimate", group="critic",
+           curve=Curve("Critic's divergence estimate", "estimate")),
     Output(ADAM_COSINE, None, CORRELATION, TRAINING,
            label="Adam runs: mean cos(-Adam step, gradient) of the critic (WGAN Sec. 4.2)",
            group="critic"),

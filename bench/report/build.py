@@ -9,7 +9,7 @@ import pandas as pd
 from bench.config.suite import SuiteConfig
 from bench.core.atomic import write_text_atomic
 from bench.core.errors import BenchError
-from bench.core.outputs import DIVERGENCE_ESTIMATE, TRAIN_SECONDS
+from bench.core.outputs import TRAIN_SECONDS, curve_outputs
 from bench.core.results import diverged, recipe_runs
 from bench.core.specs import RECIPE_PHASE, TOY_ARCH, Budget
 from bench.data import get_dataset
@@ -60,21 +60,17 @@ def _figures(pool: FigurePool, store: ResultsStore, summary: pd.DataFrame,
     """Every figure of the report's Plots section, drawing in ``pool``."""
     folder = store.root / "plots"
     figures = []
-    for metric, title in (("w1", "Sample quality (exact W1)"), ("fd_digits",
-                          "Frechet distance (digits CNN)"), ("fid", "FID"),
-                          ("is", "Inception Score")):
-        if (metrics["metric"] == metric).any() or metric == "w1":
-            figures += [
-                pool.draw(f"{title} vs generator step", plots.metric_curves, metrics, metric,
-                          "step", folder / f"{metric}_vs_step.png"),
-                pool.draw(f"{title} vs training wall-clock", plots.metric_curves, metrics,
-                          metric, TRAIN_SECONDS, folder / f"{metric}_vs_time.png"),
-            ]
+    recorded = set(metrics["metric"])
+    for declared in (o for o in curve_outputs() if o.name in recorded):
+        curve = declared.curve
+        figures.append(pool.draw(f"{curve.title} vs generator step", plots.metric_curves,
+                                 metrics, declared.name, "step",
+                                 folder / f"{curve.stem}_vs_step.png"))
+        if curve.vs_time:
+            figures.append(pool.draw(f"{curve.title} vs training wall-clock",
+                                     plots.metric_curves, metrics, declared.name,
+                                     TRAIN_SECONDS, folder / f"{curve.stem}_vs_time.png"))
     figures += [
-        pool.draw("Modes captured vs generator step", plots.metric_curves, metrics,
-                  "modes_captured", "step", folder / "modes_vs_step.png"),
-        pool.draw("Critic's divergence estimate vs generator step", plots.metric_curves,
-                  metrics, DIVERGENCE_ESTIMATE, "step", folder / "estimate_vs_step.png"),
         pool.draw("Final metrics with 95% CIs", plots.final_metrics_plot, summary,
                   folder / "final_metrics.png"),
     ]

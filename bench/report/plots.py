@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from bench.core.outputs import TRAIN_SECONDS, plot_label  # noqa: E402
+from bench.core.outputs import TRAIN_SECONDS, final_figure_outputs, plot_label  # noqa: E402
 from bench.core.results import CELL, DIVERGED, FINAL, SETTING, final, with_settings  # noqa: E402
 from bench.data import get_dataset  # noqa: E402
 from bench.metrics.registry import output_range  # noqa: E402
@@ -108,11 +108,13 @@ def metric_curves(metrics: pd.DataFrame, metric: str, x: str, path: Path) -> Dra
 
 
 def final_metrics_plot(summary: pd.DataFrame, path: Path) -> Drawn:
-    """Final W1 and modes captured per GAN and optimizer, mean with its 95% CI."""
-    columns = [c for c in map(final, ("w1", "modes_captured", "hq_fraction"))
+    """The final values of the outputs declared for this figure (W1, modes captured, the
+    high-quality fraction) per GAN and optimizer, mean with its 95% CI."""
+    shown = final_figure_outputs()
+    columns = [c for c in (final(o.name) for o in shown)
                if c in summary and summary[c].notna().any()]
     if not columns:
-        return LeftOut("no finished run records W1, modes or the high-quality fraction")
+        return LeftOut("no finished run records " + ", ".join(o.words for o in shown))
     long = with_settings(summary).melt(
         id_vars=[*CELL, SETTING, "seed"], value_vars=columns,
         var_name="metric", value_name="value",
