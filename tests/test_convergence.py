@@ -38,7 +38,7 @@ def blocked_rate(drop: float, seeds: int, window: int, runs: int, seed: int = 0)
     level = 1.0 - drop * np.arange(window) / (window - 1)
     blocked = 0
     for _ in range(runs):
-        trend = improvement(steps, level + _ar1(rng, (seeds, window)), "lower")
+        trend = improvement(steps, level + _ar1(rng, (seeds, window)), lower_is_better=True)
         blocked += still_improving(trend, SPEC)
     return blocked / runs
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Outcome
 from bench.analysis.suite_data import Setting, SuiteData
-from bench.core.outputs import QUALITY_BETTER
+from bench.core.outputs import LOWER, QUALITY_BETTER
 from bench.core.specs import ClaimsSpec
 from bench.stats.tests import holm
 from bench.stats.trend import Improvement, improvement, window_size
@@ -111,7 +111,7 @@ def arm_improvement(data: SuiteData, arm: Arm, metric: str, better: str,
     window = window_size(series.shape[1], spec.trend_fraction)
     series = series.iloc[:, -window:]
     return improvement(series.columns.to_numpy(dtype=float), series.to_numpy(dtype=float),
-                       better)
+                       better == LOWER)
 
 
 def still_improving(trend: Improvement, spec: ClaimsSpec) -> bool:

@@ -75,10 +75,11 @@ def window_size(checkpoints: int, fraction: float) -> int:
     return min(checkpoints, max(math.ceil(checkpoints * fraction), MIN_WINDOW))
 
 
-def improvement(x: np.ndarray | list[float], series: np.ndarray, better: str) -> Improvement | None:
-    """Is the mean of ``series`` [seeds, checkpoints at ``x``] still moving the ``better``
-    way ("lower" or "higher")? Each seed's least-squares slope over the window, then a
-    one-sided t-test of their mean against 0.
+def improvement(x: np.ndarray | list[float], series: np.ndarray,
+                lower_is_better: bool) -> Improvement | None:
+    """Is the mean of ``series`` [seeds, checkpoints at ``x``] still moving the better way
+    (down when ``lower_is_better``, else up)? Each seed's least-squares slope over the
+    window, then a one-sided t-test of their mean against 0.
 
     Why per-seed slopes: checkpoints of one run are autocorrelated (a run wanders), so a
     trend test over one series, Theil-Sen's or least squares', is anti-conservative and at
@@ -96,7 +97,7 @@ def improvement(x: np.ndarray | list[float], series: np.ndarray, better: str) ->
     start, delta = starts.mean(), slopes.mean() * (xs[-1] - xs[0])
     change = delta / abs(start) if start != 0 else math.copysign(math.inf, delta) if delta \
         else 0.0
-    improving = -slopes if better == "lower" else slopes
+    improving = -slopes if lower_is_better else slopes
     if np.ptp(improving) <= 1e-9 * np.abs(improving).max():  # every seed moved alike
         p = 0.0 if improving[0] > 0 else 1.0
     else:
