@@ -164,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("candidate", type=Path, help="a results folder of the same suite")
     compare.add_argument("--json", action="store_true",
                          help="print stable JSON (sorted keys, no timestamps) instead of a table")
+    compare.add_argument("--markdown", type=Path, metavar="FILE",
+                         help="also write the verdicts as Markdown, regressions first, to FILE "
+                         "(for a pull-request comment); stdout keeps the table or --json's "
+                         "JSON. FILE is written whenever the gate judges (exit 0 or 1)")
     compare.add_argument("--no-progress", action="store_true",
                          help="no stage lines on stderr while the folders are read and tested")
 
@@ -377,12 +381,34 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_compare(args: argparse.Namespace) -> int:
-    from bench.gate.compare import run_gate
-    from bench.gate.output import format_table, to_json
+def _check_file_to_write(path: Path, option: str) -> None:
+    """Refuse, before any work, an output file that could not be written: a folder, or a path
+    whose nearest existing folder takes no file (probed with an unnamed temporary file:
+    permission bits alone miss read-only mounts and root). The file is written atomically, a
+    rename in that folder, so the folder is all that must be writable."""
+    import tempfile
 
+    if path.is_dir():
+        raise BenchError(f"{option} {path} is a directory; name the file to write")
+    folder = next(p for p in path.absolute().parents if p.exists())
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise BenchError(f"{option} {path}: cannot write in {folder} "
+                         f"({exc.strerror or exc})") from None
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from bench.core.atomic import write_text_atomic
+    from bench.gate.compare import run_gate
+    from bench.gate.output import format_markdown, format_table, to_json
+
+    if args.markdown is not None:
+        _check_file_to_write(args.markdown, "--markdown")
     result = run_gate(args.baseline, args.candidate, _progress(args, "compare"))
     print(to_json(result) if args.json else format_table(result))
+    if args.markdown is not None:  # written on a regression too: the comment reports it
+        write_text_atomic(args.markdown, format_markdown(result) + "\n")
     return 1 if result.regressions else 0
 
 

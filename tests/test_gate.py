@@ -1,9 +1,11 @@
 """The regression gate: no false alarm between seeds, planted regressions flagged, bad input
-refused, stable JSON; and the suite's ``gates:`` section."""
+refused, stable JSON, Markdown with the regressions first; and the suite's ``gates:``
+section."""
 
 import hashlib
 import json
 import math
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -243,8 +245,10 @@ def test_refuses_incompatible_results(runs, tmp_path, capsys, changes, message):
     with pytest.raises(BenchError) as info:
         run_gate(baseline, other)
     assert message in str(info.value)
-    assert main(["compare", str(baseline), str(other)]) == 2
+    markdown = tmp_path / "gate.md"
+    assert main(["compare", str(baseline), str(other), "--markdown", str(markdown)]) == 2
     assert message in _error_line(capsys.readouterr().err)
+    assert not markdown.exists()  # no verdict, no comment
 
 
 def test_refuses_bad_folders(runs, tmp_path):
@@ -320,6 +324,48 @@ def test_json_is_stable_and_sorted(runs, capsys):
             for c in doc["checks"]]
     assert keys == sorted(keys) and len(keys) == len(set(keys))
     assert "time" not in outputs[0].lower()
+
+
+def test_markdown_puts_regressions_first(runs, tmp_path, capsys):
+    baseline, _ = runs
+    better = _copy(baseline, tmp_path / "better")
+    _edit_final(better, "ring8__wgan-gp__adam", "w1", _times(0.5))  # the last cell regresses
+    markdown = tmp_path / "comment" / "gate.md"
+    assert main(["compare", str(better), str(baseline), "--markdown", str(markdown)]) == 1
+    table = capsys.readouterr().out  # stdout keeps the table
+    assert table.splitlines()[0].startswith("cell ") and "FAIL" in table
+    lines = markdown.read_text().splitlines()
+    assert lines[0] == "### ganbench gate: FAIL"
+    header = lines.index("| cell | metric | baseline | candidate | change | p (Holm) | verdict |")
+    rows = [line.split(" | ") for line in lines[header + 2:]]
+    assert rows[0][:2] == ["| ring8/wgan-gp/adam", "w1"] and rows[0][-1] == "**REGRESSION** |"
+    assert "[" in rows[0][2] and "[" in rows[0][3]  # the intervals
+    # the other checks follow in the table's order
+    table_rows = [line.split()[:2] for line in table.splitlines()[1:-1]]
+    assert [[r[0].removeprefix("| "), r[1]] for r in rows[1:]] == [
+        r for r in table_rows if r != ["ring8/wgan-gp/adam", "w1"]]
+    # with --json, stdout is the JSON and the file the same Markdown
+    again = tmp_path / "again.md"
+    assert main(["compare", str(better), str(baseline), "--json", "--markdown", str(again),
+                 "--no-progress"]) == 1
+    assert json.loads(capsys.readouterr().out)["verdict"] == "fail"
+    assert again.read_text() == markdown.read_text()
+
+
+@pytest.mark.parametrize("target", ["a folder", "inside a file", "read-only"])
+def test_a_markdown_file_that_cannot_be_written_is_refused_first(tmp_path, capsys, target):
+    (tmp_path / "file").write_text("")
+    (tmp_path / "locked").mkdir(mode=0o500)
+    path = {"a folder": tmp_path, "inside a file": tmp_path / "file" / "gate.md",
+            "read-only": tmp_path / "locked" / "gate.md"}[target]
+    if target == "read-only" and os.geteuid() == 0:
+        pytest.skip("root writes in a read-only folder")
+    before = sorted(tmp_path.rglob("*"))
+    # checked before the folders: missing ones would be the error otherwise
+    assert main(["compare", "missing-a", "missing-b", "--markdown", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --markdown ") and err.count("\n") == 1, err
+    assert sorted(tmp_path.rglob("*")) == before
 
 
 # --- the statistics -------------------------------------------------------------------

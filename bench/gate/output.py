@@ -1,4 +1,5 @@
-"""The gate's verdicts as a table for people and as stable JSON for tools."""
+"""The gate's verdicts as a table for people, as Markdown for a pull-request comment and as
+stable JSON for tools."""
 
 import json
 import math
@@ -39,29 +40,67 @@ def _cell_name(check: GateCheck) -> str:
     return f"{check.dataset}{arch}/{check.gan}/{check.optimizer}"
 
 
-def format_table(result: GateResult) -> str:
-    """The human-readable verdicts, one line per check, and a one-line conclusion."""
-    header = ("cell", "metric", "baseline", "candidate", "change", "p (Holm)", "verdict")
-    rows = []
-    for c in result.checks:
-        verdict = c.verdict.upper() if c.verdict == REGRESSION else c.verdict
-        rows.append((
-            _cell_name(c), c.metric, _value(c, "baseline"),
-            _value(c, "candidate"), _change(c),
-            "" if math.isnan(c.p_value) else f"{c.p_value:.3g}",
-            f"{verdict} ({c.note})" if c.note else verdict,
-        ))
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in [header, *rows]]
-    gates = result.gates
-    n_bad = len(result.regressions)
-    lines.append(
+HEADER = ("cell", "metric", "baseline", "candidate", "change", "p (Holm)", "verdict")
+"""The columns of the table and of the Markdown."""
+
+
+def _row(check: GateCheck) -> tuple[str, ...]:
+    verdict = check.verdict.upper() if check.verdict == REGRESSION else check.verdict
+    return (
+        _cell_name(check), check.metric, _value(check, "baseline"), _value(check, "candidate"),
+        _change(check), "" if math.isnan(check.p_value) else f"{check.p_value:.3g}",
+        f"{verdict} ({check.note})" if check.note else verdict,
+    )
+
+
+def _conclusion(result: GateResult) -> str:
+    gates, n_bad = result.gates, len(result.regressions)
+    return (
         f"{n_bad} regression(s) in {len(result.checks)} checks of suite "
         f"'{result.suite}' (alpha {gates.alpha:g}, Holm over all seed tests; throughput "
         f"ratio < {gates.min_throughput_ratio:g} fails): {'FAIL' if n_bad else 'PASS'}"
     )
-    return "\n".join(lines)
+
+
+def format_table(result: GateResult) -> str:
+    """The human-readable verdicts, one line per check, and a one-line conclusion."""
+    rows = [HEADER, *map(_row, result.checks)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    return "\n".join([*lines, _conclusion(result)])
+
+
+def _commit(side: Side) -> str:
+    commit = side.provenance.get("git_commit")
+    return f"commit `{commit[:12]}`, " if commit else ""
+
+
+def _markdown_row(check: GateCheck) -> str:
+    cells = [text.replace("|", "\\|") for text in _row(check)]
+    if check.verdict == REGRESSION:
+        cells[-1] = f"**{cells[-1]}**"
+    return "| " + " | ".join(cells) + " |"
+
+
+def format_markdown(result: GateResult) -> str:
+    """The verdicts as Markdown for a pull-request comment: the verdict as its heading, then
+    one table with the regressions first (what a reviewer must read is on top), the other
+    checks in the table's order."""
+    base, cand = result.baseline, result.candidate
+    return "\n".join([
+        f"### ganbench gate: {'FAIL' if result.regressions else 'PASS'}",
+        "",
+        _conclusion(result) + ".",
+        "",
+        f"Baseline: {_commit(base)}{len(base.config.seeds)} seeds; candidate: "
+        f"{_commit(cand)}{len(cand.config.seeds)} seeds. Quality: mean [95% CI] over seeds; "
+        "throughput: median over runs.",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "---|" * len(HEADER),
+        *map(_markdown_row, sorted(result.checks, key=lambda c: c.verdict != REGRESSION)),
+    ])
 
 
 def _jsonable(value):
