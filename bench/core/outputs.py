@@ -46,6 +46,15 @@ THROUGHPUT = "gen_steps_per_s"
 """The throughput runs are compared by (the gate's ratio check, the tables' column)."""
 DIVERGENCE_RATE = "divergence_rate"
 """Diverged seeds / seeds of a cell (the gate's check, the divergence table)."""
+GENERATOR_LOSS = "generator_loss"
+PENALTY = "penalty"
+CRITIC_STEPS = "critic_steps"
+REAL_SAMPLES = "real_samples"
+GRADIENT_EVALUATIONS = "gradient_evaluations"
+EVAL_SECONDS = "eval_seconds"
+CRITIC_THROUGHPUT = "critic_steps_per_s"
+SAMPLE_THROUGHPUT = "samples_per_s"
+"""The trainer's other quantities, by the names it records them under."""
 
 RangeOf = Range | Callable[[Any], Range]
 """An output's range, or a function of the dataset (``bench.data.Dataset``, a layer above

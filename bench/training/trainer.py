@@ -20,6 +20,20 @@ import torch
 from torch import Tensor
 
 from bench.core.environment import Environment
+from bench.core.outputs import (
+    ADAM_COSINE,
+    CRITIC_LOSS,
+    CRITIC_STEPS,
+    CRITIC_THROUGHPUT,
+    EVAL_SECONDS,
+    GENERATOR_LOSS,
+    GRADIENT_EVALUATIONS,
+    PENALTY,
+    REAL_SAMPLES,
+    SAMPLE_THROUGHPUT,
+    THROUGHPUT,
+    TRAIN_SECONDS,
+)
 from bench.core.results import DIVERGED, Counters, RunResult
 from bench.core.specs import RunSpec
 from bench.training.accel.iterations import IterationRunner
@@ -78,10 +92,10 @@ class GroupTrainer:
                              if "critic" in self.accel.compile else self.critic)
 
         zeros = torch.zeros(self.k, device=device)
-        self.sums = {"critic_loss": zeros.clone(), "generator_loss": zeros.clone(),
-                     "penalty": zeros.clone()}
+        self.sums = {CRITIC_LOSS: zeros.clone(), GENERATOR_LOSS: zeros.clone(),
+                     PENALTY: zeros.clone()}
         if type(self.opt_d) in ADAM_STEPS:  # the WGAN paper's Adam diagnostic (issue 4): plain Adam
-            self.sums["critic_adam_cosine"] = zeros.clone()
+            self.sums[ADAM_COSINE] = zeros.clone()
         self.first_bad_step = torch.full((self.k,), -1, dtype=torch.long, device=device)
         self.step_tensor = torch.zeros((), dtype=torch.long, device=device)
         self._resumed: tuple | None = None
@@ -109,9 +123,9 @@ class GroupTrainer:
                                                self.constraint, self.opt_d, real, fake,
                                                self.streams.rand)
         if record:
-            self.sums["critic_loss"] += loss.detach()
+            self.sums[CRITIC_LOSS] += loss.detach()
             if penalty is not None:
-                self.sums["penalty"] += penalty.detach()
+                self.sums[PENALTY] += penalty.detach()
         self._note_nonfinite(total.detach())
 
     def generator_gradient(self, record: bool = True) -> None:
@@ -123,16 +137,16 @@ class GroupTrainer:
         loss.sum().backward()
         self.critic.requires_grad_(True)
         if record:
-            self.sums["generator_loss"] += loss.detach()
+            self.sums[GENERATOR_LOSS] += loss.detach()
         self._note_nonfinite(loss.detach())
 
     def critic_step(self, extrapolate: bool = False) -> None:
         """The critic optimizer's update (or extrapolation) from the gradients it holds, then
         the constraint's projection."""
         critic_update(self.critic, self.constraint, self.opt_d, extrapolate)
-        if not extrapolate and "critic_adam_cosine" in self.sums:
+        if not extrapolate and ADAM_COSINE in self.sums:
             # read from Adam's state and the gradients, which clipping leaves as they were
-            self.sums["critic_adam_cosine"] += adam_update_cosine(self.opt_d, self.k)
+            self.sums[ADAM_COSINE] += adam_update_cosine(self.opt_d, self.k)
 
     def generator_step(self, extrapolate: bool = False) -> None:
         """The generator optimizer's update (or extrapolation) from the gradients it holds."""
@@ -281,13 +295,11 @@ class GroupTrainer:
                 result.images[counters.generator_steps] = grids[member]
             values = dict(metrics[member])
             if window["critic"]:
-                values["critic_loss"] = sums["critic_loss"][member] / window["critic"]
-                values["penalty"] = sums["penalty"][member] / window["critic"]
-                if "critic_adam_cosine" in sums:
-                    values["critic_adam_cosine"] = (sums["critic_adam_cosine"][member]
-                                                    / window["critic"])
+                for name in (CRITIC_LOSS, PENALTY, ADAM_COSINE):
+                    if name in sums:
+                        values[name] = sums[name][member] / window["critic"]
             if window["generator"]:
-                values["generator_loss"] = sums["generator_loss"][member] / window["generator"]
+                values[GENERATOR_LOSS] = sums[GENERATOR_LOSS][member] / window["generator"]
             values.update(self._counter_metrics(counters))
             step = counters.generator_steps
             result.rows.extend(
@@ -301,16 +313,16 @@ class GroupTrainer:
     def _counter_metrics(self, counters: Counters) -> dict[str, float]:
         seconds = counters.train_seconds
         out = {
-            "critic_steps": counters.critic_steps,
-            "real_samples": counters.real_samples,
-            "gradient_evaluations": counters.gradient_evaluations,
-            "train_seconds": seconds,
-            "eval_seconds": counters.eval_seconds,
+            CRITIC_STEPS: counters.critic_steps,
+            REAL_SAMPLES: counters.real_samples,
+            GRADIENT_EVALUATIONS: counters.gradient_evaluations,
+            TRAIN_SECONDS: seconds,
+            EVAL_SECONDS: counters.eval_seconds,
         }
         if seconds > 0:
-            out["gen_steps_per_s"] = counters.generator_steps / seconds
-            out["critic_steps_per_s"] = counters.critic_steps / seconds
-            out["samples_per_s"] = counters.real_samples / seconds
+            out[THROUGHPUT] = counters.generator_steps / seconds
+            out[CRITIC_THROUGHPUT] = counters.critic_steps / seconds
+            out[SAMPLE_THROUGHPUT] = counters.real_samples / seconds
         return out
 
     def _finish(self, results: list[RunResult], counters: Counters, alive: np.ndarray) -> None:
