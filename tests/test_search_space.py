@@ -1,8 +1,13 @@
 """The ``search:`` section: parsing through bench.core.validators, the YAML round trip, every
-invalid value as one error naming its path, the trials drawn (reproducible, inside their
-distributions, log-uniform in log space, Sobol-stratified), suite seeds and used fields."""
+invalid value as one error naming its path, per-optimizer ranges, the trials drawn
+(reproducible, inside their distributions, log-uniform in log space, Sobol-stratified, the
+same points through each optimizer's ranges), suite seeds and used fields; parsing loads no
+scipy."""
 
 import itertools
+import math
+import subprocess
+import sys
 import warnings
 from dataclasses import replace
 
@@ -57,6 +62,15 @@ EXAMPLE = SearchSpec(
     ),
     rerun_seed_count=5,
 )
+PER_OPTIMIZER_YAML = EXAMPLE_YAML + """\
+  by_optimizer:
+    sgd: {lr: {log_uniform: [1.0e-3, 1.0e-1]}}
+    rmsprop: {n_critic: {choice: [1, 2]}, lr: {uniform: [1.0e-4, 1.0e-3]}}
+"""
+PER_OPTIMIZER = replace(EXAMPLE, by_optimizer=(
+    ("rmsprop", (("lr", Uniform(1e-4, 1e-3)), ("n_critic", Choice((1, 2))))),
+    ("sgd", (("lr", LogUniform(1e-3, 1e-1)),)),
+))
 
 
 def _parse_yaml(text: str) -> SearchSpec | None:
@@ -95,6 +109,20 @@ def test_key_order_changes_nothing_and_optional_keys_default():
     assert "rerun_best" not in spec.to_dict()
     assert parse_search(spec.to_dict()) == spec
     assert parse_search(None) is None
+
+
+def test_per_optimizer_ranges_parse_sorted_round_trip_and_replace_the_space_for_it():
+    spec = _parse_yaml(PER_OPTIMIZER_YAML)
+    assert spec == PER_OPTIMIZER
+    assert _parse_yaml(yaml.safe_dump({"search": spec.to_dict()})) == spec
+    sgd, adam = dict(spec.space_for("sgd")), dict(spec.space_for("adam"))
+    assert sgd["lr"] == LogUniform(1e-3, 1e-1) and adam["lr"] == LogUniform(1e-5, 1e-2)
+    assert [f for f, _ in spec.space_for("sgd")] == [f for f, _ in spec.space]
+    assert sgd["beta1"] == adam["beta1"] == dict(spec.space)["beta1"]
+    assert spec.ranges("lr") == [LogUniform(1e-5, 1e-2), Uniform(1e-4, 1e-3),
+                                 LogUniform(1e-3, 1e-1)]
+    # a suite without them keeps its dict, so its identity and draws
+    assert "by_optimizer" not in EXAMPLE.to_dict()
 
 
 def _search(**changes) -> dict:
@@ -169,6 +197,22 @@ INVALID = [
      "expected a number > 0"),
     (_field("clip_value", {"choice": [float("nan")]}), "search.space.clip_value.choice[0]",
      "not finite"),
+    (_search(by_optimizer=[]), "search.by_optimizer", "expected a mapping"),
+    (_search(by_optimizer={"sgd-momentum": {}}), "search.by_optimizer",
+     "unknown key(s) ['sgd-momentum']; valid: adam"),
+    (_search(by_optimizer={"sgd": {}}), "search.by_optimizer.sgd", "at least one of lr"),
+    (_search(by_optimizer={"sgd": {"beta1": {"uniform": [0, 0.5]}}}),
+     "search.by_optimizer.sgd", "unknown key(s) ['beta1']; valid: lr"),
+    (_search(space={"beta1": {"uniform": [0, 0.5]}},
+             by_optimizer={"sgd": {"beta1": {"uniform": [0, 0.9]}}}),
+     "search.by_optimizer.sgd.beta1", "sgd does not use beta1"),
+    (_search(by_optimizer={"sgd": {"lr": {"log_uniform": [1e-3, 0]}}}),
+     "search.by_optimizer.sgd.lr.log_uniform[1]", "expected a number > 0"),
+    (_search(by_optimizer={"sgd": {"lr": {"log_uniform": [1e-1, 1e-3]}}}),
+     "search.by_optimizer.sgd.lr.log_uniform", "low < high"),
+    (_search(space={"n_critic": {"choice": [1, 5]}},
+             by_optimizer={"adam": {"n_critic": {"uniform": [1, 5]}}}),
+     "search.by_optimizer.adam.n_critic", "give a choice"),
     (_search(rerun_best=5), "search.rerun_best", "expected a mapping"),
     (_search(rerun_best={}), "search.rerun_best", "missing 'seeds'"),
     (_search(rerun_best={"seeds": 0}), "search.rerun_best.seeds", "expected an integer >= 1"),
@@ -200,9 +244,9 @@ def test_the_exact_message_of_a_bad_bound_and_the_caller_prefix():
 @pytest.mark.parametrize("sampler", SAMPLERS)
 def test_draws_are_reproducible_typed_inside_and_extend_as_a_prefix(sampler):
     spec = replace(EXAMPLE, sampler=sampler)
-    trials = draw_trials(spec, seed=7)
-    assert trials == draw_trials(spec, seed=7)
-    assert trials != draw_trials(spec, seed=8)
+    trials = draw_trials(spec, seed=7, optimizer="adam")
+    assert trials == draw_trials(spec, seed=7, optimizer="adam")
+    assert trials != draw_trials(spec, seed=8, optimizer="adam")
     assert len(trials) == spec.trials
     for trial in trials:
         assert list(trial) == [field for field, _ in spec.space]
@@ -213,12 +257,37 @@ def test_draws_are_reproducible_typed_inside_and_extend_as_a_prefix(sampler):
     # a study given more trials keeps the settings it has
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no Sobol balance warning for 10 points
-        assert draw_trials(replace(spec, trials=10), seed=7) == trials[:10]
+        assert draw_trials(replace(spec, trials=10), seed=7, optimizer="adam") == trials[:10]
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_each_optimizer_reads_the_same_points_through_its_own_ranges(sampler):
+    spec = replace(PER_OPTIMIZER, sampler=sampler)
+    adam, sgd, rmsprop = (draw_trials(spec, 3, optimizer)
+                          for optimizer in ("adam", "sgd", "rmsprop"))
+    for a, s, r in zip(adam, sgd, rmsprop, strict=True):
+        assert {k: v for k, v in s.items() if k != "lr"} == {
+            k: v for k, v in a.items() if k != "lr"}  # the other fields: the same values
+        # lr: the same quantile of each range (log-uniform: in log space; uniform: linear)
+        assert 1e-3 <= s["lr"] <= 1e-1 and 1e-4 <= r["lr"] <= 1e-3
+        u = math.log(a["lr"] / 1e-5) / math.log(1e-2 / 1e-5)
+        assert math.log(s["lr"] / 1e-3) / math.log(1e-1 / 1e-3) == pytest.approx(u)
+        assert (r["lr"] - 1e-4) / (1e-3 - 1e-4) == pytest.approx(u)
+        assert r["n_critic"] in (1, 2) and a["n_critic"] in (1, 5)
+
+
+def test_parsing_a_search_loads_no_scipy_and_drawing_sobol_does():
+    code = ("import sys; from bench.config.search_space import parse_search, draw_trials\n"
+            f"spec = parse_search({PER_OPTIMIZER.to_dict() | {'sampler': 'sobol'}!r})\n"
+            "assert 'scipy' not in sys.modules, 'parsing loaded scipy'\n"
+            "draw_trials(spec, 0, 'adam')\n"
+            "assert 'scipy.stats' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_log_uniform_draws_are_uniform_in_log_space():
     spec = SearchSpec(4000, "random", (("lr", LogUniform(1e-5, 1e-2)),))
-    lrs = np.array([trial["lr"] for trial in draw_trials(spec, seed=0)])
+    lrs = np.array([trial["lr"] for trial in draw_trials(spec, seed=0, optimizer="adam")])
     assert stats.kstest(np.log10(lrs), "uniform", args=(-5, 3)).pvalue > 0.01
     # the test has power: the same draws are far from uniform on the linear scale
     assert stats.kstest(lrs, "uniform", args=(1e-5, 1e-2 - 1e-5)).pvalue < 1e-10
@@ -247,7 +316,7 @@ def test_sobol_with_2_to_the_m_trials_puts_one_point_in_each_of_2_to_the_m_bins(
         ("lr", Choice(tuple((i + 1) * 1e-5 for i in range(n)))),
         ("n_critic", Choice(tuple(range(1, n + 1)))),
     )
-    trials = draw_trials(SearchSpec(n, "sobol", space), seed)
+    trials = draw_trials(SearchSpec(n, "sobol", space), seed, "adam")
     for field, dist in space:
         assert sorted(trial[field] for trial in trials) == sorted(dist.values)
 
@@ -289,7 +358,7 @@ def valid_searches(draw) -> dict:
 def test_every_draw_of_any_valid_spec_is_a_valid_value_in_its_distribution(raw, seed):
     spec = parse_search(raw)
     assert parse_search(read_yaml(yaml.safe_dump(spec.to_dict()), "test")) == spec
-    trials = draw_trials(spec, seed)
+    trials = draw_trials(spec, seed, "adam")
     assert len(trials) == spec.trials
     for trial, (field, dist) in itertools.product(trials, spec.space):
         assert _in_support(trial[field], dist)

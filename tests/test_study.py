@@ -39,7 +39,7 @@ def study(tmp_path_factory) -> Path:
 
 def test_trials_are_drawn_reproducibly_and_batch_per_gan_and_optimizer():
     config = parse_suite(STUDY)
-    assert config.trial_settings() == parse_suite(STUDY).trial_settings()
+    assert config.trial_settings("adam") == parse_suite(STUDY).trial_settings("adam")
     specs = expand(config)
     cells = 2 * 2 * 2
     assert len(specs) == cells * 2 + cells * 3 * 2  # recipe runs + trials, reruns come later
@@ -49,6 +49,20 @@ def test_trials_are_drawn_reproducibly_and_batch_per_gan_and_optimizer():
     assert all(dict(s.study.params).keys() <= {"lr", "beta1", "clip_value"} for s in clip)
     rms = [s for s in specs if s.optimizer.name == "rmsprop" and s.study.phase == TRIAL_PHASE]
     assert all("beta1" not in dict(s.study.params) for s in rms)  # Adam's only
+
+
+def test_an_optimizers_own_range_reaches_its_runs_at_the_same_trial_points():
+    search = SEARCH | {"by_optimizer": {"rmsprop": {"lr": {"log_uniform": [1e-3, 1e-1]}}}}
+    config = parse_suite(STUDY | {"search": search})
+    lrs = {}
+    for spec in expand(config):
+        if spec.study.phase == TRIAL_PHASE and spec.dataset == "ring8" and spec.seed == 0:
+            lrs.setdefault(spec.optimizer.name, {})[(spec.gan, spec.study.trial)] = (
+                spec.optimizer.lr)
+    assert lrs["adam"].keys() == lrs["rmsprop"].keys()
+    for key, adam in lrs["adam"].items():
+        assert 1e-4 <= adam <= 1e-2 and 1e-3 <= lrs["rmsprop"][key] <= 1e-1
+        assert lrs["rmsprop"][key] == pytest.approx(adam * 10)  # the same point, a decade up
 
 
 def test_every_phase_is_stored_with_its_role(study):

@@ -3,8 +3,12 @@ drawn from it.
 
 ``parse_search`` checks each value with bench.core.validators, the one validation path of suite
 values: a bound of ``lr`` passes the validator of a recipe's ``lr``, a bound of ``beta1`` the
-validator of an Adam beta. ``draw_trials`` maps points of [0, 1)^d (i.i.d. or scrambled Sobol)
-through each field's quantile function. Parsing and drawing need numpy and scipy, not torch.
+validator of an Adam beta. A field may have its own range for an optimizer algorithm
+(``by_optimizer``: an SGD step scales with the gradient, an Adam step does not).
+``draw_trials`` maps points of [0, 1)^d (i.i.d. or scrambled Sobol) through each field's
+quantile function, in the range of the cell's optimizer: trial i is the same point in every
+cell. Parsing needs numpy only (a suite
+check loads no scipy); drawing Sobol points loads scipy, not torch.
 """
 
 import hashlib
@@ -12,14 +16,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.stats import qmc
 
 from bench.core import validators
-from bench.core.hyperparameters import SEARCH_FIELDS, check_exclusive
+from bench.core.hyperparameters import HYPERPARAMETERS, SEARCH_FIELDS, check_exclusive
 from bench.core.validators import fail
+from gan_zoo.recipes import OPTIMIZERS
 
 SAMPLERS = ("random", "sobol")
-SEARCH_KEYS = ("trials", "sampler", "space", "rerun_best")
+SEARCH_KEYS = ("trials", "sampler", "space", "by_optimizer", "rerun_best")
 REQUIRED_KEYS = ("trials", "space")
 
 
@@ -110,6 +114,8 @@ class Choice:
 
 Distribution = Uniform | LogUniform | Choice
 DISTRIBUTIONS: dict[str, type[Distribution]] = {d.kind: d for d in (Uniform, LogUniform, Choice)}
+Space = tuple[tuple[str, Distribution], ...]
+"""(field, distribution) pairs sorted by field."""
 
 
 @dataclass(frozen=True)
@@ -120,11 +126,24 @@ class SearchSpec:
     """Hyperparameter settings per cell, the same for every cell."""
     sampler: str
     """random (i.i.d.) or sobol (scrambled Sobol points)."""
-    space: tuple[tuple[str, Distribution], ...]
+    space: Space
     """(field, distribution) pairs sorted by field, so the order of the YAML keys changes
     neither the spec nor the settings drawn from it."""
     rerun_seed_count: int = 0
     """How many fresh seeds the best setting of each cell trains again on; 0: no rerun."""
+    by_optimizer: tuple[tuple[str, Space], ...] = ()
+    """(optimizer algorithm, its own distributions of some of ``space``'s fields), sorted:
+    each optimizer searches the range suited to it, under equal tuning effort."""
+
+    def space_for(self, optimizer: str) -> Space:
+        """The space the cells trained with ``optimizer`` (an algorithm) search."""
+        own = dict(dict(self.by_optimizer).get(optimizer, ()))
+        return tuple((field, own.get(field, dist)) for field, dist in self.space)
+
+    def ranges(self, field: str) -> list[Distribution]:
+        """Every distribution ``field`` is searched with: the space's, then each optimizer's."""
+        return [dist for space in (self.space, *(own for _, own in self.by_optimizer))
+                for name, dist in space if name == field]
 
     def to_dict(self) -> dict[str, Any]:
         """A YAML-ready dict that ``parse_search`` reads back into an equal spec."""
@@ -133,6 +152,9 @@ class SearchSpec:
             "sampler": self.sampler,
             "space": {field: dist.to_dict() for field, dist in self.space},
         }
+        if self.by_optimizer:  # absent when empty: older suites keep their identity and draws
+            d["by_optimizer"] = {optimizer: {field: dist.to_dict() for field, dist in own}
+                                 for optimizer, own in self.by_optimizer}
         if self.rerun_seed_count:
             d["rerun_best"] = {"seeds": self.rerun_seed_count}
         return d
@@ -151,7 +173,7 @@ def _parse_distribution(field: str, raw: Any, where: str) -> Distribution:
     return DISTRIBUTIONS[kind].parse(args, f"{where}.{kind}", check)
 
 
-def _parse_space(raw: Any, where: str) -> tuple[tuple[str, Distribution], ...]:
+def _parse_space(raw: Any, where: str) -> Space:
     raw = validators.mapping(raw, where, tuple(SEARCH_FIELDS))
     if not raw:
         raise fail(where, "expected at least one field, e.g. "
@@ -159,6 +181,30 @@ def _parse_space(raw: Any, where: str) -> tuple[tuple[str, Distribution], ...]:
     check_exclusive(raw, where)
     return tuple((field, _parse_distribution(field, raw[field], f"{where}.{field}"))
                  for field in sorted(raw))
+
+
+def _parse_own_space(optimizer: str, raw: Any, space: Space, where: str) -> Space:
+    """An optimizer's own distributions: fields of ``space`` that the optimizer uses."""
+    searched = [field for field, _ in space]
+    raw = validators.mapping(raw, where, tuple(searched))
+    if not raw:
+        raise fail(where, f"expected at least one of {', '.join(searched)}, e.g. "
+                   "{lr: {log_uniform: [1.0e-3, 1.0e-1]}}")
+    for field in sorted(raw):
+        h = HYPERPARAMETERS[field]
+        if not h.used_by((h.recipe_field,), optimizer):  # constraints: any GAN's
+            raise fail(f"{where}.{field}", f"{optimizer} does not use {field}")
+    return tuple((field, _parse_distribution(field, raw[field], f"{where}.{field}"))
+                 for field in sorted(raw))
+
+
+def _parse_by_optimizer(raw: Any, space: Space, where: str) -> tuple[tuple[str, Space], ...]:
+    if raw is None:
+        return ()
+    raw = validators.mapping(raw, where, OPTIMIZERS)
+    return tuple((optimizer, _parse_own_space(optimizer, raw[optimizer], space,
+                                              f"{where}.{optimizer}"))
+                 for optimizer in sorted(raw))
 
 
 def _parse_rerun(raw: Any, where: str) -> int:
@@ -178,11 +224,14 @@ def parse_search(raw: Any, where: str = "search") -> SearchSpec | None:
     for key in REQUIRED_KEYS:
         if key not in raw:
             raise fail(where, f"missing required key '{key}'")
+    space = _parse_space(raw["space"], f"{where}.space")
     return SearchSpec(
         trials=validators.POSITIVE_INT(raw["trials"], f"{where}.trials"),
         sampler=validators.Choice(SAMPLERS)(raw.get("sampler", "random"), f"{where}.sampler"),
-        space=_parse_space(raw["space"], f"{where}.space"),
+        space=space,
         rerun_seed_count=_parse_rerun(raw.get("rerun_best"), f"{where}.rerun_best"),
+        by_optimizer=_parse_by_optimizer(raw.get("by_optimizer"), space,
+                                         f"{where}.by_optimizer"),
     )
 
 
@@ -195,15 +244,20 @@ def _unit_points(sampler: str, n: int, dims: int, seed: int) -> np.ndarray:
     # asked for another count. The first n points of the next 2^m are exactly what
     # .random(n) returns: the same settings, drawn without a warning that cannot be acted on
     # when the suite asks for n trials.
+    from scipy.stats import qmc  # here: parsing a suite loads no scipy
+
     sobol = qmc.Sobol(dims, scramble=True, rng=seed)
     return sobol.random_base2((n - 1).bit_length())[:n]
 
 
-def draw_trials(spec: SearchSpec, seed: int) -> list[dict[str, float | int]]:
-    """``spec.trials`` settings {field: value}, the same for the same ``seed``; values of
-    integer fields are ints, the others floats."""
+def draw_trials(spec: SearchSpec, seed: int, optimizer: str) -> list[dict[str, float | int]]:
+    """``spec.trials`` settings {field: value} for the cells trained with ``optimizer`` (an
+    algorithm), the same for the same ``seed``; trial i is the same point of [0, 1)^d for
+    every optimizer, read through its own ranges. Values of integer fields are ints, the
+    others floats."""
     points = _unit_points(spec.sampler, spec.trials, len(spec.space), seed)
-    columns = [(field, dist.quantile(points[:, j])) for j, (field, dist) in enumerate(spec.space)]
+    columns = [(field, dist.quantile(points[:, j]))
+               for j, (field, dist) in enumerate(spec.space_for(optimizer))]
     return [{field: values[i] for field, values in columns} for i in range(spec.trials)]
 
 

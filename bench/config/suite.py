@@ -224,11 +224,12 @@ class SuiteConfig:
         first = max(self.seeds) + 1
         return tuple(range(first, first + self.search.rerun_seed_count))
 
-    def trial_settings(self) -> list[dict[str, float | int]]:
-        """A study's trial settings, drawn reproducibly from the suite's name and search."""
+    def trial_settings(self, optimizer: str) -> list[dict[str, float | int]]:
+        """A study's trial settings for the cells trained with ``optimizer`` (an algorithm),
+        drawn reproducibly from the suite's name and search."""
         assert self.search is not None
         identity = json.dumps([self.name, self.search.to_dict()], sort_keys=True)
-        return draw_trials(self.search, suite_seed(identity))
+        return draw_trials(self.search, suite_seed(identity), optimizer)
 
     def to_dict(self) -> dict[str, Any]:
         """A YAML-ready dict that ``parse_suite`` reads back into an equal config."""
@@ -669,7 +670,8 @@ def expand(config: SuiteConfig) -> list[RunSpec]:
     specs = [replace(cell, seed=seed) for cell in cells for seed in config.seeds_of(cell.cell)]
     if config.search is not None:
         specs += [_with_trial(cell, TRIAL_PHASE, i, setting, seed) for cell in cells
-                  for i, setting in enumerate(config.trial_settings()) for seed in config.seeds]
+                  for i, setting in enumerate(config.trial_settings(cell.optimizer.name))
+                  for seed in config.seeds]
     return _fitting(specs)
 
 
