@@ -7,14 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from bench.metrics import (
+from bench.metrics.knn_manifold import (
+    TREE_MAX_DIM,
     DensityCoverage,
     PrecisionRecall,
     density_coverage,
+    knn_distances,
     knn_radii,
     precision_recall,
 )
-from bench.metrics.knn_manifold import TREE_MAX_DIM, knn_distances
 from tests.conftest import slow_property
 
 

@@ -1,14 +1,16 @@
-"""The metric registry: each registered metric on data whose answer is known, its protocol
-name, and every dataset's declared metrics being registered."""
+"""The metric declarations and registry: each registered metric on data whose answer is known,
+its protocol name, every dataset's metrics declared, and every declaration implemented."""
 
 import math
+from dataclasses import fields
 
 import pytest
 import torch
 
-from bench.core.outputs import HIGHER, LOWER, better
+from bench.core.outputs import HIGHER, LOWER, METRIC, better, outputs_from
 from bench.core.specs import EvalSpec
 from bench.data import DATASETS, get_dataset
+from bench.metrics.declarations import METRIC_SPECS, MetricSpec, declare
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
 from bench.metrics.registry import METRICS, MetricInput, Reference, register
@@ -22,12 +24,30 @@ def _run(name: str, fake, real, dataset: str = "ring8", frechet=None) -> dict:
                                       SPEC))
 
 
-def test_every_declared_metric_is_registered_with_its_outputs():
+def test_every_dataset_metric_is_declared_and_every_declaration_implemented():
     for dataset in DATASETS.values():
         for name in dataset.metrics:
-            assert name in METRICS, (dataset.name, name)
-    for metric in METRICS.values():
+            assert name in METRIC_SPECS, (dataset.name, name)
+    assert list(METRICS) == list(METRIC_SPECS)
+    for name, metric in METRICS.items():  # the registry holds the declaration as it is
+        assert all(getattr(metric, f.name) == getattr(METRIC_SPECS[name], f.name)
+                   for f in fields(MetricSpec))
         assert metric.outputs and metric.protocol(SPEC, "points")
+
+
+def test_every_metric_output_is_written_by_a_declared_metric():
+    """So the outputs a gate may judge (``checkpoint_outputs``) are ones a run can record."""
+    written = {o.name for spec in METRIC_SPECS.values() for o in spec.outputs}
+    assert {o.name for o in outputs_from(METRIC)} == written
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("sharpness", "'sharpness' is not declared"),
+    ("w1", "registered twice"),
+])
+def test_a_function_registers_only_against_a_declaration_and_once(name, message):
+    with pytest.raises(ValueError, match=message):
+        register(name)
 
 
 def test_protocol_names_state_the_protocol():
@@ -103,14 +123,14 @@ def test_a_reference_computes_each_statistic_once():
     ({"samples_field": "n_samples"}, "'n_samples' is not an EvalSpec field"),
     ({"outputs": ("sharpness",)}, "'sharpness' is not a declared output"),
     ({"outputs": ("train_seconds",)}, "'train_seconds' is written by the training"),
-    ({"name": "w1"}, "registered twice"),
+    ({"name": "w1"}, "declared twice"),
 ])
-def test_a_metric_that_cannot_work_is_refused_when_it_registers(arguments, message):
+def test_a_metric_that_cannot_work_is_refused_when_it_is_declared(arguments, message):
     good = {"name": "probe", "outputs": ("w1",), "extractor": "points",
             "samples_field": "samples", "protocol": lambda spec, _: "probe"}
     with pytest.raises(ValueError, match=message):
-        register(**(good | arguments))
-    assert "probe" not in METRICS
+        declare(**(good | arguments))
+    assert "probe" not in METRIC_SPECS
 
 
 def test_every_output_declares_a_direction_the_consumers_share():

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from bench.metrics import mode_coverage, wasserstein1
+from bench.metrics.modes import mode_coverage
+from bench.metrics.wasserstein import wasserstein1
 
 CENTERS = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
 

@@ -11,7 +11,7 @@ from bench.core import outputs
 from bench.core.outputs import HIGHER, LOWER, Output, declare, plot_label
 from bench.core.results import Counters, RunResult
 from bench.gate.compare import run_gate
-from bench.metrics import registry
+from bench.metrics import declarations, registry
 from bench.metrics.registry import MetricInput, register
 from bench.report.summary import build_summary
 from bench.report.tables import cell_statistics, markdown_table
@@ -25,19 +25,23 @@ DUMMY = "sharpness"
 
 @pytest.fixture
 def own_table(monkeypatch):
-    """A copy of the output table and of the metric registry for this test alone."""
+    """A copy of the output table and of the metric declarations and registry for this test
+    alone."""
     monkeypatch.setattr(outputs, "OUTPUTS", dict(outputs.OUTPUTS))
+    monkeypatch.setattr(declarations, "METRIC_SPECS", dict(declarations.METRIC_SPECS))
     monkeypatch.setattr(registry, "METRICS", dict(registry.METRICS))
 
 
 @pytest.fixture
 def dummy_metric(own_table) -> None:
-    """A metric declared in one place: its output's declaration and its function."""
+    """A metric declared in one place: its output's declaration, the metric's and its
+    function."""
     declare(Output(DUMMY, HIGHER, UNIT, label="edge sharpness", heading="sharpness",
                    group="quality", hparams_outcome=True))
+    declarations.declare("edge_sharpness", (DUMMY,), "points", "samples",
+                         lambda spec, _: f"sharpness_n{spec.samples}")
 
-    @register("edge_sharpness", (DUMMY,), "points", "samples",
-              lambda spec, _: f"sharpness_n{spec.samples}")
+    @register("edge_sharpness")
     def edge_sharpness(x: MetricInput) -> dict[str, float]:
         return {DUMMY: 0.5}
 

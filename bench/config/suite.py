@@ -22,6 +22,7 @@ from bench.core.hyperparameters import (
     used_fields,
     with_setting,
 )
+from bench.core.outputs import better, checkpoint_outputs
 from bench.core.specs import (
     BUDGET_KINDS,
     CRITIC_NORM_AUTO,
@@ -60,7 +61,7 @@ from bench.core.validators import (
 )
 from bench.data import DATASETS
 from bench.data.datasets import MixtureModes
-from bench.metrics.registry import METRICS, better, output_names
+from bench.metrics.declarations import METRIC_SPECS
 from gan_zoo.architectures.dcgan import CRITIC_NORMS, IMAGE_ARCHS
 from gan_zoo.architectures.mlp import ACTIVATIONS
 from gan_zoo.recipes import OPTIMIZER_SETTINGS, OPTIMIZERS, RECIPE_FIELDS, Recipe, recipe_for
@@ -413,7 +414,7 @@ def _parse_gates(raw: Any) -> Gates | None:
                    f"e.g. {{w1: {{margin: 0.1}}}}, got {metrics!r}")
     gated = []
     for name, gate in sorted(metrics.items(), key=lambda item: str(item[0])):
-        Choice(output_names())(name, "gates.metrics")
+        Choice(checkpoint_outputs())(name, "gates.metrics")
         gated.append((name, _parse_metric_gate(name, gate, f"gates.metrics.{name}")))
     return parse_dataclass(Gates, raw, "gates", Gates(metrics=tuple(gated)))
 
@@ -494,7 +495,7 @@ def _check_metric_samples(config: SuiteConfig) -> None:
     computed on (k-NN metrics need k + 1, covariances 2): known before anything trains."""
     for dataset in config.datasets:
         for name in DATASETS[dataset].metrics:
-            metric = METRICS[name]
+            metric = METRIC_SPECS[name]
             n = metric.samples(config.eval)
             if 0 < n < metric.min_samples:
                 raise fail(f"eval.{metric.samples_field}",

@@ -2,8 +2,8 @@
 better, the values it can take, its words in figures and tables, and where TensorBoard shows
 it.
 
-Three kinds of output share the table: what a registered metric computes (its function is in
-bench/metrics/registry.py, which takes these declarations by name), what the evaluator
+Three kinds of output share the table: what a registered metric computes (declared in
+bench/metrics/declarations.py, which takes these declarations by name), what the evaluator
 records from the critic and the trainer records (losses, throughput, budget counters), and
 what the report and the gate derive from the runs (the divergence rate). The tables, figures,
 TensorBoard export, gate, claims and studies read direction, range and words from here.
@@ -11,8 +11,7 @@ TensorBoard export, gate, claims and studies read direction, range and words fro
 It imports no torch and no registry, so the suite's checks and the gate can read it without
 loading the training stack.
 
-Adding a metric: its outputs here, one ``@register`` function in bench/metrics/registry.py,
-its name in the datasets' ``metrics`` it applies to (bench/data/datasets.py), and a test.
+Adding a metric: its outputs here, then as bench/metrics/declarations.py says.
 """
 
 from collections.abc import Callable
@@ -155,6 +154,12 @@ def better(name: str) -> str | None:
 def outputs_from(source: str) -> tuple[Output, ...]:
     """The outputs ``source`` writes, in declaration order."""
     return tuple(o for o in OUTPUTS.values() if o.source == source)
+
+
+def checkpoint_outputs() -> tuple[str, ...]:
+    """Every quantity the evaluator can record at a checkpoint (what a gate may judge): the
+    critic's and the metrics' outputs."""
+    return tuple(o.name for o in (*outputs_from(CRITIC), *outputs_from(METRIC)))
 
 
 def final_figure_outputs() -> tuple[Output, ...]:

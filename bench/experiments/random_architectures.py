@@ -43,8 +43,8 @@ from bench.data.datasets import MixtureModes
 from bench.data.toy import get_toy_dataset
 from bench.experiments.adversary import adversary_for, make_optimizer_for
 from bench.experiments.files import write_once
-from bench.metrics import wasserstein1
 from bench.metrics.modes import mode_coverage
+from bench.metrics.wasserstein import wasserstein1
 from bench.storage.experiment_outputs import ARCHITECTURE_RUNS_FILE, ARCHITECTURES_FILE
 from bench.training.schedule import CriticSchedule
 from bench.training.streams import MemberStreams

@@ -1,5 +1,5 @@
 """The feature extractors' names, apart from the extractors (which load networks), so the
-metric registry can check the names its metrics declare when it is imported."""
+metric declarations can check the names they give without torch."""
 
 POINTS, DIGITS, DIGIT_LABELS, INCEPTION = "points", "digits", "digit_labels", "inception"
 INCEPTION_LOGITS = "inception_logits"

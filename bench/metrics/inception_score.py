@@ -11,8 +11,10 @@ by numpy's RandomState(2020) permutation, cut into 10 splits, and the score is t
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from torch import Tensor
+if TYPE_CHECKING:  # annotations only: the metric declarations read SPLITS without torch
+    from torch import Tensor
 
 SPLITS = 10
 SHUFFLE_SEED = 2020
@@ -25,7 +27,7 @@ class InceptionScore:
     std: float
 
 
-def inception_score(logits: Tensor, splits: int = SPLITS,
+def inception_score(logits: "Tensor", splits: int = SPLITS,
                     shuffle_seed: int = SHUFFLE_SEED) -> InceptionScore:
     """IS of ``logits`` [N, classes] (N >= splits)."""
     n = len(logits)

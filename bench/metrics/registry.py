@@ -1,27 +1,13 @@
-"""The metric registry: every checkpoint metric is one registered function.
+"""The metric registry: each metric declared in ``bench.metrics.declarations`` is one function
+here, registered against its declaration by name.
 
 A metric reads the features one extractor made of a member's generated samples, compares
 them with the real side's features or statistics (``Reference``), and returns named scalars
-(the tidy rows' ``metric`` names, its ``outputs``). Its protocol name states its protocol
-(``w1_n500``, ``fid10k``, ``pr_k3_digits_n2500``, ...) and is recorded in each run's config,
-so two numbers are only compared when their protocols match.
+(the tidy rows' ``metric`` names, its declared outputs). Statistics: ``FeatureStats`` (mean,
+covariance), mode histograms, k-NN radii. A range may depend on the dataset, as a mode count's
+does; intervals over seeds stay inside it (``output_range``).
 
-Extractors (``bench.features.extractors``): ``points`` (the 2-D samples themselves),
-``digits`` / ``digit_labels`` (the digits classifier's features / per-channel classes),
-``inception`` (pytorch-fid's pool3 features, only when ``eval.fid_samples`` > 0) and
-``inception_logits`` (the same network's logits of torch-fidelity's input, for IS). A metric
-whose extractor is ``best`` uses Inception when it is there, else the dataset's own
-extractor. Statistics: ``FeatureStats`` (mean, covariance), mode histograms, k-NN radii.
-
-A metric's outputs are declared in the output table (``bench.core.outputs``: direction,
-range, words, where the report and TensorBoard show them), by name here. A range may depend on
-the dataset, as a mode count's does; intervals over seeds stay inside it (``output_range``).
-Each metric declares the ``EvalSpec`` field that sets its sample count and the fewest samples
-it can compute on (``min_samples``): a suite giving it fewer is refused before anything is
-written.
-
-Adding a metric: its outputs in bench/core/outputs.py, one ``@register`` function here, its
-name in the datasets' ``metrics`` it applies to (bench/data/datasets.py), and a test.
+Adding a metric: see bench/metrics/declarations.py.
 """
 
 from collections.abc import Callable
@@ -30,25 +16,19 @@ from typing import Any
 
 from torch import Tensor
 
-from bench.core.outputs import CRITIC, METRIC, Output, is_declared, output, outputs_from
-from bench.core.outputs import better as better  # re-exported: bench.config.suite reads it here
+from bench.core.outputs import CRITIC, METRIC, is_declared, output, outputs_from
 from bench.core.specs import EvalSpec
 from bench.data.datasets import ClassifierModes, Dataset, MixtureModes
-from bench.metrics.extractor_names import BEST, EXTRACTORS
+from bench.metrics import declarations
+from bench.metrics.declarations import DC_K, PR_K, MetricSpec
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference
-from bench.metrics.inception_score import SPLITS as IS_SPLITS
 from bench.metrics.inception_score import inception_score
 from bench.metrics.kid import kernel_inception_distance
 from bench.metrics.knn_manifold import density_coverage, knn_distances, precision_recall
 from bench.metrics.modes import class_modes, mode_coverage
 from bench.metrics.wasserstein import wasserstein1
 from bench.stats import UNBOUNDED, Range
-
-PR_K = 3
-"""Kynkaanniemi et al. 2019's k."""
-DC_K = 5
-"""Naeem et al. 2020's k."""
 
 
 @dataclass
@@ -79,42 +59,17 @@ class MetricInput:
     spec: EvalSpec
 
 
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    outputs: tuple[Output, ...]
-    """The rows it writes."""
-    extractor: str
-    samples_field: str
-    """The ``EvalSpec`` field giving the generated samples it needs (0: the metric is off)."""
-    min_samples: int
-    """The fewest samples it can be computed on."""
-    protocol: Callable[[EvalSpec, str], str]
-    """(EvalSpec, extractor used) -> protocol name."""
+@dataclass(frozen=True, kw_only=True)
+class Metric(MetricSpec):
+    """A declared metric with its function."""
+
     compute: Callable[[MetricInput], dict[str, float]]
-    needs_reference: bool = True
-    """False for a metric of the generated samples alone (the Inception Score): no real
-    features are extracted for it."""
-
-    def samples(self, spec: EvalSpec) -> int:
-        """Generated samples it needs under ``spec`` (0: the metric is off)."""
-        return getattr(spec, self.samples_field)
-
-    @property
-    def output_names(self) -> tuple[str, ...]:
-        return tuple(o.name for o in self.outputs)
 
 
 METRICS: dict[str, Metric] = {}
+"""Every declared metric's implementation, by name (a test checks that none is missing)."""
 CRITIC_OUTPUTS = outputs_from(CRITIC)
 """What the evaluator itself records from the critic on held-out real samples."""
-_EVAL_FIELDS = tuple(f.name for f in fields(EvalSpec))
-
-
-def output_names() -> tuple[str, ...]:
-    """Every checkpoint quantity the evaluator can record (what a gate may judge)."""
-    every = [*CRITIC_OUTPUTS, *(o for m in METRICS.values() for o in m.outputs)]
-    return tuple(dict.fromkeys(o.name for o in every))
 
 
 def _written_on(name: str, dataset: Dataset) -> bool:
@@ -134,46 +89,32 @@ def output_range(name: str, dataset: Dataset) -> Range:
     return declared.range if isinstance(declared.range, Range) else declared.range(dataset)
 
 
-def register(name: str, outputs: tuple[str, ...], extractor: str, samples_field: str,
-             protocol: Callable[[EvalSpec, str], str], min_samples: int = 1,
-             needs_reference: bool = True):
-    """Register the decorated ``compute(MetricInput) -> {output: value}`` as metric ``name``
-    writing the declared ``outputs`` (bench.core.outputs); a name, output, extractor or sample
-    field that cannot work fails at import time."""
+def register(name: str):
+    """Register the decorated ``compute(MetricInput) -> {output: value}`` as the function of
+    the declared metric ``name`` (bench.metrics.declarations); a name not declared, or
+    registered twice, fails at import time."""
+    specs = declarations.METRIC_SPECS  # read here: a test swaps the table
+    if name not in specs:
+        raise ValueError(f"metric {name!r} is not declared in bench/metrics/declarations.py; "
+                         f"declared: {', '.join(specs)}")
     if name in METRICS:
         raise ValueError(f"metric {name!r} is registered twice")
-    if extractor not in (*EXTRACTORS, BEST):
-        raise ValueError(f"metric {name!r}: unknown extractor {extractor!r}; known: "
-                         f"{', '.join((*EXTRACTORS, BEST))}")
-    if samples_field not in _EVAL_FIELDS:
-        raise ValueError(f"metric {name!r}: {samples_field!r} is not an EvalSpec field")
-    declared = tuple(output(o) for o in outputs)
-    for o in declared:
-        if o.source != METRIC:
-            raise ValueError(f"metric {name!r}: output {o.name!r} is written by the {o.source}, "
-                             "not by a metric")
+    declared = specs[name]
 
     def wrap(compute: Callable[[MetricInput], dict[str, float]]):
-        METRICS[name] = Metric(name, declared, extractor, samples_field, min_samples, protocol,
-                               compute, needs_reference)
+        METRICS[name] = Metric(**{f.name: getattr(declared, f.name) for f in fields(MetricSpec)},
+                               compute=compute)
         return compute
     return wrap
 
 
-def _count(n: int) -> str:
-    """10000 -> '10k', 2500 -> 'n2500': the protocol's sample count."""
-    return f"{n // 1000}k" if n % 1000 == 0 else f"_n{n}"
-
-
-@register("w1", ("w1",), "points", "w1_samples", lambda spec, _: f"w1_n{spec.w1_samples}")
+@register("w1")
 def exact_w1(x: MetricInput) -> dict[str, float]:
     """Exact W1 (POT) between the generated and as many real samples."""
     return {"w1": wasserstein1(x.fake, x.reference.features[: len(x.fake)])}
 
 
-@register("mixture_modes",
-          ("modes_captured", "modes_well_captured", "hq_fraction", "reverse_kl_hq"), "points",
-          "samples", lambda spec, _: f"modes_n{spec.samples}_{spec.hq_threshold:g}sd")
+@register("mixture_modes")
 def mixture_modes(x: MetricInput) -> dict[str, float]:
     """VEEGAN/PacGAN mode coverage against the mixture's centres."""
     modes = x.dataset.modes
@@ -184,8 +125,7 @@ def mixture_modes(x: MetricInput) -> dict[str, float]:
             "hq_fraction": cov.high_quality_fraction, "reverse_kl_hq": cov.reverse_kl}
 
 
-@register("classifier_modes", ("modes_captured", "reverse_kl"), "digit_labels", "samples",
-          lambda spec, _: f"modes_n{spec.samples}")
+@register("classifier_modes")
 def classifier_modes(x: MetricInput) -> dict[str, float]:
     """PacGAN's Stacked-MNIST mode count: classes of every channel name the mode."""
     modes = x.dataset.modes
@@ -207,23 +147,19 @@ def _frechet(x: MetricInput) -> float:
     return frechet_to(x.fake, x.reference.frechet)
 
 
-@register("fd_digits", ("fd_digits",), "digits", "samples",
-          lambda spec, _: f"fd_digits_n{spec.samples}", min_samples=2)
+@register("fd_digits")
 def fd_digits(x: MetricInput) -> dict[str, float]:
     """Frechet distance in the digits classifier's feature space (offline FID stand-in)."""
     return {"fd_digits": _frechet(x)}
 
 
-@register("fid", ("fid", "fid_n"), "inception", "fid_samples",
-          lambda spec, _: f"fid{_count(spec.fid_samples)}", min_samples=2)
+@register("fid")
 def fid(x: MetricInput) -> dict[str, float]:
     """FID: Frechet distance of pool3 features to the reference split's statistics."""
     return {"fid": _frechet(x), "fid_n": len(x.fake)}
 
 
-@register("inception_score", ("is", "is_std"), "inception_logits", "fid_samples",
-          lambda spec, _: f"is{_count(spec.fid_samples)}_tfidelity_u8_{IS_SPLITS}splits",
-          min_samples=IS_SPLITS, needs_reference=False)
+@register("inception_score")
 def inception_score_metric(x: MetricInput) -> dict[str, float]:
     """Inception Score, torch-fidelity's protocol (bench/metrics/inception_score.py), on the
     logits of the FID samples fed as torch-fidelity feeds them (8-bit, TF1 resize)."""
@@ -231,8 +167,7 @@ def inception_score_metric(x: MetricInput) -> dict[str, float]:
     return {"is": score.mean, "is_std": score.std}
 
 
-@register("kid", ("kid", "kid_std"), "inception", "fid_samples",
-          lambda spec, _: f"kid{_count(spec.fid_samples)}", min_samples=2)
+@register("kid")
 def kid(x: MetricInput) -> dict[str, float]:
     """KID (unbiased, cubic kernel, 100 subsets of up to 1,000) against the fixed real subset."""
     result = kernel_inception_distance(x.fake, x.reference.features)
@@ -248,9 +183,7 @@ def _real_side(x: MetricInput) -> tuple[Tensor, Tensor]:
     return x.reference.features[:n], knn
 
 
-@register("precision_recall", ("precision", "recall"), BEST, "samples",
-          lambda spec, extractor: f"pr_k{PR_K}_{extractor}_n{spec.samples}",
-          min_samples=PR_K + 1)
+@register("precision_recall")
 def improved_precision_recall(x: MetricInput) -> dict[str, float]:
     """Kynkaanniemi et al. 2019, k = 3, against as many real samples."""
     real, knn = _real_side(x)
@@ -258,9 +191,7 @@ def improved_precision_recall(x: MetricInput) -> dict[str, float]:
     return {"precision": result.precision, "recall": result.recall}
 
 
-@register("density_coverage", ("density", "coverage"), BEST, "samples",
-          lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}",
-          min_samples=DC_K + 1)
+@register("density_coverage")
 def density_and_coverage(x: MetricInput) -> dict[str, float]:
     """Naeem et al. 2020, k = 5, against as many real samples."""
     real, knn = _real_side(x)
