@@ -1,48 +1,40 @@
-"""The GAN registry: a name maps to a loss and a Lipschitz constraint, nothing else.
+"""The GAN registry: each GAN declared in ``gan_zoo/declarations.py`` maps to a loss and a
+Lipschitz constraint, nothing else.
 
 The trainer looks GANs up here and never branches on their names.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from gan_zoo.constraints import Constraint, GradientPenalty, WeightClipping
+from gan_zoo.declarations import GAN_SPECS, GanSpec
 from gan_zoo.losses import NON_SATURATING, WASSERSTEIN, AdversarialLoss
 from gan_zoo.recipes import Recipe
 
 
-@dataclass(frozen=True)
-class GanDefinition:
-    name: str
+@dataclass(frozen=True, kw_only=True)
+class GanDefinition(GanSpec):
+    """A declared GAN with its loss and constraint."""
+
     loss: AdversarialLoss
     make_constraint: Callable[[Recipe], Constraint]
-    description: str
-    constraint_fields: tuple[str, ...] = ()
-    """The recipe fields its constraint takes (a study searches them for this GAN only)."""
 
 
-GANS: dict[str, GanDefinition] = {
-    "gan": GanDefinition(
-        "gan",
-        NON_SATURATING,
-        lambda recipe: Constraint(),
-        "vanilla GAN, non-saturating generator loss (Goodfellow et al. 2014)",
-    ),
-    "wgan-clip": GanDefinition(
-        "wgan-clip",
-        WASSERSTEIN,
-        lambda recipe: WeightClipping(recipe.clip_value),
-        "WGAN with weight clipping (Arjovsky et al. 2017)",
-        ("clip_value",),
-    ),
-    "wgan-gp": GanDefinition(
-        "wgan-gp",
-        WASSERSTEIN,
-        lambda recipe: GradientPenalty(recipe.gp_weight),
-        "WGAN with two-sided gradient penalty (Gulrajani et al. 2017)",
-        ("gp_weight",),
-    ),
-}
+def _implement(name: str, loss: AdversarialLoss,
+               make_constraint: Callable[[Recipe], Constraint]) -> GanDefinition:
+    """The declared GAN ``name`` with its loss and constraint (a KeyError if not declared)."""
+    declared = GAN_SPECS[name]
+    return GanDefinition(**{f.name: getattr(declared, f.name) for f in fields(GanSpec)},
+                         loss=loss, make_constraint=make_constraint)
+
+
+GANS: dict[str, GanDefinition] = {gan.name: gan for gan in (
+    _implement("gan", NON_SATURATING, lambda recipe: Constraint()),
+    _implement("wgan-clip", WASSERSTEIN, lambda recipe: WeightClipping(recipe.clip_value)),
+    _implement("wgan-gp", WASSERSTEIN, lambda recipe: GradientPenalty(recipe.gp_weight)),
+)}
+"""Every declared GAN's implementation, by name (a test checks that none is missing)."""
 
 
 def get_gan(name: str) -> GanDefinition:

@@ -58,7 +58,8 @@ class Hyperparameter:
     optimizers: tuple[str, ...] = EVERY_OPTIMIZER
     """The optimizers that use it; empty: every optimizer."""
     constraint: bool = False
-    """Used only by GANs whose constraint declares it (``GanDefinition.constraint_fields``)."""
+    """Used only by GANs whose constraint declares it (``constraint_fields`` of
+    ``gan_zoo.declarations.GanSpec``)."""
     network: str | None = None
     """Given to this network's optimizer only (``critic`` or ``generator``); None: both."""
     option: str = ""

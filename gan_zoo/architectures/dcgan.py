@@ -22,11 +22,9 @@ Departures from the reference, each for a reason:
   tanh output (MLP_G's is linear), so its samples share the data's [-1, 1] range.
 """
 
-from dataclasses import dataclass
-
 from torch import Tensor, nn
 
-CRITIC_NORMS = ("batch", "layer", "none")
+from gan_zoo.architectures.declarations import CRITIC_NORMS, IMAGE_ARCHS
 
 
 def _pyramid(image_size: int) -> tuple[int, int]:
@@ -180,46 +178,6 @@ class MLPImageGenerator(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z).reshape(z.shape[0], *self.image_shape)
-
-
-@dataclass(frozen=True)
-class ImageArch:
-    """A named generator/critic pair."""
-
-    description: str
-    generator: str
-    """One of "dcgan", "dcgan-nobn" (no batch norm, constant filters) or "mlp"."""
-    base_filters: int
-    """Filters of the DCGAN layer nearest the image (ngf = ndf in the reference code)."""
-    kernel_size: int
-
-
-IMAGE_ARCHS: dict[str, ImageArch] = {
-    "dcgan": ImageArch(
-        "the WGAN paper's DCGAN (reference DCGAN_G/DCGAN_D)",
-        generator="dcgan",
-        base_filters=64,
-        kernel_size=4,
-    ),
-    "dcgan-wgangp": ImageArch(
-        "the WGAN-GP paper's CIFAR-10 DCGAN: DIM=128, 5x5 kernels (the paper's z has 128 dims)",
-        generator="dcgan",
-        base_filters=128,
-        kernel_size=5,
-    ),
-    "dcgan-nobn-g": ImageArch(
-        "DCGAN critic; generator without batch norm and with a constant filter count",
-        generator="dcgan-nobn",
-        base_filters=64,
-        kernel_size=4,
-    ),
-    "mlp-g": ImageArch(
-        "DCGAN critic; MLP generator of 4 hidden ReLU layers of 512 units",
-        generator="mlp",
-        base_filters=64,
-        kernel_size=4,
-    ),
-}
 
 
 def build_image_models(

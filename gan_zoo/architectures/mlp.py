@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_zoo.architectures.declarations import ACTIVATIONS
+
 
 class PaperSoftplus(nn.Module):
     """softplus(2x + 2) / 2 - 1: the WGAN-GP paper's smooth ReLU of its random
@@ -26,13 +28,13 @@ class PaperSoftplus(nn.Module):
         return F.softplus(2 * x + 2) / 2 - 1
 
 
-ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+ACTIVATION_LAYERS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
     "leakyrelu": lambda: nn.LeakyReLU(0.2),
     "softplus": PaperSoftplus,
     "tanh": nn.Tanh,
 }
-"""The hidden activations an MLP can have, by name (the WGAN-GP paper's four)."""
+"""Each declared activation's layer (``declarations.ACTIVATIONS``), by its name."""
 MLP_NORMS = ("none", "batch", "layer")
 
 
@@ -111,7 +113,7 @@ class EnsembleMLP(nn.Module):
             if i < len(dims) - 2:
                 if norm != "none":
                     layers.append(EnsembleNorm(len(generators), fan_out, norm))
-                layers.append(ACTIVATIONS[activation]())
+                layers.append(ACTIVATION_LAYERS[activation]())
         self.net = nn.Sequential(*layers)
         self.members = len(generators)
 
