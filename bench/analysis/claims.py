@@ -34,13 +34,12 @@ from bench.analysis.rules import (
 from bench.analysis.suite_data import Setting, SuiteData
 from bench.core.outputs import ADAM_COSINE, HIGHER, LOWER, TRAIN_SECONDS, better
 from bench.core.results import DIVERGED, FINISHED, diverged, final
-from bench.core.specs import ClaimsSpec
+from bench.core.specs import Cell, ClaimsSpec
 from bench.data import IMAGE, get_dataset
 from bench.metrics.registry import output_range
 from bench.stats import CORRELATION, NONNEGATIVE, UNIT
 from bench.storage.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
 from bench.storage.experiment_outputs import MINIMAX
-from bench.storage.rounds import Cell
 
 MODES = "modes_captured"
 WEAK_GENERATORS = ("dcgan-nobn-g", "mlp-g")  # the WGAN paper's Figs. 6 and 7

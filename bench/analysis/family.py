@@ -32,10 +32,9 @@ import numpy as np
 from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Outcome
 from bench.analysis.suite_data import Setting, SuiteData
 from bench.core.outputs import LOWER, QUALITY_BETTER
-from bench.core.specs import ClaimsSpec
+from bench.core.specs import Cell, ClaimsSpec
 from bench.stats.tests import holm
 from bench.stats.trend import Improvement, improvement, window_size
-from bench.storage.rounds import Cell
 
 ALL, ANY = "all", "any"
 LOGIC_CAPTIONS = {

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from bench.core.hyperparameters import cleared_by, without_batchable
+from bench.core.outputs import DIRECTIONS, LOWER
 from bench.core.validators import (
     FRACTION,
     NON_NEGATIVE,
@@ -44,6 +45,8 @@ CRITIC_NORM_AUTO = "auto"
 LINEAR, LOG = "linear", "log"
 CHECKPOINT_SCHEDULES = (LINEAR, LOG)
 
+Cell = tuple[str, str, str, str]
+"""(dataset, arch, GAN, optimizer label): the runs of one table cell (``RunSpec.cell``)."""
 RECIPE_PHASE, TRIAL_PHASE, RERUN_PHASE = "recipe", "trial", "rerun"
 """A study's phases: the paper recipes, the search trials, the best trial on fresh seeds
 (plain suites have recipe runs only)."""
@@ -393,7 +396,7 @@ class MetricGate:
     """The smallest worsening of the mean over seeds that counts: in the metric's units, or a
     fraction of the baseline mean's magnitude when ``relative``."""
     relative: bool = field(default=False, metadata=checked(flag))
-    better: str = field(default="lower", metadata=checked(Choice(("higher", "lower"))))
+    better: str = field(default=LOWER, metadata=checked(Choice(DIRECTIONS)))
     """Which direction is better: the metric registry's declaration unless the suite's
     ``gates:`` gives another (``overrides`` then says so)."""
     overrides: bool = False
@@ -468,8 +471,8 @@ class RunSpec:
         return self.image_model.arch if self.domain == IMAGE else TOY_ARCH
 
     @property
-    def cell(self) -> tuple[str, str, str, str]:
-        """(dataset, arch, GAN, optimizer label): the runs of one table cell."""
+    def cell(self) -> Cell:
+        """The runs of one table cell, as a ``Cell``."""
         return (self.dataset, self.arch, self.gan, self.optimizer_label)
 
     @property

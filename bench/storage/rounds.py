@@ -20,10 +20,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench.core.atomic import write_text_atomic
+from bench.core.specs import Cell
 
 ROUNDS_FILE = "rounds.json"
-Cell = tuple[str, str, str, str]
-"""(dataset, arch, GAN, optimizer label), as RunSpec.cell."""
 
 
 @dataclass(frozen=True)
