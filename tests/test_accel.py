@@ -8,7 +8,8 @@ import torch
 
 import bench.training.accel.policy as policy
 from bench.cli import main
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.environment import Environment
 from bench.core.hyperparameters import optimizer_values
 from bench.core.specs import OptimizerSpec

@@ -21,7 +21,8 @@ import torch
 from bench.analysis.claims import CLAIMS, ClaimCheck
 from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from bench.analysis.suite_data import SuiteData, load_suite_data
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.results import Counters, RunResult
 from bench.report.summary import build_summary
 from bench.storage.critic_outputs import (

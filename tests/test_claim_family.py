@@ -15,7 +15,8 @@ from bench.analysis.claims import CLAIMS, ClaimCheck
 from bench.analysis.correlation import quality_change, run_correlations
 from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, REVERSED
 from bench.analysis.suite_data import SuiteData
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.results import IDENTITY
 from bench.report.summary import final_metrics
 from bench.stats.power import rank_difference_seeds, rank_equivalence_seeds

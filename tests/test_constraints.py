@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.training.streams import MemberStreams
 from bench.training.trainer import GroupTrainer
 from gan_zoo.constraints import GradientPenalty, WeightClipping

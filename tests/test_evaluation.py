@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.features.extractors import Extractors
 from bench.training.evaluation import GENERATOR_PROTOCOL, restored_buffers
 from bench.training.workload import build_workload

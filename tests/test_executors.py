@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.errors import BenchError
 from bench.orchestration import runner
 from bench.orchestration.executors import ExperimentTask, GroupTask, make_executor

@@ -8,7 +8,8 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.hyperparameters import member_values
 from bench.training.member_optimizers import MemberExtraAdam, MemberOptimisticAdam, make_optimizer
 from bench.training.schedule import CRITIC, GENERATOR, CriticSchedule, run_phases

@@ -7,7 +7,8 @@ from dataclasses import asdict, make_dataclass, replace
 import pytest
 import torch
 
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core import hyperparameters
 from bench.core.errors import BenchError
 from bench.core.hyperparameters import (

@@ -4,7 +4,8 @@ import pytest
 import torch
 from PIL import Image
 
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.errors import BenchError
 from bench.orchestration.runner import run_suite
 from bench.storage.store import ResultsStore

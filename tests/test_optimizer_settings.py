@@ -35,7 +35,8 @@ from pathlib import Path
 
 import torch
 
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.errors import BenchError
 from bench.orchestration.runner import plan_groups
 from bench.storage.store import ResultsStore

@@ -6,7 +6,8 @@ with no other edit; its results folders are written through the store, without t
 import pytest
 
 from bench.cli import main
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core import outputs
 from bench.core.outputs import HIGHER, LOWER, Output, declare, plot_label
 from bench.core.results import Counters, RunResult

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.results import Counters
 from bench.core.specs import Budget, EvalSpec
 from bench.training.schedule import CriticSchedule, next_iteration_fits

@@ -28,7 +28,7 @@ from bench.config.search_space import (
     parse_search,
     suite_seed,
 )
-from bench.config.suite import read_yaml
+from bench.config.suite_yaml import read_yaml
 from bench.core.errors import BenchError
 from bench.core.hyperparameters import SEARCH_FIELDS, used_fields
 from gan_zoo.recipes import OPTIMIZERS, recipe_for

@@ -10,7 +10,8 @@ import yaml
 
 from bench.analysis.study import best_trial_params
 from bench.cli import main
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.specs import RERUN_PHASE, TRIAL_PHASE
 from bench.orchestration.runner import plan_groups
 from bench.report.summary import build_summary

@@ -18,7 +18,8 @@ from bench.analysis.study import (
     tuned_comparisons,
 )
 from bench.config.search_space import parse_search
-from bench.config.suite import SuiteConfig, parse_suite
+from bench.config.suite import parse_suite
+from bench.config.suite_config import SuiteConfig
 from bench.report.study_section import expected_best_plot, study_section
 from bench.stats import NONNEGATIVE, mean_ci
 from tests.conftest import tiny_suite

@@ -11,7 +11,9 @@ import torch
 import yaml
 
 from bench.cli import main
-from bench.config.suite import builtin_suites, expand, load_suite, parse_suite, read_yaml
+from bench.config.expansion import expand
+from bench.config.suite import builtin_suites, load_suite, parse_suite
+from bench.config.suite_yaml import read_yaml
 from bench.core.errors import BenchError
 from bench.core.specs import Budget
 from bench.data import DATASETS

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.orchestration.runner import run_suite
 from bench.storage.store import ResultsStore
 from bench.training.trainer import GroupTrainer

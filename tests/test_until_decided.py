@@ -11,7 +11,8 @@ import yaml
 
 from bench.analysis.rules import INCONCLUSIVE, REPRODUCED, directional
 from bench.cli import main
-from bench.config.suite import load_suite, parse_suite, with_added_seeds
+from bench.config.suite import load_suite, parse_suite
+from bench.config.suite_config import with_added_seeds
 from bench.core.errors import BenchError
 from bench.core.specs import ClaimsSpec
 from bench.orchestration import until_decided

@@ -10,7 +10,7 @@ import pandas as pd
 
 from bench.analysis.correlation import quality_metric, run_correlations
 from bench.analysis.weight_piling import load_critic_weights, piled_fraction
-from bench.config.suite import SuiteConfig
+from bench.config.suite_config import SuiteConfig
 from bench.core.results import FINISHED, IDENTITY
 from bench.storage.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
 from bench.storage.experiment_outputs import (

@@ -20,7 +20,8 @@ import torch
 from tqdm import tqdm
 
 from bench.analysis.study import best_trial_params
-from bench.config.suite import SuiteConfig, expand, expand_reruns
+from bench.config.expansion import expand, expand_reruns
+from bench.config.suite_config import SuiteConfig
 from bench.core.environment import Environment
 from bench.core.errors import BenchError
 from bench.core.results import DIVERGED, Counters, RunResult

@@ -20,7 +20,7 @@ from bench.analysis.claims import CLAIMS
 from bench.analysis.family import LevelOf
 from bench.analysis.rules import INCONCLUSIVE
 from bench.analysis.suite_data import load_suite_data
-from bench.config.suite import SuiteConfig, with_added_seeds
+from bench.config.suite_config import SuiteConfig, with_added_seeds
 from bench.orchestration.runner import SuiteOutcome, run_suite
 from bench.report.summary import recipe_results
 from bench.storage.rounds import (

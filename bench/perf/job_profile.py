@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bench.config.suite import expand
+from bench.config.expansion import expand
 from bench.core.results import Counters, RunResult
 from bench.core.specs import RunSpec
 from bench.experiments.critic_diagnostics import run_critic_diagnostics

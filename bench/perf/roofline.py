@@ -33,7 +33,8 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.environment import resolve_device
 from bench.core.specs import RunSpec
 from bench.perf.side_by_side import machine_info

@@ -31,7 +31,8 @@ import pytorch_fid
 import torch
 from pytorch_fid.fid_score import calculate_frechet_distance
 
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.environment import Environment, resolve_device
 from bench.core.errors import BenchError
 from bench.core.outputs import TRAIN_SECONDS

@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from bench.config.suite import expand, parse_suite
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
 from bench.core.environment import resolve_device
 from bench.core.outputs import TRAIN_SECONDS
 from bench.core.results import RunResult

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.config.suite import SuiteConfig
+from bench.config.suite_config import SuiteConfig
 from bench.core.atomic import write_text_atomic
 from bench.core.errors import BenchError
 from bench.core.outputs import TRAIN_SECONDS, curve_outputs

@@ -11,7 +11,7 @@ from bench.analysis.correlation import cell_correlations
 from bench.analysis.family import LOGIC_CAPTIONS, LevelOf
 from bench.analysis.optimizers import optimizer_markdown, optimizer_table
 from bench.analysis.suite_data import SuiteData, load_suite_data
-from bench.config.suite import SuiteConfig
+from bench.config.suite_config import SuiteConfig
 from bench.core.atomic import write_text_atomic
 from bench.core.outputs import QUALITY_BETTER
 from bench.core.results import CELL, SETTING, with_settings

@@ -32,7 +32,10 @@ import torch
 import yaml
 from PIL import Image
 
-from bench.config.suite import SuiteConfig, expand, parse_suite, read_yaml
+from bench.config.expansion import expand
+from bench.config.suite import parse_suite
+from bench.config.suite_config import SuiteConfig
+from bench.config.suite_yaml import read_yaml
 from bench.core.atomic import write_text_atomic
 from bench.core.errors import BenchError
 from bench.core.results import HP, IDENTITY, ROW_COLUMNS, RunResult

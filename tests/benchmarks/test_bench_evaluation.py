@@ -7,7 +7,8 @@ suite's sample counts. A slower evaluation shows here before it shows in the qui
 import numpy as np
 import pytest
 
-from bench.config.suite import expand, load_suite
+from bench.config.expansion import expand
+from bench.config.suite import load_suite
 from bench.orchestration.runner import plan_groups
 from bench.training.trainer import GroupTrainer
 from tests.benchmarks.conftest import bench_device, record_rates, synchronised

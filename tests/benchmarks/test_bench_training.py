@@ -9,7 +9,8 @@ samples per second.
 import pytest
 import torch
 
-from bench.config.suite import expand, load_suite
+from bench.config.expansion import expand
+from bench.config.suite import load_suite
 from bench.data.toy import get_toy_dataset
 from bench.training.streams import MemberStreams
 from bench.training.trainer import GroupTrainer
