@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import torch
 import yaml
 from PIL import Image
 
@@ -206,6 +205,8 @@ class ResultsStore:
             if result.samples:
                 np.savez_compressed(tmp / "samples.npz", **result.samples)
             if result.state:
+                import torch  # here: the CLI imports the store before a suite is checked
+
                 torch.save(result.state, tmp / "models.pt")
             if result.images:
                 (tmp / "images").mkdir()
