@@ -14,8 +14,9 @@ from pathlib import Path
 
 import yaml
 
+from bench.config.suite_yaml import read_yaml
 from bench.core.errors import BenchError
-from bench.perf.gpu_check_suites import AXES, derive_suite, read_yaml
+from bench.perf.gpu_check_suites import AXES, derive_suite
 
 
 def environment_record(device: str) -> dict:

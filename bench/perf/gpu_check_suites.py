@@ -1,42 +1,20 @@
 """The suites ``scripts/gpu-check.sh`` runs, derived from a built-in suite: a slice of its axes,
 or the suite at toy sizes for the CPU dry run. ``run`` validates what is derived."""
 
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bench.config.suite import read_suite
 from bench.core.errors import BenchError
+from bench.core.validators import mapping
 
 AXES = ("datasets", "gans", "optimizers")
 """Suite axes a slice may restrict (``--keep``)."""
 
 
-def read_yaml(text: str, source: str) -> Any:
-    """PyYAML's safe loader, not the suite parser's (bench.config.suite, which loads torch): a
-    number it reads as a string (``2e-4``, YAML 1.1) is dumped back as the same plain text, which
-    ``run`` then reads with the suite's YAML 1.2 loader."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise BenchError(f"{source}: malformed YAML: {' '.join(str(exc).split())}") from None
-
-
 def suite_mapping(suite: str) -> dict:
-    """A built-in suite's YAML mapping by name, or a suite file's."""
-    builtin = resources.files("bench").joinpath("suites", f"{suite}.yaml")
-    path = Path(suite)
-    if builtin.is_file():
-        text = builtin.read_text()
-    elif path.is_file():
-        text = path.read_text()
-    else:
-        raise BenchError(f"no built-in suite or suite file named {suite!r}")
-    raw = read_yaml(text, suite)
-    if not isinstance(raw, dict):
-        raise BenchError(f"suite {suite!r} is not a mapping")
-    return raw
+    """A built-in suite's YAML mapping by name, or a suite file's, read as ``run`` reads it."""
+    raw, source = read_suite(suite)
+    return mapping(raw, source)
 
 
 def derive_suite(suite: str, keep: dict[str, list[str]], sets: dict[str, Any],

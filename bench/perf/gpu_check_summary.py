@@ -15,8 +15,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from bench.config.suite_yaml import read_yaml
 from bench.core.outputs import TRAIN_SECONDS
 from bench.perf.gpu_check_suites import suite_mapping
 
@@ -285,12 +284,13 @@ def _slice_section(folder: Path, steps: dict[str, Step]) -> list[str]:
     results, suite_file = folder / SLICE, folder / f"{SLICE}.yaml"
     if not (results / "runs").is_dir() or not suite_file.exists():
         return lines + ["No results: see the `paper-toy-slice` step below.", ""]
-    suite = yaml.safe_load(suite_file.read_text())  # written by gpu_check_suites.derive_suite
+    suite = read_yaml(suite_file.read_text(), str(suite_file))  # gpu_check_suites derived it
     source = suite_mapping(SLICE_SOURCE)
     (kind, target), = source["budget"].items()
     every = int(source["eval"]["every"])
     x = extrapolate_slice(results, int(target), every)
-    ran = yaml.safe_load((results / "suite.yaml").read_text())["budget"]  # the resolved suite
+    resolved = results / "suite.yaml"  # the suite as run resolved it
+    ran = read_yaml(resolved.read_text(), str(resolved))["budget"]
     budget = ", ".join(f"`--budget {k}={v:g}`" for k, v in ran.items())
     members = suite["seeds"]
     cell = " / ".join(", ".join(map(str, suite[a])) for a in ("datasets", "gans", "optimizers"))
