@@ -11,6 +11,7 @@ import pandas as pd
 from bench.analysis.correlation import quality_metric, run_correlations
 from bench.analysis.weight_piling import load_critic_weights, piled_fraction
 from bench.config.suite_config import SuiteConfig
+from bench.core.hyperparameters import settings_used_by
 from bench.core.results import FINISHED, IDENTITY
 from bench.storage.critic_outputs import DIAGNOSTICS_DIR, GRADIENT_FILE, gradient_summary
 from bench.storage.experiment_outputs import (
@@ -121,20 +122,27 @@ class SuiteData:
         return quality_metric(names)
 
 
+def _same_setting(run: object, recipe: object) -> bool:
+    """Whether a run's optimizer setting is its recipe's, a rate equal up to rounding counting
+    as the recipe's."""
+    if isinstance(run, float) and isinstance(recipe, float):
+        return bool(np.isclose(run, recipe))
+    return run == recipe
+
+
 def _run_record(run_dir: Path) -> dict:
     config = json.loads((run_dir / "config.json").read_text())
     optimizer, recipe = config["optimizer"], config["recipe"]
-    same_betas = optimizer["name"] != "adam" or list(optimizer["betas"]) == list(
-        recipe["betas"])
     return {
         "run_id": config["run_id"],
         "gan": config["gan"],
         "optimizer": config["optimizer_label"],
         "optimizer_name": optimizer["name"],
         "recipe_optimizer": recipe["optimizer"],
-        "is_recipe_optimizer": optimizer["name"] == recipe["optimizer"]
-        and np.isclose(optimizer["lr"], recipe["lr"]) and same_betas
-        and all(optimizer.get(key) == recipe.get(key) for key in ("lr_critic", "lr_generator")),
+        # the recipe's algorithm with every setting it is built with as the recipe gives it
+        "is_recipe_optimizer": optimizer["name"] == recipe["optimizer"] and all(
+            _same_setting(optimizer.get(key), recipe.get(key))
+            for key in settings_used_by(optimizer["name"])),
     }
 
 

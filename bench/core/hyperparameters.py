@@ -18,7 +18,7 @@ per-member optimizers (``bench.training.member_optimizers``) follow.
 No torch: the CLI validates suites with this table before loading the training stack.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -90,6 +90,13 @@ class Hyperparameter:
         value = getattr(holder, self.recipe_field)
         return value if self.index is None else value[self.index]
 
+    def read(self, config: Mapping[str, Any]) -> Any:
+        """Its value in a run's ``config.json`` (``RunSpec.to_dict``); None where the folder
+        predates it."""
+        holder = config["optimizer"] if self.in_optimizer else config["recipe"]
+        value = holder.get(self.recipe_field)
+        return value if value is None or self.index is None else value[self.index]
+
     def _put(self, holder: Any, value: Any) -> Any:
         if self.index is not None:
             pair = list(getattr(holder, self.recipe_field))
@@ -138,6 +145,12 @@ def optimizers_using(setting: str) -> tuple[str, ...]:
     users = {h.optimizers for h in HYPERPARAMETERS.values()
              if h.in_optimizer and h.recipe_field == setting}
     return () if () in users or not users else tuple(sorted(set().union(*users)))
+
+
+def settings_used_by(optimizer: str) -> tuple[str, ...]:
+    """The settings (``OptimizerSettings`` fields) ``optimizer`` is built with."""
+    return tuple(key for key in OPTIMIZER_SETTINGS
+                 if not optimizers_using(key) or optimizer in optimizers_using(key))
 
 
 SEARCH_FIELDS: dict[str, Number] = {

@@ -23,6 +23,7 @@ from PIL import Image
 
 from bench.core.atomic import write_text_atomic
 from bench.core.errors import BenchError
+from bench.core.hyperparameters import HYPERPARAMETERS
 from bench.core.outputs import hparams_outcomes, tensorboard_group
 from bench.core.results import final
 from bench.report.summary import build_summary
@@ -44,26 +45,29 @@ def scalar_tag(metric: str) -> str:
     return f"{tensorboard_group(metric)}/{metric}"
 
 
+def _hyperparameters(config: dict) -> dict[str, Scalar | None]:
+    """Every hyperparameter a run holds (``bench.core.hyperparameters``: each optimizer
+    setting, then the recipe's own), from its ``config.json``; a network's own setting it
+    lacks is the shared one it replaces (TTUR: ``lr_critic`` is ``lr`` unless set)."""
+    values = {name: h.read(config) for name, h in HYPERPARAMETERS.items()}
+    for name, h in HYPERPARAMETERS.items():
+        if values[name] is None and h.network is not None:
+            values[name] = values[h.option]
+    return values
+
+
 def run_hparams(config: dict, status: str) -> dict[str, Scalar]:
     """A run's hyperparameters from its ``config.json``, plus its status (``finished`` or
-    ``diverged``), so the HParams dashboard can filter diverged trials."""
-    optimizer, recipe = config["optimizer"], config["recipe"]
+    ``diverged``), so the HParams dashboard can filter diverged trials; a value an older
+    folder lacks is left out."""
     study = config.get("study") or {}  # only runs of a hyperparameter study have one
     hparams = {
         "dataset": config["dataset"],
         "arch": config.get("arch"),  # folders written before the architecture axis lack it
         "gan": config["gan"],
         "optimizer": config["optimizer_label"],
-        "optimizer_name": optimizer["name"],
-        "lr": optimizer["lr"],
-        # each network's own rate where it has one (TTUR; folders before issue 24 lack them)
-        "lr_critic": optimizer.get("lr_critic") or optimizer["lr"],
-        "lr_generator": optimizer.get("lr_generator") or optimizer["lr"],
-        "beta1": optimizer["betas"][0],
-        "beta2": optimizer["betas"][1],
-        "n_critic": recipe["n_critic"],
-        "clip_value": recipe["clip_value"],
-        "gp_weight": recipe["gp_weight"],
+        "optimizer_name": config["optimizer"]["name"],
+        **_hyperparameters(config),
         "seed": config["seed"],
         "status": status,
         "study.phase": study.get("phase"),
