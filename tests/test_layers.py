@@ -153,25 +153,30 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def _loaded_by(modules: tuple[str, ...]) -> set[str]:
-    """Every module a fresh interpreter has loaded after importing ``modules``."""
-    done = subprocess.run([sys.executable, "-c", _PROBE, *modules], capture_output=True,
+def _loaded_after(script: str, *args: str) -> set[str]:
+    """Every module a fresh interpreter has loaded when ``script`` (run with ``args``) prints
+    ``sorted(sys.modules)`` as JSON."""
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
                           text=True, check=True)
     return set(json.loads(done.stdout))
 
 
-def _training(loaded: set[str]) -> list[str]:
-    return sorted(m for m in loaded
-                  if any(m == t or m.startswith(f"{t}.") for t in TRAINING))
+def _loaded_by(modules: tuple[str, ...]) -> set[str]:
+    """Every module a fresh interpreter has loaded after importing ``modules``."""
+    return _loaded_after(_PROBE, *modules)
+
+
+def _within(loaded: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in loaded if any(m == p or m.startswith(f"{p}.") for p in packages))
 
 
 def test_readers_import_no_training_code():
-    assert _training(_loaded_by(READERS)) == []
+    assert _within(_loaded_by(READERS), TRAINING) == []
 
 
 def test_probe_sees_training_imports():
     """The check can fail: the runner does pull the trainer in."""
-    assert "bench.training.trainer" in _training(_loaded_by(("bench.orchestration.runner",)))
+    assert "bench.training.trainer" in _loaded_by(("bench.orchestration.runner",))
 
 
 SPEC_LAYER = ("bench.core.specs", "bench.core.hyperparameters", "bench.core.results",
@@ -183,4 +188,48 @@ def test_specs_load_no_torch_no_registries_and_no_suite_parsing():
     loaded = _loaded_by(SPEC_LAYER)
     heavy = ("torch", "yaml", "bench.config.suite", "bench.data", "bench.metrics",
              "gan_zoo.registry", "gan_zoo.architectures")
-    assert sorted(m for m in loaded if any(m == h or m.startswith(f"{h}.") for h in heavy)) == []
+    assert _within(loaded, heavy) == []
+
+
+HEAVY = ("torch", "ot", "scipy", "statsmodels", "pandas")
+"""What checking a suite loads none of: torch and POT (seconds), the statistics and tables."""
+
+_CHECK_SUITES = """
+import json, sys
+from bench.config.suite import builtin_suites, load_suite
+from bench.core.errors import BenchError
+for name in builtin_suites():
+    load_suite(name)
+try:
+    load_suite(sys.argv[1])
+except BenchError:
+    print(json.dumps(sorted(sys.modules)))
+"""
+
+_REFUSE_A_RUN = """
+import json, sys
+from bench.cli import main
+assert main(sys.argv[1:]) == 2
+print(json.dumps(sorted(sys.modules)))
+"""
+
+BAD_SUITE = ("name: bad\ndatasets: [ring8]\ngans: [nope]\noptimizers: [adam]\nseeds: 2\n"
+             "budget: {generator_steps: 5}\n")
+
+
+def test_checking_and_refusing_suites_loads_no_torch(tmp_path):
+    """Every built-in suite parsed and a bad one refused, then ``run`` refusing it as a user
+    meets it (the command line also opens the results store, which reads tables: pandas)."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_SUITE)
+    assert _within(_loaded_after(_CHECK_SUITES, str(bad)), HEAVY) == []
+    refused = _loaded_after(_REFUSE_A_RUN, "run", "--suite", str(bad), "--out",
+                            str(tmp_path / "out"))
+    assert "bench.config.suite" in refused
+    assert _within(refused, ("torch", "ot", "scipy", "statsmodels")) == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_probe_sees_torch_where_a_run_trains():
+    """The check can fail: the metric functions do load torch."""
+    assert "torch" in _loaded_by(("bench.metrics.registry",))
