@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config.cross_checks import check_suite
-from bench.config.expansion import expand as expand  # re-exported: bench.gate imports it here
+from bench.config.expansion import expand as expand  # re-exported: bench.gate, golden tests
 from bench.config.search_space import parse_search
 from bench.config.suite_config import RECIPE_OPTIMIZER, OptimizerChoice, SuiteConfig
 from bench.config.suite_yaml import read_yaml

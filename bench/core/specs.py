@@ -1,8 +1,8 @@
 """The frozen specs a suite resolves to: what one run trains and measures, and the sections
 of a suite that only the report, the claims or the gate read.
 
-The lowest layer of the configuration: no torch, no registries (datasets, GANs, metrics), no
-YAML. ``bench.config.suite`` parses a suite's YAML into these, checking every registry name; the
+The lowest layer of the configuration: no torch, no declarations (datasets, GANs, metrics), no
+YAML. ``bench.config.suite`` parses a suite's YAML into these, checking every declared name; the
 training stack, the store, the report and the gate take them as plain values. A field's
 validator (``field(metadata=checked(...))``) is the one check its values pass wherever they
 appear in a suite.
@@ -124,7 +124,7 @@ class ModelSpec:
 @dataclass(frozen=True)
 class ImageModelSpec:
     """DCGAN-family generator and critic for image datasets. ``arch`` and ``critic_norm`` name
-    registered architectures and norms: ``bench.config.suite`` checks them against the registry."""
+    declared architectures and norms: ``bench.config.suite`` checks them."""
 
     arch: str | tuple[str, ...] = "dcgan"
     """dcgan, dcgan-wgangp, dcgan-nobn-g or mlp-g (see gan_zoo/architectures/dcgan.py); in a
@@ -325,7 +325,7 @@ TABLE_2_RECIPES = (("wgan-gp", (("betas", (0.0, 0.9)), ("gp_weight", 10.0))),)
 class RandomArchitecturesSpec:
     """Random generator/critic architectures, each trained with every GAN on 2-D data
     (bench/experiments/random_architectures.py; WGAN-GP paper, Table 2). ``dataset`` and
-    ``activations`` name registered ones: ``bench.config.suite`` checks them."""
+    ``activations`` name declared ones: ``bench.config.suite`` checks them."""
 
     architectures: int = field(default=40, metadata=checked(POSITIVE_INT))
     """Architectures drawn (the paper: 200); every GAN trains each once."""
@@ -397,13 +397,13 @@ class MetricGate:
     fraction of the baseline mean's magnitude when ``relative``."""
     relative: bool = field(default=False, metadata=checked(flag))
     better: str = field(default=LOWER, metadata=checked(Choice(DIRECTIONS)))
-    """Which direction is better: the metric registry's declaration unless the suite's
+    """Which direction is better: the output table's declaration unless the suite's
     ``gates:`` gives another (``overrides`` then says so)."""
     overrides: bool = False
-    """``better`` is the suite's, against the registry's declaration."""
+    """``better`` is the suite's, against the output table's declaration."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The YAML form: ``better`` only where the suite set it against the registry."""
+        """The YAML form: ``better`` only where the suite set it against the declaration."""
         d = {"margin": self.margin, "relative": self.relative}
         return d | {"better": self.better} if self.overrides else d
 

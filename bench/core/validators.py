@@ -8,9 +8,9 @@ hand-written checks. Every failure is one BenchError naming the field (``where``
 given and what is valid. Numbers are real and finite unless a validator says otherwise: NaN
 and infinity make no sense for any suite value.
 
-This module imports no torch. The suite parser that uses it does, through the registries it
-checks names against (datasets, GANs, metrics): the CLI checks a suite before it loads the
-training stack, but not yet before torch (tests/benchmarks/test_bench_refusal.py).
+This module imports no torch, and neither does the suite parser that uses it: names are checked
+against torch-free declarations (datasets, GANs, architectures, metrics), so a suite is
+refused before torch is imported (tests/benchmarks/test_bench_refusal.py).
 """
 
 import math

@@ -4,7 +4,7 @@ The trainer, workload, evaluator, report and claims ask a ``Dataset`` what it ha
 look at its name: which networks and recipes fit (``domain``), what a sample looks like
 (``shape``), how modes are counted (``modes``: the centres of a Gaussian mixture, or a
 classifier applied to every channel) and which registered metrics are computed
-(``metrics``; names in ``bench.metrics.registry``). Plain values, no torch: the samplers
+(``metrics``; names in ``bench.metrics.declarations``). Plain values, no torch: the samplers
 live in ``toy.py`` and ``images.py``.
 """
 
@@ -54,7 +54,7 @@ class Dataset:
     modes: Modes | None
     """How modes are counted, or None (no modes, e.g. the swiss roll, CIFAR-10)."""
     metrics: tuple[str, ...]
-    """Registered metrics that apply (``bench.metrics.registry``); a metric that needs what a
+    """Declared metrics that apply (``bench.metrics.declarations``); a metric that needs what a
     run lacks (FID without ``eval.fid_samples``) is skipped by the evaluator."""
     features: str | None
     """The dataset's own feature extractor for feature metrics (precision/recall, density/
