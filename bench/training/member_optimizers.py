@@ -387,6 +387,9 @@ class MemberSGD(_NegativeLrOptimizer):
                  **values: PerMember) -> None:
         self.nesterov = bool(nesterov)
         super().__init__(params, **values)
+        # the suite refuses this for its runs at their recipes (bench.config.cross_checks),
+        # but a study's trials of a searched momentum and the random architectures' recipes
+        # reach here unchecked
         if self.nesterov and bool((self.param_groups[0]["momentum"] == 0).any()):
             raise ValueError("Nesterov momentum needs momentum > 0 for every member")
 
