@@ -94,9 +94,10 @@ def test_cuda_graphs_on_without_cuda_is_one_clear_error(tmp_path, capsys):
 # --- torch.compile ------------------------------------------------------------------------
 
 
+# compiling applies to the autograd path: a fused group calls no network module
 def test_compiled_networks_train_like_eager_ones():
-    eager = _trainer(compile="off").train()
-    trainer = _trainer(compile="on")
+    eager = _trainer(compile="off", fused="off").train()
+    trainer = _trainer(compile="on", fused="off")
     compiled = trainer.train()
     assert compiled[0].acceleration["compile"] == ["generator", "critic"]
     assert compiled[0].acceleration["notes"] == []
@@ -104,7 +105,7 @@ def test_compiled_networks_train_like_eager_ones():
 
 
 def test_penalised_critic_is_left_eager_and_the_run_goes_on():
-    results = _trainer(gan="wgan-gp", compile="on").train()
+    results = _trainer(gan="wgan-gp", compile="on", fused="off").train()
     assert results[0].acceleration["compile"] == ["generator"]
     assert results[0].acceleration["notes"] == [DOUBLE_BACKWARD_NOTE]
     assert all(r.status == "finished" for r in results)
@@ -114,8 +115,8 @@ def test_a_failing_compile_falls_back_to_exactly_the_eager_run(monkeypatch):
     """Force the critic under a gradient penalty through torch.compile anyway: the first
     iteration hits the double-backward limitation, and the run rolls back and goes on eagerly
     with the eager run's exact numbers."""
-    eager = _trainer(gan="wgan-gp", compile="off").train()
-    trainer = _trainer(gan="wgan-gp", compile="off")
+    eager = _trainer(gan="wgan-gp", compile="off", fused="off").train()
+    trainer = _trainer(gan="wgan-gp", compile="off", fused="off")
     trainer.train_critic = policy.compile_network(trainer.critic)
     trainer.accel.compile = ("critic",)
     with pytest.warns(UserWarning, match="double backward"):
@@ -219,17 +220,19 @@ def test_provenance_records_the_speed_ups(tmp_path):
               show_progress=False)
     (run,) = (out / "runs").iterdir()
     accel = json.loads((run / "provenance.json").read_text())["acceleration"]
-    assert accel == {"compile": [], "cuda_graphs": False, "channels_last": False, "notes": []}
+    assert accel == {"compile": [], "cuda_graphs": False, "channels_last": False,
+                     "fused": True, "notes": []}
 
 
 # --- CUDA graphs (a GPU only) ---------------------------------------------------------------
 
 
 @needs_cuda
+@pytest.mark.parametrize("fused", ["on", "off"])
 @pytest.mark.parametrize("gan", ["gan", "wgan-clip", "wgan-gp"])
-def test_cuda_graph_iterations_match_eager_ones(gan):
-    eager = _trainer(CUDA, gan=gan, compile="off", cuda_graphs="off").train()
-    trainer = _trainer(CUDA, gan=gan, compile="off", cuda_graphs="on")
+def test_cuda_graph_iterations_match_eager_ones(gan, fused):
+    eager = _trainer(CUDA, gan=gan, compile="off", cuda_graphs="off", fused=fused).train()
+    trainer = _trainer(CUDA, gan=gan, compile="off", cuda_graphs="on", fused=fused)
     graphed = trainer.train()
     assert graphed[0].acceleration["cuda_graphs"], graphed[0].acceleration["notes"]
     assert trainer.run_iteration.captured  # iterations after the warm-up replayed
@@ -238,7 +241,7 @@ def test_cuda_graph_iterations_match_eager_ones(gan):
 
 @needs_cuda
 def test_compiled_and_graphed_training_runs_on_cuda():
-    trainer = _trainer(CUDA, gan="wgan-gp", compile="on", cuda_graphs="on")
+    trainer = _trainer(CUDA, gan="wgan-gp", compile="on", cuda_graphs="on", fused="off")
     results = trainer.train()
     assert results[0].acceleration["compile"] == ["generator"]
     assert results[0].acceleration["cuda_graphs"], results[0].acceleration["notes"]

@@ -1,5 +1,5 @@
 """Machine-side settings of an invocation: where data, weights and caches live, and which
-speed-ups (torch.compile, CUDA graphs, channels_last) the trainer may use.
+speed-ups (torch.compile, CUDA graphs, channels_last, the fused MLP step) the trainer may use.
 
 They are not part of a suite (the same suite runs on machines with different paths and
 devices), so they travel beside the RunSpecs to the workers instead of inside them.
@@ -36,6 +36,10 @@ class Environment:
     """Whole-iteration CUDA graph capture: auto, on or off (--cuda-graphs)."""
     channels_last: str = "auto"
     """channels_last memory format for convolutional networks: auto, on or off."""
+    fused: str = "auto"
+    """The fused MLP training step (gan_zoo/fused_mlp.py: hand-written gradients of the 2-D
+    MLP GANs) instead of autograd: auto, on or off (--fused; auto and on use it wherever it
+    applies, off keeps autograd)."""
 
     def to_dict(self) -> dict[str, str | bool | None]:
         """The settings as given (None: the default applies), for a run's provenance."""

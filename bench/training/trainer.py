@@ -40,6 +40,7 @@ from bench.training.accel.iterations import IterationRunner
 from bench.training.accel.policy import compile_network
 from bench.training.accel.state import TrainingState
 from bench.training.adam_cosine import ADAM_STEPS, adam_update_cosine
+from bench.training.allocator import keep_freed_memory
 from bench.training.checkpoint import decode_result, encode_result
 from bench.training.evaluation import GENERATOR_PROTOCOL
 from bench.training.schedule import (
@@ -68,6 +69,7 @@ class GroupTrainer:
     def __init__(
         self, specs: list[RunSpec], device: torch.device, env: Environment | None = None
     ) -> None:
+        keep_freed_memory()  # the iterations reuse what they free (bench/training/allocator.py)
         first = specs[0]
         parts = build_group(specs, device, env or Environment())
         self.specs = specs
@@ -78,6 +80,7 @@ class GroupTrainer:
         self.eval = first.eval
         self.loss, self.constraint, self.schedule = parts.loss, parts.constraint, parts.schedule
         self.accel, self.opt_g, self.opt_d = parts.accel, parts.opt_g, parts.opt_d
+        self.fused = parts.fused
         workload = parts.workload
         self.member_state = workload.member_state
         self.dataset = workload.data
@@ -117,11 +120,17 @@ class GroupTrainer:
         """One critic gradient evaluation on a fresh real batch (its loss and penalty summed
         when ``record``; extrapolations only check them for non-finite values)."""
         real = self.dataset.sample(self.streams, self.batch)
-        with torch.no_grad():
-            fake = self.train_generator(self.streams.randn((self.batch, self.latent)))
-        loss, penalty, total = critic_gradient(self.train_critic, self.loss.critic,
-                                               self.constraint, self.opt_d, real, fake,
-                                               self.streams.rand)
+        latent = self.streams.randn((self.batch, self.latent))
+        if self.fused is not None:  # the same gradients by hand (gan_zoo/fused_mlp.py)
+            loss, penalty, total = self.fused.critic_gradient(
+                self.loss.critic, self.constraint, real, self.fused.generate(latent),
+                self.streams.rand)
+        else:
+            with torch.no_grad():
+                fake = self.train_generator(latent)
+            loss, penalty, total = critic_gradient(self.train_critic, self.loss.critic,
+                                                   self.constraint, self.opt_d, real, fake,
+                                                   self.streams.rand)
         if record:
             self.sums[CRITIC_LOSS] += loss.detach()
             if penalty is not None:
@@ -130,12 +139,15 @@ class GroupTrainer:
 
     def generator_gradient(self, record: bool = True) -> None:
         """One generator gradient evaluation (its loss summed when ``record``)."""
-        self.critic.requires_grad_(False)  # no critic gradients needed here
-        fake = self.train_generator(self.streams.randn((self.batch, self.latent)))
-        loss = self.loss.generator(self.train_critic(fake))
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        self.critic.requires_grad_(True)
+        latent = self.streams.randn((self.batch, self.latent))
+        if self.fused is not None:
+            loss = self.fused.generator_gradient(self.loss.generator, latent)
+        else:
+            self.critic.requires_grad_(False)  # no critic gradients needed here
+            loss = self.loss.generator(self.train_critic(self.train_generator(latent)))
+            self.opt_g.zero_grad(set_to_none=True)
+            loss.sum().backward()
+            self.critic.requires_grad_(True)
         if record:
             self.sums[GENERATOR_LOSS] += loss.detach()
         self._note_nonfinite(loss.detach())

@@ -25,7 +25,7 @@ from bench.data.toy import get_toy_dataset
 from bench.features.extractors import Extractors
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.stats_cache import load_or_compute
-from bench.training.accel.policy import AccelPlan, plan_acceleration
+from bench.training.accel.policy import AccelPlan, plan_acceleration, plan_fused
 from bench.training.evaluation import Evaluator, Sampler
 from bench.training.member_optimizers import make_optimizer
 from bench.training.schedule import CriticSchedule, schedule_for
@@ -33,6 +33,7 @@ from bench.training.streams import MemberStreams
 from gan_zoo.architectures.dcgan import build_image_models
 from gan_zoo.architectures.mlp import build_toy_models
 from gan_zoo.constraints import Constraint
+from gan_zoo.fused_mlp import FusedMLPGradients, unfit
 from gan_zoo.losses import AdversarialLoss
 from gan_zoo.registry import get_gan
 
@@ -283,6 +284,8 @@ class GroupParts:
     """The speed-ups the group trains with."""
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
+    fused: FusedMLPGradients | None = None
+    """The networks' gradients by hand (``accel.fused``); None: by autograd."""
 
 
 def _per_member(values: list, device: torch.device) -> float | Tensor:
@@ -293,7 +296,8 @@ def _per_member(values: list, device: torch.device) -> float | Tensor:
 def build_group(specs: list[RunSpec], device: torch.device, env: Environment) -> GroupParts:
     """The parts of the group ``specs`` (equal ``RunSpec.batch_key``): the GAN's loss and
     constraint (per-member values from bench.core.hyperparameters), the speed-ups the constraint
-    and domain allow, the workload, and each network's optimizer."""
+    and domain allow (the fused MLP step where it applies), the workload, and each network's
+    optimizer."""
     first = specs[0]
     if any(s.batch_key != first.batch_key for s in specs):
         raise ValueError("a group holds runs that can train as one batched model "
@@ -305,10 +309,14 @@ def build_group(specs: list[RunSpec], device: torch.device, env: Environment) ->
                               double_backward=constraint.double_backward,
                               convolutional=first.domain == IMAGE)
     workload = build_workload(specs, device, gan.loss, constraint, env, accel.channels_last)
+    fused = (FusedMLPGradients(workload.generator, workload.critic)
+             if plan_fused(accel, env.fused, unfit(workload.generator, workload.critic,
+                                                    constraint)) else None)
     opt_g, opt_d = (make_optimizer(first.optimizer.name, network.parameters(),
                                    member_values(specs, role), members=workload.ensemble,
                                    capturable=accel.cuda_graphs)
                     for role, network in (("generator", workload.generator),
                                           ("critic", workload.critic)))
-    return GroupParts(workload, gan.loss, constraint, schedule_for(first), accel, opt_g, opt_d)
+    return GroupParts(workload, gan.loss, constraint, schedule_for(first), accel, opt_g, opt_d,
+                      fused)
 

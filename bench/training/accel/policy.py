@@ -19,6 +19,7 @@ COMPILE_BACKEND = "inductor"
 DOUBLE_BACKWARD_NOTE = (
     "critic not compiled: torch.compile does not support the gradient penalty's double backward"
 )
+FUSED_COMPILE_NOTE = "networks not compiled: the fused MLP step calls no network module"
 
 
 @dataclass
@@ -29,12 +30,15 @@ class AccelPlan:
     """Networks run through torch.compile: ``generator`` and/or ``critic``."""
     cuda_graphs: bool = False
     channels_last: bool = False
+    fused: bool = False
+    """Gradients by the fused MLP step (gan_zoo/fused_mlp.py) instead of autograd."""
     notes: list[str] = field(default_factory=list)
     """Why a requested or automatic speed-up is not used, one line each."""
 
     def to_dict(self) -> dict:
         return {"compile": list(self.compile), "cuda_graphs": self.cuda_graphs,
-                "channels_last": self.channels_last, "notes": list(self.notes)}
+                "channels_last": self.channels_last, "fused": self.fused,
+                "notes": list(self.notes)}
 
 
 def plan_acceleration(
@@ -52,8 +56,7 @@ def plan_acceleration(
     """
     for name, mode in (("compile", compile_mode), ("cuda_graphs", graphs_mode),
                        ("channels_last", channels_last_mode)):
-        if mode not in MODES:
-            raise ValueError(f"{name} mode {mode!r} is not one of {', '.join(MODES)}")
+        _check_mode(name, mode)
     plan = AccelPlan()
     cuda = device.type == "cuda"
     if compile_mode == "on" or (compile_mode == "auto" and cuda):
@@ -64,6 +67,26 @@ def plan_acceleration(
         plan.cuda_graphs = True
     plan.channels_last = convolutional and channels_last_mode != "off"
     return plan
+
+
+def plan_fused(plan: AccelPlan, mode: str, unfit: str | None) -> bool:
+    """Whether the group trains with the fused MLP step, recorded in ``plan``: ``auto`` and
+    ``on`` wherever it applies (``unfit`` None: the 2-D MLP GANs; proved equal to autograd in
+    float64 and certified on the ``ci`` suite, docs/PERFORMANCE.md), ``off`` keeps autograd.
+    It calls no network module, so a fused group compiles nothing."""
+    _check_mode("fused", mode)
+    plan.fused = mode != "off" and unfit is None
+    if mode == "on" and unfit is not None:
+        plan.notes.append(f"fused step not used: {unfit}; gradients by autograd")
+    if plan.fused and plan.compile:
+        plan.compile = ()
+        plan.notes = [n for n in plan.notes if n != DOUBLE_BACKWARD_NOTE] + [FUSED_COMPILE_NOTE]
+    return plan.fused
+
+
+def _check_mode(name: str, mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"{name} mode {mode!r} is not one of {', '.join(MODES)}")
 
 
 def compile_network(network: nn.Module) -> Callable:
