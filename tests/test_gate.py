@@ -532,7 +532,7 @@ def test_gates_round_trip_through_yaml():
     [
         ({"metrics": {}}, "gates.metrics: expected a mapping"),
         ({"metrics": {"w1": {"better": "down", "margin": 0.1}}},
-         "gates.metrics.w1.better: got 'down'; valid: higher, lower"),
+         "gates.metrics.w1.better: got 'down'; valid: lower, higher"),
         ({"metrics": {"w1": {"better": "lower"}}}, "gates.metrics.w1: missing 'margin'"),
         ({"metrics": {"w1": {"better": "lower", "margin": -1}}}, "gates.metrics.w1.margin"),
         ({"metrics": {"w1": {"better": "lower", "margin": 1, "relative": 1}}},
@@ -595,13 +595,13 @@ def test_the_gates_intervals_stay_inside_each_metrics_range():
 
 
 def test_a_suite_whose_gate_cannot_fire_is_warned_about_before_training(capsys):
-    from bench.cli import _warn_if_the_gate_cannot_fire
+    from bench.api.running import warn_if_the_gate_cannot_fire
     from bench.config.suite import with_overrides
     from bench.gate.compare import fewest_seeds
 
     ci = load_suite("ci")
     assert (fewest_seeds(ci), fewest_seeds(ci, baseline_seeds=8)) == (6, 5)
-    _warn_if_the_gate_cannot_fire(ci)  # 8 seeds: no warning
-    _warn_if_the_gate_cannot_fire(with_overrides(ci, seeds=4, budget=None))
+    warn_if_the_gate_cannot_fire(ci)  # 8 seeds: no warning
+    warn_if_the_gate_cannot_fire(with_overrides(ci, seeds=4, budget=None))
     err = capsys.readouterr().err
     assert err.count("warning:") == 1 and "with 4 seeds per cell" in err and ": 6" in err

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from bench.analysis.correlation import cell_correlations
 from bench.core.results import CELL
 from bench.data import get_dataset
-from bench.metrics.registry import METRICS, output_range
+from bench.metrics.declarations import output_range
+from bench.metrics.registry import METRICS
 from bench.report.tables import cell_statistics, column_range, divergence_table, table_columns
 from bench.stats import CORRELATION, NONNEGATIVE, UNBOUNDED, UNIT, Range, counts, mean_ci
 from bench.stats.tests import cliffs_delta_ci

@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bench.config.suite import SuiteConfig, expand
+from bench.config.expansion import expand
+from bench.config.suite_config import SuiteConfig
 from bench.core.errors import BenchError
 from bench.core.outputs import DIVERGENCE_RATE, LOWER, THROUGHPUT
 from bench.core.results import CELL, diverged, final
@@ -50,7 +51,7 @@ from bench.core.specs import Gates
 from bench.data import get_dataset
 from bench.gate.load import Side, check_compatible, load_side, machine, open_results
 from bench.gate.permutation import permutation_p, smallest_p
-from bench.metrics.registry import output_range
+from bench.metrics.declarations import output_range
 from bench.stats import Range, mean_ci
 from bench.stats.tests import holm
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.config.suite import SuiteConfig, expand
+from bench.config.expansion import expand
+from bench.config.suite_config import SuiteConfig
 from bench.core.errors import BenchError
 from bench.core.results import final, recipe_runs
 from bench.core.specs import RECIPE_PHASE, Gates, RunSpec

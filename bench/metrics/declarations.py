@@ -25,8 +25,9 @@ in bench/metrics/registry.py, its name in the datasets' ``metrics`` it applies t
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-from bench.core.outputs import METRIC, Output, output
+from bench.core.outputs import METRIC, Output, is_declared, output
 from bench.core.specs import EvalSpec
+from bench.data.datasets import Dataset
 from bench.metrics.extractor_names import (
     BEST,
     DIGIT_LABELS,
@@ -37,6 +38,7 @@ from bench.metrics.extractor_names import (
     POINTS,
 )
 from bench.metrics.inception_score import SPLITS as IS_SPLITS
+from bench.stats.ranges import UNBOUNDED, Range
 
 PR_K = 3
 """Kynkaanniemi et al. 2019's k."""
@@ -124,3 +126,21 @@ declare("precision_recall", ("precision", "recall"), BEST, "samples",
 declare("density_coverage", ("density", "coverage"), BEST, "samples",
         lambda spec, extractor: f"dc_k{DC_K}_{extractor}_n{spec.samples}",
         min_samples=DC_K + 1)
+
+
+def _written_on(name: str, dataset: Dataset) -> bool:
+    """Whether a registered metric of ``dataset`` writes the output ``name``."""
+    specs = METRIC_SPECS
+    return any(name in specs[m].output_names for m in dataset.metrics if m in specs)
+
+
+def output_range(name: str, dataset: Dataset) -> Range:
+    """The range of the output ``name`` on ``dataset``, as its declaration gives it; for a
+    metric's output, only where a registered metric of the dataset writes it (a mode count
+    has no range on data without modes). Unbounded otherwise, and for a name not declared."""
+    if not is_declared(name):
+        return UNBOUNDED
+    declared = output(name)
+    if declared.source == METRIC and not _written_on(name, dataset):
+        return UNBOUNDED
+    return declared.range if isinstance(declared.range, Range) else declared.range(dataset)

@@ -5,7 +5,7 @@ A metric reads the features one extractor made of a member's generated samples, 
 them with the real side's features or statistics (``Reference``), and returns named scalars
 (the tidy rows' ``metric`` names, its declared outputs). Statistics: ``FeatureStats`` (mean,
 covariance), mode histograms, k-NN radii. A range may depend on the dataset, as a mode count's
-does; intervals over seeds stay inside it (``output_range``).
+does; intervals over seeds stay inside it (``declarations.output_range``).
 
 Adding a metric: see bench/metrics/declarations.py.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from torch import Tensor
 
-from bench.core.outputs import CRITIC, METRIC, is_declared, output, outputs_from
+from bench.core.outputs import CRITIC, outputs_from
 from bench.core.specs import EvalSpec
 from bench.data.datasets import ClassifierModes, Dataset, MixtureModes
 from bench.metrics import declarations
@@ -28,7 +28,6 @@ from bench.metrics.kid import kernel_inception_distance
 from bench.metrics.knn_manifold import density_coverage, knn_distances, precision_recall
 from bench.metrics.modes import class_modes, mode_coverage
 from bench.metrics.wasserstein import wasserstein1
-from bench.stats import UNBOUNDED, Range
 
 
 @dataclass
@@ -70,23 +69,6 @@ METRICS: dict[str, Metric] = {}
 """Every declared metric's implementation, by name (a test checks that none is missing)."""
 CRITIC_OUTPUTS = outputs_from(CRITIC)
 """What the evaluator itself records from the critic on held-out real samples."""
-
-
-def _written_on(name: str, dataset: Dataset) -> bool:
-    """Whether a registered metric of ``dataset`` writes the output ``name``."""
-    return any(name in METRICS[m].output_names for m in dataset.metrics if m in METRICS)
-
-
-def output_range(name: str, dataset: Dataset) -> Range:
-    """The range of the output ``name`` on ``dataset``, as its declaration gives it; for a
-    metric's output, only where a registered metric of the dataset writes it (a mode count
-    has no range on data without modes). Unbounded otherwise, and for a name not declared."""
-    if not is_declared(name):
-        return UNBOUNDED
-    declared = output(name)
-    if declared.source == METRIC and not _written_on(name, dataset):
-        return UNBOUNDED
-    return declared.range if isinstance(declared.range, Range) else declared.range(dataset)
 
 
 def register(name: str):

@@ -16,7 +16,7 @@ from bench.analysis.weight_piling import load_critic_weights
 from bench.core.outputs import ADAM_COSINE, output, with_direction
 from bench.core.results import SETTING, final, with_settings
 from bench.data import get_dataset
-from bench.metrics.registry import output_range
+from bench.metrics.declarations import output_range
 from bench.report.plots import GAN_ORDER, Drawn, LeftOut, legend_outside, save_figure
 from bench.stats import interval_bounds
 

@@ -19,7 +19,7 @@ import seaborn as sns  # noqa: E402
 from bench.core.outputs import TRAIN_SECONDS, final_figure_outputs, plot_label  # noqa: E402
 from bench.core.results import CELL, DIVERGED, FINAL, SETTING, final, with_settings  # noqa: E402
 from bench.data import get_dataset  # noqa: E402
-from bench.metrics.registry import output_range  # noqa: E402
+from bench.metrics.declarations import output_range  # noqa: E402
 from bench.stats import Range, interval_bounds  # noqa: E402
 from bench.storage.store import ResultsStore  # noqa: E402
 

@@ -9,7 +9,7 @@ import pandas as pd
 from bench.core.outputs import DIVERGENCE_RATE, Output, better, table_outputs
 from bench.core.results import CELL, DIVERGED, FINAL, Counters, final
 from bench.data import get_dataset
-from bench.metrics.registry import output_range
+from bench.metrics.declarations import output_range
 from bench.stats import Range, mean_ci, rate_ci
 
 _COUNTERS = {f.name for f in fields(Counters)}
