@@ -36,7 +36,7 @@ from bench.core.outputs import ADAM_COSINE, HIGHER, LOWER, TRAIN_SECONDS, better
 from bench.core.results import DIVERGED, FINISHED, diverged, final
 from bench.core.specs import Cell, ClaimsSpec
 from bench.data import IMAGE, get_dataset
-from bench.metrics.registry import output_range
+from bench.metrics.declarations import output_range
 from bench.stats import CORRELATION, NONNEGATIVE, UNIT
 from bench.storage.critic_outputs import CLIP_VALUES, GRADIENT_DATASET
 from bench.storage.experiment_outputs import MINIMAX

@@ -14,7 +14,7 @@ from bench.analysis.correlation import quality_metric
 from bench.core.outputs import ADAM_COSINE
 from bench.core.results import CELL, SETTING, diverged, final, with_settings
 from bench.data import get_dataset
-from bench.metrics.registry import output_range
+from bench.metrics.declarations import output_range
 from bench.stats import Estimate, mean_ci, rate_ci
 
 

@@ -37,7 +37,7 @@ from bench.core.results import (
 )
 from bench.core.specs import RECIPE_PHASE, RERUN_PHASE, TRIAL_PHASE
 from bench.data import get_dataset
-from bench.metrics.registry import output_range
+from bench.metrics.declarations import output_range
 from bench.stats import UNBOUNDED, mean_ci
 
 QUALITY_COLUMNS = ["seeds", "diverged", "quality_n", "quality_mean", "quality_ci_low",
