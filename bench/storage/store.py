@@ -37,6 +37,7 @@ from bench.config.suite_config import SuiteConfig
 from bench.config.suite_yaml import read_yaml
 from bench.core.atomic import write_text_atomic
 from bench.core.errors import BenchError
+from bench.core.output_paths import RESULTS_FOLDER, check_folder_to_write
 from bench.core.results import HP, IDENTITY, ROW_COLUMNS, RunResult
 from bench.core.specs import RERUN_PHASE
 from bench.storage.manifest import seal_run, verify_runs
@@ -79,10 +80,8 @@ def _differences(stored: dict, now: dict, prefix: str = "") -> list[str]:
 
 
 def check_results_folder(root: Path) -> None:
-    """``root`` can hold a results folder: absent, or a folder (not a file)."""
-    if root.exists() and not root.is_dir():
-        raise BenchError(f"--out {root} is a file, not a folder; give a new folder (or a "
-                         "results folder to resume)")
+    """``root`` can hold a results folder: absent, or a folder (not a file) that takes files."""
+    check_folder_to_write(root, "--out", RESULTS_FOLDER)
 
 
 class ResultsStore:
