@@ -9,16 +9,18 @@ function writes in the report's process. With no workers every figure draws in p
 order.
 """
 
+from __future__ import annotations
+
 import concurrent.futures as cf
 import multiprocessing as mp
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-from bench.report.plots import Drawn, LeftOut
+if TYPE_CHECKING:  # the plotting stack: not for the command line's --help, which reads the limit
+    from bench.report.plots import Drawn, LeftOut
 
 MAX_WORKERS = 3
 """Each worker imports the plotting stack (seconds of CPU) before its first figure; a
@@ -29,6 +31,13 @@ def figure_workers(processes: int | None = None) -> int:
     """Figure workers when the user allows ``processes`` processes (``--workers``; None: one
     per core): the report's own process is one of them, at most ``MAX_WORKERS`` more."""
     return min((processes or os.cpu_count() or 1) - 1, MAX_WORKERS)
+
+
+def _draw_off_screen() -> None:
+    """A worker's start: matplotlib's Agg backend, which draws to files with no display."""
+    import matplotlib
+
+    matplotlib.use("Agg")
 
 
 class FigureError(RuntimeError):
@@ -74,9 +83,9 @@ class FigurePool:
         if workers > 0:
             self._pool = cf.ProcessPoolExecutor(
                 workers, mp_context=mp.get_context("spawn"),  # no fork: safe with threads
-                initializer=matplotlib.use, initargs=("Agg",))
+                initializer=_draw_off_screen)
 
-    def __enter__(self) -> "FigurePool":
+    def __enter__(self) -> FigurePool:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
