@@ -20,7 +20,20 @@ LAYERS = (
     "bench.experiments",    # the papers' side experiments and the critic diagnostics
     "bench.orchestration",  # runner, executors, --until-decided
     "bench.perf",           # performance measurements
-    "bench.cli",            # the command line
+    "bench.api",            # the Python API: run, load, compare
+    "bench.cli",            # the command line, a thin layer over the API
 )
 """Bottom to top. Readers of results (storage, analysis, report, gate) sit below training, so
 they cannot import it."""
+
+API = ("run", "load", "compare")
+"""``bench.run``, ``bench.load`` and ``bench.compare``: the Python API's (bench.api)."""
+
+
+def __getattr__(name: str) -> object:
+    # imported on first use: importing a low layer (bench.core.specs) loads none of the API
+    if name in API:
+        from bench import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'bench' has no attribute {name!r}")

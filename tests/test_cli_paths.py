@@ -218,15 +218,16 @@ def test_machine_side_options_reach_the_runs_provenance(tmp_path, monkeypatch, n
              "--cache-dir": tmp_path / "cache"}
     out = tmp_path / "out"
     suite = _suite_file(tmp_path, SUITE | {"gans": ["gan"]})
+    # the fused step calls no network module: off, so that the networks compile
     assert main(["run", "--suite", str(suite), "--out", str(out), "--compile", "on",
-                 "--channels-last", "off", *[str(a) for kv in paths.items() for a in kv],
-                 *CPU]) == 0
+                 "--channels-last", "off", "--fused", "off",
+                 *[str(a) for kv in paths.items() for a in kv], *CPU]) == 0
     provenance = json.loads((out / "runs" / "ring8__gan__adam__s0" / "provenance.json")
                             .read_text())
     assert provenance["environment"] == {
         "data_root": str(paths["--data-root"]), "download": False,
         "fid_weights": str(weights), "cache_dir": str(paths["--cache-dir"]),
-        "compile": "on", "cuda_graphs": "auto", "channels_last": "off"}
+        "compile": "on", "cuda_graphs": "auto", "channels_last": "off", "fused": "off"}
     # compiled for real: both networks of the GAN (no gradient penalty), no fall-back
     assert provenance["acceleration"]["compile"] == ["generator", "critic"]
 

@@ -18,11 +18,12 @@ from pathlib import Path
 from bench.config.suite_yaml import read_yaml
 from bench.core.outputs import TRAIN_SECONDS
 from bench.perf.gpu_check_suites import suite_mapping
+from bench.perf.options import FID_DIM, FID_IMAGES, REFERENCE_WIDTH
 
-TARGET_WIDTH = 512
+TARGET_WIDTH = REFERENCE_WIDTH
 """The reference loop's width: the training targets are stated at it."""
-TARGET_FID_IMAGES = 10_000
-TARGET_FID_DIM = 2048
+TARGET_FID_IMAGES = FID_IMAGES["cuda"]
+TARGET_FID_DIM = FID_DIM
 SLICE = "paper-toy-slice"
 """The time-boxed paper-toy group's derived suite (``.yaml``) and results folder."""
 SLICE_SOURCE = "paper-toy"

@@ -1,71 +1,94 @@
-"""What ``perf`` measures and how much of it: each option's default declared once, here, for
-the command line, the timing functions and the docs alike. No torch: the CLI builds its
-``--help`` from these before loading anything heavy."""
+"""What ``perf`` measures and how much of it: each option's default, help and check declared
+once, here, for the command line (its flags and --help are generated from these fields), the
+timing functions and the docs alike. No torch: the CLI builds its parser from these before
+loading anything heavy. The speed-ups the suite's loop trains with are the run's own
+(``bench.core.environment.Environment``)."""
 
 from dataclasses import dataclass
 
+from bench.core.flags import device_option, option
+from bench.core.validators import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT
+
+REFERENCE_WIDTH = 512
+"""The WGAN-GP toy code's hidden units (its DIM): the side-by-side's width, and the width
+scripts/gpu-check.sh's training targets are stated at."""
+QUICK_WIDTH = 64
+"""The quick suite's hidden units."""
+FID_SAMPLES = 10_000
+"""The usual FID sample count: feature rows per statistics set, and the end-to-end FID's
+images on a GPU."""
+FID_IMAGES = {"cuda": FID_SAMPLES, "cpu": 200}
+"""Images of the end-to-end FID timing by device type, unless given: a CPU's 200 keep the
+check to a minute."""
+FID_DIM = 2048
+"""Inception pool3's feature dimension."""
+
 
 @dataclass(frozen=True)
-class PerfOptions:
+class PerfMachine:
+    """Where every perf measurement runs."""
+
+    device: str = device_option("device of every side")
+    threads: int | None = option(None, "torch threads for every side", check=POSITIVE_INT,
+                                 default_is="torch's default")
+
+
+@dataclass(frozen=True)
+class PerfOptions(PerfMachine):
     """What ``perf`` measures, and how much of it."""
 
-    device: str = "auto"
-    """auto (CUDA when available), cpu or cuda."""
-    steps: int = 20
+    steps: int = option(20, "generator steps timed per loop", check=POSITIVE_INT)
     """Generator steps timed per loop (after the warm-up)."""
-    warmup: int = 3
-    """Generator steps run before timing, per loop."""
-    width: int = 512
-    """Hidden units of the 3-layer MLPs (512 in the reference)."""
-    seeds: tuple[int, ...] = (1, 8)
-    """Seed-batch sizes K of the suite's loop."""
-    threads: int | None = None
-    """torch intra-op threads for both loops (None: torch's default)."""
-    repeats: int = 1
+    warmup: int = option(3, "untimed generator steps per loop before timing",
+                         check=POSITIVE_INT)
+    width: int = option(REFERENCE_WIDTH, "hidden units of the 3-layer MLPs", check=POSITIVE_INT)
+    seeds: tuple[int, ...] = option((1, 8), "seed-batch sizes K of the suite's loop",
+                                    check=POSITIVE_INT, many=True)
+    repeats: int = option(1, "interleaved rounds of all loops, each reporting its median; "
+                          "use 3 or more on a shared machine", check=POSITIVE_INT)
     """Rounds of all loops, interleaved; each loop reports its median round, so a load that
     comes and goes on a shared machine biases no loop in particular."""
-    fid_dim: int = 2048
-    """Feature dimension of the FID statistics (2048: Inception pool3)."""
-    fid_samples: int = 10_000
-    """Feature rows per statistics set."""
-    fid: bool = True
+    fid_dim: int = option(FID_DIM, "feature dimension of the FID statistics",
+                          check=POSITIVE_INT)
+    fid_samples: int = option(FID_SAMPLES, "feature rows per statistics set",
+                              check=POSITIVE_INT)
+    fid: bool = option(True, "time the training loops only", switch=False)
     """Time the FID pieces too."""
-    compile: str = "auto"
-    """The suite loop's torch.compile mode (``run --compile``)."""
-    cuda_graphs: str = "auto"
-    """The suite loop's CUDA graph mode (``run --cuda-graphs``)."""
-    channels_last: str = "auto"
-    """channels_last for the suite's FID Inception (``run --channels-last``)."""
-    fid_images: int | None = None
-    """Images of the end-to-end FID timing (None: 10,000 on CUDA, 200 on a CPU; 0: skip)."""
-    fid_weights: str | None = None
-    """pytorch-fid Inception weights for the end-to-end FID (None: random weights)."""
+    fid_images: int | None = option(
+        None, "images of the end-to-end FID timing", check=NON_NEGATIVE_INT,
+        metavar="N", default_is=f"{FID_IMAGES['cuda']} on CUDA, {FID_IMAGES['cpu']} on a CPU; "
+        "0 skips it")
+    fid_weights: str | None = option(
+        None, "pytorch-fid Inception weights for the end-to-end FID",
+        default_is="random weights: same arithmetic, so same time, meaningless values")
+
+    def fid_images_on(self, device_type: str) -> int:
+        """Images of the end-to-end FID timing on a ``device_type`` device."""
+        return FID_IMAGES[device_type] if self.fid_images is None else self.fid_images
 
 
 @dataclass(frozen=True)
-class StudyOptions:
+class StudyOptions(PerfMachine):
     """What ``perf --study`` times; its defaults are the command's."""
 
-    trials: int = 16
-    seeds: int = 2
-    """Seeds per trial."""
-    width: int = 64
-    """Hidden units of the 3-layer MLPs (64: the quick suite's; 512 is CPU-bound anyway)."""
-    steps: int = 50
-    """Generator steps timed per run (after the warm-up)."""
-    warmup: int = 5
-    device: str = "auto"
-    threads: int | None = None
-    """torch intra-op threads (None: torch's default)."""
+    trials: int = option(16, "trials of --study", check=POSITIVE_INT)
+    seeds: int = option(2, "seeds per trial of --study", name="study-seeds",
+                        check=POSITIVE_INT)
+    # shared with PerfOptions' flags, whose help shows these defaults as --study's
+    width: int = option(QUICK_WIDTH, "hidden units of the 3-layer MLPs", check=POSITIVE_INT)
+    """The quick suite's; 512 is CPU-bound anyway."""
+    steps: int = option(50, "generator steps timed per run", check=POSITIVE_INT)
+    warmup: int = option(5, "untimed generator steps per run before timing",
+                         check=POSITIVE_INT)
 
 
 @dataclass(frozen=True)
-class RooflineOptions:
+class RooflineOptions(PerfMachine):
     """What ``perf --roofline`` measures; its defaults are the command's."""
 
-    members: tuple[int, ...] = (1, 8, 32)
-    """Member counts K of each GAN's iteration."""
-    widths: tuple[int, ...] = (64, 512)
-    """MLP widths: the quick suite's and the WGAN-GP toy code's."""
-    min_seconds: float = 1.0
-    """Each timing repeats until it has run this long."""
+    members: tuple[int, ...] = option((1, 8, 32), "member counts K of --roofline",
+                                      check=POSITIVE_INT, many=True)
+    widths: tuple[int, ...] = option((QUICK_WIDTH, REFERENCE_WIDTH), "MLP widths of --roofline",
+                                     check=POSITIVE_INT, many=True)
+    min_seconds: float = option(1.0, "--roofline repeats each timing until this long",
+                                check=POSITIVE)

@@ -37,6 +37,7 @@ from bench.config.expansion import expand
 from bench.config.suite import parse_suite
 from bench.core.environment import resolve_device
 from bench.core.specs import RunSpec
+from bench.perf.options import RooflineOptions
 from bench.perf.side_by_side import machine_info
 from bench.perf.timing import sync, timed
 from bench.training.trainer import GroupTrainer
@@ -260,23 +261,22 @@ class Roofline:
                 "cases": [c.to_dict() for c in self.cases]}
 
 
-def run_roofline(device_name: str = "auto", members: tuple[int, ...] = (1, 8, 32),
-                 widths: tuple[int, ...] = (64, 512), threads: int | None = None,
-                 min_seconds: float = 1.0,
+def run_roofline(options: RooflineOptions,
                  progress: Callable[[str], None] | None = None) -> Roofline:
-    """Every GAN at every (K, width) on the device, iterations with ``threads`` torch threads
-    (None: torch's default); each timing repeats for ``min_seconds`` at least. ``progress``
-    hears each (K, width) as it starts."""
+    """Every GAN at every (K, width) of ``options`` on its device, iterations with its torch
+    threads; each timing repeats for ``options.min_seconds`` at least. ``progress`` hears each
+    (K, width) as it starts."""
     say = progress or (lambda _: None)
-    if threads is not None:
-        torch.set_num_threads(threads)
-    device = resolve_device(device_name)
+    if options.threads is not None:
+        torch.set_num_threads(options.threads)
+    device = resolve_device(options.device)
+    min_seconds = options.min_seconds
     all_threads = (os.cpu_count() or 1) if device.type == "cpu" else torch.get_num_threads()
     machine = machine_info(device)
     empty_op = _empty_op_seconds()
     cases = []
-    for width in widths:
-        for k in members:
+    for width in options.widths:
+        for k in options.members:
             say(f"K={k}, width {width}: the matmul peak, then {', '.join(GANS)}")
             peaks = (matmul_peak(k, width, device, 1, min_seconds),
                      matmul_peak(k, width, device, all_threads, min_seconds))

@@ -43,7 +43,7 @@ from bench.features.fid_inception import resolve_weights_path
 from bench.metrics.feature_stats import FeatureStats
 from bench.metrics.frechet import FrechetReference, frechet_distance
 from bench.perf.fid_pipeline import time_fid_end_to_end
-from bench.perf.options import PerfOptions
+from bench.perf.options import FID_DIM, PerfOptions
 from bench.perf.reference_loop import ReferenceConfig, ReferenceWGANGP
 from bench.perf.timing import PYTORCH_FID_BATCH, timed
 from bench.storage.provenance import collect
@@ -111,12 +111,12 @@ def suite_specs(width: int, members: int, steps: int, every: int) -> list[RunSpe
     return expand(parse_suite(raw, "perf"))
 
 
-def time_suite(options: PerfOptions, members: int, device: torch.device) -> LoopTiming:
-    """The suite's GroupTrainer, timed by its own ``train_seconds`` between the checkpoint at
-    the end of the warm-up and the last one."""
+def time_suite(options: PerfOptions, members: int, device: torch.device,
+               env: Environment) -> LoopTiming:
+    """The suite's GroupTrainer with ``env``'s speed-ups, timed by its own ``train_seconds``
+    between the checkpoint at the end of the warm-up and the last one."""
     total = options.warmup + options.steps
     specs = suite_specs(options.width, members, total, every=options.warmup)
-    env = Environment(compile=options.compile, cuda_graphs=options.cuda_graphs)
     results = GroupTrainer(specs, device, env).train()
     if any(r.status != FINISHED for r in results):
         raise RuntimeError("a member of the suite's loop diverged")
@@ -225,27 +225,29 @@ def _median(timings: list[LoopTiming]) -> LoopTiming:
     return sorted(timings, key=lambda t: t.seconds)[(len(timings) - 1) // 2]
 
 
-def run_perf(options: PerfOptions, progress: Callable[[str], None] | None = None) -> dict:
-    """Time everything ``options`` asks for; a JSON-ready dict. ``progress`` hears each stage
-    as it starts."""
+def run_perf(options: PerfOptions, env: Environment,
+             progress: Callable[[str], None] | None = None) -> dict:
+    """Time everything ``options`` asks for, the suite's loop with ``env``'s speed-ups (a
+    run's); a JSON-ready dict. ``progress`` hears each stage as it starts."""
     say = progress or (lambda _: None)
     if min(options.steps, options.warmup, options.repeats) < 1 or not options.seeds:
         raise BenchError("perf needs --steps, --warmup and --repeats >= 1 and a seed count")
     device = resolve_device(options.device)
-    if options.cuda_graphs == "on" and device.type != "cuda":
+    if env.cuda_graphs == "on" and device.type != "cuda":
         raise BenchError("--cuda-graphs on needs --device cuda")
     if options.fid and options.fid_weights:  # a wrong path fails now, not after the loops
         resolve_weights_path(Path(options.fid_weights))
     if options.threads is not None:
         torch.set_num_threads(options.threads)
-    out = {"options": asdict(options), "machine": machine_info(device)}
+    out = {"options": asdict(options), "environment": env.to_dict(),
+           "machine": machine_info(device)}
     rounds = []
     for repeat in range(1, options.repeats + 1):
         say(f"round {repeat}/{options.repeats}: the reference loop")
         timings = [time_reference(options, device)]
         for k in options.seeds:
             say(f"round {repeat}/{options.repeats}: the suite's loop, {k} member(s)")
-            timings.append(time_suite(options, k, device))
+            timings.append(time_suite(options, k, device, env))
         rounds.append(timings)
     loops = [_median(list(timings)) for timings in zip(*rounds, strict=True)]
     reference = loops[0]
@@ -258,16 +260,14 @@ def run_perf(options: PerfOptions, progress: Callable[[str], None] | None = None
     if options.fid:
         say("FID pieces: feature statistics and the distance")
         out.update(time_fid_pieces(options, device))
-        images = options.fid_images
-        if images is None:
-            images = 10_000 if device.type == "cuda" else 200
+        images = options.fid_images_on(device.type)
         if images > 0:
             say(f"FID end to end: {images} images, against pytorch-fid")
-            with warnings.catch_warnings():  # N < 2048 is announced in the table instead
+            with warnings.catch_warnings():  # N < FID_DIM is announced in the table instead
                 warnings.simplefilter("ignore")
                 out["fid_end_to_end"] = time_fid_end_to_end(
                     images, device, Path(options.fid_weights) if options.fid_weights else None,
-                    channels_last=options.channels_last != "off")
+                    channels_last=env.channels_last != "off")
     out["machine"]["load_average_1m_end"] = os.getloadavg()[0]
     return out
 
@@ -311,7 +311,8 @@ def format_report(result: dict) -> str:
 
 
 def format_fid_end_to_end(e: dict) -> list[str]:
-    undersampled = " (N < 2048: singular covariances, timing only)" if e["images"] < 2048 else ""
+    undersampled = (f" (N < {FID_DIM}: singular covariances, timing only)"
+                    if e["images"] < FID_DIM else "")
     lines = [f"FID end to end, {e['images']} images of a 32-px DCGAN generator, Inception "
              f"weights {e['weights']}{undersampled}:",
              f"  ours         {e['ours_seconds']:9.3f} s (strict float32"
