@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.analysis.rules import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
+from bench.analysis.pairwise import DIFFER, NONE_DIFFER
+from bench.analysis.rules import EQUIVALENT, INCONCLUSIVE
 from bench.analysis.study import (
     best_trial_params,
     best_trials,
@@ -161,26 +162,60 @@ def reruns(**w1_by_cell: list) -> pd.DataFrame:
                           optimizer=cell.split("__")[1]) for cell, w1 in w1_by_cell.items()))
 
 
-def test_tuned_comparisons_of_separated_groups_reproduce():
+def _verdicts(table: pd.DataFrame) -> dict:
+    return {(kind, fixed, f"{a} vs {b}"): verdict for kind, fixed, a, b, verdict in
+            table[["comparison", "held fixed", "a", "b", "verdict"]].itertuples(
+                index=False, name=None)}
+
+
+def test_tuned_comparisons_decide_separated_pairs_in_the_direction_the_data_show():
     config = study_config(gans=["gan", "wgan-gp"], optimizers=["adam", "rmsprop"])
     frame = reruns(gan__adam=[0.1, 0.2, 0.15, 0.12, 0.18],
                    wgan_gp__adam=[0.5, 0.6, None, 0.55, 0.7],
                    gan__rmsprop=[0.3, 0.31, 0.29, 0.33, 0.32],
                    wgan_gp__rmsprop=[0.4, 0.45, 0.5, 0.42, 0.48])
     table = tuned_comparisons(frame, config)
-    columns = ["comparison", "held fixed", "claim", "verdict"]
-    verdicts = {(*row[:3],): row[3] for row in table[columns].itertuples(index=False, name=None)}
-    assert verdicts == {
-        ("GANs", "optimizer adam", "gan better than wgan-gp"): REPRODUCED,
-        ("GANs", "optimizer rmsprop", "gan better than wgan-gp"): REPRODUCED,
-        ("optimizers", "GAN gan", "adam better than rmsprop"): REPRODUCED,
-        ("optimizers", "GAN wgan-gp", "adam better than rmsprop"): NOT_REPRODUCED,
+    assert _verdicts(table) == {
+        ("GANs", "optimizer adam", "gan vs wgan-gp"): "gan better than wgan-gp",
+        ("GANs", "optimizer rmsprop", "gan vs wgan-gp"): "gan better than wgan-gp",
+        ("optimizers", "GAN gan", "adam vs rmsprop"): "adam better than rmsprop",
+        ("optimizers", "GAN wgan-gp", "adam vs rmsprop"): "rmsprop better than adam",
     }
+    assert (table["family_verdict"] == DIFFER).all()
     assert (table["basis"] == "tuned (best of 3 trials, rerun on 5 fresh seeds)").all()
     assert (table["metric"] == "w1").all() and (table["setting"] == "ring8").all()
-    adam = table.iloc[0]
+    adam = table.iloc[0]  # gan vs wgan-gp at adam: 5 seeds each, one diverged
     assert adam["evidence"].startswith("gan ") and "1 diverged" in adam["evidence"]
-    assert adam["p_value"] <= 0.05 and adam["effect_size"] == 1.0
+    assert "Holm-adjusted p=0.00794 over the family's 2 tested checks" in adam["evidence"]
+    assert (adam["seeds_a"], adam["seeds_b"], adam["winner"]) == (5, 5, "gan")
+    # exact Mann-Whitney, complete separation: 1 / C(10, 5) each way
+    assert adam["p_a_better"] == pytest.approx(1 / 252) and adam["p_b_better"] == 1.0
+    assert adam["p_adjusted"] == pytest.approx(2 / 252)
+    assert adam["cliffs_delta"] == 1.0 and -1 <= adam["delta_low"] < 1 == adam["delta_high"]
+    assert math.isnan(adam["seeds_needed"])
+    reversed_ = table.iloc[3]  # delta is oriented for a = adam, the worse one here (one tie)
+    assert reversed_["cliffs_delta"] == -0.96 and reversed_["winner"] == "rmsprop"
+
+
+def test_a_family_corrects_across_its_pairs_and_both_directions():
+    """3 seeds a side: complete separation gives p = 0.05 one way, above Holm's 0.025 for a
+    single pair's two directions; the pair is undecided and says what would decide it."""
+    config = study_config(gans=["gan", "wgan-gp"])
+    three = tuned_comparisons(reruns(gan__adam=[0.1, 0.2, 0.15],
+                                     wgan_gp__adam=[0.5, 0.6, 0.55]), config)
+    row = three.iloc[0]
+    assert row["p_a_better"] == pytest.approx(0.05) and row["p_adjusted"] == pytest.approx(0.1)
+    assert row["verdict"] == INCONCLUSIVE and row["family_verdict"] == INCONCLUSIVE
+    assert row["seeds_needed"] >= 4 and "seeds per arm needed" in row["evidence"]
+    # 5 seeds: 1/252 passes Holm over one pair (2 checks), not over six pairs (12 checks)
+    config = study_config(gans=["gan"], optimizers=["adam", "rmsprop", "sgd", "adamw"])
+    spread = {f"gan__{o}": [v + i for i in (0.0, 0.1, 0.2, 0.3, 0.4)]
+              for o, v in (("adam", 0.0), ("rmsprop", 0.45), ("sgd", 0.9), ("adamw", 1.35))}
+    table = tuned_comparisons(reruns(**spread), config)
+    adjacent = table[(table["a"] == "adam") & (table["b"] == "rmsprop")].iloc[0]
+    assert adjacent["p_a_better"] == pytest.approx(1 / 252)  # separated, but barely
+    assert adjacent["verdict"] == "adam better than rmsprop"  # 12 x 1/252 = 0.048
+    assert len(table) == 6 and table["p_adjusted"].max() <= 0.05
 
 
 def test_tuned_comparisons_of_overlapping_or_too_few_seeds_are_inconclusive():
@@ -188,9 +223,20 @@ def test_tuned_comparisons_of_overlapping_or_too_few_seeds_are_inconclusive():
     overlap = tuned_comparisons(reruns(gan__adam=[0.1, 0.5, 0.3, 0.7, 0.2],
                                        wgan_gp__adam=[0.2, 0.6, 0.4, 0.1, 0.3]), config)
     assert overlap["verdict"].tolist() == [INCONCLUSIVE]
-    few = tuned_comparisons(reruns(gan__adam=[0.1, 0.2], wgan_gp__adam=[0.8, 0.9]), config)
+    few = tuned_comparisons(reruns(gan__adam=[0.1], wgan_gp__adam=[0.8, 0.9]), config)
     assert few["verdict"].tolist() == [INCONCLUSIVE]
     assert "too few seeds" in few["evidence"].iloc[0]
+
+
+def test_interleaved_groups_of_many_seeds_are_equivalent_and_so_is_their_family():
+    config = study_config(gans=["gan", "wgan-gp"])
+    values = np.linspace(0.1, 0.9, 80)
+    table = tuned_comparisons(reruns(gan__adam=values[::2].tolist(),
+                                     wgan_gp__adam=values[1::2].tolist()), config)
+    row = table.iloc[0]
+    assert row["verdict"] == EQUIVALENT and row["family_verdict"] == NONE_DIFFER
+    assert row["p_equivalent"] <= 0.05 and -0.33 < row["delta_low"] <= row["delta_high"] < 0.33
+    assert "lies inside +-0.33" in row["evidence"]
 
 
 def full_study() -> pd.DataFrame:
@@ -225,8 +271,11 @@ def test_study_section_writes_every_table_and_figure_and_cites_them(tmp_path):
     for words in ("random sampling", "log_uniform", "**Selection rule.**", "5 fresh seeds",
                   "paper recipe", "| ring8 | gan | adam | 1 |",
                   "tuned (best of 3 trials, rerun on 5 fresh seeds)",
-                  "separate from the fixed-recipe claim verdicts",
-                  "| GANs | ring8 | optimizer adam | gan better than wgan-clip | not reproduced |"):
+                  "separate from the fixed-recipe claim verdicts", "Holm's correction",
+                  "| GANs | ring8 | optimizer adam | some pair differs | 1 | 1 | 0 | 0 |",
+                  "| GANs | ring8 | optimizer adam | gan vs wgan-clip | wgan-clip better than "
+                  "gan | -1.00 [-1.00, -0.",
+                  "| 5 + 5 | 0.00794 |"):
         assert words in text, words
 
 

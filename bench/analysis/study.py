@@ -1,5 +1,7 @@
 """A hyperparameter study's analysis (issue 13): every cell's trials, its best trial and that
-trial rerun on fresh seeds, the expected best quality after k trials, and tuned verdicts.
+trial rerun on fresh seeds, the expected best quality after k trials, and tuned verdicts:
+every pair of optimizers (per GAN) and of GANs (per optimizer) on the rerun seeds, each
+question's pairs judged as one family by the claims' rules (bench.analysis.pairwise).
 
 Pure functions of the summary (one row per run with ``phase``, ``trial`` and ``hp_<field>``
 columns) and the suite config; the runner calls ``best_trial_params`` to choose the reruns.
@@ -22,7 +24,7 @@ import pandas as pd
 from bench.analysis.correlation import quality_metric
 from bench.analysis.expected_best import COLUMNS as CURVE_COLUMNS
 from bench.analysis.expected_best import expected_best
-from bench.analysis.rules import directional
+from bench.analysis.pairwise import Group, judge_pairs
 from bench.config.suite import SuiteConfig
 from bench.core.hyperparameters import SEARCH_FIELDS
 from bench.core.outputs import QUALITY_BETTER
@@ -38,13 +40,19 @@ from bench.core.results import (
 from bench.core.specs import RECIPE_PHASE, RERUN_PHASE, TRIAL_PHASE
 from bench.data import get_dataset
 from bench.metrics.declarations import output_range
-from bench.stats import UNBOUNDED, mean_ci
+from bench.stats import UNBOUNDED, Range, mean_ci
 
 QUALITY_COLUMNS = ["seeds", "diverged", "quality_n", "quality_mean", "quality_ci_low",
                    "quality_ci_high", "quality_ci_method"]
 """A group of runs' final quality: seeds, diverged seeds, mean over the finished [95% CI]."""
-COMPARISON_COLUMNS = ["comparison", SETTING, "dataset", "arch", "held fixed", "claim", "metric",
-                      "verdict", "evidence", "p_value", "effect_size", "basis"]
+COMPARISON_COLUMNS = [
+    "comparison", SETTING, "dataset", "arch", "held fixed", "family_verdict", "a", "b",
+    "metric", "verdict", "winner", "seeds_a", "seeds_b", "p_a_better", "p_b_better",
+    "p_adjusted", "p_equivalent", "cliffs_delta", "delta_low", "delta_high", "margin",
+    "seeds_needed", "seeds_plausible", "evidence", "basis"]
+"""A tuned comparison of two groups (``bench.analysis.pairwise.PairVerdict``: Cliff's delta
+> 0 when ``a`` is better, its (1 - 2 alpha) interval) in the family of its question (the
+setting, and the GAN or optimizer held fixed) and that family's verdict."""
 
 CellKey = tuple[str, str, str, str]
 """(dataset, arch, GAN, optimizer label), as RunSpec.cell."""
@@ -74,14 +82,18 @@ def _outcomes(summary: pd.DataFrame, config: SuiteConfig) -> pd.DataFrame:
     return runs.assign(quality_metric=runs["dataset"].map(metrics), quality=quality)
 
 
+def _quality_range(runs: pd.DataFrame) -> Range:
+    """The range of the quality metric of ``runs`` (of one dataset)."""
+    metric = runs["quality_metric"].iloc[0] if len(runs) else None
+    return output_range(metric, get_dataset(runs["dataset"].iloc[0])) \
+        if isinstance(metric, str) else UNBOUNDED
+
+
 def _quality_columns(runs: pd.DataFrame, prefix: str = "") -> dict:
     """``QUALITY_COLUMNS`` (with ``prefix``): seeds, diverged seeds and the mean final quality
     over the finished ones [95% CI]."""
-    metric = runs["quality_metric"].iloc[0] if len(runs) else None
-    value_range = output_range(metric, get_dataset(runs["dataset"].iloc[0])) \
-        if isinstance(metric, str) else UNBOUNDED
     # drops the diverged runs' +inf
-    est = mean_ci(runs["quality"].to_numpy(dtype=float), value_range)
+    est = mean_ci(runs["quality"].to_numpy(dtype=float), _quality_range(runs))
     values = [len(runs), int(diverged(runs).sum()), est.n, est.mean, est.low,
               est.high, est.method]
     return {prefix + c: v for c, v in zip(QUALITY_COLUMNS, values, strict=True)}
@@ -203,18 +215,24 @@ def ordered(present: set[str], order: list[str]) -> list[str]:
     return [x for x in order if x in present] + sorted(present - set(order))
 
 
-def _compare(rows: pd.DataFrame, axis: str, a: str, b: str, config: SuiteConfig) -> list:
-    """'``a`` better than ``b``' on ``rows``' qualities, where ``axis`` ("gan" or
-    "optimizer") tells the two groups apart: the values of ``COMPARISON_COLUMNS``."""
-    outcome = directional(rows.loc[rows[axis] == a, "quality"],
-                          rows.loc[rows[axis] == b, "quality"], QUALITY_BETTER,
-                          config.claims, (a, b))
+def _family(rows: pd.DataFrame, axis: str, order: list[str], config: SuiteConfig) -> list:
+    """Every pair of ``axis`` values ("gan" or "optimizer") in ``rows`` (one setting, the
+    other axis held fixed), in ``order``, judged as one family on the final quality: the
+    values of ``COMPARISON_COLUMNS``, one list per pair."""
+    names = ordered(set(rows[axis]), order)
+    groups = {name: Group(name, rows.loc[rows[axis] == name, "quality"].to_numpy(float))
+              for name in names}
+    family, pairs = judge_pairs([(groups[a], groups[b]) for a, b in
+                                 itertools.combinations(names, 2)],
+                                QUALITY_BETTER, config.claims, _quality_range(rows))
     first = rows.iloc[0]
     fixed = f"optimizer {first['optimizer']}" if axis == "gan" else f"GAN {first['gan']}"
-    return ["GANs" if axis == "gan" else "optimizers", first[SETTING], first["dataset"],
-            first["arch"], fixed, f"{a} better than {b}", first["quality_metric"],
-            outcome.verdict, outcome.evidence, outcome.p_value, outcome.effect_size,
-            tuned_label(config)]
+    return [["GANs" if axis == "gan" else "optimizers", first[SETTING], first["dataset"],
+             first["arch"], fixed, family, p.a, p.b, first["quality_metric"], p.verdict,
+             p.winner, len(groups[p.a].values), len(groups[p.b].values), p.p_a_better,
+             p.p_b_better, p.p_adjusted, p.p_equivalent, p.cliffs_delta, p.delta_low,
+             p.delta_high, p.margin, p.seeds_needed, p.seeds_plausible, p.evidence,
+             tuned_label(config)] for p in pairs]
 
 
 def _comparisons(runs: pd.DataFrame, config: SuiteConfig) -> pd.DataFrame:
@@ -225,21 +243,17 @@ def _comparisons(runs: pd.DataFrame, config: SuiteConfig) -> pd.DataFrame:
     for _, rows in reruns.groupby(SETTING, sort=True):
         labels = ordered(set(rows["optimizer"]), config.run_labels())
         for label in labels:
-            same = rows[rows["optimizer"] == label]
-            records += [_compare(same, "gan", a, b, config) for a, b in
-                        itertools.combinations(ordered(set(same["gan"]), gan_order), 2)]
+            records += _family(rows[rows["optimizer"] == label], "gan", gan_order, config)
         for gan in ordered(set(rows["gan"]), gan_order):
-            same = rows[rows["gan"] == gan]
-            records += [_compare(same, "optimizer", a, b, config) for a, b in
-                        itertools.combinations(ordered(set(same["optimizer"]), labels), 2)]
+            records += _family(rows[rows["gan"] == gan], "optimizer", labels, config)
     return pd.DataFrame.from_records(records, columns=COMPARISON_COLUMNS)
 
 
 def tuned_comparisons(summary: pd.DataFrame, config: SuiteConfig) -> pd.DataFrame:
-    """On the rerun seeds (final quality, diverged = +inf), per setting: GAN A vs GAN B for
-    every pair of GANs under each optimizer, and optimizer A vs optimizer B for every GAN;
-    each 'A better than B' judged by ``rules.directional`` with the suite's claim thresholds
-    (verdict, evidence, p-value, Cliff's delta) and labelled with ``tuned_label``."""
+    """On the rerun seeds (final quality, diverged = +inf), per setting: every pair of GANs
+    under each optimizer, and every pair of optimizers for each GAN; each question's pairs
+    judged as one family (bench.analysis.pairwise) with the suite's claim thresholds, one row
+    per pair (``COMPARISON_COLUMNS``), labelled with ``tuned_label``."""
     return _comparisons(_outcomes(summary, config), config)
 
 

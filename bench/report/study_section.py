@@ -3,6 +3,7 @@ and sensitivity plots and the Markdown (``study_section``), from the data of
 ``bench.analysis.study`` (which holds the selection rule and the tables)."""
 
 import itertools
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -12,6 +13,7 @@ import seaborn as sns
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from bench.analysis.rules import EQUIVALENT, INCONCLUSIVE
 from bench.analysis.study import (
     ordered,
     study_tables,
@@ -108,14 +110,13 @@ def expected_best_plot(curves: pd.DataFrame, dataset: str, gans: list[str], path
     return save_figure(fig, path)
 
 
-def _searched_range(ax: plt.Axes, distribution: Distribution) -> None:
-    """x: the field's searched range with a 5% margin, log-scaled for a log-uniform field
-    (the diverged trials' crosses do not widen the data limits)."""
-    if isinstance(distribution, Choice):
-        low, high = min(distribution.values), max(distribution.values)
-    else:
-        low, high = distribution.low, distribution.high
-    if isinstance(distribution, LogUniform):
+def _searched_range(ax: plt.Axes, distributions: list[Distribution]) -> None:
+    """x: the field's searched ranges (every optimizer's) with a 5% margin, log-scaled where
+    every range is log-uniform (the diverged trials' crosses do not widen the data limits)."""
+    ends = [(min(d.values), max(d.values)) if isinstance(d, Choice) else (d.low, d.high)
+            for d in distributions]
+    low, high = min(e[0] for e in ends), max(e[1] for e in ends)
+    if all(isinstance(d, LogUniform) for d in distributions):
         ax.set_xscale("log")
         margin = (high / low) ** 0.05
         ax.set_xlim(low / margin, high * margin)
@@ -141,7 +142,7 @@ def sensitivity_plot(
     fig, axes = plt.subplots(len(settings), len(space), squeeze=False,
                              figsize=(3.6 * len(space), 3.2 * len(settings)))
     for i, setting in enumerate(settings):
-        for j, (field, distribution) in enumerate(space):
+        for j, (field, _) in enumerate(space):
             ax = axes[i][j]
             rows = trials[(trials[SETTING] == setting) & trials[HP + field].notna()]
             ax.set_title(f"{setting} | {field}", fontsize=9)
@@ -162,7 +163,7 @@ def sensitivity_plot(
                 # x in data, y in axes coordinates: on the panel's top edge
                 ax.scatter(getattr(row, HP + field), 1.0, marker="x", color=palette[row.gan],
                            transform=ax.get_xaxis_transform(), clip_on=False)
-            _searched_range(ax, distribution)
+            _searched_range(ax, config.search.ranges(field))
             ax.set_xlabel(field)
             metric = rows["quality_metric"].iloc[0]
             ax.set_ylabel("" if j else f"mean final {metric}" if pd.notna(metric)
@@ -179,6 +180,64 @@ def sensitivity_plot(
     return save_figure(fig, path)
 
 
+def _p(p: float) -> str:
+    return "" if math.isnan(p) else f"{p:.3g}"
+
+
+def _seeds(n: float) -> str:
+    return "" if math.isnan(n) else str(int(n))
+
+
+def comparison_rules(config: SuiteConfig) -> list[str]:
+    """How the tuned comparisons are judged, in words."""
+    s = config.claims
+    return [
+        f"Verdicts of the cells {tuned_label(config)}, on the rerun seeds' final quality (a "
+        "diverged run is the worst), by the claims' rules: for each pair, the directional "
+        "check in both directions (one-sided Mann-Whitney U, exact; Cliff's delta with its "
+        f"{1 - 2 * s.alpha:.0%} score interval, > 0 when the first is better; TOST within "
+        f"+-{s.min_effect:g}). The pairs of one question (a setting, and the GAN or "
+        "optimizer held fixed) form a family: a direction is decided after Holm's correction "
+        "across the family's checks, both directions of every pair, so the chance of any "
+        f"wrong direction in a family is at most alpha = {s.alpha:g}; a pair is equivalent "
+        "when TOST puts its Cliff's delta inside the margin at alpha, each pair on its own, "
+        "and a family has no pair that differs by the margin only when every pair is "
+        "equivalent. An undecided pair gives the seeds per arm that would decide it with 80% "
+        "power at Holm's strictest step (Noether's size for Mann-Whitney, the TOST size for "
+        "equivalence), planned on its observed Cliff's delta. The final values are compared "
+        "at the suite's budget, which is the question here: the claims' convergence test "
+        "does not apply. These verdicts are separate from the fixed-recipe claim verdicts "
+        "above.", ""]
+
+
+def comparisons_markdown(comparisons: pd.DataFrame, alpha: float) -> list[str]:
+    """Each family's verdict and counts, then every pair's verdict with its numbers."""
+    questions = ["comparison", SETTING, "held fixed"]
+    families = [{
+        "comparison": kind, SETTING: setting, "held fixed": fixed,
+        "verdict": rows["family_verdict"].iloc[0], "pairs": len(rows),
+        "directions decided": int((rows["winner"] != "").sum()),
+        "equivalent": int((rows["verdict"] == EQUIVALENT).sum()),
+        "undecided": int((rows["verdict"] == INCONCLUSIVE).sum()),
+    } for (kind, setting, fixed), rows in comparisons.groupby(questions, sort=False)]
+    pairs = comparisons[[*questions, "verdict"]].assign(**{
+        "pair": comparisons["a"] + " vs " + comparisons["b"],
+        f"Cliff's delta [{1 - 2 * alpha:.0%} CI]": [
+            "" if math.isnan(d) else f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+            for d, lo, hi in comparisons[["cliffs_delta", "delta_low",
+                                          "delta_high"]].itertuples(index=False)],
+        "seeds": comparisons["seeds_a"].astype(str) + " + " + comparisons["seeds_b"].astype(str),
+        "p (Holm)": comparisons["p_adjusted"].map(_p),
+        "p equivalent": comparisons["p_equivalent"].map(_p),
+        "seeds needed": comparisons["seeds_needed"].map(_seeds)})
+    order = [*questions, "pair", "verdict", f"Cliff's delta [{1 - 2 * alpha:.0%} CI]",
+             "seeds", "p (Holm)", "p equivalent", "seeds needed"]
+    return [frame_to_markdown(pd.DataFrame.from_records(families)), "",
+            frame_to_markdown(pairs[order]), "",
+            "Each pair's evidence (means, one-sided p-values both ways, the seeds plan) is in "
+            f"`{COMPARISONS_FILE.as_posix()}`.", ""]
+
+
 def _csv(frame: pd.DataFrame, path: Path) -> None:
     write_text_atomic(path, frame.to_csv(index=False))
 
@@ -186,14 +245,16 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 def _setup(config: SuiteConfig) -> list[str]:
     """The study's design and selection rule, in words."""
     search = config.search
-    space = [{"field": field, "distribution": kind, "values": values}
-             for field, d in search.to_dict()["space"].items()
-             for kind, values in d.items()]
+    spaces = [("every optimizer", search.space), *search.by_optimizer]
+    space = [{"optimizer": optimizer, "field": field, "distribution": d.kind,
+              "values": d.to_dict()[d.kind]}
+             for optimizer, own in spaces for field, d in own]
     lines = [
         f"Every cell (dataset x architecture x GAN x optimizer) trained its paper recipe on "
         f"the suite's {len(config.seeds)} seeds and {search.trials} settings drawn by "
         f"{search.sampler} sampling from the space below, each on the same seeds. Trial i is "
-        "the same draw in every cell; a GAN or optimizer skips the fields it does not use.",
+        "the same draw in every cell (the same quantiles of an optimizer's own ranges); a GAN "
+        "or optimizer skips the fields it does not use.",
         "", frame_to_markdown(pd.DataFrame.from_records(space)), "",
         "**Selection rule.** A cell's best trial has the lowest mean final quality over its "
         "seeds; a trial with any diverged seed ranks below every trial whose seeds all "
@@ -254,8 +315,5 @@ def study_section(root: Path, config: SuiteConfig, summary: pd.DataFrame) -> lis
     lines += ["### Tuned comparisons", ""]
     if comparisons.empty:
         return lines + ["No rerun seeds: no tuned comparisons.", ""]
-    lines += [f"Verdicts of the cells {tuned_label(config)}, by the claims' directional rule "
-              "(one-sided Mann-Whitney U and Cliff's delta, diverged runs worst). They are "
-              "separate from the fixed-recipe claim verdicts above.", ""]
-    table = comparisons[["comparison", SETTING, "held fixed", "claim", "verdict", "evidence"]]
-    return lines + [frame_to_markdown(table.replace("|", r"\|", regex=False)), ""]
+    return lines + comparison_rules(config) + comparisons_markdown(comparisons,
+                                                                   config.claims.alpha)
