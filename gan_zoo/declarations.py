@@ -1,7 +1,8 @@
 """The GANs by name, declared without torch: what a suite may name and a study may search.
 
 ``gan_zoo/registry.py`` implements each one (its loss and Lipschitz constraint), keyed by the
-name declared here; its paper recipes are in ``gan_zoo/recipes.py``, one per data domain.
+name declared here; its paper recipes are in ``gan_zoo/recipes.py``, one per data domain. A
+plugin's GAN is declared here too when it registers (``gan_zoo.plugins.register_gan``).
 """
 
 from dataclasses import dataclass
@@ -23,4 +24,4 @@ GAN_SPECS: dict[str, GanSpec] = {spec.name: spec for spec in (
     GanSpec("wgan-gp", "WGAN with two-sided gradient penalty (Gulrajani et al. 2017)",
             ("gp_weight",)),
 )}
-"""Every GAN, by name."""
+"""Every GAN, by name: the papers', then any a plugin registers."""

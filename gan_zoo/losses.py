@@ -83,7 +83,8 @@ class AdversarialLoss:
     where ``generator`` is another loss (None: ``generator`` is it)."""
 
 
-def _identity(scores: Tensor) -> Tensor:
+def score_output(scores: Tensor) -> Tensor:
+    """The critic's output as its score itself (a Wasserstein critic's value f(x))."""
     return scores
 
 
@@ -93,7 +94,7 @@ WASSERSTEIN = AdversarialLoss(
     wasserstein_generator_loss,
     wasserstein_estimate,
     "wasserstein",
-    _identity,
+    score_output,
 )
 NON_SATURATING = AdversarialLoss(
     "non-saturating",

@@ -1,4 +1,5 @@
-"""Paper hyperparameters as data, one recipe per (GAN, data domain), each overridable.
+"""Paper hyperparameters as data, one recipe per (GAN, data domain), each overridable, and the
+optimizers a recipe may name (the built-ins and those plugins register, ``gan_zoo.plugins``).
 
 Sources:
 - WGAN (Arjovsky et al. 2017, Algorithm 1 and the reference code): RMSProp, lr 5e-5,
@@ -13,6 +14,9 @@ Sources:
 from dataclasses import dataclass, fields, replace
 
 DOMAINS = ("toy", "image")
+RECIPE_OPTIMIZER = "recipe"
+"""The optimizer-axis entry that gives each GAN its own recipe's optimizer: no optimizer may be
+called so."""
 OPTIMIZER_DESCRIPTIONS = {
     "adam": "Adam (Kingma & Ba 2015), torch's",
     "rmsprop": "RMSProp (alpha 0.99), torch's",
@@ -28,8 +32,41 @@ OPTIMIZER_DESCRIPTIONS = {
     "past-extra-sgd": "extrapolation from the past with SGD steps (Gidel et al. 2019, "
                       "Algorithm 3): one gradient evaluation per update",
 }
-OPTIMIZERS = tuple(OPTIMIZER_DESCRIPTIONS)
-"""The optimizer algorithms a recipe (or a suite's optimizer axis) can name."""
+"""Every optimizer by name, with its description: the built-ins, then any a plugin registers
+(``gan_zoo.plugins.register_optimizer``)."""
+OPTIMIZERS = OPTIMIZER_DESCRIPTIONS.keys()
+"""The optimizer algorithms a recipe (or a suite's optimizer axis) can name: a live view, so a
+plugin's optimizer is valid wherever a built-in's is."""
+
+
+@dataclass(frozen=True)
+class PluginOptimizer:
+    """An optimizer a plugin registered: its ``torch.optim.Optimizer`` subclass, held by this
+    torch-free table as a plain object."""
+
+    name: str
+    implementation: type
+    """The class, built as ``implementation(params, lr=..., **settings)``."""
+    settings: tuple[str, ...]
+    """The ``OptimizerSettings`` fields it takes besides the learning rate (``betas``,
+    ``momentum``, ``nesterov``, ``weight_decay``)."""
+    elementwise: bool
+    """Its update of each parameter element reads only that element (its gradient and state)
+    and the hyperparameters, so members of one batched group may share it; declared by the
+    plugin."""
+
+
+PLUGIN_OPTIMIZERS: dict[str, PluginOptimizer] = {}
+"""The optimizers plugins registered, by name (their descriptions are in
+``OPTIMIZER_DESCRIPTIONS``)."""
+
+
+def batches_members(optimizer: str) -> bool:
+    """Whether the members of one group may train through ``optimizer`` as one batched model:
+    every built-in (each updates each member as it would alone), and a plugin's that declares
+    its update element-wise. Otherwise each of its runs trains alone."""
+    plugin = PLUGIN_OPTIMIZERS.get(optimizer)
+    return plugin is None or plugin.elementwise
 
 
 @dataclass(frozen=True)
@@ -96,7 +133,7 @@ _WGAN_CLIP = Recipe("rmsprop", 5e-5, (0.5, 0.999), n_critic=5, clip_value=0.01,
 _WGAN_GP = Recipe("adam", 1e-4, (0.5, 0.9), n_critic=5, clip_value=0.01, gp_weight=10.0,
                   warmup=False)
 
-RECIPES: dict[tuple[str, str], Recipe] = {
+RECIPES: dict[tuple[str, str], Recipe] = {  # and a plugin GAN's, per domain
     ("gan", "image"): _GAN,
     ("gan", "toy"): _GAN,
     ("wgan-clip", "image"): _WGAN_CLIP,

@@ -1,7 +1,8 @@
 """The GAN registry: each GAN declared in ``gan_zoo/declarations.py`` maps to a loss and a
-Lipschitz constraint, nothing else.
+Lipschitz constraint, nothing else: the papers' GANs here, a plugin's where it registers them
+(``gan_zoo.plugins.register_gan``).
 
-The trainer looks GANs up here and never branches on their names.
+The trainer looks GANs up here (``get_gan``) and never branches on their names.
 """
 
 from collections.abc import Callable
@@ -34,13 +35,16 @@ GANS: dict[str, GanDefinition] = {gan.name: gan for gan in (
     _implement("wgan-clip", WASSERSTEIN, lambda recipe: WeightClipping(recipe.clip_value)),
     _implement("wgan-gp", WASSERSTEIN, lambda recipe: GradientPenalty(recipe.gp_weight)),
 )}
-"""Every declared GAN's implementation, by name (a test checks that none is missing)."""
+"""The papers' GANs, by name (a test checks that none is missing): what the side experiments
+train and the paper claims are about."""
+PLUGIN_GANS: dict[str, GanDefinition] = {}
+"""The GANs plugins registered, by name."""
 
 
 def get_gan(name: str) -> GanDefinition:
-    """The registered GAN called ``name`` (suites check their names before anything is built:
-    an unknown one here is a programming error)."""
-    try:
-        return GANS[name]
-    except KeyError:
-        raise KeyError(f"unknown GAN '{name}'; valid: {', '.join(GANS)}") from None
+    """The registered GAN called ``name``, a paper's or a plugin's (suites check their names
+    before anything is built: an unknown one here is a programming error)."""
+    gan = GANS.get(name) or PLUGIN_GANS.get(name)
+    if gan is None:
+        raise KeyError(f"unknown GAN '{name}'; valid: {', '.join([*GANS, *PLUGIN_GANS])}")
+    return gan

@@ -13,7 +13,9 @@ optimizer settings (the fields of ``gan_zoo.recipes.OptimizerSettings``), also i
 ``OptimizerSpec`` (what the optimizer is built with): setting one sets both, so the two never
 disagree. A new optimizer setting is one field of that record and one entry here; the suite's
 optimizer entries, recipe overrides and search spaces, the batch key, ``config.json`` and the
-per-member optimizers (``bench.training.member_optimizers``) follow.
+per-member optimizers (``bench.training.member_optimizers``) follow. A plugin's optimizer
+declares the settings it takes (``gan_zoo.recipes.PluginOptimizer.settings``); each one
+counts among that setting's optimizers.
 
 No torch: the CLI validates suites with this table before loading the training stack.
 """
@@ -35,7 +37,7 @@ from bench.core.validators import (
 )
 from bench.core.validators import Choice as ChoiceValidator
 from bench.core.validators import betas as betas_pair
-from gan_zoo.recipes import OPTIMIZER_SETTINGS, OPTIMIZERS, RECIPE_FIELDS
+from gan_zoo.recipes import OPTIMIZER_SETTINGS, OPTIMIZERS, PLUGIN_OPTIMIZERS, RECIPE_FIELDS
 
 EVERY_OPTIMIZER: tuple[str, ...] = ()
 """``Hyperparameter.optimizers`` for a setting every optimizer uses."""
@@ -79,8 +81,10 @@ class Hyperparameter:
 
     def used_by(self, constraint_fields: tuple[str, ...], optimizer: str) -> bool:
         """Whether a run whose GAN's constraint takes ``constraint_fields``, trained with
-        ``optimizer``, uses this value."""
-        if self.optimizers and optimizer not in self.optimizers:
+        ``optimizer`` (a built-in, or a plugin's that declares the settings it takes), uses
+        this value."""
+        if self.optimizers and optimizer not in self.optimizers and not _declared_by(
+                optimizer, self.recipe_field):
             return False
         return not self.constraint or self.recipe_field in constraint_fields
 
@@ -119,6 +123,13 @@ _SGDS = ("sgd", "extra-sgd", "past-extra-sgd")
 _TTUR = ("lr_critic", "lr_generator")
 
 
+def _declared_by(optimizer: str, setting: str) -> bool:
+    """Whether a plugin's ``optimizer`` declares that it takes ``setting`` (a ``Recipe``
+    field)."""
+    plugin = PLUGIN_OPTIMIZERS.get(optimizer)
+    return plugin is not None and setting in plugin.settings
+
+
 HYPERPARAMETERS: dict[str, Hyperparameter] = {h.name: h for h in (
     Hyperparameter("lr", LEARNING_RATE, "lr", batchable=True, clears=_TTUR, excludes=_TTUR),
     # TTUR (Heusel et al. 2017): after ``lr`` so a network's own rate replaces the shared one
@@ -144,7 +155,10 @@ def optimizers_using(setting: str) -> tuple[str, ...]:
     ``betas`` or ``weight_decay``); () when every optimizer does."""
     users = {h.optimizers for h in HYPERPARAMETERS.values()
              if h.in_optimizer and h.recipe_field == setting}
-    return () if () in users or not users else tuple(sorted(set().union(*users)))
+    if () in users or not users:
+        return ()
+    plugins = {name for name in PLUGIN_OPTIMIZERS if _declared_by(name, setting)}
+    return tuple(sorted(set().union(*users, plugins)))
 
 
 def settings_used_by(optimizer: str) -> tuple[str, ...]:

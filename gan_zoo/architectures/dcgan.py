@@ -24,7 +24,7 @@ Departures from the reference, each for a reason:
 
 from torch import Tensor, nn
 
-from gan_zoo.architectures.declarations import CRITIC_NORMS, IMAGE_ARCHS
+from gan_zoo.architectures.declarations import CRITIC_NORMS, IMAGE_ARCHS, PluginArch
 
 
 def _pyramid(image_size: int) -> tuple[int, int]:
@@ -191,10 +191,14 @@ def build_image_models(
 ) -> tuple[nn.Module, nn.Module]:
     """(generator, critic) for ``arch``. ``base_filters`` overrides the preset's DCGAN width
     (both networks; the critic only for "mlp-g"). ``critic_norm`` is "batch", "layer" or
-    "none"; batch norm is invalid with a gradient penalty, which the recipe must respect."""
+    "none"; batch norm is invalid with a gradient penalty, which the recipe must respect. A
+    plugin's architecture is its builder's, given the same values."""
     spec = IMAGE_ARCHS.get(arch)
     if spec is None:
         raise ValueError(f"unknown image architecture '{arch}'; valid: {', '.join(IMAGE_ARCHS)}")
+    if isinstance(spec, PluginArch):
+        return spec.build(image_size=image_size, channels=channels, latent_dim=latent_dim,
+                          critic_norm=critic_norm, filters=base_filters)
     filters = spec.base_filters if base_filters is None else base_filters
     critic = DCGANCritic(image_size, channels, filters, spec.kernel_size, critic_norm)
     generator: nn.Module

@@ -1,8 +1,9 @@
 """The architectures a suite may name, declared without torch: the image generator/critic pairs
-(``dcgan.py`` builds them), the image critics' norms and the MLPs' hidden activations
-(``mlp.py`` builds each one, keyed by the names declared here).
+(``dcgan.py`` builds them, or a plugin's builder), the image critics' norms and the MLPs'
+hidden activations (``mlp.py`` builds each one, keyed by the names declared here).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 CRITIC_NORMS = ("batch", "layer", "none")
@@ -23,7 +24,17 @@ class ImageArch:
     kernel_size: int
 
 
-IMAGE_ARCHS: dict[str, ImageArch] = {
+@dataclass(frozen=True)
+class PluginArch:
+    """A generator/critic pair a plugin registered (``gan_zoo.plugins.register_architecture``)."""
+
+    description: str
+    build: Callable[..., tuple]
+    """``build(image_size=, channels=, latent_dim=, critic_norm=, filters=) -> (generator,
+    critic)``: plain modules on [B, ...] images, the critic's scores of shape [B]."""
+
+
+IMAGE_ARCHS: dict[str, ImageArch | PluginArch] = {  # and any a plugin registers
     "dcgan": ImageArch(
         "the WGAN paper's DCGAN (reference DCGAN_G/DCGAN_D)",
         generator="dcgan",
