@@ -76,6 +76,8 @@ from torch import Tensor
 
 from bench.core.errors import BenchError
 from bench.core.hyperparameters import HYPERPARAMETERS, optimizer_arguments
+from bench.training.plugin_optimizers import PluginMembers, make_plugin_optimizer
+from gan_zoo.recipes import PLUGIN_OPTIMIZERS
 
 EPS = 1e-8
 """torch's default eps of Adam and RMSprop."""
@@ -505,13 +507,23 @@ class MemberPastExtraSGD(_PastExtragradient, MemberSGD):
     the averaging; with momentum when given)."""
 
 
-MEMBER_OPTIMIZERS: dict[str, type[MemberOptimizer]] = {
+class _ByName(dict):
+    def __missing__(self, name: str) -> type:
+        # a plugin's optimizer is found by name too, so the schedule reads its extrapolation
+        # (none) as it reads a built-in's
+        if name in PLUGIN_OPTIMIZERS:
+            return PluginMembers
+        raise KeyError(name)
+
+
+MEMBER_OPTIMIZERS: dict[str, type[MemberOptimizer]] = _ByName({
     "adam": MemberAdam, "rmsprop": MemberRMSprop, "sgd": MemberSGD, "adamw": MemberAdamW,
     "optimistic-adam": MemberOptimisticAdam, "extra-adam": MemberExtraAdam,
     "extra-sgd": MemberExtraSGD, "past-extra-adam": MemberPastExtraAdam,
     "past-extra-sgd": MemberPastExtraSGD,
-}
-"""Every optimizer of the optimizer axis (``gan_zoo.recipes.OPTIMIZERS``), by name."""
+})
+"""Every built-in optimizer of the optimizer axis (``gan_zoo.recipes.OPTIMIZERS``), by name; a
+plugin's is ``bench.training.plugin_optimizers.PluginMembers``."""
 TORCH_HAS = ("adam", "adamw", "rmsprop", "sgd")
 """The optimizers a single network trains with torch's own implementation of."""
 
@@ -543,7 +555,10 @@ def make_optimizer(
     (``bench.core.hyperparameters.optimizer_arguments``): one value per member of an ensemble
     (``members``), or one value for a single network (torch's optimizer where torch has it,
     ``capturable`` for CUDA graphs, which the per-member optimizers always are). A setting
-    members may not differ in (Nesterov) takes one value for all members."""
+    members may not differ in (Nesterov) takes one value for all members. A plugin's optimizer
+    is its torch.optim class (``plugin_optimizers``)."""
+    if name in PLUGIN_OPTIMIZERS:
+        return make_plugin_optimizer(PLUGIN_OPTIMIZERS[name], params, values, members=members)
     if name not in MEMBER_OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(MEMBER_OPTIMIZERS)}")
     cls, per_member = MEMBER_OPTIMIZERS[name], optimizer_arguments(name)
