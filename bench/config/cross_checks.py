@@ -1,9 +1,9 @@
 """Checks across a suite's sections, each known before anything trains: what no one section's
-parser can see alone (labels a ``recipe`` entry gives, a search beside an entry's rates, an
-optimizer resolved from a recipe, a metric's samples on a dataset)."""
+parser can see alone (a GAN's own recipe, labels a ``recipe`` entry gives, a search beside an
+entry's rates, an optimizer resolved from a recipe, a metric's samples on a dataset)."""
 
 from bench.config.suite_config import SuiteConfig
-from bench.core.hyperparameters import check_exclusive
+from bench.core.hyperparameters import RECIPE_CHECKS, check_exclusive
 from bench.core.validators import fail
 from bench.data import DATASETS
 from bench.metrics.declarations import METRIC_SPECS
@@ -11,10 +11,23 @@ from bench.metrics.declarations import METRIC_SPECS
 
 def check_suite(config: SuiteConfig) -> None:
     """BenchError at the first check ``config`` fails."""
+    _check_recipes(config)
     _check_run_labels(config)
     _check_searched_rates(config)
     _check_nesterov(config)
     _check_metric_samples(config)
+
+
+def _check_recipes(config: SuiteConfig) -> None:
+    """Every recipe the suite's runs start from passes the validators its overrides pass: a
+    plugin's recipe (``gan_zoo.plugins.register_gan``) is checked here, before anything
+    trains."""
+    for gan in config.gans:
+        for dataset in config.datasets:
+            recipe = config.recipe(gan, dataset)
+            for key, check in RECIPE_CHECKS.items():
+                if getattr(recipe, key) is not None:  # unset network rates: the shared lr
+                    check(getattr(recipe, key), f"{gan}'s recipe for {dataset}: {key}")
 
 
 def _check_run_labels(config: SuiteConfig) -> None:

@@ -6,7 +6,8 @@ Everything a run needs is resolved before anything is written: unknown names, ba
 unknown keys and impossible budgets raise one BenchError that says what is wrong and what is
 valid. Parsing loads no torch, so a refused suite costs little (tests/benchmarks/
 test_bench_refusal.py). The checks across sections are in ``cross_checks.py``, the suite as a
-value in ``suite_config.py``, the runs it trains in ``expansion.py``.
+value in ``suite_config.py``, the runs it trains in ``expansion.py``. A suite's ``plugins:``
+are imported first (``plugins.py``), so the names they register are checked like built-ins'.
 """
 
 from dataclasses import fields, replace
@@ -15,8 +16,9 @@ from typing import Any
 
 from bench.config.cross_checks import check_suite
 from bench.config.expansion import expand as expand  # re-exported: bench.gate, golden tests
+from bench.config.plugins import load_plugins
 from bench.config.search_space import parse_search
-from bench.config.suite_config import RECIPE_OPTIMIZER, OptimizerChoice, SuiteConfig
+from bench.config.suite_config import OptimizerChoice, SuiteConfig
 from bench.config.suite_yaml import read_yaml
 from bench.core.errors import BenchError
 from bench.core.hyperparameters import RECIPE_CHECKS, check_exclusive, optimizers_using
@@ -54,10 +56,9 @@ from bench.data import DATASETS
 from bench.data.datasets import MixtureModes
 from gan_zoo.architectures.declarations import ACTIVATIONS, CRITIC_NORMS, IMAGE_ARCHS
 from gan_zoo.declarations import GAN_SPECS
-from gan_zoo.recipes import OPTIMIZER_SETTINGS, OPTIMIZERS, RECIPE_FIELDS
+from gan_zoo.recipes import OPTIMIZER_SETTINGS, OPTIMIZERS, RECIPE_FIELDS, RECIPE_OPTIMIZER
 
 SUITES_DIR = Path(__file__).parent.parent / "suites"
-OPTIMIZER_CHOICES = (*OPTIMIZERS, RECIPE_OPTIMIZER)
 MAX_SEED = 2**31 - 1
 SEED = Number(minimum=0, maximum=MAX_SEED, integer=True)
 
@@ -104,7 +105,7 @@ def _parse_optimizer(raw: Any, where: str) -> OptimizerChoice:
     raw = mapping(raw, where, ("name", "label", *OPTIMIZER_SETTINGS))
     if "name" not in raw:
         raise fail(where, f"expected an optimizer name or a mapping with 'name', got {raw!r}")
-    name = Choice(OPTIMIZER_CHOICES)(raw["name"], f"{where}.name")
+    name = Choice((*OPTIMIZERS, RECIPE_OPTIMIZER))(raw["name"], f"{where}.name")
     check_exclusive(raw, where)
     for key in OPTIMIZER_SETTINGS:  # "recipe" names each GAN's own optimizer: checked there
         users = optimizers_using(key)
@@ -240,6 +241,9 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
     for key in REQUIRED_KEYS:
         if key not in raw:
             raise BenchError(f"{source}: missing required key '{key}'")
+    plugins = validator_of(SuiteConfig, "plugins")(raw["plugins"], "plugins") if (
+        "plugins" in raw) else ()
+    load_plugins(plugins)  # before any name is checked: a plugin's names are valid ones
     config = SuiteConfig(
         name=fits_name(identifier(raw["name"], "name"), "name", OUT_FOLDER_RESERVE),
         description=text(raw.get("description", ""), "description"),
@@ -261,6 +265,7 @@ def parse_suite(raw: Any, source: str = "suite") -> SuiteConfig:
                                         "two_gaussians"),
         random_architectures=_parse_random_architectures(raw.get("random_architectures")),
         search=parse_search(raw.get("search")),
+        plugins=plugins,
         **{key: validator_of(SuiteConfig, key)(raw[key], key) for key in SIZES if key in raw},
     )
     check_suite(config)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from bench.config.plugins import MODULES
 from bench.config.search_space import SearchSpec, draw_trials, suite_seed
 from bench.core.specs import (
     IMAGE,
@@ -29,10 +30,8 @@ from bench.core.specs import (
 )
 from bench.core.validators import POSITIVE_INT, checked
 from bench.data import DATASETS
-from gan_zoo.recipes import Recipe, recipe_for
+from gan_zoo.recipes import RECIPE_OPTIMIZER, Recipe, recipe_for
 
-RECIPE_OPTIMIZER = "recipe"
-"""The optimizer-axis entry that gives each GAN its own recipe's optimizer."""
 EXPERIMENT_SECTIONS = ("diagnostics", "parallel_lines", "two_gaussians", "random_architectures")
 """The optional side experiments: absent from a suite's YAML when off."""
 
@@ -101,6 +100,9 @@ class SuiteConfig:
     added_seeds: tuple[tuple[Cell, tuple[int, ...]], ...] = ()
     """Seeds ``run --until-decided`` added to single cells beyond ``seeds``, as sorted
     (cell, seeds) pairs (the ``added_seeds:`` section it writes into suite.yaml)."""
+    plugins: tuple[str, ...] = field(default=(), metadata=checked(MODULES))
+    """Modules that register GANs, optimizers or architectures the suite names
+    (``bench.config.plugins``), imported before its names are checked."""
 
     def seeds_of(self, cell: Cell) -> tuple[int, ...]:
         """The seeds ``cell``'s recipe runs train on: the suite's, and any added to it."""
@@ -125,6 +127,13 @@ class SuiteConfig:
     def recipe(self, gan: str, dataset: str) -> Recipe:
         """``gan``'s paper recipe for ``dataset``'s domain with the suite's overrides."""
         return recipe_for(gan, DATASETS[dataset].domain, self.recipe_overrides(gan))
+
+    def algorithms(self) -> list[str]:
+        """Every optimizer algorithm the suite's runs train with, in suite order (a
+        ``recipe`` entry gives each GAN's own)."""
+        names = [choice.resolve(self.recipe(gan, dataset)).name for choice in self.optimizers
+                 for gan in self.gans for dataset in self.datasets]
+        return list(dict.fromkeys(names))
 
     def run_labels(self) -> list[str]:
         """Every optimizer label the suite's runs carry, in suite order (a ``recipe`` entry
@@ -214,6 +223,10 @@ class SuiteConfig:
                                 for cell, seeds in self.added_seeds]
         else:
             del d["added_seeds"]
+        if self.plugins:
+            d["plugins"] = list(self.plugins)
+        else:
+            del d["plugins"]
         return d
 
 

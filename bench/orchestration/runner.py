@@ -50,7 +50,8 @@ from bench.training.checkpoint import (
 from bench.training.resources import check_resources
 from bench.training.schedule import gradient_evaluations, next_iteration_fits, schedule_for
 from bench.training.workload import critic_norm_for, load_image_split
-from gan_zoo.registry import GANS
+from gan_zoo.recipes import batches_members
+from gan_zoo.registry import GANS, get_gan
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ def check_budgets(specs: list[RunSpec]) -> None:
 def plan_groups(specs: list[RunSpec], group_size: int) -> list[list[RunSpec]]:
     """Runs that can train as one batched model (``RunSpec.batch_key``: seeds, trials'
     continuous hyperparameters and 2-D datasets differ per member), in chunks of at most
-    ``group_size`` (image runs, whose DCGANs are plain modules, one at a time). Image groups
+    ``group_size`` (image runs, whose DCGANs are plain modules, and runs of a plugin's
+    optimizer not declared element-wise, one at a time). Image groups
     come first: they are the longest, so a process pool finishes sooner when it starts them
     early. The plan depends on the specs alone, so a resumed suite finds the same groups."""
     def key(spec: RunSpec) -> str:
@@ -111,7 +113,8 @@ def plan_groups(specs: list[RunSpec], group_size: int) -> list[list[RunSpec]]:
     ordered = sorted(specs, key=lambda s: (s.domain != IMAGE, key(s), s.run_id))
     for _, members in groupby(ordered, key=key):
         members = list(members)
-        size = 1 if members[0].domain == IMAGE else group_size
+        alone = members[0].domain == IMAGE or not batches_members(members[0].optimizer.name)
+        size = 1 if alone else group_size
         groups.extend(members[i : i + size] for i in range(0, len(members), size))
     return groups
 
@@ -121,7 +124,7 @@ def preflight(specs: list[RunSpec], env: Environment) -> None:
     missing or corrupt FID weights, a batch-norm critic under a gradient penalty."""
     image_specs = [s for s in specs if s.domain == IMAGE]
     for spec in image_specs:
-        critic_norm_for(spec, GANS[spec.gan].make_constraint(spec.recipe))
+        critic_norm_for(spec, get_gan(spec.gan).make_constraint(spec.recipe))
     for name in sorted({s.dataset for s in image_specs}):
         for train in (True, False):
             load_image_split(name, train, env, "cpu")

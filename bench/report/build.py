@@ -29,6 +29,7 @@ from bench.report.tables import (
 from bench.storage.rounds import Rounds
 from bench.storage.run_files import load_config, load_provenance, load_rounds
 from bench.storage.store import ResultsStore
+from gan_zoo.recipes import batches_members
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -215,6 +216,17 @@ def _agreed(values: dict[str, int], what: str) -> str:
             + ", ".join(f"{v} ({n} runs)" for v, n in sorted(values.items())))
 
 
+def _trained_alone(config: SuiteConfig) -> list[str]:
+    """A setup line naming the optimizers whose runs trained one member per group: a plugin's
+    not declared element-wise (``gan_zoo.recipes.batches_members``)."""
+    alone = [name for name in config.algorithms() if not batches_members(name)]
+    if not alone:
+        return []
+    return [f"- Trained one run per group (not batched with other seeds or trials): "
+            f"{', '.join(alone)}, a plugin's optimizer not declared element-wise "
+            "(docs/plugins.md)."]
+
+
 def _metric_lines(evaluation: dict[str, dict[str, int]], config: SuiteConfig) -> list[str]:
     ev, names = config.eval, sorted(evaluation["metrics"])
     lines = [f"- Metrics {ev.describe()}, by protocol name "
@@ -258,6 +270,7 @@ def _markdown(
         f"commit `{provenance.get('git_commit')}`"
         f"{' (dirty tree)' if provenance.get('git_dirty') else ''}.",
         *speed_ups,
+        *_trained_alone(config),
         *_metric_lines(evaluation, config),
         f"- {INTERVALS_CAPTION} The tables below show the headline metrics (quality, modes, "
         "precision and recall, divergence); every metric is in `tables/<dataset>.md` and "
