@@ -23,6 +23,8 @@ ENTRY_POINT_GROUP = "ganbench.plugins"
 """Installed packages name their plugin module (or a function of no arguments that registers)
 under this entry-point group."""
 _entry_points_loaded = False
+_loaded: list[str] = []
+"""The plugin modules this process loaded by name, in order."""
 
 
 def _module_name(raw: object, where: str) -> str:
@@ -42,6 +44,13 @@ def load_plugins(modules: Iterable[str] = ()) -> None:
     _load_entry_points()
     for module in modules:
         _load(f"plugin {_module_name(module, 'plugin')}", _import, module)
+
+
+def loaded_plugins() -> tuple[str, ...]:
+    """The plugin modules this process loaded by name (a suite's, ``--plugin``'s): what a
+    worker process loads before it trains (``bench.orchestration.executors.task.run_task``);
+    entry points it loads itself."""
+    return tuple(_loaded)
 
 
 def _load_entry_points() -> None:
@@ -67,6 +76,8 @@ def _import(module: str) -> None:
         sys.path.insert(0, here)
     try:
         importlib.import_module(module)
+        if module not in _loaded:
+            _loaded.append(module)
     except ModuleNotFoundError as exc:
         if exc.name is None or not f"{module}.".startswith(f"{exc.name}."):
             raise  # the plugin was found, and imports a module that is missing

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from bench.analysis.study import best_trial_params
 from bench.config.expansion import expand, expand_reruns
+from bench.config.plugins import loaded_plugins
 from bench.config.suite_config import SuiteConfig
 from bench.core.environment import Environment
 from bench.core.errors import BenchError
@@ -232,7 +233,7 @@ def _train(engine, store: ResultsStore, groups: list[list[RunSpec]], env: Enviro
     groups = [g for g in groups if any(s.run_id not in finished for s in g)]
     if not groups and not experiments:
         return
-    tasks = [GroupTask(i, tuple(g), checkpoint_path(store.root, g), env)
+    tasks = [GroupTask(i, tuple(g), checkpoint_path(store.root, g), env, loaded_plugins())
              for i, g in enumerate(groups)]
     progress = _Progress(groups, show_progress)
     driver = _Driver(store, provenance, finished, progress, outcome)

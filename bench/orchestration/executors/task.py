@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import torch
 
+from bench.config.plugins import load_plugins
 from bench.core.environment import Environment
 from bench.core.results import RunResult
 from bench.core.specs import RunSpec
@@ -30,6 +31,9 @@ class GroupTask:
     checkpoint: Path
     """The group's checkpoint file: resumed from when usable, rewritten at every evaluation."""
     env: Environment
+    plugins: tuple[str, ...] = ()
+    """The plugin modules the driver loaded (``bench.config.plugins.loaded_plugins``): a
+    worker process loads them before it trains."""
 
     @property
     def run_ids(self) -> list[str]:
@@ -47,6 +51,7 @@ def run_task(
     """Train a group, continuing from its checkpoint when a usable one exists. The worker
     entry point of every executor (top level, so it pickles)."""
     torch.set_num_threads(threads)
+    load_plugins(task.plugins)  # a worker process starts without the driver's registrations
     trainer = GroupTrainer(list(task.specs), torch.device(device), task.env)
     state = load_checkpoint(task.checkpoint, task.run_ids)
     if state is not None:
