@@ -1,5 +1,7 @@
 """The training gradients of a GAN of MLP ensembles, written out as batched products with the
-activation masks: the same maths as autograd in a fifth of the ops.
+activation masks: the same maths as autograd without its graph, and for the gradient penalty
+15% fewer FLOPs (autograd's double backward also multiplies the zeros it gets for the masks'
+derivative through the forward pass).
 
 A hidden layer is z = h W + b, h' = phi(z) with phi ReLU or LeakyReLU, so phi'(z) is a
 constant per unit and sample (the mask) and every gradient is a chain of products with the
@@ -201,10 +203,24 @@ def _loss_head(loss: Callable[..., Tensor], *scores: Tensor) -> tuple[Tensor, tu
     return value.detach(), grads
 
 
+def _critic_pass(chain: MLPChain, critic_loss: CriticLoss,
+                 rows: Sequence[Tensor]) -> tuple[_Pass, Tensor, list[Tensor]]:
+    """The forward pass of ``rows`` (real, fake, and the interpolates if given) stacked, the
+    critic loss per member, and the backward chain seeded with the loss's gradient at the real
+    and fake scores and with 1 at the interpolates (their input gradient's seed)."""
+    batch = rows[0].shape[1]
+    run = chain.forward(torch.cat(list(rows), 1))
+    scores = run.output.squeeze(-1)
+    loss, (seed,) = _loss_head(lambda s: critic_loss(s[:, :batch], s[:, batch:]),
+                               scores[:, : 2 * batch])
+    if len(rows) > 2:
+        seed = torch.cat([seed, seed.new_ones(scores[:, 2 * batch:].shape)], 1)
+    return run, loss, chain.backward(seed.unsqueeze(-1), run)
+
+
 class _InputGradientCritic:
     """The critic ``GradientPenalty.penalty`` is handed: at its interpolates it runs the
-    critic's forward pass on the real, fake and interpolated rows at once and the backward
-    chain seeded with the loss's gradient (real and fake rows) and 1 (interpolated rows), and
+    critic's pass on the real, fake and interpolated rows at once (``_critic_pass``), and
     returns sum_i x_i g_i with the input gradient g as a leaf: not the scores, but a function
     with the critic's input gradient, which is all the penalty reads."""
 
@@ -212,27 +228,18 @@ class _InputGradientCritic:
                  fake: Tensor) -> None:
         self.chain, self.critic_loss, self.real, self.fake = chain, critic_loss, real, fake
         self.run: _Pass | None = None
-        self.deltas: list[Tensor] = []
         self.loss: Tensor | None = None
+        self.deltas: list[Tensor] = []
         self.gradient: Tensor | None = None
 
     def __call__(self, interpolates: Tensor) -> Tensor:
         with torch.no_grad():
-            self.run = self.chain.forward(torch.cat([self.real, self.fake, interpolates], 1))
-            self.loss, seed = _critic_seed(self.critic_loss, self.run, len(self.real[0]))
-            ones = seed.new_ones(interpolates.shape[:2])
-            self.deltas = self.chain.backward(torch.cat([seed, ones], 1).unsqueeze(-1),
-                                              self.run)
-            gradient = self.chain.input_gradient(self.deltas[0][:, 2 * len(ones[0]):])
+            self.run, self.loss, self.deltas = _critic_pass(
+                self.chain, self.critic_loss, (self.real, self.fake, interpolates))
+            interpolated = slice(2 * self.real.shape[1], None)
+            gradient = self.chain.input_gradient(self.deltas[0][:, interpolated])
         self.gradient = gradient.requires_grad_()
         return (interpolates * self.gradient).sum(-1)
-
-
-def _critic_seed(critic_loss: CriticLoss, run: _Pass, batch: int) -> tuple[Tensor, Tensor]:
-    """The critic loss per member, and its gradient at the real and fake scores, [K, 2B]."""
-    scores = run.output[:, : 2 * batch].squeeze(-1)
-    loss, (grad,) = _loss_head(lambda s: critic_loss(s[:, :batch], s[:, batch:]), scores)
-    return loss, grad
 
 
 class FusedMLPGradients:
@@ -263,13 +270,11 @@ class FusedMLPGradients:
             penalty = penalty.detach()
         with torch.no_grad():
             if penalty is None:
-                run = self.critic.forward(torch.cat([real, fake], 1))
-                loss, seed = _critic_seed(critic_loss, run, batch)
-                deltas = self.critic.backward(seed.unsqueeze(-1), run)
-                grads = self.critic.parameter_gradients(run, deltas, halves)
+                run, loss, deltas = _critic_pass(self.critic, critic_loss, (real, fake))
             else:
-                run, deltas, loss = penalised.run, penalised.deltas, penalised.loss
-                grads = self.critic.parameter_gradients(run, deltas, halves)
+                run, loss, deltas = penalised.run, penalised.loss, penalised.deltas
+            grads = self.critic.parameter_gradients(run, deltas, halves)
+            if penalty is not None:
                 self.critic.add_penalty_gradients(grads, run, deltas, penalty_grad,
                                                   slice(2 * batch, None))
             _set_gradients(self.critic.parameters, grads)
