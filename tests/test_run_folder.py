@@ -63,7 +63,10 @@ def _run(*argv: str, capsys) -> tuple[int, str]:
 
 
 def _one_error_line(err: str) -> None:
-    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    """One ``error:`` line, after any stage lines the command printed (``compare: ...``)."""
+    *stages, last = err.splitlines()
+    assert last.startswith("error: ") and "Traceback" not in err, err
+    assert all(line.startswith(("compare: ", "report: ")) for line in stages), err
 
 
 def _other_value(data, now):
