@@ -1,16 +1,24 @@
-"""A small suite's checkpoint metrics against those commit 65f04ca computed on the same seeds:
-the evaluation's speed-ups (issue 22) change no value beyond float noise.
+"""A small suite's checkpoint metrics against golden values computed on the same seeds.
 
-Training is untouched, so every checkpoint sees the same generated and real samples as then.
-Everything but precision, recall, density and coverage must come out exactly as before. Those
-four now come from KD-trees and coordinate differences instead of float32 distance blocks
-(``bench.metrics.knn_manifold``), which round differently: a ball test within rounding of a
-tie may flip, moving a fraction by 1 / 2,500 per flip. The bound below allows a handful.
+With autograd's gradients (``fused off``), against those commit 65f04ca computed: the
+evaluation's speed-ups (issue 22) change no value beyond float noise, and the autograd path
+is still exactly what it was. Training is untouched there, so every checkpoint sees the same
+generated and real samples as then. Everything but precision, recall, density and coverage
+must come out exactly as before. Those four now come from KD-trees and coordinate differences
+instead of float32 distance blocks (``bench.metrics.knn_manifold``), which round differently:
+a ball test within rounding of a tie may flip, moving a fraction by 1 / 2,500 per flip. The
+bound below allows a handful.
 
-Regenerate the golden file from a checkout of the reference commit::
+With the fused MLP step (the default since issue 35), against the values it computed when the
+``ci`` gate certified it (docs/PERFORMANCE.md, "The fused step"): its gradients equal
+autograd's in exact arithmetic (tests/test_fused_step.py) but round differently, and training
+amplifies rounding, so its trajectories are its own; this file pins them.
 
-    git worktree add /tmp/base 65f04ca
-    PYTHONPATH=/tmp/base python tests/test_evaluation_golden.py
+The autograd file was written by commit 65f04ca (``python tests/test_evaluation_golden.py``
+there, with its own package layout); this checkout writes the same values with ``fused off``.
+Regenerate the fused one from this checkout::
+
+    python tests/test_evaluation_golden.py --fused
 """
 
 import json
@@ -21,6 +29,7 @@ from pathlib import Path
 import torch
 
 GOLDEN = Path(__file__).parent / "data" / "evaluation_golden_65f04ca.json"
+GOLDEN_FUSED = Path(__file__).parent / "data" / "evaluation_golden_fused.json"
 KNN_OUTPUTS = {"precision", "recall", "density", "coverage"}
 MAX_FLIPS = 5
 """Ball tests a rounding difference may flip per value (of 2,500 samples)."""
@@ -41,27 +50,41 @@ SUITE = {
 counts."""
 
 
-def checkpoint_metrics() -> dict[str, float]:
-    """``run/step/metric`` -> value for every run of ``SUITE``, trained on one thread."""
+def checkpoint_metrics(fused: str = "auto") -> dict[str, float]:
+    """``run/step/metric`` -> value for every run of ``SUITE``, trained on one thread with the
+    fused step in mode ``fused``."""
     from bench.config.suite import expand, parse_suite
+    from bench.core.environment import Environment
     from bench.orchestration.runner import plan_groups
     from bench.training.trainer import GroupTrainer
 
     torch.set_num_threads(1)
     config = parse_suite(SUITE, "golden")
+    env = Environment(fused=fused)
     values = {}
     for group in plan_groups(expand(config), config.group_size):
-        for result in GroupTrainer(group, torch.device("cpu")).train():
+        for result in GroupTrainer(group, torch.device("cpu"), env).train():
             for row in result.rows:
                 if row["metric"] not in NOT_COMPARED:
                     values[f"{result.spec.run_id}/{row['step']}/{row['metric']}"] = row["value"]
     return values
 
 
-def test_checkpoint_metrics_match_the_reference_commit():
+def test_autograd_checkpoint_metrics_match_the_reference_commit():
     golden = json.loads(GOLDEN.read_text())
-    now = checkpoint_metrics()
+    now = checkpoint_metrics(fused="off")
     assert {k for k in now if k.rsplit("/", 1)[1] not in ADDED_SINCE} == set(golden)
+    _assert_matches(golden, now)
+
+
+def test_fused_checkpoint_metrics_match_the_certified_ones():
+    golden = json.loads(GOLDEN_FUSED.read_text())
+    now = checkpoint_metrics(fused="on")
+    assert set(now) == set(golden)
+    _assert_matches(golden, now)
+
+
+def _assert_matches(golden: dict[str, float], now: dict[str, float]) -> None:
     flips = 0
     for key, before in golden.items():
         after, metric = now[key], key.rsplit("/", 1)[1]
@@ -75,6 +98,9 @@ def test_checkpoint_metrics_match_the_reference_commit():
 
 
 if __name__ == "__main__":
-    GOLDEN.parent.mkdir(exist_ok=True)
-    GOLDEN.write_text(json.dumps(checkpoint_metrics(), indent=0, sort_keys=True) + "\n")
-    print(f"wrote {GOLDEN} with {sys.modules['bench'].__file__}")
+    fused = "--fused" in sys.argv
+    path = GOLDEN_FUSED if fused else GOLDEN
+    path.parent.mkdir(exist_ok=True)
+    values = checkpoint_metrics(fused="on" if fused else "off")
+    path.write_text(json.dumps(values, indent=0, sort_keys=True) + "\n")
+    print(f"wrote {path} with {sys.modules['bench'].__file__}")
