@@ -43,7 +43,7 @@ def test_the_plugins_gan_and_optimizer_train_beside_the_builtins(example):
     cells = summary.groupby(["gan", "optimizer"])["status"].agg(list)
     assert set(cells.index) == {(gan, optimizer) for gan in ("gan", "lsgan")
                                 for optimizer in ("adam", "adamax")}
-    assert all(statuses == ["finished"] * 3 for statuses in cells)
+    assert all(statuses == ["finished"] * 5 for statuses in cells)
     table = pd.read_csv(example / "tables" / "cells.csv")
     assert {"lsgan", "gan"} <= set(table["gan"]) and {"adamax", "adam"} <= set(table["optimizer"])
     report = (example / "report.md").read_text()
@@ -56,6 +56,10 @@ def test_the_claims_stay_about_the_papers_gans(example):
     assert "lsgan" not in claims and "adamax" not in claims
 
 
-def test_the_results_folder_loads_its_plugin_again(example):
-    done = _cli(example.parent.parent, "report", str(example.relative_to(example.parent.parent)))
+def test_the_results_folder_loads_its_plugin_again_for_report_and_the_gate(example):
+    folder, results = example.parent.parent, str(example.relative_to(example.parent.parent))
+    done = _cli(folder, "report", results)
     assert done.returncode == 0, done.stderr
+    gate = _cli(folder, "compare", results, results, "--json")
+    assert gate.returncode == 0, gate.stderr
+    assert "lsgan" in gate.stdout and "adamax" in gate.stdout  # the plugin's cells are gated
