@@ -8,6 +8,7 @@ per group; bad plugins are refused with one BenchError before anything trains.
 """
 
 import copy
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -265,6 +266,20 @@ def test_a_plugin_optimizers_state_saves_loads_and_rolls_back(plugin):
     assert len(fresh.state) == 2  # each instance's state, created by its first step
     state.restore(saved)
     assert len(fresh.state) == 0 and not module.weight.detach().any()
+
+
+def test_the_docs_gan_with_a_constraint_of_its_own_trains_as_written(plugin):
+    blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / "docs" / "plugins.md").read_text(),
+                        re.M | re.S)
+    (example,) = [block for block in blocks if block.startswith("# wgan_lp.py\n")]
+    plugin("wgan_lp", example)
+    config = parse_suite(tiny_suite(plugins=["wgan_lp"], gans=["wgan-lp"]))
+    specs = [replace(spec, recipe=replace(spec.recipe, gp_weight=weight))
+             for spec, weight in zip(expand(config), (0.1, 10.0), strict=True)]
+    (group,) = plan_groups(specs, 8)  # members with their own penalty weight
+    results = GroupTrainer(group, torch.device("cpu")).train()
+    assert [r.status for r in results] == ["finished"] * 2
+    assert all(_final(r)["penalty"] >= 0 for r in results)
 
 
 def test_a_plugin_architecture_trains_image_runs(plugin):
