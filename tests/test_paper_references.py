@@ -1,6 +1,6 @@
-"""README's paper references are the code's (bench/analysis/references.py, held by CLAIMS):
-the claims table at the top of "## Claims report" and the table of every experiment of the
-two papers cite each claim's section and figure exactly as its Reference labels them."""
+"""docs/claims.md's paper references are the code's (bench/analysis/references.py, held by
+CLAIMS): the claims table at the top of the page and the table of every experiment of the two
+papers cite each claim's section and figure exactly as its Reference labels them."""
 
 from pathlib import Path
 
@@ -9,7 +9,7 @@ import pytest
 from bench.analysis.claims import CLAIMS
 from bench.analysis.references import WGAN, WGAN_GP, Reference
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+CLAIMS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "claims.md"
 LABELS = {claim.id: claim.reference.label for claim in CLAIMS}
 
 
@@ -37,14 +37,14 @@ def experiment_labels(rows: list[dict[str, str]]) -> dict[str, list[str]]:
     return labels
 
 
-def test_readme_claims_table_cites_each_claims_reference():
-    rows = table_after(README.read_text(), "## Claims report")
+def test_the_claims_table_cites_each_claims_reference():
+    rows = table_after(CLAIMS_PAGE.read_text(), "# Claims, verdicts and statistics")
     assert {row["#"]: row["paper"] for row in rows} == LABELS
     assert len(rows) == len(CLAIMS)
 
 
-def test_readme_experiments_table_names_each_claim_once_as_the_code_does():
-    rows = table_after(README.read_text(), "### Every experiment of the two papers")
+def test_the_experiments_table_names_each_claim_once_as_the_code_does():
+    rows = table_after(CLAIMS_PAGE.read_text(), "## Every experiment of the two papers")
     assert experiment_labels(rows) == {id_: [label] for id_, label in LABELS.items()}
 
 

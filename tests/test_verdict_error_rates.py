@@ -96,7 +96,7 @@ def power_over_holm(n: int, runs: int, shift: float = 1.5,
 def test_the_intersection_union_logic_is_more_powerful_than_holm_on_both_sides(n, runs):
     """Four checks with 1.5-SD effects (Cliff's delta 0.71). Measured (slow, 3,000 runs),
     P(reproduced) IUT vs Holm on both sides: 3 seeds 3.8% vs 0.0%, 5 seeds 20.2% vs 11.0%,
-    8 seeds 49.8% vs 47.2% (README)."""
+    8 seeds 49.8% vs 47.2% (docs/claims.md)."""
     iut, holm_both = power_over_holm(n, runs)
     assert iut > holm_both + _error(0.25, runs), (iut, holm_both)
 

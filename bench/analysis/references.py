@@ -1,6 +1,6 @@
 """Where in the two papers each claim comes from: paper, section, figure or table, and the
 sentence it restates, as read in the papers' text (WGAN: arXiv 1701.07875; WGAN-GP:
-arXiv 1704.00028v3). A claim (bench.analysis.claims) holds one Reference; README's claims
+arXiv 1704.00028v3). A claim (bench.analysis.claims) holds one Reference; docs/claims.md's
 and experiments tables are checked against them (tests/test_paper_references.py)."""
 
 from dataclasses import dataclass
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Paper:
     name: str
-    """How README's tables name it: 'WGAN', 'WGAN-GP'."""
+    """How the claims tables (docs/claims.md) name it: 'WGAN', 'WGAN-GP'."""
     source: str
     """Authors, year and arXiv identifier."""
 
@@ -32,7 +32,7 @@ class Reference:
 
     @property
     def label(self) -> str:
-        """'WGAN Sec. 4.2, Figs. 3, 4': the paper column of README's tables."""
+        """'WGAN Sec. 4.2, Figs. 3, 4': the paper column of docs/claims.md's tables."""
         return ", ".join(filter(None, (f"{self.paper.name} Sec. {self.section}", self.item)))
 
     @property
