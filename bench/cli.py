@@ -126,7 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         "the runs of a folder written before manifests existed (after checking their files)")
     verify.add_argument("results", type=Path, help="a folder written by 'run'")
 
-    sub.add_parser("list", help="list GANs, datasets, optimizers, suites and metrics")
+    listing = sub.add_parser("list", help="list GANs, datasets, optimizers, suites and metrics")
+    for command in (run, report, compare, perf, verify, listing):
+        command.add_argument(
+            "--plugin", action="append", default=[], metavar="MODULE",
+            help="import MODULE first: its GANs, optimizers and architectures can then be "
+            "named (repeatable; a suite's plugins: and installed ganbench.plugins entry "
+            "points load anyway; docs/plugins.md)")
     return parser
 
 
@@ -270,11 +276,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from bench.core.specs import BUDGET_KINDS
     from bench.data import DATASETS
     from bench.metrics.registry import METRICS
-    from gan_zoo.architectures.dcgan import IMAGE_ARCHS
+    from gan_zoo.architectures.declarations import IMAGE_ARCHS
+    from gan_zoo.declarations import GAN_SPECS
     from gan_zoo.recipes import OPTIMIZER_DESCRIPTIONS
-    from gan_zoo.registry import GANS
 
-    _entries("GANs:", [(name, gan.description) for name, gan in GANS.items()])
+    _entries("GANs:", [(name, gan.description) for name, gan in GAN_SPECS.items()])
     _entries("datasets:", [
         (name, f"[{d.domain}{f', {d.modes.n_modes} modes' if d.modes else ''}] {d.description}")
         for name, d in DATASETS.items()])
@@ -305,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
                 "compare": _cmd_compare, "perf": _cmd_perf, "verify": _cmd_verify}
     try:
         args = build_parser().parse_args(argv)
+        if args.plugin or args.command == "list":  # list shows the entry points' plugins too
+            from bench.config.plugins import load_plugins
+
+            load_plugins(args.plugin)
         return commands[args.command](args)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -18,6 +18,7 @@ import pytest
 import torch
 import yaml
 
+from bench.cli import main
 from bench.config import plugins as plugin_loading
 from bench.config.expansion import expand
 from bench.config.plugins import load_plugins
@@ -413,3 +414,15 @@ def test_the_command_line_refuses_a_bad_plugin_with_one_error_line(tmp_path):
         "error: plugin absent_plugin: no module absent_plugin in the current folder or on the "
         "Python path"]
     assert not (tmp_path / "out").exists()
+
+
+def test_dash_dash_plugin_loads_a_module_for_any_command(plugin, capsys):
+    """``--plugin MODULE`` makes its names valid where no suite lists it: ``list`` shows the
+    plugin's GAN and optimizer; a module that does not import is one error: line, exit 2."""
+    plugin("good_plugin", GOOD)
+    assert main(["list", "--plugin", "good_plugin"]) == 0
+    listed = capsys.readouterr().out
+    assert "lsgan " in listed and "least-squares GAN" in listed and "adamax" in listed
+    assert main(["list", "--plugin", "missing_plugin"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: plugin missing_plugin") and err.count("\n") == 1
