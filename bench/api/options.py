@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.core.flags import Flag, device_option, option
 from bench.core.validators import POSITIVE, POSITIVE_INT
+from bench.orchestration.executor_choices import CONNECT_TIMEOUT, EXECUTORS, LOCAL
 from bench.report.render import MAX_WORKERS
 from bench.storage.rounds import Design
 from bench.training.accel import MODES
@@ -44,12 +45,13 @@ class RunOptions:
     """How a suite runs: where, on how many workers, and what it leaves beside the runs."""
 
     device: str = device_option("training device")
-    executor: str = option("local", "where groups train: local processes or a Ray cluster "
-                           "(needs pip install -e \".[ray]\")", choices=("local", "ray"))
+    executor: str = option(LOCAL, "where groups train: local processes or a Ray cluster "
+                           "(needs pip install -e \".[ray]\")", choices=EXECUTORS)
     address: str | None = option(None, "Ray cluster to join: auto or HOST:PORT",
                                  default_is="start a local Ray instance")
-    ray_timeout: float = option(60.0, "how long to wait for the Ray cluster at --address to "
-                                "answer before giving up with an error", check=POSITIVE,
+    ray_timeout: float = option(CONNECT_TIMEOUT, "how long to wait for the Ray cluster at "
+                                "--address to answer before giving up with an error",
+                                check=POSITIVE,
                                 metavar="SECONDS")
     workers: int | None = option(None, "worker processes on CPU, for training and then for the "
                                  "report's figures", check=POSITIVE_INT,

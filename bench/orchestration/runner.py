@@ -36,7 +36,8 @@ from bench.experiments.random_architectures import (
 )
 from bench.experiments.two_gaussians import run_two_gaussians
 from bench.features.fid_inception import load_fid_inception
-from bench.orchestration.executors import CONNECT_TIMEOUT, ExperimentTask, GroupTask, make_executor
+from bench.orchestration.executor_choices import CONNECT_TIMEOUT, LOCAL
+from bench.orchestration.executors import ExperimentTask, GroupTask, make_executor
 from bench.report.summary import build_summary
 from bench.storage.critic_outputs import DIAGNOSTICS_DIR
 from bench.storage.experiment_outputs import EXPERIMENTS_DIR
@@ -169,7 +170,7 @@ def run_suite(
     workers: int | None = None,
     show_progress: bool = True,
     env: Environment | None = None,
-    executor: str = "local",
+    executor: str = LOCAL,
     address: str | None = None,
     connect_timeout: float = CONNECT_TIMEOUT,
 ) -> SuiteOutcome:
@@ -194,7 +195,7 @@ def run_suite(
     engine = make_executor(executor, device_name, workers, address, connect_timeout)
     preflight(specs, env)
     all_groups = plan_groups(specs, config.group_size)
-    if executor == "local":  # a Ray cluster's nodes are not this machine
+    if executor == LOCAL:  # a Ray cluster's nodes are not this machine
         check_resources(all_groups, engine.device)
     with engine, SuiteLock(out):  # connecting to a cluster can fail: before the lock's write
         store = ResultsStore(out)

@@ -2,8 +2,9 @@
 way the driver alone writes the results store."""
 
 from bench.core.errors import BenchError
+from bench.orchestration.executor_choices import CONNECT_TIMEOUT, EXECUTORS, LOCAL, RAY
 from bench.orchestration.executors.local import LocalExecutor
-from bench.orchestration.executors.ray import CONNECT_TIMEOUT, RayExecutor
+from bench.orchestration.executors.ray import RayExecutor
 from bench.orchestration.executors.task import (
     Executor,
     ExperimentTask,
@@ -12,22 +13,20 @@ from bench.orchestration.executors.task import (
     run_task,
 )
 
-EXECUTORS = ("local", "ray")
-
-__all__ = ["CONNECT_TIMEOUT", "EXECUTORS", "Executor", "ExperimentTask", "GroupTask",
-           "TaskEvents", "make_executor", "run_task"]
+__all__ = ["Executor", "ExperimentTask", "GroupTask", "TaskEvents", "make_executor",
+           "run_task"]
 
 
 def make_executor(
-    name: str = "local", device_name: str = "auto", workers: int | None = None,
+    name: str = LOCAL, device_name: str = "auto", workers: int | None = None,
     address: str | None = None, connect_timeout: float = CONNECT_TIMEOUT,
 ) -> Executor:
     """The executor ``name``; a BenchError for bad combinations or a missing Ray."""
-    if name == "ray":
+    if name == RAY:
         if workers is not None:
             raise BenchError("--workers applies to the local executor; Ray sizes its own workers")
         return RayExecutor(device_name, address, connect_timeout)
-    if name != "local":
+    if name != LOCAL:
         raise BenchError(f"unknown executor '{name}'; choose from {', '.join(EXECUTORS)}")
     if address is not None:
         raise BenchError("--address needs --executor ray")

@@ -16,6 +16,7 @@ from types import TracebackType
 import torch
 
 from bench.core.errors import BenchError
+from bench.orchestration.executor_choices import CONNECT_TIMEOUT
 from bench.orchestration.executors.task import (
     Executor,
     ExperimentTask,
@@ -30,8 +31,6 @@ GPU_SHARE = {"toy": 0.25, "image": 0.5}
 """Fraction of a GPU per group: MLP ensembles are tiny (four share a GPU), DCGANs small."""
 RETRIES = 1
 """Ray reruns a task whose worker or node died this often; it resumes from its checkpoint."""
-CONNECT_TIMEOUT = 60.0
-"""Seconds to wait for a cluster at ``--address`` to answer (``--ray-timeout``)."""
 
 
 def _host_port(address: str) -> tuple[str, int]:
