@@ -37,7 +37,7 @@ from bench.core.results import (
     final_metric_columns,
     with_settings,
 )
-from bench.core.specs import RECIPE_PHASE, RERUN_PHASE, TRIAL_PHASE
+from bench.core.specs import RECIPE_PHASE, RERUN_PHASE, TRIAL_PHASE, Cell
 from bench.data import get_dataset
 from bench.metrics.declarations import output_range
 from bench.stats import UNBOUNDED, Range, mean_ci
@@ -53,10 +53,6 @@ COMPARISON_COLUMNS = [
 """A tuned comparison of two groups (``bench.analysis.pairwise.PairVerdict``: Cliff's delta
 > 0 when ``a`` is better, its (1 - 2 alpha) interval) in the family of its question (the
 setting, and the GAN or optimizer held fixed) and that family's verdict."""
-
-CellKey = tuple[str, str, str, str]
-"""(dataset, arch, GAN, optimizer label), as RunSpec.cell."""
-
 
 def _fields(config: SuiteConfig) -> list[str]:
     return [field for field, _ in config.search.space]
@@ -149,7 +145,7 @@ def _params(row: pd.Series, config: SuiteConfig) -> dict[str, float | int]:
 
 def best_trial_params(
     summary: pd.DataFrame, config: SuiteConfig
-) -> dict[CellKey, tuple[int, dict[str, float | int]]]:
+) -> dict[Cell, tuple[int, dict[str, float | int]]]:
     """Cell (dataset, arch, GAN, optimizer label) -> (best trial, the fields its runs used):
     what the runner reruns on fresh seeds. Deterministic: the same summary gives the same
     choice whatever its row order."""
