@@ -118,6 +118,8 @@ def plugin(tmp_path, monkeypatch):
     """Writes a plugin module into the current folder (``plugin(name, source)``); every table
     and module is as before after the test."""
     saved = [dict(table) for table in TABLES]
+    # the modules this process loaded by name go to every worker process: forget the test's
+    monkeypatch.setattr(plugin_loading, "_loaded", [])
     monkeypatch.chdir(tmp_path)
     written = []
 
