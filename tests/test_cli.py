@@ -64,6 +64,8 @@ def test_run_writes_every_output(finished_suite: Path):
         assert (out / "plots" / name).stat().st_size > 5000
     report = (out / "report.md").read_text()
     assert "| gan | adam | 2 | 0 |" in report and "plots/w1_vs_step.png" in report
+    # every run is a plain ReLU MLP: the fused step (on by default) trained all 24
+    assert "fused MLP step 24 of 24 runs (the others: autograd)" in report
 
 
 def test_metrics_rows_are_tidy_and_cover_checkpoints(finished_suite: Path):

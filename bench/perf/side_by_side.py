@@ -133,6 +133,8 @@ def describe_speed_ups(plan: dict) -> str:
         parts.append("compiled " + "+".join(plan["compile"]))
     if plan["cuda_graphs"]:
         parts.append("CUDA graphs")
+    if plan.get("fused"):  # recorded since the fused step exists
+        parts.append("fused MLP step")
     if any("failed" in note or "differed" in note for note in plan["notes"]):
         parts.append("fell back: see JSON")
     return ", ".join(parts) or "eager"

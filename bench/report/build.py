@@ -51,7 +51,10 @@ def _speed_ups(store: ResultsStore) -> list[str]:
     line = ("- Speed-ups: torch.compile "
             + ", ".join(f"{name} ({n} runs)" for name, n in sorted(compiled.items()))
             + f"; CUDA graphs {sum(p['cuda_graphs'] for p in plans)} of {len(plans)} runs; "
-            f"channels_last {sum(p['channels_last'] for p in plans)} of {len(plans)} runs.")
+            f"channels_last {sum(p['channels_last'] for p in plans)} of {len(plans)} runs; "
+            # folders trained before the fused step recorded no "fused": autograd
+            f"fused MLP step {sum(p.get('fused', False) for p in plans)} of {len(plans)} runs "
+            "(the others: autograd).")
     notes = sorted({note for p in plans for note in p["notes"]})
     return [line] + [f"  - {note}" for note in notes]
 
