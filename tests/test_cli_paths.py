@@ -182,9 +182,10 @@ def test_a_failing_group_exits_1_names_it_and_the_suite_goes_on(tmp_path, monkey
 
 
 def test_ctrl_c_exits_130_and_keeps_finished_runs(tmp_path):
-    # 6 groups of one seed: five left to train when the first is stored
-    suite = tiny_suite(optimizers=["adam", "rmsprop"], seeds=1, budget={"generator_steps": 20},
-                       eval={"every": 10, "samples": 200, "w1_samples": 50,
+    # 6 groups of one seed: five left to train when the first is stored (200 steps each, so
+    # the fused step does not finish them all before the signal)
+    suite = tiny_suite(optimizers=["adam", "rmsprop"], seeds=1, budget={"generator_steps": 200},
+                       eval={"every": 100, "samples": 200, "w1_samples": 50,
                              "critic_samples": 100})
     out = tmp_path / "out"
     driver = subprocess.Popen(
