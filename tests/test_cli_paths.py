@@ -191,7 +191,10 @@ def test_ctrl_c_exits_130_and_keeps_finished_runs(tmp_path):
     driver = subprocess.Popen(
         [sys.executable, "run_bench.py", "run", "--suite", str(_suite_file(tmp_path, suite)),
          "--out", str(out), *CPU], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        text=True,
+        # a SIGINT ignored by this process (a test runner's worker may ignore it) would be
+        # inherited, and Python then keeps ignoring it: the user's Ctrl-C is the default's
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     store = ResultsStore(out)
     deadline = time.monotonic() + 240
     while not (out / "runs").is_dir() or not store.finished_run_ids():
