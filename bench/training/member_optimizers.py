@@ -507,23 +507,21 @@ class MemberPastExtraSGD(_PastExtragradient, MemberSGD):
     the averaging; with momentum when given)."""
 
 
-class _ByName(dict):
-    def __missing__(self, name: str) -> type:
-        # a plugin's optimizer is found by name too, so the schedule reads its extrapolation
-        # (none) as it reads a built-in's
-        if name in PLUGIN_OPTIMIZERS:
-            return PluginMembers
-        raise KeyError(name)
-
-
-MEMBER_OPTIMIZERS: dict[str, type[MemberOptimizer]] = _ByName({
+MEMBER_OPTIMIZERS: dict[str, type[MemberOptimizer]] = {
     "adam": MemberAdam, "rmsprop": MemberRMSprop, "sgd": MemberSGD, "adamw": MemberAdamW,
     "optimistic-adam": MemberOptimisticAdam, "extra-adam": MemberExtraAdam,
     "extra-sgd": MemberExtraSGD, "past-extra-adam": MemberPastExtraAdam,
     "past-extra-sgd": MemberPastExtraSGD,
-})
-"""Every built-in optimizer of the optimizer axis (``gan_zoo.recipes.OPTIMIZERS``), by name; a
-plugin's is ``bench.training.plugin_optimizers.PluginMembers``."""
+}
+"""Every built-in optimizer of the optimizer axis (``gan_zoo.recipes.OPTIMIZERS``), by name."""
+
+
+def member_optimizer_class(name: str) -> type[MemberOptimizer]:
+    """The class that trains members with the optimizer ``name``: a built-in's, or
+    ``PluginMembers`` for a plugin's (the schedule reads its extrapolation, none)."""
+    if name in PLUGIN_OPTIMIZERS:
+        return PluginMembers
+    return MEMBER_OPTIMIZERS[name]
 TORCH_HAS = ("adam", "adamw", "rmsprop", "sgd")
 """The optimizers a single network trains with torch's own implementation of."""
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from bench.core.results import Counters
 from bench.core.specs import Budget, RunSpec
-from bench.training.member_optimizers import MEMBER_OPTIMIZERS
+from bench.training.member_optimizers import member_optimizer_class
 
 WARMUP_CRITIC_STEPS = 100
 WARMUP_FIRST_GEN_STEPS = 25
@@ -89,7 +89,7 @@ def schedule_for(spec: RunSpec) -> CriticSchedule:
     (``simultaneous``), and extrapolation phases where its optimizer declares them
     (``MemberOptimizer.extrapolation``)."""
     return CriticSchedule(spec.recipe.n_critic, spec.recipe.warmup,
-                          MEMBER_OPTIMIZERS[spec.optimizer.name].extrapolation,
+                          member_optimizer_class(spec.optimizer.name).extrapolation,
                           spec.recipe.simultaneous)
 
 
